@@ -1,0 +1,232 @@
+"""The ingest process: MQTT in, InfluxDB and the relational store out, at least once.
+
+Threads: paho's network thread hands each message to a bounded queue; this service's loop
+takes batches from the queue, parses and validates them, makes them durable through the
+sink, and only then acknowledges them to the broker; a heartbeat thread publishes the
+counters to the relational store, where ``pvmon up`` and the API read every worker's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import queue
+import socket
+import threading
+import time
+from zoneinfo import ZoneInfo
+
+import structlog
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from ingest.batch import Batch, Inbound
+from ingest.consumer import MqttConsumer, subscription
+from ingest.counters import Counters
+from ingest.parse import Limits, Parsed, Rejection, parse_message
+from ingest.sink import Sink, Stopping
+from pvmon.db import tables
+from pvmon.db.engine import session_factory
+from pvmon.db.upsert import upsert
+from pvmon.fleetindex import FleetIndex
+from pvmon.influx.client import InfluxClient
+from pvmon.settings import MqttEndpoint, Settings
+from pvmon.telemetry import Reason
+
+log = structlog.get_logger(__name__)
+
+REGISTRY_REASONS = frozenset(
+    {Reason.UNKNOWN_STATION, Reason.UNKNOWN_DEVICE, Reason.DEVICE_MISMATCH}
+)
+STALE_INDEX_S = 5.0
+"""A registry miss reloads the registry when the copy in memory is older than this."""
+
+
+class IngestService:
+    def __init__(
+        self, settings: Settings, engine: Engine, influx: InfluxClient, mqtt: MqttEndpoint
+    ) -> None:
+        self.settings = settings
+        self.cfg = settings.ingest
+        self.tz = ZoneInfo(settings.timezone)
+        self.sessions: sessionmaker[Session] = session_factory(engine)
+        self.influx = influx
+        self.counters = Counters()
+        self.stop_event = threading.Event()
+        receive_max = self.cfg.effective_receive_maximum
+        # Bounded: QoS 1 traffic can never exceed the receive maximum; QoS 0 beyond the
+        # margin makes paho's thread wait (counted), which pushes back on the broker.
+        self.queue: queue.Queue[Inbound] = queue.Queue(maxsize=receive_max + 1000)
+        self.consumer = MqttConsumer(
+            mqtt,
+            f"pvmon-{self.cfg.worker_id}",
+            subscription(self.cfg.shared_group),
+            receive_maximum=receive_max,
+            session_expiry_s=self.cfg.session_expiry_s,
+            keepalive_s=self.cfg.keepalive_s,
+            deliver=self._enqueue,
+        )
+        self.sink = Sink(
+            influx,
+            self.sessions,
+            self.cfg.worker_id,
+            self.counters,
+            self.stop_event,
+            self.cfg.retry_max_backoff_s,
+        )
+        self.limits = Limits(
+            late_window_s=self.cfg.late_window_days * 86400,
+            future_skew_s=self.cfg.max_future_skew_s,
+            max_payload_bytes=self.cfg.max_payload_bytes,
+        )
+        self.started_at = dt.datetime.now(dt.UTC)
+        self._index = FleetIndex({}, {})
+        self._index_loaded = 0.0
+
+    # --- lifecycle -------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Consume until ``stop()``; returns after the current batch is stored or abandoned."""
+        self._reload_index()
+        heartbeat = threading.Thread(
+            target=self._heartbeat_loop, name="ingest-heartbeat", daemon=True
+        )
+        heartbeat.start()
+        self.consumer.start()
+        log.info(
+            "ingest_started",
+            worker=self.cfg.worker_id,
+            topic=self.consumer.topic,
+            batch_size=self.cfg.batch_size,
+            receive_maximum=self.cfg.effective_receive_maximum,
+        )
+        try:
+            while not self.stop_event.is_set():
+                messages = self._collect()
+                if messages:
+                    self._process(messages)
+                if time.monotonic() - self._index_loaded > self.cfg.registry_refresh_s:
+                    self._reload_index()
+        finally:
+            self.consumer.stop()
+            self.stop_event.set()
+            heartbeat.join(timeout=5)
+            self._beat()
+            log.info("ingest_stopped", worker=self.cfg.worker_id, **_flat(self.counters))
+
+    def stop(self) -> None:
+        self.stop_event.set()
+
+    # --- the loop --------------------------------------------------------------------
+
+    def _enqueue(self, message: Inbound) -> None:
+        try:
+            self.queue.put_nowait(message)
+        except queue.Full:
+            self.counters.add(queue_full_waits=1)
+            self.queue.put(message)
+
+    def _collect(self) -> list[Inbound]:
+        try:
+            first = self.queue.get(timeout=0.2)
+        except queue.Empty:
+            return []
+        messages = [first]
+        deadline = time.monotonic() + self.cfg.batch_max_wait_s
+        while len(messages) < self.cfg.batch_size:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            try:
+                messages.append(self.queue.get(timeout=remaining))
+            except queue.Empty:
+                break
+        return messages
+
+    def _process(self, messages: list[Inbound]) -> None:
+        now = time.time()
+        batch = Batch.starting(self.tz, now)
+        for message in messages:
+            batch.add(message, self._parse(message, now))
+        try:
+            self.sink.write(batch)
+        except Stopping:
+            log.info("batch_left_unacknowledged", messages=len(batch))
+            return
+        acked = sum(self.consumer.ack(m) for m in messages)
+        self._count(batch, acked)
+
+    def _parse(self, message: Inbound, now: float) -> Parsed:
+        parsed = parse_message(message.topic, message.payload, self._index, now, self.limits)
+        if (
+            isinstance(parsed, Rejection)
+            and parsed.reason in REGISTRY_REASONS
+            and time.monotonic() - self._index_loaded > STALE_INDEX_S
+        ):
+            self._reload_index()
+            parsed = parse_message(message.topic, message.payload, self._index, now, self.limits)
+        return parsed
+
+    def _count(self, batch: Batch, acked: int) -> None:
+        stored_rejects = sum(1 for _, r in batch.rejected if r.reason == Reason.STORE_REJECTED)
+        for _, rejection in batch.rejected:
+            self.counters.reject(rejection.reason)
+        self.counters.add(
+            received=len(batch),
+            acked=acked,
+            batches=1,
+            points_written=len(batch.lines) - stored_rejects,
+            readings=batch.readings,
+            events=batch.events,
+            logger_updates=len(batch.logger_states),
+            ignored_fields=batch.ignored_fields,
+            bytes_received=sum(len(m.payload) for m in batch.messages),
+        )
+        oldest = min(m.received_at for m in batch.messages)
+        self.counters.gauge(
+            lag_s=round(time.time() - oldest, 3),
+            last_batch_size=len(batch),
+            queue_depth=self.queue.qsize(),
+        )
+
+    def _reload_index(self) -> None:
+        with self.sessions() as session:
+            self._index = FleetIndex.load(session)
+        self._index_loaded = time.monotonic()
+        log.debug(
+            "registry_loaded", stations=len(self._index.stations), devices=len(self._index.devices)
+        )
+
+    # --- heartbeat -------------------------------------------------------------------
+
+    def _heartbeat_loop(self) -> None:
+        while not self.stop_event.wait(self.cfg.heartbeat_s):
+            self._beat()
+
+    def _beat(self) -> None:
+        row = {
+            "worker_id": self.cfg.worker_id,
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
+            "started_at": self.started_at,
+            "heartbeat_at": dt.datetime.now(dt.UTC),
+            "counters": {**self.counters.snapshot(), "connected": self.consumer.connected.is_set()},
+        }
+        try:
+            with self.sessions.begin() as session:
+                upsert(
+                    session,
+                    tables.IngestWorker.__table__,
+                    [row],
+                    ["worker_id"],
+                    lambda _t, new: {
+                        c: getattr(new, c)
+                        for c in ("host", "pid", "started_at", "heartbeat_at", "counters")
+                    },
+                )
+        except Exception as exc:  # a missed heartbeat must never stop ingest
+            log.warning("heartbeat_failed", error=str(exc)[:300])
+
+
+def _flat(counters: Counters) -> dict[str, object]:
+    return {k: v for k, v in counters.snapshot().items() if k != "rejected"}

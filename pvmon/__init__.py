@@ -1,0 +1,1 @@
+"""Shared core of the Yonghe PV operations monitor: settings, domain, stores, registry."""

@@ -1,0 +1,3 @@
+from pvmon.cli import main
+
+main()

@@ -1,0 +1,199 @@
+"""The ``pvmon`` command: one program, a subcommand per process or task."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pvmon.logs import configure_logging
+from pvmon.settings import Settings, SettingsError, load_settings
+
+app = typer.Typer(
+    help="Yonghe PV operations monitor (永和县光伏扶贫电站运行监测).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+registry_app = typer.Typer(
+    help="The fleet registry: generate, import, export.", no_args_is_help=True
+)
+app.add_typer(registry_app, name="registry")
+
+
+def _settings() -> Settings:
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+    configure_logging(settings.log_level)
+    return settings
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(1)
+
+
+@app.command()
+def up(
+    speed: Annotated[float | None, typer.Option(help="Simulated seconds per second.")] = None,
+    scenario: Annotated[Path | None, typer.Option(help="Fault scenario (TOML).")] = None,
+    start: Annotated[str, typer.Option(help="auto | now | RFC 3339 time.")] = "auto",
+) -> None:
+    """Run everything locally: broker, InfluxDB, simulator and ingest, with a status line."""
+    from pvmon.up import UpOptions, run_up
+
+    settings = _settings()
+    raise typer.Exit(run_up(settings, UpOptions(speed=speed, scenario=scenario, start=start)))
+
+
+@app.command()
+def ingest(
+    worker_id: Annotated[str | None, typer.Option(help="Stable id of this worker.")] = None,
+    shared_group: Annotated[
+        str | None, typer.Option(help="Join the MQTT 5 shared subscription $share/<group>/pv/#.")
+    ] = None,
+) -> None:
+    """Consume telemetry from MQTT into InfluxDB (acknowledging only what is stored)."""
+    from ingest.main import run_ingest
+
+    settings = _settings()
+    updates = {
+        k: v
+        for k, v in {"worker_id": worker_id, "shared_group": shared_group}.items()
+        if v is not None
+    }
+    if updates:
+        settings.ingest = settings.ingest.model_validate(
+            {**settings.ingest.model_dump(), **updates}
+        )
+    try:
+        run_ingest(settings)
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+
+
+@app.command()
+def simulate(
+    start: Annotated[
+        str,
+        typer.Option(help="auto (now, or a replay of the latest daylight hours) | now | RFC 3339."),
+    ] = "auto",
+    speed: Annotated[float | None, typer.Option(help="Simulated seconds per second.")] = None,
+    duration: Annotated[
+        str | None, typer.Option(help="Stop after this much simulated time, e.g. 1h.")
+    ] = None,
+    scenario: Annotated[Path | None, typer.Option(help="Fault scenario (TOML).")] = None,
+    stations: Annotated[str | None, typer.Option(help="Comma-separated station ids.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed of weather and station spread.")] = None,
+    report: Annotated[Path | None, typer.Option(help="Write what was sent (JSON).")] = None,
+    publish_log: Annotated[
+        Path | None, typer.Option(help="Write each confirmed reading (JSON lines).")
+    ] = None,
+    state: Annotated[bool, typer.Option(help="Continue the counters of earlier runs.")] = True,
+) -> None:
+    """Publish the fleet's telemetry as its data loggers would."""
+    from simulators.main import run_simulation
+
+    settings = _settings()
+    if seed is not None:
+        settings.simulator.seed = seed
+    try:
+        result = run_simulation(
+            settings,
+            start=start,
+            speed=speed,
+            duration=duration,
+            scenario=scenario,
+            stations=stations.split(",") if stations else None,
+            report=report,
+            publish_log=publish_log,
+            keep_state=state,
+        )
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    summary = result.as_dict()
+    typer.echo(
+        f"sent {summary['telemetry']} readings, {summary['events']} events, "
+        f"{sum(summary['malformed'].values())} malformed"
+    )
+
+
+@registry_app.command("generate")
+def registry_generate(
+    seed: Annotated[int | None, typer.Option(help="Seed (default: settings).")] = None,
+    as_of: Annotated[str | None, typer.Option(help="Date certificates are relative to.")] = None,
+    replace: Annotated[bool, typer.Option(help="Replace an existing registry.")] = False,
+) -> None:
+    """Generate the default registry of the whole fleet into the relational store."""
+    from pvmon.db.engine import session_factory
+    from pvmon.registry.generate import GenerationOptions, generate_registry
+    from pvmon.registry.store import registry_is_empty, replace_registry
+    from pvmon.runtime import open_database
+
+    settings = _settings()
+    engine = open_database(settings)
+    sessions = session_factory(engine)
+    with sessions() as session:
+        if not registry_is_empty(session) and not replace:
+            raise _fail("a registry exists; pass --replace to overwrite it")
+    registry = generate_registry(
+        GenerationOptions(
+            seed=seed if seed is not None else settings.registry.seed,
+            as_of=dt.date.fromisoformat(as_of) if as_of else None,
+            central_kwp=settings.registry.central_kwp,
+        )
+    )
+    with sessions.begin() as session:
+        replace_registry(session, registry)
+    typer.echo(_summary(registry))
+
+
+@registry_app.command("export")
+def registry_export(
+    path: Annotated[Path, typer.Argument(help="A folder (CSV files) or a .xlsx workbook.")],
+) -> None:
+    """Write the registry to CSV files or an XLSX workbook."""
+    from pvmon.db.engine import session_factory
+    from pvmon.registry.files import RegistryFileError, write_registry
+    from pvmon.registry.store import load_registry
+    from pvmon.runtime import open_database
+
+    settings = _settings()
+    with session_factory(open_database(settings))() as session:
+        registry = load_registry(session)
+    try:
+        write_registry(registry, path)
+    except RegistryFileError as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(f"wrote {path}: {_summary(registry)}")
+
+
+@registry_app.command("import")
+def registry_import(
+    path: Annotated[Path, typer.Argument(help="A folder of CSV files or a .xlsx workbook.")],
+) -> None:
+    """Replace the registry with a file's; any bad row and nothing changes."""
+    from pvmon.db.engine import session_factory
+    from pvmon.registry.importing import import_registry
+    from pvmon.registry.validate import RegistryInvalid
+    from pvmon.runtime import open_database
+
+    settings = _settings()
+    try:
+        registry = import_registry(session_factory(open_database(settings)), path)
+    except RegistryInvalid as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(f"imported {path}: {_summary(registry)}")
+
+
+def _summary(registry: object) -> str:
+    sheets = registry.sheets()  # type: ignore[attr-defined]
+    return ", ".join(f"{len(rows)} {name}" for name, rows in sheets.items())
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,1 @@
+"""Data files shipped with pvmon (the plan's village table)."""

@@ -1,0 +1,77 @@
+"""Domain vocabulary shared by every package: station kinds, roles, certificates."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class StationKind(StrEnum):
+    VILLAGE = "village"
+    HOUSEHOLD = "household"
+    CENTRAL = "central"
+
+
+class PersonRole(StrEnum):
+    MAINTAINER = "maintainer"
+    SUPERVISOR = "supervisor"
+    BUREAU = "bureau"
+    HOUSEHOLD = "household"
+
+
+class VillageCategory(StrEnum):
+    """Village classes of the 14th five-year plan's village table."""
+
+    DEMONSTRATION = "先行示范村"
+    ADVANCING = "整体推进村"
+    KEY_SUPPORT = "重点帮扶村"
+
+
+class CertType(StrEnum):
+    """Electrician special-operations certificate (特种作业操作证) classes."""
+
+    LOW_VOLTAGE = "low_voltage"  # 低压电工作业
+    HIGH_VOLTAGE = "high_voltage"  # 高压电工作业
+
+
+class CertState(StrEnum):
+    VALID = "valid"
+    EXPIRED = "expired"
+    REVIEW_OVERDUE = "review_overdue"
+    NOT_YET_VALID = "not_yet_valid"
+
+
+CERT_VALIDITY_YEARS = 6
+CERT_REVIEW_YEARS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateTerms:
+    issued_on: dt.date
+    expires_on: dt.date
+    review_due_on: dt.date
+    reviewed_on: dt.date | None = None
+
+
+def certificate_state(cert: CertificateTerms, on: dt.date) -> CertState:
+    """State of a certificate on a day.
+
+    A certificate is valid from its issue date to its expiry date, provided the review due
+    after three years has been done by its due date once that date has passed.
+    """
+    if on < cert.issued_on:
+        return CertState.NOT_YET_VALID
+    if on > cert.expires_on:
+        return CertState.EXPIRED
+    if on > cert.review_due_on and cert.reviewed_on is None:
+        return CertState.REVIEW_OVERDUE
+    return CertState.VALID
+
+
+def add_years(day: dt.date, years: int) -> dt.date:
+    """The same calendar day ``years`` later (29 February becomes 28 February)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)

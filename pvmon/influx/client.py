@@ -1,0 +1,112 @@
+"""A small InfluxDB client over the 1.x HTTP API, which InfluxDB 1.x serves natively and
+2.x/3.x through their v1-compatibility endpoints (DESIGN §3 Storage)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import httpx
+import orjson
+
+
+class InfluxError(Exception):
+    pass
+
+
+class InfluxUnavailable(InfluxError):
+    """Temporary: refused connection, timeout, 5xx or 429 — retry later."""
+
+
+class InfluxRejected(InfluxError):
+    """Permanent: the server refused the request (4xx); retrying the same data will not help."""
+
+
+class InfluxClient:
+    def __init__(
+        self,
+        url: str,
+        database: str,
+        *,
+        token: str | None = None,
+        timeout: float = 10.0,
+        bearer: bool = False,
+    ) -> None:
+        headers = {}
+        if token:
+            headers["Authorization"] = f"{'Bearer' if bearer else 'Token'} {token}"
+        self.url = url.rstrip("/")
+        self.database = database
+        self._http = httpx.Client(
+            base_url=self.url,
+            headers=headers,
+            timeout=httpx.Timeout(timeout),
+            limits=httpx.Limits(max_connections=8, max_keepalive_connections=8),
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> InfluxClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def ping(self) -> str:
+        """The server's version string; raises ``InfluxUnavailable`` when it does not answer."""
+        response = self._request("GET", "/ping")
+        return response.headers.get("X-Influxdb-Version", "")
+
+    def write(self, lines: Sequence[str], *, rp: str | None = None, precision: str = "s") -> None:
+        if not lines:
+            return
+        params = {"db": self.database, "precision": precision}
+        if rp:
+            params["rp"] = rp
+        body = ("\n".join(lines) + "\n").encode()
+        self._request("POST", "/write", params=params, content=body)
+
+    def query(
+        self, q: str, *, epoch: str = "s", database: str | None = None, method: str = "GET"
+    ) -> list[dict[str, Any]]:
+        """Series of the first statement's result (``[]`` when it has none)."""
+        params = {"q": q, "epoch": epoch, "db": database or self.database}
+        if method == "POST":
+            response = self._request("POST", "/query", data=params)
+        else:
+            response = self._request("GET", "/query", params=params)
+        results = orjson.loads(response.content).get("results", [])
+        for result in results:
+            if "error" in result:
+                raise InfluxRejected(f"query failed: {result['error']} ({q})")
+        return results[0].get("series", []) if results else []
+
+    def execute(self, q: str) -> None:
+        """Run a statement that changes the server (CREATE, ALTER, DROP)."""
+        self.query(q, method="POST")
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        try:
+            response = self._http.request(method, path, **kwargs)
+        except httpx.TransportError as exc:
+            raise InfluxUnavailable(f"{method} {self.url}{path}: {exc!r}") from exc
+        if response.status_code >= 500 or response.status_code == 429:
+            raise InfluxUnavailable(
+                f"{method} {path}: HTTP {response.status_code} {response.text[:300]}"
+            )
+        if response.status_code >= 400:
+            raise InfluxRejected(
+                f"{method} {path}: HTTP {response.status_code} {response.text[:500]}"
+            )
+        return response
+
+
+def series_values(series: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows of query series as dicts, each with the series' tags merged in."""
+    rows = []
+    for s in series:
+        tags = s.get("tags", {})
+        for values in s.get("values", []):
+            rows.append({**tags, **dict(zip(s["columns"], values, strict=True))})
+    return rows

@@ -1,0 +1,1 @@
+"""The fleet registry: townships, villages, stations, inverters, people, certificates, tariffs."""

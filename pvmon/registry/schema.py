@@ -1,0 +1,185 @@
+"""Typed rows of the registry's sheets, and the registry as a whole.
+
+The same row models serve the generated default registry, the CSV/XLSX files the county
+edits, and the relational tables: a sheet's columns are its model's fields, in order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field, fields
+from typing import Annotated, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from pvmon.db import tables
+from pvmon.domain import CertType, PersonRole, StationKind, VillageCategory
+
+Code = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9_-]{1,32}$")]
+"""A stable identifier: safe in MQTT topics, InfluxDB tags and file names."""
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
+OptionalText = Annotated[str | None, StringConstraints(strip_whitespace=True, max_length=128)]
+
+COST_ITEMS = ("rent", "insurance", "om", "tax", "other")
+
+
+class Row(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", from_attributes=True)
+    table: ClassVar[type[tables.Base]]
+    key: ClassVar[tuple[str, ...]] = ("id",)
+
+    def key_value(self) -> tuple[object, ...]:
+        return tuple(getattr(self, name) for name in self.key)
+
+
+class TownshipRow(Row):
+    table = tables.Township
+    id: Code
+    name: Text
+    former_name: OptionalText = None
+
+
+class VillageRow(Row):
+    table = tables.Village
+    id: Code
+    township_id: Text
+    """A township id; on import a township's current or former name is accepted too."""
+    name: Text
+    category: VillageCategory
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    altitude_m: float = Field(ge=-500, le=9000)
+
+
+class PersonRow(Row):
+    table = tables.Person
+    id: Code
+    role: PersonRole
+    name: Text
+    mobile: Annotated[str | None, StringConstraints(pattern=r"^\+?[0-9 -]{5,20}$")] = None
+    wecom_id: OptionalText = None
+    dingtalk_id: OptionalText = None
+    email: Annotated[str | None, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] = None
+    village_id: Code | None = None
+    township_id: Code | None = None
+
+
+class StationRow(Row):
+    table = tables.Station
+    id: Code
+    kind: StationKind
+    name: Text
+    township_id: Text
+    village_id: Code | None = None
+    household_id: Code | None = None
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    altitude_m: float = Field(ge=-500, le=9000)
+    capacity_kwp: float = Field(gt=0)
+    tilt_deg: float = Field(ge=0, le=90)
+    azimuth_deg: float = Field(ge=0, lt=360)
+    commissioned_on: dt.date
+    grid_loss_factor: float = Field(ge=0, lt=0.5)
+    subsidy_cap_hours: float = Field(ge=0)
+
+
+class StationShareRow(Row):
+    table = tables.StationShare
+    key = ("station_id", "village_id")
+    station_id: Code
+    village_id: Code
+    share: float = Field(gt=0, le=1)
+
+
+class InverterRow(Row):
+    table = tables.Inverter
+    id: Code
+    station_id: Code
+    model: Text
+    rated_ac_w: float = Field(gt=0)
+    wh_scale_exp: int = Field(0, ge=-3, le=6)
+    installed_on: dt.date
+
+
+class StationMaintainerRow(Row):
+    table = tables.StationMaintainer
+    key = ("station_id", "person_id")
+    station_id: Code
+    person_id: Code
+    is_primary: bool = False
+
+
+class VillageMaintainerRow(Row):
+    table = tables.VillageMaintainer
+    key = ("village_id", "person_id")
+    village_id: Code
+    person_id: Code
+
+
+class CertificateRow(Row):
+    table = tables.Certificate
+    id: Code
+    person_id: Code
+    cert_type: CertType
+    number: Text
+    issued_on: dt.date
+    expires_on: dt.date
+    review_due_on: dt.date
+    reviewed_on: dt.date | None = None
+
+
+class TariffRow(Row):
+    table = tables.Tariff
+    id: Code
+    station_id: Code
+    valid_from: dt.date
+    valid_to: dt.date
+    grid_yuan_per_kwh: float = Field(ge=0, le=10)
+    subsidy_yuan_per_kwh: float = Field(ge=0, le=10)
+
+
+class StationCostRow(Row):
+    table = tables.StationCost
+    key = ("station_id", "item")
+    station_id: Code
+    item: Annotated[str, StringConstraints(pattern="^(" + "|".join(COST_ITEMS) + ")$")]
+    annual_yuan: float = Field(ge=0)
+
+
+@dataclass
+class Registry:
+    """The whole registry, one list per sheet, in dependency order."""
+
+    townships: list[TownshipRow] = field(default_factory=list)
+    villages: list[VillageRow] = field(default_factory=list)
+    people: list[PersonRow] = field(default_factory=list)
+    stations: list[StationRow] = field(default_factory=list)
+    station_shares: list[StationShareRow] = field(default_factory=list)
+    inverters: list[InverterRow] = field(default_factory=list)
+    station_maintainers: list[StationMaintainerRow] = field(default_factory=list)
+    village_maintainers: list[VillageMaintainerRow] = field(default_factory=list)
+    certificates: list[CertificateRow] = field(default_factory=list)
+    tariffs: list[TariffRow] = field(default_factory=list)
+    station_costs: list[StationCostRow] = field(default_factory=list)
+
+    def sheets(self) -> dict[str, list[Row]]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+SHEET_MODELS: dict[str, type[Row]] = {
+    "townships": TownshipRow,
+    "villages": VillageRow,
+    "people": PersonRow,
+    "stations": StationRow,
+    "station_shares": StationShareRow,
+    "inverters": InverterRow,
+    "station_maintainers": StationMaintainerRow,
+    "village_maintainers": VillageMaintainerRow,
+    "certificates": CertificateRow,
+    "tariffs": TariffRow,
+    "station_costs": StationCostRow,
+}
+
+
+def columns(sheet: str) -> list[str]:
+    return list(SHEET_MODELS[sheet].model_fields)

@@ -1,0 +1,384 @@
+"""Registry validation: every bad row is named with the reason.
+
+``parse_sheets`` turns raw cells into typed rows; ``check_registry`` checks the rows against
+each other (references, duplicate keys, shares, periods). Both collect every problem instead
+of stopping at the first, so one import attempt shows the county everything to fix.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from pvmon.domain import PersonRole, StationKind
+from pvmon.registry.schema import SHEET_MODELS, Registry, columns
+
+SHARE_TOLERANCE = 1e-6
+FIRST_DATA_ROW = 2
+"""Row numbers are the file's: the header is row 1."""
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    sheet: str
+    row: int | None
+    message: str
+    key: str | None = None
+
+    def __str__(self) -> str:
+        where = self.sheet if self.row is None else f"{self.sheet} row {self.row}"
+        if self.key:
+            where += f" ({self.key})"
+        return f"{where}: {self.message}"
+
+
+class RegistryInvalid(Exception):
+    def __init__(self, errors: Sequence[RowError]) -> None:
+        self.errors = list(errors)
+        shown = "\n".join(f"  {e}" for e in self.errors[:200])
+        more = f"\n  … and {len(self.errors) - 200} more" if len(self.errors) > 200 else ""
+        super().__init__(f"registry has {len(self.errors)} problem(s):\n{shown}{more}")
+
+
+def parse_sheets(raw: Mapping[str, Sequence[Mapping[str, Any]]]) -> tuple[Registry, list[RowError]]:
+    """Typed rows from raw cells (strings from CSV, typed values from XLSX)."""
+    registry = Registry()
+    errors: list[RowError] = []
+    for sheet, model in SHEET_MODELS.items():
+        if sheet not in raw:
+            errors.append(RowError(sheet, None, "sheet is missing"))
+            continue
+        rows = raw[sheet]
+        if rows:
+            errors.extend(_column_errors(sheet, rows[0].keys()))
+        for number, cells in enumerate(rows, start=FIRST_DATA_ROW):
+            values = {k: _cell(v) for k, v in cells.items() if k in model.model_fields}
+            values = {k: v for k, v in values.items() if v is not None}
+            try:
+                getattr(registry, sheet).append(model.model_validate(values))
+            except ValidationError as exc:
+                key = str(cells.get("id") or "") or None
+                errors.extend(RowError(sheet, number, m, key) for m in _messages(exc))
+    unknown = sorted(set(raw) - set(SHEET_MODELS))
+    errors.extend(RowError(s, None, "unknown sheet") for s in unknown)
+    return registry, errors
+
+
+def _column_errors(sheet: str, present: Iterable[str]) -> list[RowError]:
+    expected = columns(sheet)
+    have = set(present)
+    errors = [RowError(sheet, 1, f"unknown column {c!r}") for c in sorted(have - set(expected))]
+    required = [n for n, f in SHEET_MODELS[sheet].model_fields.items() if f.is_required()]
+    errors += [RowError(sheet, 1, f"missing column {c!r}") for c in required if c not in have]
+    return errors
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def _messages(exc: ValidationError) -> list[str]:
+    out = []
+    for error in exc.errors():
+        field = ".".join(str(p) for p in error["loc"]) or "row"
+        got = error.get("input")
+        shown = "" if isinstance(got, dict) else f" (got {got!r})"
+        out.append(f"{field}: {error['msg']}{shown}")
+    return out
+
+
+def row_number(index: int) -> int:
+    return index + FIRST_DATA_ROW
+
+
+def check_registry(registry: Registry) -> tuple[Registry, list[RowError]]:
+    """Cross-check the sheets; returns the registry with township names resolved to ids."""
+    errors = _duplicate_keys(registry)
+    registry, township_errors = _resolve_townships(registry)
+    errors += township_errors
+    errors += _references(registry)
+    errors += _station_rules(registry)
+    errors += _shares(registry)
+    errors += _maintainers(registry)
+    errors += _certificates(registry)
+    errors += _tariffs(registry)
+    return registry, errors
+
+
+def validated(registry: Registry) -> Registry:
+    """The checked registry, or ``RegistryInvalid`` naming every problem."""
+    registry, errors = check_registry(registry)
+    if errors:
+        raise RegistryInvalid(errors)
+    return registry
+
+
+def _duplicate_keys(registry: Registry) -> list[RowError]:
+    errors = []
+    for sheet, rows in registry.sheets().items():
+        seen: dict[tuple[object, ...], int] = {}
+        for i, row in enumerate(rows):
+            key = row.key_value()
+            if key in seen:
+                shown = "/".join(map(str, key))
+                errors.append(
+                    RowError(
+                        sheet,
+                        row_number(i),
+                        f"duplicate id {shown!r} (first at row {row_number(seen[key])})",
+                        shown,
+                    )
+                )
+            else:
+                seen[key] = i
+    return errors
+
+
+def _resolve_townships(registry: Registry) -> tuple[Registry, list[RowError]]:
+    lookup: dict[str, str] = {}
+    for t in registry.townships:
+        lookup[t.id] = t.id
+        lookup[t.name] = t.id
+        if t.former_name:
+            lookup[t.former_name] = t.id
+    errors: list[RowError] = []
+
+    def resolve(sheet: str, rows: list[Any]) -> list[Any]:
+        out = []
+        for i, row in enumerate(rows):
+            township = lookup.get(row.township_id)
+            if township is None:
+                errors.append(
+                    RowError(sheet, row_number(i), f"unknown township {row.township_id!r}", row.id)
+                )
+                out.append(row)
+            else:
+                out.append(row.model_copy(update={"township_id": township}))
+        return out
+
+    registry.villages = resolve("villages", registry.villages)
+    registry.stations = resolve("stations", registry.stations)
+    return registry, errors
+
+
+def _references(registry: Registry) -> list[RowError]:
+    ids = {
+        "township": {t.id for t in registry.townships},
+        "village": {v.id for v in registry.villages},
+        "station": {s.id for s in registry.stations},
+        "person": {p.id for p in registry.people},
+    }
+    checks = [
+        ("people", "village_id", "village"),
+        ("people", "township_id", "township"),
+        ("stations", "village_id", "village"),
+        ("stations", "household_id", "person"),
+        ("station_shares", "station_id", "station"),
+        ("station_shares", "village_id", "village"),
+        ("inverters", "station_id", "station"),
+        ("station_maintainers", "station_id", "station"),
+        ("station_maintainers", "person_id", "person"),
+        ("village_maintainers", "village_id", "village"),
+        ("village_maintainers", "person_id", "person"),
+        ("certificates", "person_id", "person"),
+        ("tariffs", "station_id", "station"),
+        ("station_costs", "station_id", "station"),
+    ]
+    errors = []
+    sheets = registry.sheets()
+    for sheet, column, target in checks:
+        for i, row in enumerate(sheets[sheet]):
+            value = getattr(row, column)
+            if value is not None and value not in ids[target]:
+                key = "/".join(map(str, row.key_value()))
+                errors.append(
+                    RowError(sheet, row_number(i), f"unknown {target} {value!r} in {column}", key)
+                )
+    return errors
+
+
+def _station_rules(registry: Registry) -> list[RowError]:
+    villages = {v.id: v for v in registry.villages}
+    people = {p.id: p for p in registry.people}
+    with_inverters = {inv.station_id for inv in registry.inverters}
+    errors = []
+    for i, s in enumerate(registry.stations):
+        problems = []
+        village = villages.get(s.village_id) if s.village_id else None
+        if village and village.township_id != s.township_id:
+            problems.append(
+                f"village {s.village_id!r} lies in township {village.township_id!r}, "
+                f"not {s.township_id!r}"
+            )
+        if s.kind == StationKind.HOUSEHOLD:
+            owner = people.get(s.household_id) if s.household_id else None
+            if s.household_id is None:
+                problems.append("a household array needs household_id")
+            elif owner and owner.role != PersonRole.HOUSEHOLD:
+                problems.append(
+                    f"household_id {s.household_id!r} is a {owner.role}, not a household"
+                )
+            if s.village_id is None:
+                problems.append("a household array needs village_id")
+        elif s.household_id is not None:
+            problems.append(f"a {s.kind} station cannot have household_id")
+        if s.id not in with_inverters:
+            problems.append("station has no inverter")
+        errors += [RowError("stations", row_number(i), p, s.id) for p in problems]
+    return errors
+
+
+def _shares(registry: Registry) -> list[RowError]:
+    kinds = {s.id: s.kind for s in registry.stations}
+    rows_of: dict[str, list[int]] = defaultdict(list)
+    totals: dict[str, float] = defaultdict(float)
+    for i, share in enumerate(registry.station_shares):
+        rows_of[share.station_id].append(i)
+        totals[share.station_id] += share.share
+    errors = []
+    for station_id, total in totals.items():
+        kind = kinds.get(station_id)
+        first = row_number(rows_of[station_id][0])
+        if kind == StationKind.HOUSEHOLD:
+            errors.append(
+                RowError(
+                    "station_shares",
+                    first,
+                    "a household array belongs to its household, not to villages",
+                    station_id,
+                )
+            )
+        elif kind == StationKind.VILLAGE and abs(total - 1) > SHARE_TOLERANCE:
+            errors.append(
+                RowError(
+                    "station_shares",
+                    first,
+                    f"shares of {station_id} sum to {total:.6g}, not 1",
+                    station_id,
+                )
+            )
+        elif kind == StationKind.CENTRAL and total > 1 + SHARE_TOLERANCE:
+            errors.append(
+                RowError(
+                    "station_shares",
+                    first,
+                    f"beneficiary shares of {station_id} sum to {total:.6g}, above 1",
+                    station_id,
+                )
+            )
+    for i, s in enumerate(registry.stations):
+        if s.kind == StationKind.VILLAGE and s.id not in totals:
+            errors.append(
+                RowError(
+                    "stations",
+                    row_number(i),
+                    "village station has no owner in station_shares",
+                    s.id,
+                )
+            )
+    return errors
+
+
+def _maintainers(registry: Registry) -> list[RowError]:
+    roles = {p.id: p.role for p in registry.people}
+    kinds = {s.id: s.kind for s in registry.stations}
+    errors = []
+    for sheet in ("station_maintainers", "village_maintainers"):
+        for i, row in enumerate(registry.sheets()[sheet]):
+            role = roles.get(row.person_id)
+            if role is not None and role != PersonRole.MAINTAINER:
+                errors.append(
+                    RowError(
+                        sheet,
+                        row_number(i),
+                        f"person {row.person_id!r} is a {role}, not a maintainer",
+                        "/".join(map(str, row.key_value())),
+                    )
+                )
+    for i, row in enumerate(registry.station_maintainers):
+        if kinds.get(row.station_id) == StationKind.HOUSEHOLD:
+            errors.append(
+                RowError(
+                    "station_maintainers",
+                    row_number(i),
+                    "household arrays are looked after through village_maintainers",
+                    row.station_id,
+                )
+            )
+    return errors
+
+
+def _certificates(registry: Registry) -> list[RowError]:
+    errors = []
+    for i, c in enumerate(registry.certificates):
+        if c.expires_on <= c.issued_on:
+            errors.append(
+                RowError(
+                    "certificates",
+                    row_number(i),
+                    f"expires_on {c.expires_on} is not after issued_on {c.issued_on}",
+                    c.id,
+                )
+            )
+        if not c.issued_on <= c.review_due_on <= c.expires_on:
+            errors.append(
+                RowError(
+                    "certificates",
+                    row_number(i),
+                    f"review_due_on {c.review_due_on} is outside the certificate's validity",
+                    c.id,
+                )
+            )
+        if c.reviewed_on is not None and c.reviewed_on < c.issued_on:
+            errors.append(
+                RowError(
+                    "certificates",
+                    row_number(i),
+                    f"reviewed_on {c.reviewed_on} is before issued_on",
+                    c.id,
+                )
+            )
+    return errors
+
+
+def _tariffs(registry: Registry) -> list[RowError]:
+    errors = []
+    by_station: dict[str, list[tuple[dt.date, dt.date, int]]] = defaultdict(list)
+    for i, t in enumerate(registry.tariffs):
+        if t.valid_to < t.valid_from:
+            errors.append(
+                RowError(
+                    "tariffs",
+                    row_number(i),
+                    f"valid_to {t.valid_to} is before valid_from {t.valid_from}",
+                    t.id,
+                )
+            )
+        by_station[t.station_id].append((t.valid_from, t.valid_to, i))
+    for periods in by_station.values():
+        periods.sort()
+        for (_, end, _), (start, _, j) in itertools.pairwise(periods):
+            if start <= end:
+                t = registry.tariffs[j]
+                errors.append(
+                    RowError(
+                        "tariffs",
+                        row_number(j),
+                        f"period from {start} overlaps another tariff of "
+                        f"{t.station_id} ending {end}",
+                        t.id,
+                    )
+                )
+    return errors

@@ -1,0 +1,1 @@
+"""Local Mosquitto and influxd processes, for ``pvmon up`` and for the tests."""

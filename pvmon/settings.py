@@ -1,0 +1,234 @@
+"""The one typed settings object.
+
+Sources, strongest first: explicit arguments, ``PVMON_*`` environment variables, the TOML
+file (``pvmon.toml`` in the working directory, or the path in ``PVMON_CONFIG``), defaults.
+Nested sections use ``__`` in environment names: ``PVMON_INGEST__BATCH_SIZE=2000``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from pvmon.domain import CertType, StationKind
+
+DEFAULT_CONFIG_FILE = "pvmon.toml"
+
+
+class MqttEndpoint(BaseModel):
+    """A broker address parsed from ``mqtt://user:pass@host:port`` (``mqtts://`` for TLS)."""
+
+    host: str
+    port: int
+    username: str | None = None
+    password: str | None = None
+    tls: bool = False
+
+    @classmethod
+    def parse(cls, url: str) -> MqttEndpoint:
+        parts = urlsplit(url)
+        if parts.scheme not in ("mqtt", "mqtts", "tcp"):
+            raise ValueError(f"MQTT URL must start with mqtt:// or mqtts://, got {url!r}")
+        if not parts.hostname:
+            raise ValueError(f"MQTT URL has no host: {url!r}")
+        tls = parts.scheme == "mqtts"
+        return cls(
+            host=parts.hostname,
+            port=parts.port or (8883 if tls else 1883),
+            username=parts.username,
+            password=parts.password,
+            tls=tls,
+        )
+
+
+class IngestSettings(BaseModel):
+    worker_id: str = Field("ingest-1", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    """Stable MQTT client id suffix; the broker keeps this worker's session under it."""
+    shared_group: str | None = Field(None, pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    """Join ``$share/<group>/pv/#`` (MQTT 5) so several workers split the stream."""
+    batch_size: int = Field(5000, ge=1, le=32000)
+    batch_max_wait_s: float = Field(0.5, gt=0, le=60)
+    receive_maximum: int | None = Field(None, ge=1, le=65535)
+    """Unacknowledged messages the broker may send at once; default twice the batch size."""
+    session_expiry_s: int = Field(7 * 24 * 3600, ge=60)
+    keepalive_s: int = Field(60, ge=5, le=3600)
+    late_window_days: float = Field(14, gt=0)
+    """Oldest reading accepted, in days before now (store-and-forward backlogs)."""
+    max_future_skew_s: float = Field(300, ge=0)
+    max_payload_bytes: int = Field(8192, ge=256)
+    registry_refresh_s: float = Field(60, gt=0)
+    heartbeat_s: float = Field(2.0, gt=0)
+    write_timeout_s: float = Field(10, gt=0)
+    retry_max_backoff_s: float = Field(30, gt=0)
+
+    @property
+    def effective_receive_maximum(self) -> int:
+        return self.receive_maximum or min(65535, 2 * self.batch_size)
+
+    @model_validator(mode="after")
+    def _batch_fits_window(self) -> IngestSettings:
+        if self.effective_receive_maximum < self.batch_size:
+            raise ValueError(
+                f"receive_maximum ({self.effective_receive_maximum}) is below batch_size "
+                f"({self.batch_size}): a batch could never fill"
+            )
+        return self
+
+
+class SimulatorSettings(BaseModel):
+    seed: int = 20210901
+    speed: float = Field(1.0, gt=0, le=100000)
+    interval_s: dict[StationKind, int] = Field(
+        default_factory=lambda: {
+            StationKind.VILLAGE: 60,
+            StationKind.HOUSEHOLD: 300,
+            StationKind.CENTRAL: 60,
+        }
+    )
+    """Telemetry interval per station kind, as the data loggers are configured."""
+
+
+class LocalServices(BaseModel):
+    """Ports for the Mosquitto and influxd that ``pvmon up`` starts itself (None: a free port)."""
+
+    mqtt_port: int | None = Field(None, ge=1, le=65535)
+    influx_port: int | None = Field(None, ge=1, le=65535)
+    mosquitto_bin: str = "mosquitto"
+    influxd_bin: str = "influxd"
+    max_queued_messages: int = Field(1_000_000, ge=1000)
+    """Per-client queue in the broker; Mosquitto's default 1000 silently drops QoS 1 backlog."""
+    max_queued_bytes: int = Field(512 * 1024 * 1024, ge=0)
+
+
+class RegistrySettings(BaseModel):
+    seed: int = 2021
+    central_kwp: float = Field(20_000, gt=0)
+    required_cert: dict[StationKind, CertType] = Field(
+        default_factory=lambda: {
+            StationKind.VILLAGE: CertType.LOW_VOLTAGE,
+            StationKind.HOUSEHOLD: CertType.LOW_VOLTAGE,
+            StationKind.CENTRAL: CertType.HIGH_VOLTAGE,
+        }
+    )
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="PVMON_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        validate_default=True,
+    )
+
+    data_dir: Path = Path("data-pvmon")
+    mqtt_url: str | None = None
+    """Broker to use; unset means ``pvmon up`` starts a local Mosquitto."""
+    influx_url: str | None = None
+    """InfluxDB to use; unset means ``pvmon up`` starts a local influxd."""
+    influx_db: str = Field("pvmon", pattern=r"^[A-Za-z0-9_]{1,64}$")
+    influx_token: str | None = None
+    influx_org: str | None = None
+    """InfluxDB 2.x organisation (provisioning only)."""
+    influx_generation: Literal["auto", "1", "2", "3"] = "auto"
+    raw_retention_days: int = Field(400, ge=1)
+    database_url: str | None = None
+    """SQLAlchemy URL; unset means a SQLite file in the data directory."""
+    api_port: int = Field(8000, ge=1, le=65535)
+    timezone: str = "Asia/Shanghai"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
+    simulator: SimulatorSettings = Field(default_factory=SimulatorSettings)
+    local: LocalServices = Field(default_factory=LocalServices)
+    registry: RegistrySettings = Field(default_factory=RegistrySettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_path = Path(os.environ.get("PVMON_CONFIG", DEFAULT_CONFIG_FILE))
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_path))
+
+    @field_validator("mqtt_url")
+    @classmethod
+    def _mqtt_url_parses(cls, value: str | None) -> str | None:
+        if value is not None:
+            MqttEndpoint.parse(value)
+        return value
+
+    @field_validator("influx_url")
+    @classmethod
+    def _influx_url_is_http(cls, value: str | None) -> str | None:
+        if value is not None and urlsplit(value).scheme not in ("http", "https"):
+            raise ValueError(f"InfluxDB URL must start with http:// or https://, got {value!r}")
+        return value.rstrip("/") if value else value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url_supported(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("sqlite:", "postgresql")):
+            raise ValueError(f"database URL must be sqlite:///… or postgresql://…, got {value!r}")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone_exists(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @property
+    def mqtt(self) -> MqttEndpoint | None:
+        return MqttEndpoint.parse(self.mqtt_url) if self.mqtt_url else None
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The database URL with the driver SQLAlchemy should use."""
+        url = self.database_url or f"sqlite:///{(self.data_dir / 'pvmon.db').resolve()}"
+        if url.startswith("postgresql://"):
+            return "postgresql+psycopg://" + url.removeprefix("postgresql://")
+        return url
+
+    @property
+    def log_dir(self) -> Path:
+        return self.data_dir / "logs"
+
+
+class SettingsError(Exception):
+    """Settings failed validation; the message lists every problem, one per line."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build the settings, turning pydantic's report into one readable message."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise SettingsError(_describe(exc)) from None
+
+
+def _describe(exc: ValidationError) -> str:
+    lines = ["invalid settings:"]
+    for error in exc.errors():
+        path = ".".join(str(part) for part in error["loc"])
+        env = "PVMON_" + "__".join(str(part) for part in error["loc"]).upper()
+        lines.append(f"  {path} (env {env}): {error['msg']}")
+    return "\n".join(lines)

@@ -1,0 +1,213 @@
+"""``pvmon up``: the whole system on one machine, with a live status line.
+
+Starts Mosquitto and influxd when none is configured, prepares the stores, then runs the
+simulator and ingest as child processes (the same ``pvmon`` commands production runs).
+Ctrl-C stops every process it started, newest first.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import structlog
+from sqlalchemy import Engine, func, select
+
+from pvmon.db import tables
+from pvmon.db.engine import session_factory
+from pvmon.runtime import ensure_registry, open_database, open_influx, provision_influx
+from pvmon.services.influxd import Influxd, InfluxdOptions
+from pvmon.services.mosquitto import Mosquitto, MosquittoOptions
+from pvmon.services.process import ManagedProcess, ServiceError, free_port
+from pvmon.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+LIVE_WORKER_S = 30.0
+
+
+@dataclass
+class Fleet:
+    """Everything ``pvmon up`` started, in start order."""
+
+    processes: list[ManagedProcess] = field(default_factory=list)
+
+    def stop(self) -> None:
+        for process in reversed(self.processes):
+            code = process.stop()
+            log.info("stopped", process=process.name, exit_code=code)
+
+    def exited(self) -> list[ManagedProcess]:
+        return [p for p in self.processes if not p.running()]
+
+
+@dataclass
+class UpOptions:
+    speed: float | None = None
+    scenario: Path | None = None
+    start: str = "auto"
+
+
+def run_up(settings: Settings, options: UpOptions, out: Callable[[str], None] = print) -> int:
+    data_dir = settings.data_dir.resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    fleet = Fleet()
+    stopping = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stopping.set())
+    try:
+        env = _start_services(settings, data_dir, fleet, out)
+        children = settings.model_copy(
+            update={
+                "mqtt_url": env["PVMON_MQTT_URL"],
+                "influx_url": env["PVMON_INFLUX_URL"],
+                "data_dir": data_dir,
+            }
+        )
+        engine = open_database(children)
+        if ensure_registry(engine, children):
+            out("generated the default registry of the Yonghe fleet (2,240 stations)")
+        with open_influx(children) as influx:
+            provision_influx(influx, children)
+        _start_pvmon(fleet, "ingest", ["ingest"], env, children.log_dir)
+        sim_args = ["simulate", "--start", options.start]
+        if options.speed:
+            sim_args += ["--speed", str(options.speed)]
+        if options.scenario:
+            sim_args += ["--scenario", str(options.scenario.resolve())]
+        _start_pvmon(fleet, "simulate", sim_args, env, children.log_dir)
+        out(f"logs in {children.log_dir}; press Ctrl-C to stop")
+        return _watch(fleet, engine, stopping, out)
+    except ServiceError as exc:
+        out(f"error: {exc}")
+        return 1
+    finally:
+        out("\nstopping …")
+        fleet.stop()
+
+
+def _start_services(
+    settings: Settings, data_dir: Path, fleet: Fleet, out: Callable[[str], None]
+) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PVMON_DATA_DIR"] = str(data_dir)
+    env["PVMON_DATABASE_URL"] = settings.database_url or f"sqlite:///{data_dir / 'pvmon.db'}"
+    if settings.mqtt_url is None:
+        broker = Mosquitto(
+            MosquittoOptions(
+                port=settings.local.mqtt_port or free_port(),
+                directory=data_dir / "mosquitto",
+                max_queued_messages=settings.local.max_queued_messages,
+                max_queued_bytes=settings.local.max_queued_bytes,
+            ),
+            settings.local.mosquitto_bin,
+        )
+        broker.start()
+        fleet.processes.append(broker)
+        env["PVMON_MQTT_URL"] = broker.url
+        out(f"mosquitto  {broker.url}  (data in {broker.options.directory})")
+    else:
+        env["PVMON_MQTT_URL"] = settings.mqtt_url
+        out(f"broker     {settings.mqtt_url} (configured)")
+    if settings.influx_url is None:
+        influxd = Influxd(
+            InfluxdOptions(
+                http_port=settings.local.influx_port or free_port(),
+                rpc_port=free_port(),
+                directory=data_dir / "influxdb",
+            ),
+            settings.local.influxd_bin,
+        )
+        influxd.start()
+        fleet.processes.append(influxd)
+        env["PVMON_INFLUX_URL"] = influxd.url
+        out(
+            f"influxd    {influxd.url}  database {settings.influx_db!r}  "
+            f"(query: influx -port {influxd.options.http_port} -database {settings.influx_db})"
+        )
+    else:
+        env["PVMON_INFLUX_URL"] = settings.influx_url
+        out(f"influxdb   {settings.influx_url} (configured)")
+    return env
+
+
+def _start_pvmon(
+    fleet: Fleet, name: str, args: list[str], env: dict[str, str], log_dir: Path
+) -> None:
+    process = ManagedProcess(
+        name, [sys.executable, "-m", "pvmon", *args], log_dir / f"{name}.log", env=env
+    )
+    process.start()
+    fleet.processes.append(process)
+
+
+@dataclass
+class Status:
+    received: int = 0
+    stored: int = 0
+    rejected: int = 0
+    workers: int = 0
+    loggers_online: int = 0
+
+
+def read_status(engine: Engine) -> Status:
+    """Ingest's counters summed over live workers, and the loggers reported online."""
+    status = Status()
+    cutoff = time.time() - LIVE_WORKER_S
+    with session_factory(engine)() as session:
+        for worker in session.scalars(select(tables.IngestWorker)):
+            if worker.heartbeat_at.timestamp() < cutoff:
+                continue
+            counters = worker.counters
+            status.workers += 1
+            status.received += int(counters.get("received", 0))
+            status.stored += int(counters.get("points_written", 0))
+            status.rejected += sum(int(v) for v in counters.get("rejected", {}).values())
+        status.loggers_online = (
+            session.scalar(
+                select(func.count())
+                .select_from(tables.LoggerStatus)
+                .where(tables.LoggerStatus.online.is_(True))
+            )
+            or 0
+        )
+    return status
+
+
+def _watch(
+    fleet: Fleet, engine: Engine, stopping: threading.Event, out: Callable[[str], None]
+) -> int:
+    tty = sys.stdout.isatty()
+    last = (time.monotonic(), 0)
+    last_print = 0.0
+    while not stopping.wait(1.0):
+        dead = fleet.exited()
+        if dead:
+            for process in dead:
+                out(
+                    f"\n{process.name} exited with code {process.returncode()}; "
+                    f"last lines of {process.log_path}:\n{process.log_tail()}"
+                )
+            return 1
+        status = read_status(engine)
+        now = time.monotonic()
+        rate = (status.received - last[1]) / max(1e-6, now - last[0])
+        last = (now, status.received)
+        running = " ".join(f"{p.name}✓" for p in fleet.processes)
+        line = (
+            f"{running} | {rate:7.1f} msg/s | stored {status.stored:,} | "
+            f"rejected {status.rejected:,} | loggers online {status.loggers_online:,}"
+        )
+        if tty:
+            sys.stdout.write("\r" + line + "   ")
+            sys.stdout.flush()
+        elif now - last_print >= 10:
+            out(line)
+            last_print = now
+    return 0
