@@ -1,0 +1,1 @@
+"""Alert lifecycle, routing to certified maintainers, and notifiers (DESIGN §3)."""

@@ -1,0 +1,1 @@
+"""Pure computations over telemetry: energy, KPIs, detection, targets, revenue (DESIGN §3)."""

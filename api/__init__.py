@@ -1,0 +1,1 @@
+"""The HTTP API and dashboards (FastAPI): role-scoped views of the fleet (DESIGN §3)."""

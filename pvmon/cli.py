@@ -127,6 +127,7 @@ def registry_generate(
     seed: Annotated[int | None, typer.Option(help="Seed (default: settings).")] = None,
     as_of: Annotated[str | None, typer.Option(help="Date certificates are relative to.")] = None,
     replace: Annotated[bool, typer.Option(help="Replace an existing registry.")] = False,
+    if_empty: Annotated[bool, typer.Option(help="Do nothing if a registry exists.")] = False,
 ) -> None:
     """Generate the default registry of the whole fleet into the relational store."""
     from pvmon.db.engine import session_factory
@@ -138,8 +139,12 @@ def registry_generate(
     engine = open_database(settings)
     sessions = session_factory(engine)
     with sessions() as session:
-        if not registry_is_empty(session) and not replace:
-            raise _fail("a registry exists; pass --replace to overwrite it")
+        if not registry_is_empty(session):
+            if if_empty:
+                typer.echo("a registry exists; leaving it as it is")
+                return
+            if not replace:
+                raise _fail("a registry exists; pass --replace to overwrite it")
     registry = generate_registry(
         GenerationOptions(
             seed=seed if seed is not None else settings.registry.seed,

@@ -1,0 +1,1 @@
+"""The simulated fleet: each station's data logger publishing its inverters' telemetry."""

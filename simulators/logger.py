@@ -96,15 +96,16 @@ class DataLogger:
         except MqttLinkError:
             self.link_lost = True
 
-    def close(self) -> None:
-        """A clean shutdown: say offline, then disconnect (no will on a clean disconnect)."""
-        if self.connection is not None and self.online:
-            self._publish(
-                Outgoing(
-                    status_topic(self.station_id), b"offline", Sent("status", self.station_id)
-                ),
-                retain=True,
+    def sign_off(self) -> None:
+        """A clean shutdown says offline itself (the broker sends no will then)."""
+        if self.connection is not None and self.online and not self.link_lost:
+            message = Outgoing(
+                status_topic(self.station_id), b"offline", Sent("status", self.station_id)
             )
+            self._publish(message, retain=True)
+
+    def close(self) -> None:
+        if self.connection is not None and self.online:
             self.connection.close()
 
     def tick(self) -> None:

@@ -112,7 +112,7 @@ class Simulation:
             await self._loop(clock, stop)
             await self._drain()
         finally:
-            self._close_all()
+            await self._close_all()
             self.report.end = self._emitted_until
             self._save_state(self._emitted_until)
             if self.report.publish_log:
@@ -171,12 +171,20 @@ class Simulation:
             await asyncio.sleep(TICK_S)
         log.warning("drain_timeout", in_flight=self._in_flight())
 
-    def _close_all(self) -> None:
+    async def _close_all(self, timeout: float = 10.0) -> None:
+        """Sign every logger off, wait for the broker to confirm, then disconnect."""
+        for logger in self.loggers:
+            logger.sign_off()
+        deadline = time.monotonic() + timeout
+        while self._in_flight() and time.monotonic() < deadline:
+            await asyncio.sleep(TICK_S)
         self.report.unconfirmed += self._in_flight()
         for logger in self.loggers:
             logger.close()
         if self.rogue is not None:
             self.rogue.close()
+        while time.monotonic() < deadline and any(lg.online for lg in self.loggers):
+            await asyncio.sleep(TICK_S)
 
     def _in_flight(self) -> int:
         return sum(len(lg.pending) for lg in self.loggers) + len(self._rogue_pending)
@@ -281,6 +289,7 @@ class Simulation:
             "ts": ts,
             "W": body["W"],
             "WH": body["WH"],
+            "St": body["St"],
         }
         message = Outgoing(
             telemetry_topic(station.id, device_id),

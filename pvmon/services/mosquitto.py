@@ -55,7 +55,8 @@ def render_config(o: MosquittoOptions) -> str:
 
 class Mosquitto(ManagedProcess):
     def __init__(self, options: MosquittoOptions, binary: str = "mosquitto") -> None:
-        path = shutil.which(binary)
+        # Debian installs the broker in /usr/sbin, which is not on ordinary users' PATH.
+        path = shutil.which(binary) or shutil.which(binary, path="/usr/sbin:/usr/local/sbin")
         if path is None:
             raise ServiceError(
                 f"{binary} not found: install Debian's 'mosquitto' package "

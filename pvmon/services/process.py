@@ -7,6 +7,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -53,8 +54,9 @@ class ManagedProcess:
             return
         argv = self.argv
         setpriv = shutil.which("setpriv")
-        if setpriv:
+        if setpriv and threading.current_thread() is threading.main_thread():
             # The child gets SIGTERM if its parent dies, even by SIGKILL (Linux pdeathsig).
+            # The kernel ties this to the thread that forks, so only the main thread asks.
             argv = [setpriv, "--pdeathsig", "TERM", "--", *argv]
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:

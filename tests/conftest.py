@@ -1,0 +1,213 @@
+"""Fixtures that start real services on free ports: Mosquitto, influxd, and databases.
+
+Under ``CI=true`` a service a test needs must be there: the test fails instead of skipping.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy import Engine
+
+from ingest.service import IngestService
+from pvmon.db.engine import make_engine, session_factory
+from pvmon.db.migrate import upgrade
+from pvmon.influx.client import InfluxClient
+from pvmon.influx.provision import provision
+from pvmon.registry.generate import GenerationOptions, generate_registry
+from pvmon.registry.schema import Registry
+from pvmon.registry.store import replace_registry
+from pvmon.services.influxd import Influxd, InfluxdOptions
+from pvmon.services.mosquitto import Mosquitto, MosquittoOptions
+from pvmon.services.process import free_port
+from pvmon.settings import Settings, load_settings
+
+CI = os.environ.get("CI", "").lower() == "true"
+PG_ADMIN_URL = os.environ.get("PVMON_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+AS_OF = dt.date(2026, 11, 28)
+"""The generated registry's certificates are dated relative to this day in tests."""
+
+
+def missing_service(reason: str) -> None:
+    if CI:
+        pytest.fail(f"CI=true and a service is missing: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No test reads the developer's pvmon.toml or PVMON_* variables."""
+    for name in list(os.environ):
+        if name.startswith("PVMON_") and name != "PVMON_TEST_PG_URL":
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("PVMON_CONFIG", str(tmp_path / "absent.toml"))
+
+
+# --- brokers and InfluxDB ----------------------------------------------------------------
+
+
+@pytest.fixture
+def broker_factory(tmp_path: Path) -> Iterator[Callable[..., Mosquitto]]:
+    started: list[Mosquitto] = []
+
+    def start(**options: object) -> Mosquitto:
+        directory = tmp_path / f"mosquitto-{len(started)}"
+        broker = Mosquitto(MosquittoOptions(port=free_port(), directory=directory, **options))
+        broker.start()
+        started.append(broker)
+        return broker
+
+    yield start
+    for broker in started:
+        broker.stop()
+
+
+@pytest.fixture
+def broker(broker_factory: Callable[..., Mosquitto]) -> Mosquitto:
+    return broker_factory()
+
+
+@pytest.fixture(scope="session")
+def influxd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Influxd]:
+    """One influxd for the session; each test gets a database of its own."""
+    server = Influxd(
+        InfluxdOptions(
+            http_port=free_port(),
+            rpc_port=free_port(),
+            directory=tmp_path_factory.mktemp("influxd"),
+        )
+    )
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def influxd_factory(tmp_path: Path) -> Iterator[Callable[[], Influxd]]:
+    """influxd processes of a test's own, for tests that stop and restart them."""
+    started: list[Influxd] = []
+
+    def start() -> Influxd:
+        server = Influxd(
+            InfluxdOptions(
+                http_port=free_port(),
+                rpc_port=free_port(),
+                directory=tmp_path / f"influxd-{len(started)}",
+            )
+        )
+        server.start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def influx(influxd: Influxd) -> Iterator[InfluxClient]:
+    client = InfluxClient(influxd.url, f"t_{uuid.uuid4().hex[:12]}")
+    provision(client, raw_days=400, generation="1")
+    yield client
+    client.close()
+
+
+# --- relational stores -------------------------------------------------------------------
+
+
+def _postgres_database() -> Iterator[str]:
+    name = f"pvmon_test_{uuid.uuid4().hex[:12]}"
+    try:
+        admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as exc:
+        missing_service(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {exc}")
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    yield "postgresql+psycopg" + url.removeprefix("postgresql")
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'pvmon.db'}"
+    else:
+        yield from _postgres_database()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'pvmon.db'}"
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    engine = make_engine(db_url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def default_registry() -> Registry:
+    return generate_registry(GenerationOptions(seed=2021, as_of=AS_OF))
+
+
+@pytest.fixture
+def loaded_engine(engine: Engine, default_registry: Registry) -> Engine:
+    with session_factory(engine).begin() as session:
+        replace_registry(session, default_registry)
+    return engine
+
+
+# --- a running ingest worker -------------------------------------------------------------
+
+
+def make_settings(
+    tmp_path: Path, broker: Mosquitto, influx: InfluxClient, db: str, **overrides: object
+) -> Settings:
+    return load_settings(
+        data_dir=tmp_path,
+        mqtt_url=broker.url,
+        influx_url=influx.url,
+        influx_db=influx.database,
+        database_url=db,
+        **overrides,
+    )
+
+
+class RunningIngest:
+    def __init__(self, service: IngestService) -> None:
+        self.service = service
+        self.thread = threading.Thread(target=service.run, name="ingest-under-test")
+        self.thread.start()
+        if not service.consumer.subscribed.wait(10):
+            raise RuntimeError("ingest did not subscribe within 10 s")
+
+    def stop(self) -> None:
+        self.service.stop()
+        self.thread.join(30)
+
+
+@pytest.fixture
+def start_ingest() -> Iterator[Callable[[Settings, Engine, InfluxClient], RunningIngest]]:
+    running: list[RunningIngest] = []
+
+    def start(settings: Settings, engine: Engine, influx: InfluxClient) -> RunningIngest:
+        assert settings.mqtt is not None
+        worker = RunningIngest(IngestService(settings, engine, influx, settings.mqtt))
+        running.append(worker)
+        return worker
+
+    yield start
+    for worker in running:
+        worker.stop()

@@ -1,0 +1,117 @@
+"""The InfluxDB store against a real influxd (1.x HTTP API)."""
+
+import datetime as dt
+import threading
+import time
+from collections.abc import Callable
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import Engine, select
+
+from ingest.batch import Batch, Inbound
+from ingest.counters import Counters
+from ingest.parse import Reading
+from ingest.sink import Sink
+from pvmon.db import tables
+from pvmon.db.engine import session_factory
+from pvmon.influx.client import InfluxClient, InfluxRejected, InfluxUnavailable, series_values
+from pvmon.influx.provision import RAW_RP, ROLLUP_RP, detect_generation, provision
+from pvmon.services.influxd import Influxd
+
+TZ = ZoneInfo("Asia/Shanghai")
+
+
+def test_provisioning_creates_retention_policies_and_is_repeatable(influx: InfluxClient) -> None:
+    assert provision(influx, raw_days=30) == "1"
+    policies = {
+        row["name"]: row
+        for row in series_values(influx.query(f'SHOW RETENTION POLICIES ON "{influx.database}"'))
+    }
+    assert policies[RAW_RP]["duration"] == "720h0m0s"
+    assert policies[RAW_RP]["default"]
+    assert policies[ROLLUP_RP]["duration"] == "0s"
+    assert detect_generation(influx) == "1"
+
+
+def test_rewriting_a_point_overwrites_it(influx: InfluxClient) -> None:
+    now = int(time.time())
+    line = f"telemetry,device=D1,station=S1 W=10.0 {now}"
+    influx.write([line, line.replace("10.0", "12.5")])
+    influx.write([line.replace("10.0", "12.5")])
+    rows = series_values(influx.query('SELECT "W" FROM "telemetry"'))
+    assert rows == [{"time": now, "W": 12.5}]
+
+
+def test_local_days_group_by_shanghai_midnight(influx: InfluxClient) -> None:
+    before = int(dt.datetime(2026, 11, 20, 23, 59, 30, tzinfo=TZ).timestamp())
+    after = int(dt.datetime(2026, 11, 21, 0, 0, 30, tzinfo=TZ).timestamp())
+    influx.write([f"telemetry,device=D1 W=1.0 {before}", f"telemetry,device=D1 W=2.0 {after}"])
+    series = influx.query(
+        f'SELECT SUM("W") FROM "telemetry" WHERE time >= {before - 86400}s AND time <= {after}s '
+        "GROUP BY time(1d) fill(none) tz('Asia/Shanghai')"
+    )
+    days = {dt.datetime.fromtimestamp(t, TZ).date(): v for t, v in series[0]["values"]}
+    assert days == {dt.date(2026, 11, 20): 1.0, dt.date(2026, 11, 21): 2.0}
+
+
+def test_a_refused_write_is_permanent_and_an_absent_server_temporary(influx: InfluxClient) -> None:
+    with pytest.raises(InfluxRejected, match="400"):
+        influx.write(["this is not line protocol"])
+    with (
+        InfluxClient("http://127.0.0.1:9", "x", timeout=1) as nowhere,
+        pytest.raises(InfluxUnavailable),
+    ):
+        nowhere.write(["m v=1 1"])
+
+
+def _reading(device: str, ts: int, w: float) -> Reading:
+    return Reading("VS001", device, "village", "T01", ts, {"W": w})
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_bad_point_is_dead_lettered_and_the_rest_of_its_batch_stored(
+    influx: InfluxClient, engine: Engine
+) -> None:
+    now = int(time.time())
+    batch = Batch.starting(TZ, now)
+    for i in range(8):
+        message = Inbound("pv/VS001/D1/telemetry", b"{}", i + 1, 1, now, 1)
+        batch.add(message, _reading(f"D{i + 1}", now - i, 100.0 + i))
+    batch.lines[5] = batch.lines[5].replace("W=105.0", "W=105i")  # a type conflict
+    sink = Sink(influx, session_factory(engine), "w1", Counters(), threading.Event())
+    sink.write(batch)
+    stored = series_values(influx.query('SELECT "W", "device" FROM "telemetry"'))
+    assert sorted(r["device"] for r in stored) == ["D1", "D2", "D3", "D4", "D5", "D7", "D8"]
+    with session_factory(engine)() as session:
+        letters = session.scalars(select(tables.DeadLetter)).all()
+    assert [(d.reason, d.topic) for d in letters] == [("store_rejected", "pv/VS001/D1/telemetry")]
+    assert "field type conflict" in letters[0].detail
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_writes_wait_for_a_stopped_server_and_lose_nothing(
+    influxd_factory: Callable[[], Influxd], engine: Engine
+) -> None:
+    server = influxd_factory()
+    client = InfluxClient(server.url, "pvmon", timeout=2)
+    provision(client, raw_days=400)
+    now = int(time.time())
+    batch = Batch.starting(TZ, now)
+    for i in range(50):
+        batch.add(
+            Inbound("pv/VS001/D/telemetry", b"{}", i + 1, 1, now, 1),
+            _reading(f"D{i}", now, float(i)),
+        )
+    server.stop()
+    restart = threading.Timer(2.0, server.start)
+    restart.start()
+    counters = Counters()
+    Sink(
+        client, session_factory(engine), "w1", counters, threading.Event(), max_backoff_s=1.0
+    ).write(batch)
+    restart.join()
+    assert counters.snapshot()["write_retries"] >= 1
+    stored = series_values(client.query('SELECT COUNT("W") FROM "telemetry"'))
+    assert stored[0]["count"] == 50
+    client.close()

@@ -1,0 +1,212 @@
+"""The simulated fleet's telemetry through a real Mosquitto and ingest into a real influxd."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from pvmon.db import tables
+from pvmon.db.engine import session_factory
+from pvmon.influx.client import InfluxClient, series_values
+from pvmon.registry.schema import Registry
+from pvmon.services.mosquitto import Mosquitto
+from pvmon.settings import Settings
+from simulators.main import run_simulation
+from simulators.report import Report
+from simulators.scenario import Scenario
+from tests.conftest import RunningIngest, make_settings
+
+TZ = ZoneInfo("Asia/Shanghai")
+SCENARIOS = Path(__file__).resolve().parent.parent / "simulators" / "scenarios"
+SUBSET = ["VS001", "VS002", "VS010", "HH0001", "HH0002", "HH0100", "CS01"]
+
+
+def morning(days_ago: int, hour: int = 10) -> str:
+    day = dt.datetime.now(TZ).date() - dt.timedelta(days=days_ago)
+    return dt.datetime.combine(day, dt.time(hour), TZ).isoformat()
+
+
+def stored_count(influx: InfluxClient, where: str = "") -> int:
+    series = influx.query(f'SELECT COUNT("W") FROM "telemetry" {where}')
+    return int(series[0]["values"][0][1]) if series else 0
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.25)
+    raise AssertionError("condition not met in time")
+
+
+def simulate(
+    settings: Settings, tmp_path: Path, start: str, duration: str, **kwargs: object
+) -> tuple[Report, list[dict]]:
+    log = tmp_path / "published.jsonl"
+    report = run_simulation(
+        settings,
+        start=start,
+        speed=kwargs.pop("speed", 3600),
+        duration=duration,
+        stations=kwargs.pop("stations", SUBSET),
+        publish_log=log,
+        keep_state=False,
+        **kwargs,
+    )
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    return report, records
+
+
+def dead_letters(engine: Engine) -> Counter[str]:
+    with session_factory(engine)() as session:
+        rows = session.execute(
+            select(tables.DeadLetter.reason, func.count()).group_by(tables.DeadLetter.reason)
+        )
+        return Counter(dict(rows.all()))
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_simulated_hour_arrives_as_exactly_the_expected_points(
+    tmp_path: Path,
+    broker: Mosquitto,
+    influx: InfluxClient,
+    loaded_engine: Engine,
+    default_registry: Registry,
+    start_ingest: Callable[..., RunningIngest],
+) -> None:
+    settings = make_settings(
+        tmp_path, broker, influx, str(loaded_engine.url.render_as_string(hide_password=False))
+    )
+    start_ingest(settings, loaded_engine, influx)
+    report, published = simulate(settings, tmp_path, morning(2), "1h")
+
+    inverters = Counter(i.station_id for i in default_registry.inverters if i.station_id in SUBSET)
+    # Each inverter reports once at start-up and then on its grid: every minute for village
+    # and central inverters (60 in an hour), every five minutes for households (12).
+    expected = sum(n * (13 if sid.startswith("HH") else 61) for sid, n in inverters.items())
+    assert report.confirmed["telemetry"] == len(published) == expected
+    wait_for(lambda: stored_count(influx) == expected)
+
+    rows = series_values(
+        influx.query(
+            'SELECT "W", "WH", "St", "station", "device", "kind", "township" FROM "telemetry"'
+        )
+    )
+    stations = {s.id: s for s in default_registry.stations}
+    by_key = {(r["device"], r["time"]): r for r in rows}
+    assert len(by_key) == expected
+    for record in published:
+        row = by_key[(record["device"], record["ts"])]
+        assert (row["W"], row["WH"]) == (record["W"], record["WH"])
+        station = stations[record["station"]]
+        assert (row["station"], row["kind"], row["township"]) == (
+            station.id,
+            station.kind,
+            station.township_id,
+        )
+    assert {r["St"] for r in rows} <= {2, 4, 5}
+    assert dead_letters(loaded_engine) == Counter()
+
+
+def test_each_malformed_kind_lands_in_the_dead_letter_with_its_reason(
+    tmp_path: Path,
+    broker: Mosquitto,
+    influx: InfluxClient,
+    loaded_engine: Engine,
+    start_ingest: Callable[..., RunningIngest],
+) -> None:
+    settings = make_settings(
+        tmp_path, broker, influx, loaded_engine.url.render_as_string(hide_password=False)
+    )
+    start_ingest(settings, loaded_engine, influx)
+    scenario_file = SCENARIOS / "malformed.toml"
+    report, published = simulate(settings, tmp_path, morning(1), "10m", scenario=scenario_file)
+
+    injected = Counter({m.reason.value: m.count for m in Scenario.load(scenario_file).malformed})
+    assert Counter(report.malformed) == injected
+    wait_for(lambda: dead_letters(loaded_engine) == injected)
+    wait_for(lambda: stored_count(influx) == report.confirmed["telemetry"] == len(published))
+    with session_factory(loaded_engine)() as session:
+        letters = session.scalars(select(tables.DeadLetter)).all()
+    assert all(letter.detail and letter.payload for letter in letters)
+    unknown = [d for d in letters if d.reason == "unknown_station"]
+    assert all(d.station_id == "ZZ999" for d in unknown)
+    oversized = [d for d in letters if d.reason == "oversized"]
+    assert all(len(d.payload) > 20_000 for d in oversized), "the payload is kept whole"
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_late_backlog_lands_at_its_original_times(
+    tmp_path: Path,
+    broker: Mosquitto,
+    influx: InfluxClient,
+    loaded_engine: Engine,
+    start_ingest: Callable[..., RunningIngest],
+) -> None:
+    settings = make_settings(
+        tmp_path, broker, influx, loaded_engine.url.render_as_string(hide_password=False)
+    )
+    scenario = tmp_path / "backlog.toml"
+    scenario.write_text(
+        '[[faults]]\nkind = "backlog"\nstations = ["VS002"]\nstart = "+10m"\nduration = "20m"\n'
+    )
+    start_ingest(settings, loaded_engine, influx)
+    start = morning(3)
+    report, published = simulate(settings, tmp_path, start, "40m", scenario=scenario)
+
+    assert report.backlog_published > 0
+    window = [r for r in published if r["station"] == "VS002"]
+    start_ts = int(dt.datetime.fromisoformat(start).timestamp())
+    held = [r for r in window if start_ts + 600 <= r["ts"] < start_ts + 1800]
+    assert report.backlog_published >= len(held) > 0
+    wait_for(lambda: stored_count(influx) == len(published))
+    stored = {
+        (r["device"], r["time"])
+        for r in series_values(
+            influx.query('SELECT "W", "device" FROM "telemetry" WHERE "station" = \'VS002\'')
+        )
+    }
+    assert {(r["device"], r["ts"]) for r in window} == stored
+    day = dt.datetime.fromisoformat(start).date()
+    with session_factory(loaded_engine)() as session:
+        late = set(session.execute(select(tables.LateDay.station_id, tables.LateDay.day)).all())
+        status = session.get(tables.LoggerStatus, "VS002")
+    assert {(s, day) for s in SUBSET} <= late
+    assert status is not None
+    assert status.online is False
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_lost_link_reports_the_logger_offline_through_its_last_will(
+    tmp_path: Path,
+    broker: Mosquitto,
+    influx: InfluxClient,
+    loaded_engine: Engine,
+    start_ingest: Callable[..., RunningIngest],
+) -> None:
+    settings = make_settings(
+        tmp_path, broker, influx, loaded_engine.url.render_as_string(hide_password=False)
+    )
+    scenario = tmp_path / "comm.toml"
+    scenario.write_text('[[faults]]\nkind = "comm_loss"\nstations = ["VS010"]\nstart = "+3m"\n')
+    start_ingest(settings, loaded_engine, influx)
+    # At 60× the link drops about 3 s into the run and the others sign off about 9 s later.
+    report, published = simulate(settings, tmp_path, morning(1), "12m", scenario=scenario, speed=60)
+
+    assert report.dropped_at_source > 0
+    wait_for(lambda: stored_count(influx) == len(published))
+    with session_factory(loaded_engine)() as session:
+        states = {s.station_id: s for s in session.scalars(select(tables.LoggerStatus))}
+    assert set(states) == set(SUBSET)
+    assert not any(s.online for s in states.values())
+    others = min(s.since for sid, s in states.items() if sid != "VS010")
+    assert (others - states["VS010"].since).total_seconds() > 4, "VS010 went offline by its will"

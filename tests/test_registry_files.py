@@ -1,0 +1,117 @@
+"""Registry import and export: round trips, and a bad file refused whole with every reason."""
+
+import csv
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from pvmon.db.engine import session_factory
+from pvmon.registry.files import write_registry
+from pvmon.registry.importing import import_registry
+from pvmon.registry.schema import Registry
+from pvmon.registry.store import load_registry
+from pvmon.registry.validate import RegistryInvalid
+
+
+def stored(engine: Engine) -> Registry:
+    with session_factory(engine)() as session:
+        return load_registry(session)
+
+
+@pytest.mark.parametrize("name", ["registry", "registry.xlsx"])
+def test_export_then_import_round_trips(loaded_engine: Engine, tmp_path: Path, name: str) -> None:
+    before = stored(loaded_engine)
+    path = tmp_path / name
+    write_registry(before, path)
+    import_registry(session_factory(loaded_engine), path)
+    assert stored(loaded_engine) == before
+
+
+def _edit_csv(folder: Path, sheet: str, edit) -> None:
+    file = folder / f"{sheet}.csv"
+    with file.open(encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.DictReader(f))
+    rows = edit(rows)
+    fields = list(rows[0])
+    with file.open("w", encoding="utf-8-sig", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def test_a_file_with_bad_rows_is_refused_whole_naming_each(
+    loaded_engine: Engine, tmp_path: Path
+) -> None:
+    before = stored(loaded_engine)
+    folder = tmp_path / "bad"
+    write_registry(before, folder)
+
+    def by_id(rows: list[dict], key: str, value: str) -> dict:
+        return next(r for r in rows if r[key] == value)
+
+    def bad_villages(rows: list[dict]) -> list[dict]:
+        by_id(rows, "id", "V0104")["township_id"] = "T99"
+        return rows
+
+    def bad_stations(rows: list[dict]) -> list[dict]:
+        by_id(rows, "id", "VS001")["capacity_kwp"] = "0"
+        by_id(rows, "id", "HH0005")["capacity_kwp"] = "-12"
+        rows.append(dict(by_id(rows, "id", "VS002")))  # a duplicate id
+        return rows
+
+    def bad_shares(rows: list[dict]) -> list[dict]:
+        by_id(rows, "station_id", "VS004")["share"] = "0.7"  # owned alone: sums to 0.7
+        by_id(rows, "station_id", "VS003")["village_id"] = "V9999"
+        return rows
+
+    _edit_csv(folder, "villages", bad_villages)
+    _edit_csv(folder, "stations", bad_stations)
+    _edit_csv(folder, "station_shares", bad_shares)
+    with pytest.raises(RegistryInvalid) as caught:
+        import_registry(session_factory(loaded_engine), folder)
+    messages = [str(e) for e in caught.value.errors]
+    text = "\n".join(messages)
+    assert "(V0104): unknown township 'T99'" in text
+    assert "(VS001): capacity_kwp: Input should be greater than 0 (got '0')" in text
+    assert "(HH0005): capacity_kwp: Input should be greater than 0 (got '-12')" in text
+    assert "duplicate id 'VS002'" in text
+    assert "shares of VS004 sum to 0.7, not 1" in text
+    assert "unknown village 'V9999' in village_id" in text
+    assert stored(loaded_engine) == before, "a refused import changes nothing"
+
+
+def test_former_township_names_are_accepted_on_import(
+    loaded_engine: Engine, tmp_path: Path
+) -> None:
+    folder = tmp_path / "names"
+    write_registry(stored(loaded_engine), folder)
+    names = {"T04": "阁底乡", "T05": "楼山乡"}
+
+    def by_name(rows: list[dict]) -> list[dict]:
+        for row in rows:
+            row["township_id"] = names.get(row["township_id"], row["township_id"])
+        return rows
+
+    _edit_csv(folder, "villages", by_name)
+    imported = import_registry(session_factory(loaded_engine), folder)
+    assert {v.township_id for v in imported.villages} == {f"T0{i}" for i in range(1, 7)}
+
+
+def test_a_missing_sheet_and_an_unknown_column_are_named(
+    loaded_engine: Engine, tmp_path: Path
+) -> None:
+    folder = tmp_path / "partial"
+    write_registry(stored(loaded_engine), folder)
+    (folder / "tariffs.csv").unlink()
+    _edit_csv(folder, "people", lambda rows: [{**r, "nickname": "x"} for r in rows])
+    with pytest.raises(RegistryInvalid, match="tariffs: sheet is missing") as caught:
+        import_registry(session_factory(loaded_engine), folder)
+    assert any("unknown column 'nickname'" in str(e) for e in caught.value.errors)
+
+
+def test_an_unreadable_workbook_is_refused(loaded_engine: Engine, tmp_path: Path) -> None:
+    path = tmp_path / "broken.xlsx"
+    path.write_bytes(b"PK\x03\x04 this is no workbook")
+    with pytest.raises(RegistryInvalid, match="not a readable XLSX workbook"):
+        import_registry(session_factory(loaded_engine), path)

@@ -1,0 +1,289 @@
+"""The simulator: physics, clock, weather, scenarios, and what its loggers publish."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import Counter, defaultdict
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pytest
+from sqlalchemy import Engine
+
+from pvmon.domain import StationKind
+from pvmon.registry.schema import Registry
+from pvmon.services.mosquitto import Mosquitto
+from pvmon.settings import Settings, load_settings
+from pvmon.telemetry import OperatingState
+from simulators.clock import DAYLIGHT_ELEVATION, SimClock, demo_start, solar_elevation
+from simulators.fleet import build_fleet
+from simulators.main import run_simulation
+from simulators.model import FleetModel
+from simulators.physics import inverter_output
+from simulators.scenario import Scenario, resolve_faults
+from simulators.sky import DayType, SkyModel, day_types
+
+TZ = ZoneInfo("Asia/Shanghai")
+INTERVALS = {StationKind.VILLAGE: 60, StationKind.HOUSEHOLD: 300, StationKind.CENTRAL: 60}
+YONGHE = (36.76, 110.63)
+
+
+def at(day: dt.date, hour: int, minute: int = 0) -> int:
+    return int(dt.datetime.combine(day, dt.time(hour, minute), TZ).timestamp())
+
+
+# --- clock -------------------------------------------------------------------------------
+
+
+def test_simulated_time_never_runs_ahead_of_the_wall_clock() -> None:
+    wall = [1_000_000.0]
+    clock = SimClock(start=wall[0] - 100, speed=60, wall=lambda: wall[0])
+    wall[0] += 1
+    assert clock.now() == 999_960, "one second later: 60 s further on"
+    wall[0] += 1
+    assert clock.now() == wall[0], "caught up, it waits for the wall clock"
+    wall[0] += 10
+    assert clock.now() == wall[0]
+    with pytest.raises(ValueError, match="ahead of the wall clock"):
+        SimClock(start=wall[0] + 3600, speed=1, wall=lambda: wall[0])
+
+
+@pytest.mark.parametrize("hour", [0, 3, 7, 12, 17, 20, 23])
+def test_the_demo_replays_daylight_whatever_the_hour(hour: int) -> None:
+    now = at(dt.date(2026, 12, 21), hour)  # the shortest day
+    start = demo_start(now, *YONGHE)
+    assert start <= now
+    # Whatever the hour, the replay reaches full daylight within four hours of its start.
+    moments = pd_range(start, start + 4 * 3600)
+    assert solar_elevation(moments, *YONGHE).max() >= DAYLIGHT_ELEVATION
+
+
+def pd_range(a: float, b: float):
+    import pandas as pd
+
+    return pd.date_range(
+        dt.datetime.fromtimestamp(a, dt.UTC), dt.datetime.fromtimestamp(b, dt.UTC), freq="10min"
+    )
+
+
+# --- sky and physics ---------------------------------------------------------------------
+
+
+def test_weather_is_repeatable_and_about_a_third_of_days_are_cloudy() -> None:
+    days = [dt.date(2026, 1, 1) + dt.timedelta(days=i) for i in range(365)]
+    county = Counter(day_types(3, d, 6)[0] for d in days)
+    assert day_types(3, days[10], 6) == day_types(3, days[10], 6)
+    cloudy = (county[DayType.BROKEN] + county[DayType.OVERCAST]) / 365
+    assert 0.2 < cloudy < 0.45
+
+
+def test_output_clips_at_the_rating_and_sleeps_in_the_dark() -> None:
+    poa = np.array([1000.0, 1000.0, 2.0])
+    out = inverter_output(
+        poa,
+        np.array([20.0, 20.0, 20.0]),
+        kwp=np.array([60.0, 30.0, 30.0]),
+        rated_w=np.array([40_000.0, 40_000.0, 40_000.0]),
+        factor=np.ones(3),
+    )
+    assert out.p_ac[0] == 40_000
+    assert out.state[0] == OperatingState.THROTTLED
+    assert 20_000 < out.p_ac[1] < 40_000
+    assert out.state[1] == OperatingState.MPPT
+    assert out.p_ac[2] == 0
+    assert out.state[2] == OperatingState.SLEEPING
+
+
+def test_heat_derates_the_modules() -> None:
+    args = {"kwp": np.array([30.0]), "rated_w": np.array([40_000.0]), "factor": np.ones(1)}
+    cold = inverter_output(np.array([800.0]), np.array([0.0]), **args).p_ac[0]
+    hot = inverter_output(np.array([800.0]), np.array([35.0]), **args).p_ac[0]
+    assert hot < 0.9 * cold
+
+
+@pytest.fixture(scope="module")
+def model(default_registry: Registry) -> FleetModel:
+    fleet = build_fleet(default_registry, 1, INTERVALS, only_stations=["VS001", "HH0001", "CS01"])
+    return FleetModel(fleet, SkyModel(fleet.townships, TZ, 1))
+
+
+def test_a_clear_june_day_yields_plausibly_and_nights_are_dark(model: FleetModel) -> None:
+    day = dt.date(2026, 6, 21)
+    sky = model.sky.day(day)
+    f = model.fleet
+    energy = model.energy_wh(np.full(f.size, at(day, 0)), at(day, 0) + 86400)
+    yields = energy.sum() / 1000 / f.kwp.sum()
+    assert 1.0 < yields < 7.5  # kWh/kWp in a day, whatever the weather
+    idx = np.arange(f.size)
+    night = model.conditions(idx, np.full(f.size, at(day, 1)), np.ones(f.size))
+    assert night.night.all()
+    assert not night.output.p_ac.any()
+    assert sky.ghi[:, 12 * 60].max() > 300
+
+
+def test_counter_energy_adds_up_across_any_split(model: FleetModel) -> None:
+    f = model.fleet
+    a, b, c = at(dt.date(2026, 5, 3), 6), at(dt.date(2026, 5, 3), 13, 7), at(dt.date(2026, 5, 4), 9)
+    whole = model.energy_wh(np.full(f.size, a), c)
+    parts = model.energy_wh(np.full(f.size, a), b) + model.energy_wh(np.full(f.size, b), c)
+    np.testing.assert_allclose(whole, parts)
+    np.testing.assert_allclose(model.energy_wh(np.full(f.size, c), a), -whole)
+    assert (whole > 0).all()
+
+
+# --- scenarios ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[[faults]]\nkind = "meltdown"\nstations = ["VS001"]', "meltdown"),
+        ('[[faults]]\nkind = "output_loss"\nstations = ["VS001"]', "factor"),
+        ('[[faults]]\nkind = "outage"\nstations = ["VS001"]\nduration = "soon"', "duration"),
+        ('[[malformed]]\nreason = "store_rejected"', "cannot be injected"),
+        ("faults = 3", "faults"),
+        ("[[faults", "scenario"),
+    ],
+)
+def test_a_bad_scenario_is_refused_with_its_reason(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "s.toml"
+    path.write_text(text)
+    with pytest.raises(ValueError, match=message):
+        Scenario.load(path)
+
+
+def test_faults_resolve_to_the_named_or_seeded_stations(model: FleetModel) -> None:
+    scenario = Scenario.model_validate(
+        {
+            "faults": [
+                {"kind": "outage", "stations": ["VS001"], "start": "+1h", "duration": "30m"},
+                {
+                    "kind": "output_loss",
+                    "random_stations": 1,
+                    "station_kind": "household",
+                    "factor": 0.25,
+                },
+            ]
+        }
+    )
+    outage, loss = resolve_faults(scenario, model.fleet, 1000, seed=5)
+    again = resolve_faults(scenario, model.fleet, 1000, seed=5)
+    assert [f.stations for f in again] == [outage.stations, loss.stations]
+    assert (outage.start, outage.end) == (1000 + 3600, 1000 + 5400)
+    assert [model.fleet.stations[s].id for s in outage.stations] == ["VS001"]
+    assert [model.fleet.stations[s].id for s in loss.stations] == ["HH0001"]
+    with pytest.raises(ValueError, match="not simulated"):
+        resolve_faults(
+            Scenario.model_validate({"faults": [{"kind": "outage", "stations": ["VS999"]}]}),
+            model.fleet,
+            0,
+            1,
+        )
+
+
+# --- what the loggers publish (through a real broker) ------------------------------------
+
+
+@pytest.fixture
+def sim_settings(tmp_path: Path, broker: Mosquitto, loaded_engine: Engine) -> Settings:
+    url = loaded_engine.url.render_as_string(hide_password=False)
+    return load_settings(data_dir=tmp_path, mqtt_url=broker.url, database_url=url)
+
+
+def published(
+    settings: Settings, tmp_path: Path, name: str, start: str, duration: str, **kwargs: object
+) -> list[dict]:
+    log = tmp_path / f"{name}.jsonl"
+    run_simulation(
+        settings,
+        start=start,
+        speed=3600,
+        duration=duration,
+        publish_log=log,
+        stations=kwargs.pop("stations", ["VS001", "VS002", "HH0001"]),
+        **kwargs,
+    )
+    return [json.loads(line) for line in log.read_text().splitlines()]
+
+
+def recent_morning(days_ago: int = 2, hour: int = 9) -> dt.datetime:
+    day = dt.datetime.now(TZ).date() - dt.timedelta(days=days_ago)
+    return dt.datetime.combine(day, dt.time(hour), TZ)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_continued_run_publishes_the_counters_one_long_run_would(
+    tmp_path: Path, sim_settings: Settings
+) -> None:
+    start = recent_morning()
+    middle = start + dt.timedelta(minutes=40)
+    one = published(sim_settings, tmp_path, "one", start.isoformat(), "80m", keep_state=False)
+    sim_settings.data_dir = tmp_path / "split"
+    published(sim_settings, tmp_path, "a", start.isoformat(), "40m")
+    second = published(sim_settings, tmp_path, "b", middle.isoformat(), "40m")
+    reference = {(r["device"], r["ts"]): r["WH"] for r in one}
+    # Apart from each logger's start-up report (off its grid), every reading of the second
+    # run is one the long run also made, with the same counter.
+    common = [r for r in second if (r["device"], r["ts"]) in reference]
+    assert len(common) >= len(second) - len({r["device"] for r in second})
+    assert common
+    assert all(reference[(r["device"], r["ts"])] == r["WH"] for r in common)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_faults_show_in_what_the_loggers_publish(tmp_path: Path, sim_settings: Settings) -> None:
+    scenario = tmp_path / "faults.toml"
+    scenario.write_text("""
+[[faults]]
+kind = "output_loss"
+stations = ["VS001"]
+factor = 0.4
+[[faults]]
+kind = "zero_output"
+stations = ["VS002"]
+start = "+10m"
+duration = "10m"
+[[faults]]
+kind = "fault"
+stations = ["HH0001"]
+start = "+15m"
+[[faults]]
+kind = "counter_reset"
+stations = ["VS002"]
+start = "+30m"
+""")
+    start = recent_morning(hour=11)
+    healthy = published(
+        sim_settings, tmp_path, "healthy", start.isoformat(), "40m", keep_state=False
+    )
+    faulty = published(
+        sim_settings,
+        tmp_path,
+        "faulty",
+        start.isoformat(),
+        "40m",
+        keep_state=False,
+        scenario=scenario,
+    )
+    base = {(r["device"], r["ts"]): r for r in healthy}
+    by_station = defaultdict(list)
+    for r in faulty:
+        by_station[r["station"]].append((r, base[(r["device"], r["ts"])]))
+    t0 = int(start.timestamp())
+    ratios = [r["W"] / b["W"] for r, b in by_station["VS001"] if 0 < b["W"] < 30_000]
+    assert ratios
+    assert all(0.55 < x < 0.65 for x in ratios), "40 % of the output lost"
+    dark = [r for r, _ in by_station["VS002"] if t0 + 600 <= r["ts"] < t0 + 1200]
+    assert dark
+    assert all(r["W"] == 0 and r["St"] == OperatingState.STANDBY for r in dark)
+    after_reset = [r for r, b in by_station["VS002"] if r["ts"] >= t0 + 1800]
+    assert after_reset
+    assert all(
+        r["WH"] < 100_000 < b["WH"]
+        for r, b in [(r, base[(r["device"], r["ts"])]) for r in after_reset]
+    )
+    tripped = [r for r, _ in by_station["HH0001"] if r["ts"] >= t0 + 900]
+    assert tripped
+    assert all(r["W"] == 0 and r["St"] == OperatingState.FAULT for r in tripped)

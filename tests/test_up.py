@@ -1,0 +1,78 @@
+"""``pvmon up`` end to end: the whole fleet arrives, and Ctrl-C leaves nothing running."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from pvmon.influx.client import InfluxClient
+from tests.test_ingest_flow import wait_for
+
+STATIONS = 2240
+
+
+def children_of(pid: int) -> set[int]:
+    found: set[int] = set()
+    pending = [pid]
+    while pending:
+        parent = pending.pop()
+        try:
+            text = Path(f"/proc/{parent}/task/{parent}/children").read_text()
+        except OSError:
+            continue
+        kids = {int(k) for k in text.split()}
+        found |= kids
+        pending += kids
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_up_brings_every_station_in_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
+    env = {**os.environ, "PVMON_DATA_DIR": str(tmp_path / "data"), "PYTHONUNBUFFERED": "1"}
+    out = (tmp_path / "up.out").open("w+")
+    up = subprocess.Popen(
+        [sys.executable, "-m", "pvmon", "up"],
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        env=env,
+        cwd=tmp_path,
+    )
+    try:
+        wait_for(
+            lambda: re.search(r"influxd +(http://\S+)", Path(out.name).read_text()), timeout=60
+        )
+        url = re.search(r"influxd +(http://\S+)", Path(out.name).read_text()).group(1)
+        with InfluxClient(url, "pvmon") as influx:
+
+            def all_stations() -> bool:
+                try:
+                    return (
+                        len(influx.query('SELECT COUNT("W") FROM "telemetry" GROUP BY "station"'))
+                        == STATIONS
+                    )
+                except Exception:  # the database appears a moment after influxd
+                    return False
+
+            wait_for(all_stations, timeout=180)
+        started = children_of(up.pid)
+        assert len(started) >= 4, "mosquitto, influxd, ingest and the simulator"
+        up.send_signal(signal.SIGINT)
+        assert up.wait(60) == 0
+    finally:
+        if up.poll() is None:
+            up.kill()
+    time.sleep(0.5)
+    assert [pid for pid in started if alive(pid)] == []
+    assert "stopping" in Path(out.name).read_text()
