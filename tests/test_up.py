@@ -11,6 +11,8 @@ import time
 from pathlib import Path
 
 from pvmon.influx.client import InfluxClient
+from pvmon.services.influxd import Influxd
+from pvmon.services.mosquitto import Mosquitto
 from tests.test_ingest_flow import wait_for
 
 STATIONS = 2240
@@ -76,3 +78,45 @@ def test_up_brings_every_station_in_and_ctrl_c_stops_everything(tmp_path: Path) 
     time.sleep(0.5)
     assert [pid for pid in started if alive(pid)] == []
     assert "stopping" in Path(out.name).read_text()
+
+
+def test_up_uses_the_configured_broker_and_influxdb(
+    tmp_path: Path, broker: Mosquitto, influxd: Influxd
+) -> None:
+    env = {
+        **os.environ,
+        "PVMON_DATA_DIR": str(tmp_path / "data"),
+        "PYTHONUNBUFFERED": "1",
+        "PVMON_MQTT_URL": broker.url,
+        "PVMON_INFLUX_URL": influxd.url,
+        "PVMON_INFLUX_DB": "configured",
+    }
+    out = tmp_path / "up.out"
+    with out.open("w") as sink:
+        up = subprocess.Popen(
+            [sys.executable, "-m", "pvmon", "up"],
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=tmp_path,
+        )
+    try:
+        with InfluxClient(influxd.url, "configured") as influx:
+
+            def stored() -> bool:
+                try:
+                    return bool(influx.query('SELECT COUNT("W") FROM "telemetry"'))
+                except Exception:  # the database appears once up has provisioned it
+                    return False
+
+            wait_for(stored, timeout=120)
+        started = children_of(up.pid)
+        assert len(started) == 2, "only ingest and the simulator: no broker, no influxd"
+        up.send_signal(signal.SIGINT)
+        assert up.wait(60) == 0
+    finally:
+        if up.poll() is None:
+            up.kill()
+    text = out.read_text()
+    assert f"broker     {broker.url} (configured)" in text
+    assert f"influxdb   {influxd.url} (configured)" in text
