@@ -72,10 +72,10 @@ class SimFleet:
     def station_index(self) -> dict[str, int]:
         return {s.id: i for i, s in enumerate(self.stations)}
 
-    def baseline_wh(self, at: int) -> np.ndarray:
+    def baseline_wh(self, idx: np.ndarray, at: np.ndarray | int) -> np.ndarray:
         """A plausible lifetime counter at ``at`` for inverters nobody has simulated yet."""
-        days = np.maximum(0, (at - self.installed) / 86400)
-        return self.kwp * CLIMATE_YIELD_KWH_PER_KWP_DAY * 1000 * days * self.perf
+        days = np.maximum(0, (at - self.installed[idx]) / 86400)
+        return self.kwp[idx] * CLIMATE_YIELD_KWH_PER_KWP_DAY * 1000 * days * self.perf[idx]
 
 
 def _unit(seed: int, text: str) -> float:

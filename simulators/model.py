@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,6 +15,8 @@ from simulators.sky import MINUTES, SkyModel
 MAX_EXACT_GAP_S = 3 * 86400
 """Counter gaps up to this long are integrated exactly; longer ones use the climate average."""
 CHUNK = 250_000
+
+FactorFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -52,44 +55,52 @@ class FleetModel:
         out = inverter_output(poa, temp, f.kwp[idx], f.rated_w[idx], f.perf[idx] * factor)
         return Conditions(out, temp, night)
 
-    def energy_wh(self, since: np.ndarray, until: int) -> np.ndarray:
-        """Energy [Wh] each device's counter gathers on its reporting grid in (since, until]
-        (negative when ``since`` is later), assuming the fleet healthy."""
+    def energy_wh(
+        self, idx: np.ndarray, since: np.ndarray, until: np.ndarray, factor: FactorFn | None = None
+    ) -> np.ndarray:
+        """Energy [Wh] the counters of devices ``idx`` gather on their reporting grids in
+        (since, until] (negative when ``since`` is later). ``factor`` gives the DC-side
+        factor of (device, time) pairs, for faults; by default the fleet is healthy."""
         f = self.fleet
-        total = np.zeros(f.size)
+        since = np.broadcast_to(np.asarray(since, dtype=np.int64), idx.shape)
+        until = np.broadcast_to(np.asarray(until, dtype=np.int64), idx.shape)
         forward = since <= until
-        lo = np.where(forward, since, until).astype(np.int64)
-        hi = np.where(forward, until, since).astype(np.int64)
+        lo = np.where(forward, since, until)
+        hi = np.where(forward, until, since)
         far = (hi - lo) > MAX_EXACT_GAP_S
-        for idx, ts in self._grid_points(np.nonzero(~far)[0], lo, hi):
-            cond = self.conditions(idx, ts, np.ones(idx.size))
-            total += np.bincount(idx, cond.output.p_ac * f.interval_s[idx] / 3600, f.size)
+        total = np.zeros(idx.size)
+        rows = np.nonzero(~far)[0]
+        for row, ts in self._grid_points(idx[rows], lo[rows], hi[rows]):
+            device = idx[rows][row]
+            scale = np.ones(row.size) if factor is None else factor(device, ts)
+            cond = self.conditions(device, ts, scale)
+            energy = cond.output.p_ac * f.interval_s[device] / 3600
+            total[rows] += np.bincount(row, energy, rows.size)
         if far.any():
-            total[far] = (f.baseline_wh(hi) - f.baseline_wh(lo))[far]
+            total[far] = f.baseline_wh(idx[far], hi[far]) - f.baseline_wh(idx[far], lo[far])
         return np.where(forward, total, -total)
 
     def _grid_points(self, devices: np.ndarray, lo: np.ndarray, hi: np.ndarray):
-        """(device, ts) pairs of each device's grid in (lo, hi], in chunks."""
+        """(row, ts) pairs of each row's device grid in (lo, hi], in chunks; ``row``
+        indexes ``devices``."""
         f = self.fleet
         interval, phase = f.interval_s[devices], f.phase_s[devices]
-        first = lo[devices] + (phase - lo[devices]) % interval
-        first = np.where(first <= lo[devices], first + interval, first)
-        counts = np.maximum(0, (hi[devices] - first) // interval + 1)
-        order = np.argsort(-counts)
-        devices, first, interval, counts = (a[order] for a in (devices, first, interval, counts))
+        first = lo + (phase - lo) % interval
+        first = np.where(first <= lo, first + interval, first)
+        counts = np.maximum(0, (hi - first) // interval + 1)
+        rows = np.arange(devices.size)
         start = 0
-        while start < devices.size:
+        while start < rows.size:
             stop, size = start, 0
-            while stop < devices.size and (size == 0 or size + counts[stop] <= CHUNK):
+            while stop < rows.size and (size == 0 or size + counts[stop] <= CHUNK):
                 size += counts[stop]
                 stop += 1
-            idx = np.repeat(devices[start:stop], counts[start:stop])
-            step = np.concatenate([np.arange(c) for c in counts[start:stop]]) if size else []
-            ts = np.repeat(first[start:stop], counts[start:stop]) + np.asarray(
-                step, dtype=np.int64
-            ) * np.repeat(interval[start:stop], counts[start:stop])
-            if idx.size:
-                yield idx, ts
+            if size:
+                row = np.repeat(rows[start:stop], counts[start:stop])
+                offset = np.arange(size) - np.repeat(
+                    np.cumsum(counts[start:stop]) - counts[start:stop], counts[start:stop]
+                )
+                yield row, first[row] + offset * interval[row]
             start = stop
 
     def _by_day(self, ts: np.ndarray):

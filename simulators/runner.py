@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import json
 import random
 import time
 from dataclasses import dataclass, field
@@ -22,14 +21,14 @@ import structlog
 
 from pvmon.domain import StationKind
 from pvmon.settings import MqttEndpoint
-from pvmon.telemetry import EventBit, OperatingState, Reason, event_topic, telemetry_topic
+from pvmon.telemetry import Reason, event_topic, telemetry_topic
 from simulators.clock import SimClock
 from simulators.fleet import SimFleet
 from simulators.logger import DataLogger, Outgoing
 from simulators.malformed import Injection, make_injection
-from simulators.model import Conditions, FleetModel
+from simulators.model import FleetModel
 from simulators.mqttpool import AsyncConnection
-from simulators.physics import hash_noise
+from simulators.readings import FAULT_EVENT_BIT, ReadingGenerator, next_on_grid
 from simulators.report import Report, Sent
 from simulators.scenario import (
     ActiveFault,
@@ -40,6 +39,7 @@ from simulators.scenario import (
     resolve_faults,
 )
 from simulators.sky import SkyModel
+from simulators.state import initial_counters, load_state, save_state
 
 log = structlog.get_logger(__name__)
 
@@ -48,7 +48,6 @@ MAX_IN_FLIGHT = 50_000
 """Publishes awaiting the broker's acknowledgement before the simulation waits for it."""
 FLUSH_PER_TICK = 2_000
 STATE_EVERY_S = 60.0
-FAULT_EVENT_BIT = EventBit.GROUND_FAULT
 
 
 @dataclass(frozen=True)
@@ -82,7 +81,6 @@ class Simulation:
         self.report.faults = [self._describe(f) for f in self.faults]
         self.loggers = [DataLogger(s.id, options.mqtt, self.report) for s in fleet.stations]
         self.rogue: AsyncConnection | None = None
-        self.counters = np.zeros(fleet.size)
         self.next_due = np.full(fleet.size, self.start, dtype=np.int64)
         self._fault_started: set[int] = set()
         self._fault_ended: set[int] = set()
@@ -94,7 +92,9 @@ class Simulation:
 
     async def run(self, stop: asyncio.Event) -> Report:
         clock = SimClock(self.start, self.o.speed)
-        self.counters = self._initial_counters()
+        saved = load_state(self.o.state_path, self.o.seed)
+        counters = initial_counters(self.fleet, self.model, saved, self.start)
+        self.generator = ReadingGenerator(self.fleet, self.model, self.faults, counters, self.start)
         if self.o.publish_log_path:
             self.o.publish_log_path.parent.mkdir(parents=True, exist_ok=True)
             self.report.publish_log = self.o.publish_log_path.open("w", encoding="utf-8")
@@ -114,7 +114,7 @@ class Simulation:
         finally:
             await self._close_all()
             self.report.end = self._emitted_until
-            self._save_state(self._emitted_until)
+            self._save_state()
             if self.report.publish_log:
                 self.report.publish_log.close()
             if self.o.report_path:
@@ -154,7 +154,7 @@ class Simulation:
                     self.rogue.tick()
                 last_misc = time.monotonic()
             if time.monotonic() - last_state >= STATE_EVERY_S:
-                self._save_state(self._emitted_until)
+                self._save_state()
                 last_state = time.monotonic()
             if self.end is not None and now >= self.end and not self._due_before(self.end):
                 return
@@ -202,81 +202,13 @@ class Simulation:
                 return
             ts = self.next_due[idx]
             self._emit(idx, ts)
-            interval, phase = self.fleet.interval_s[idx], self.fleet.phase_s[idx]
-            self.next_due[idx] = ts + interval - (ts - phase) % interval
+            self.next_due[idx] = next_on_grid(self.fleet, idx, ts)
 
     def _emit(self, idx: np.ndarray, ts: np.ndarray) -> None:
-        f = self.fleet
-        factor = np.ones(idx.size)
-        silent = np.zeros(idx.size, dtype=bool)
-        tripped = np.zeros(idx.size, dtype=bool)
-        dark = np.zeros(idx.size, dtype=bool)
-        for fault in self.faults:
-            hit = np.isin(idx, fault.devices) & fault.active(ts)
-            match fault.kind:
-                case FaultKind.OUTPUT_LOSS:
-                    factor[hit] *= 1 - fault.factor
-                case FaultKind.OUTAGE:
-                    silent |= hit
-                case FaultKind.FAULT:
-                    tripped |= hit
-                case FaultKind.ZERO_OUTPUT:
-                    dark |= hit
-                case FaultKind.COUNTER_RESET:
-                    self._reset_counters(fault, idx, ts)
-        factor[silent | tripped | dark] = 0.0
-        cond = self.model.conditions(idx, ts, factor)
-        on_grid = ((ts - f.phase_s[idx]) % f.interval_s[idx] == 0) & (ts > self.start)
-        self.counters[idx] += np.where(on_grid, cond.output.p_ac * f.interval_s[idx] / 3600, 0)
-        fields = self._fields(idx, ts, cond, tripped, dark)
-        for row in np.nonzero(~cond.night & ~silent)[0]:
-            self._publish_reading(
-                int(idx[row]), int(ts[row]), {k: v[row] for k, v in fields.items()}
-            )
-
-    def _reset_counters(self, fault: ActiveFault, idx: np.ndarray, ts: np.ndarray) -> None:
-        key = id(fault)
-        if key in self._fault_started:
-            return
-        if (np.isin(idx, fault.devices) & (ts >= fault.start)).any():
-            self.counters[fault.devices] = 0.0
-            self._fault_started.add(key)
-
-    def _fields(
-        self,
-        idx: np.ndarray,
-        ts: np.ndarray,
-        cond: Conditions,
-        tripped: np.ndarray,
-        dark: np.ndarray,
-    ) -> dict[str, np.ndarray]:
-        f, out = self.fleet, cond.output
-        load = np.clip(out.p_dc / (f.kwp[idx] * 1000), 0, 1.2)
-        dcv = (
-            f.dc_nominal_v[idx]
-            * (1 - 0.0035 * (out.t_cell - 25))
-            * (0.92 + 0.08 * np.minimum(1, 5 * load))
-            * (1 + 0.004 * hash_noise(ts, idx, 1.0))
-        )
-        dcv = np.where(tripped, f.dc_nominal_v[idx] * 1.18, np.where(dark, 0.0, dcv))
-        state = np.where(
-            tripped, OperatingState.FAULT, np.where(dark, OperatingState.STANDBY, out.state)
-        )
-        unit = f.wh_unit[idx]
-        return {
-            "W": np.round(out.p_ac, 1),
-            "WH": (np.floor(self.counters[idx] / unit) * unit).astype(np.int64),
-            "DCV": np.round(dcv, 1),
-            "DCA": np.round(np.where(dcv > 0, out.p_dc / np.maximum(dcv, 1), 0), 2),
-            "Hz": np.round(50 + 0.02 * hash_noise(ts, idx, 2.0), 3),
-            "TmpCab": np.round(
-                cond.temp_air + 3 + 15 * out.p_ac / f.rated_w[idx] + 0.5 * hash_noise(ts, idx, 3.0),
-                1,
-            ),
-            "St": state.astype(int),
-            "Evt1": np.where(tripped, 1 << FAULT_EVENT_BIT, 0),
-            "seq": (ts - f.phase_s[idx]) // f.interval_s[idx],
-        }
+        batch = self.generator.readings(idx, ts)
+        for row in batch.rows():
+            values = {k: v[row] for k, v in batch.fields.items()}
+            self._publish_reading(int(idx[row]), int(ts[row]), values)
 
     def _publish_reading(self, device: int, ts: int, values: dict[str, np.generic]) -> None:
         station = self.fleet.stations[int(self.fleet.station_of[device])]
@@ -383,45 +315,10 @@ class Simulation:
         if sent is not None:
             self.report.confirm(sent)
 
-    # --- counters that survive restarts -----------------------------------------------
-
-    def _initial_counters(self) -> np.ndarray:
-        wh = self.fleet.baseline_wh(self.start)
-        saved = self._load_state()
-        if not saved:
-            return wh
-        since = np.full(self.fleet.size, self.start, dtype=np.int64)
-        base = wh.copy()
-        for i, device in enumerate(self.fleet.device_ids):
-            if device in saved:
-                since[i], base[i] = saved[device]
-        return base + self.model.energy_wh(since, self.start)
-
-    def _load_state(self) -> dict[str, tuple[int, float]]:
-        path = self.o.state_path
-        if path is None or not path.exists():
-            return {}
-        try:
-            state = json.loads(path.read_text())
-        except (OSError, ValueError) as exc:
-            log.warning("simulator_state_unreadable", path=str(path), error=str(exc))
-            return {}
-        if state.get("seed") != self.o.seed:
-            return {}
-        return {d: (int(t), float(wh)) for d, (t, wh) in state.get("devices", {}).items()}
-
-    def _save_state(self, moment: int) -> None:
-        path = self.o.state_path
-        if path is None:
-            return
-        devices = self._load_state()
-        devices.update(
-            {d: (moment, float(self.counters[i])) for i, d in enumerate(self.fleet.device_ids)}
+    def _save_state(self) -> None:
+        save_state(
+            self.o.state_path, self.o.seed, self.fleet, self.generator.counters, self._emitted_until
         )
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"seed": self.o.seed, "devices": devices}))
-        tmp.replace(path)
 
     def _describe(self, fault: ActiveFault) -> dict[str, object]:
         return {

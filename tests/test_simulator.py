@@ -22,6 +22,7 @@ from simulators.fleet import build_fleet
 from simulators.main import run_simulation
 from simulators.model import FleetModel
 from simulators.physics import inverter_output
+from simulators.readings import ReadingGenerator, first_on_grid, next_on_grid
 from simulators.scenario import Scenario, resolve_faults
 from simulators.sky import DayType, SkyModel, day_types
 
@@ -113,10 +114,10 @@ def test_a_clear_june_day_yields_plausibly_and_nights_are_dark(model: FleetModel
     day = dt.date(2026, 6, 21)
     sky = model.sky.day(day)
     f = model.fleet
-    energy = model.energy_wh(np.full(f.size, at(day, 0)), at(day, 0) + 86400)
+    idx = np.arange(f.size)
+    energy = model.energy_wh(idx, at(day, 0), at(day, 0) + 86400)
     yields = energy.sum() / 1000 / f.kwp.sum()
     assert 1.0 < yields < 7.5  # kWh/kWp in a day, whatever the weather
-    idx = np.arange(f.size)
     night = model.conditions(idx, np.full(f.size, at(day, 1)), np.ones(f.size))
     assert night.night.all()
     assert not night.output.p_ac.any()
@@ -126,10 +127,11 @@ def test_a_clear_june_day_yields_plausibly_and_nights_are_dark(model: FleetModel
 def test_counter_energy_adds_up_across_any_split(model: FleetModel) -> None:
     f = model.fleet
     a, b, c = at(dt.date(2026, 5, 3), 6), at(dt.date(2026, 5, 3), 13, 7), at(dt.date(2026, 5, 4), 9)
-    whole = model.energy_wh(np.full(f.size, a), c)
-    parts = model.energy_wh(np.full(f.size, a), b) + model.energy_wh(np.full(f.size, b), c)
+    idx = np.arange(f.size)
+    whole = model.energy_wh(idx, a, c)
+    parts = model.energy_wh(idx, a, b) + model.energy_wh(idx, b, c)
     np.testing.assert_allclose(whole, parts)
-    np.testing.assert_allclose(model.energy_wh(np.full(f.size, c), a), -whole)
+    np.testing.assert_allclose(model.energy_wh(idx, c, a), -whole)
     assert (whole > 0).all()
 
 
@@ -287,3 +289,34 @@ start = "+30m"
     tripped = [r for r, _ in by_station["HH0001"] if r["ts"] >= t0 + 900]
     assert tripped
     assert all(r["W"] == 0 and r["St"] == OperatingState.FAULT for r in tripped)
+
+
+def test_sparse_readings_carry_the_same_counters_as_dense_ones(model: FleetModel) -> None:
+    """Hourly readings (the history backfill) and every-interval readings (live) agree on
+    each device's counter, faults included."""
+    f = model.fleet
+    day = dt.date(2026, 4, 12)
+    start = at(day, 8)
+    scenario = Scenario.model_validate(
+        {
+            "faults": [
+                {"kind": "output_loss", "stations": ["VS001"], "factor": 0.3, "start": "+1h"},
+                {"kind": "counter_reset", "stations": ["HH0001"], "start": "+90m"},
+            ]
+        }
+    )
+    faults = resolve_faults(scenario, f, start, seed=1)
+    idx = np.arange(f.size)
+    dense = ReadingGenerator(f, model, faults, np.zeros(f.size), start)
+    due = first_on_grid(f, idx, np.full(f.size, start + 1))
+    while due.min() <= start + 3 * 3600:
+        rows = np.nonzero(due <= start + 3 * 3600)[0]
+        dense.readings(idx[rows], due[rows])
+        due[rows] = next_on_grid(f, idx[rows], due[rows])
+    sparse = ReadingGenerator(f, model, faults, np.zeros(f.size), start)
+    for hour in (1, 2, 3):
+        moment = np.full(f.size, start + hour * 3600)
+        sparse.readings(idx, moment)
+    # Both have gathered every grid point up to start + 3 h.
+    np.testing.assert_allclose(sparse.counters, dense.counters, rtol=1e-9)
+    assert sparse.counters.min() > 0

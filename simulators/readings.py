@@ -1,0 +1,161 @@
+"""What the fleet's inverters read, fault scenarios included, without any I/O.
+
+The live simulation publishes these readings over MQTT; the history backfill writes them
+straight into InfluxDB; tests take them as they are. Each device's lifetime counter gathers
+the energy of every point of its reporting grid, however far apart its readings are.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from pvmon.telemetry import EventBit, OperatingState
+from simulators.fleet import SimFleet
+from simulators.model import Conditions, FleetModel
+from simulators.physics import hash_noise
+from simulators.scenario import ActiveFault, FaultKind
+
+FAULT_EVENT_BIT = EventBit.GROUND_FAULT
+FIELDS = ("W", "WH", "DCV", "DCA", "Hz", "TmpCab", "St", "Evt1", "seq")
+
+
+@dataclass(frozen=True)
+class FaultState:
+    factor: np.ndarray
+    """DC-side factor: station spread aside, 1 for a healthy device."""
+    silent: np.ndarray
+    tripped: np.ndarray
+    dark: np.ndarray
+
+
+@dataclass(frozen=True)
+class ReadingBatch:
+    idx: np.ndarray
+    ts: np.ndarray
+    fields: dict[str, np.ndarray]
+    visible: np.ndarray
+    """The reading is sent: the sun is up and the inverter is not off."""
+
+    def rows(self) -> np.ndarray:
+        return np.nonzero(self.visible)[0]
+
+
+class ReadingGenerator:
+    def __init__(
+        self,
+        fleet: SimFleet,
+        model: FleetModel,
+        faults: list[ActiveFault],
+        counters: np.ndarray,
+        counted_until: int,
+    ) -> None:
+        self.fleet = fleet
+        self.model = model
+        self.faults = faults
+        self.counters = counters
+        """Each device's counter [Wh], covering its grid up to ``counted_until``."""
+        self.counted_until = np.full(fleet.size, counted_until, dtype=np.int64)
+
+    def fault_state(self, idx: np.ndarray, ts: np.ndarray) -> FaultState:
+        factor = np.ones(idx.size)
+        silent = np.zeros(idx.size, dtype=bool)
+        tripped = np.zeros(idx.size, dtype=bool)
+        dark = np.zeros(idx.size, dtype=bool)
+        for fault in self.faults:
+            hit = np.isin(idx, fault.devices) & fault.active(ts)
+            match fault.kind:
+                case FaultKind.OUTPUT_LOSS:
+                    factor[hit] *= 1 - fault.factor
+                case FaultKind.OUTAGE:
+                    silent |= hit
+                case FaultKind.FAULT:
+                    tripped |= hit
+                case FaultKind.ZERO_OUTPUT:
+                    dark |= hit
+        factor[silent | tripped | dark] = 0.0
+        return FaultState(factor, silent, tripped, dark)
+
+    def readings(self, idx: np.ndarray, ts: np.ndarray) -> ReadingBatch:
+        """Readings of devices ``idx`` (each at most once) at times ``ts``."""
+        self._reset_counters(idx, ts)
+        state = self.fault_state(idx, ts)
+        cond = self.model.conditions(idx, ts, state.factor)
+        self._gather_energy(idx, ts, cond)
+        fields = self._fields(idx, ts, cond, state)
+        return ReadingBatch(idx, ts, fields, ~cond.night & ~state.silent)
+
+    def _reset_counters(self, idx: np.ndarray, ts: np.ndarray) -> None:
+        """A reset inside a device's open window zeroes its counter at the reset time."""
+        for fault in self.faults:
+            if fault.kind != FaultKind.COUNTER_RESET:
+                continue
+            hit = np.isin(idx, fault.devices) & (self.counted_until[idx] < fault.start)
+            hit &= ts >= fault.start
+            devices = idx[hit]
+            self.counters[devices] = 0.0
+            self.counted_until[devices] = fault.start
+
+    def _gather_energy(self, idx: np.ndarray, ts: np.ndarray, cond: Conditions) -> None:
+        f = self.fleet
+        since = self.counted_until[idx]
+        interval = f.interval_s[idx]
+        on_grid = (ts - f.phase_s[idx]) % interval == 0
+        # The usual case, a reading on the grid right after the previous one: its own
+        # output is the only grid point in the window.
+        single = on_grid & (since < ts) & (since >= ts - interval)
+        energy = np.where(single, cond.output.p_ac * interval / 3600, 0.0)
+        wide = np.nonzero((since < ts) & ~single)[0]
+        if wide.size:
+            energy[wide] = self.model.energy_wh(
+                idx[wide], since[wide], ts[wide], factor=self._factor
+            )
+        self.counters[idx] += energy
+        self.counted_until[idx] = np.maximum(since, ts)
+
+    def _factor(self, idx: np.ndarray, ts: np.ndarray) -> np.ndarray:
+        return self.fault_state(idx, ts).factor
+
+    def _fields(
+        self, idx: np.ndarray, ts: np.ndarray, cond: Conditions, state: FaultState
+    ) -> dict[str, np.ndarray]:
+        f, out = self.fleet, cond.output
+        load = np.clip(out.p_dc / (f.kwp[idx] * 1000), 0, 1.2)
+        dcv = (
+            f.dc_nominal_v[idx]
+            * (1 - 0.0035 * (out.t_cell - 25))
+            * (0.92 + 0.08 * np.minimum(1, 5 * load))
+            * (1 + 0.004 * hash_noise(ts, idx, 1.0))
+        )
+        dcv = np.where(state.tripped, f.dc_nominal_v[idx] * 1.18, np.where(state.dark, 0.0, dcv))
+        st = np.where(
+            state.tripped,
+            OperatingState.FAULT,
+            np.where(state.dark, OperatingState.STANDBY, out.state),
+        )
+        unit = f.wh_unit[idx]
+        return {
+            "W": np.round(out.p_ac, 1),
+            "WH": (np.floor(self.counters[idx] / unit) * unit).astype(np.int64),
+            "DCV": np.round(dcv, 1),
+            "DCA": np.round(np.where(dcv > 0, out.p_dc / np.maximum(dcv, 1), 0), 2),
+            "Hz": np.round(50 + 0.02 * hash_noise(ts, idx, 2.0), 3),
+            "TmpCab": np.round(
+                cond.temp_air + 3 + 15 * out.p_ac / f.rated_w[idx] + 0.5 * hash_noise(ts, idx, 3.0),
+                1,
+            ),
+            "St": st.astype(int),
+            "Evt1": np.where(state.tripped, 1 << FAULT_EVENT_BIT, 0),
+            "seq": (ts - f.phase_s[idx]) // f.interval_s[idx],
+        }
+
+
+def next_on_grid(fleet: SimFleet, idx: np.ndarray, after: np.ndarray) -> np.ndarray:
+    """Each device's first reporting time strictly after ``after``."""
+    interval, phase = fleet.interval_s[idx], fleet.phase_s[idx]
+    return after + interval - (after - phase) % interval
+
+
+def first_on_grid(fleet: SimFleet, idx: np.ndarray, at_or_after: np.ndarray) -> np.ndarray:
+    return next_on_grid(fleet, idx, np.asarray(at_or_after) - 1)
