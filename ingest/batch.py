@@ -7,10 +7,7 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from ingest.parse import Event, LoggerState, Parsed, Reading, Rejection
-from pvmon.influx.lineprotocol import encode_point
-
-TELEMETRY_MEASUREMENT = "telemetry"
-EVENT_MEASUREMENT = "events"
+from pvmon.influx.schema import event_line, telemetry_line
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,24 +31,11 @@ class DeviceSeen:
 
 
 def reading_line(r: Reading) -> str:
-    tags = {"device": r.device, "kind": r.kind, "station": r.station, "township": r.township}
-    return encode_point(TELEMETRY_MEASUREMENT, tags, r.fields, r.ts)
+    return telemetry_line(r.station, r.device, r.kind, r.township, r.ts, r.fields)
 
 
-def event_line(e: Event) -> str:
-    tags = {
-        "code": str(e.code),
-        "device": e.device,
-        "kind": e.kind,
-        "station": e.station,
-        "township": e.township,
-    }
-    fields: dict[str, int | str] = {"code": e.code}
-    if e.evt1 is not None:
-        fields["Evt1"] = e.evt1
-    if e.text:
-        fields["text"] = e.text
-    return encode_point(EVENT_MEASUREMENT, tags, fields, e.ts)
+def reading_event_line(e: Event) -> str:
+    return event_line(e.station, e.device, e.kind, e.township, e.ts, e.code, e.evt1, e.text)
 
 
 @dataclass
@@ -92,7 +76,7 @@ class Batch:
             self.ignored_fields += len(parsed.ignored)
             self._seen(parsed, message.received_at)
         else:
-            self._line(index, event_line(parsed))
+            self._line(index, reading_event_line(parsed))
             self.events += 1
 
     def reject_line(self, line_index: int, rejection: Rejection) -> None:

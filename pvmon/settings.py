@@ -7,6 +7,7 @@ Nested sections use ``__`` in environment names: ``PVMON_INGEST__BATCH_SIZE=2000
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 from typing import Literal
@@ -88,14 +89,37 @@ class IngestSettings(BaseModel):
 class SimulatorSettings(BaseModel):
     seed: int = 20210901
     speed: float = Field(1.0, gt=0, le=100000)
-    interval_s: dict[StationKind, int] = Field(
-        default_factory=lambda: {
-            StationKind.VILLAGE: 60,
-            StationKind.HOUSEHOLD: 300,
-            StationKind.CENTRAL: 60,
-        }
-    )
-    """Telemetry interval per station kind, as the data loggers are configured."""
+
+
+class AnalyticsSettings(BaseModel):
+    daily_at: dt.time = dt.time(20, 30)
+    """Local time the daily job runs for the day (after sunset all year in Yonghe)."""
+    frequent_minutes: int = Field(5, ge=1, le=60)
+    history_start: dt.date | None = None
+    """First day the jobs catch up from on a fresh store (default: 1 January this year)."""
+    climate_table: Path | None = None
+    """CSV of typical monthly specific yield (month, kwh_per_kwp); default: the shipped one."""
+    daylight_elevation_deg: float = Field(5.0, ge=0, le=30)
+    """Hours with the sun higher than this count as daylight for availability."""
+
+
+class TargetSettings(BaseModel):
+    """Annual targets; ``by_year`` overrides the segment targets for a given year."""
+
+    village_energy_kwh: float = Field(21_000_000, gt=0)
+    village_revenue_yuan: float = Field(17_000_000, gt=0)
+    by_year: dict[int, dict[str, float]] = Field(default_factory=dict)
+    village_income_yuan: float = Field(200_000, gt=0)
+    """Each administrative village's collective income from PV (seed: ≥ 200,000 yuan)."""
+    household_income_yuan: float = Field(3_000, gt=0)
+
+    def segment_targets(self, year: int) -> tuple[float, float]:
+        """(energy kWh, revenue yuan) of the village-station segment for ``year``."""
+        override = self.by_year.get(year, {})
+        return (
+            override.get("village_energy_kwh", self.village_energy_kwh),
+            override.get("village_revenue_yuan", self.village_revenue_yuan),
+        )
 
 
 class LocalServices(BaseModel):
@@ -147,8 +171,19 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Shanghai"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
+    telemetry_interval_s: dict[StationKind, int] = Field(
+        default_factory=lambda: {
+            StationKind.VILLAGE: 60,
+            StationKind.HOUSEHOLD: 300,
+            StationKind.CENTRAL: 60,
+        }
+    )
+    """How often the data loggers report each kind of station's inverters."""
+
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     simulator: SimulatorSettings = Field(default_factory=SimulatorSettings)
+    analytics: AnalyticsSettings = Field(default_factory=AnalyticsSettings)
+    targets: TargetSettings = Field(default_factory=TargetSettings)
     local: LocalServices = Field(default_factory=LocalServices)
     registry: RegistrySettings = Field(default_factory=RegistrySettings)
 

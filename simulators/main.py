@@ -56,7 +56,7 @@ def run_simulation(
         registry = load_registry(session)
     engine.dispose()
     seed = settings.simulator.seed
-    fleet = build_fleet(registry, seed, settings.simulator.interval_s, stations)
+    fleet = build_fleet(registry, seed, settings.telemetry_interval_s, stations)
     centre = (
         float(sum(t.lat for t in fleet.townships) / len(fleet.townships)),
         float(sum(t.lon for t in fleet.townships) / len(fleet.townships)),

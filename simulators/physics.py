@@ -9,8 +9,9 @@ import pvlib
 
 from pvmon.telemetry import OperatingState
 
-SYSTEM_LOSSES = 0.90
-"""Soiling, wiring, mismatch and module ageing together (assumption)."""
+SYSTEM_LOSSES = 0.78
+"""Soiling (loess dust), wiring, mismatch and module ageing together (assumption, tuned
+with the sky model so that the village stations make about 1,240 kWh/kWp a year)."""
 TEMP_COEFF = -0.0037
 """Module power temperature coefficient [1/°C] (crystalline silicon)."""
 INVERTER_EFFICIENCY = 0.97

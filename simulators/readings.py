@@ -28,6 +28,8 @@ class FaultState:
     silent: np.ndarray
     tripped: np.ndarray
     dark: np.ndarray
+    lost: np.ndarray
+    """The logger's link is down without buffering: the reading never leaves it."""
 
 
 @dataclass(frozen=True)
@@ -36,7 +38,9 @@ class ReadingBatch:
     ts: np.ndarray
     fields: dict[str, np.ndarray]
     visible: np.ndarray
-    """The reading is sent: the sun is up and the inverter is not off."""
+    """The reading is sent: the sun is up, the inverter is not off, the link not lost."""
+    lost: np.ndarray
+    """Readings the logger would have sent but lost with its link."""
 
     def rows(self) -> np.ndarray:
         return np.nonzero(self.visible)[0]
@@ -63,6 +67,7 @@ class ReadingGenerator:
         silent = np.zeros(idx.size, dtype=bool)
         tripped = np.zeros(idx.size, dtype=bool)
         dark = np.zeros(idx.size, dtype=bool)
+        lost = np.zeros(idx.size, dtype=bool)
         for fault in self.faults:
             hit = np.isin(idx, fault.devices) & fault.active(ts)
             match fault.kind:
@@ -74,8 +79,10 @@ class ReadingGenerator:
                     tripped |= hit
                 case FaultKind.ZERO_OUTPUT:
                     dark |= hit
+                case FaultKind.COMM_LOSS:
+                    lost |= hit
         factor[silent | tripped | dark] = 0.0
-        return FaultState(factor, silent, tripped, dark)
+        return FaultState(factor, silent, tripped, dark, lost)
 
     def readings(self, idx: np.ndarray, ts: np.ndarray) -> ReadingBatch:
         """Readings of devices ``idx`` (each at most once) at times ``ts``."""
@@ -83,8 +90,55 @@ class ReadingGenerator:
         state = self.fault_state(idx, ts)
         cond = self.model.conditions(idx, ts, state.factor)
         self._gather_energy(idx, ts, cond)
-        fields = self._fields(idx, ts, cond, state)
-        return ReadingBatch(idx, ts, fields, ~cond.night & ~state.silent)
+        fields = self._fields(idx, ts, cond, state, self.counters[idx])
+        return _batch(idx, ts, fields, cond, state)
+
+    def span(self, until: int) -> ReadingBatch:
+        """Every grid reading of every device after its counted time, up to ``until``,
+        computed at once (rows grouped by device, in time order). For whole days of
+        history; a reading's counter includes its own interval."""
+        f = self.fleet
+        devices = np.arange(f.size)
+        first = next_on_grid(f, devices, self.counted_until)
+        counts = np.maximum(0, (until - first) // f.interval_s + 1)
+        idx = np.repeat(devices, counts)
+        if not idx.size:
+            empty = np.zeros(0, dtype=np.int64)
+            none = empty.astype(bool)
+            return ReadingBatch(empty, empty, dict.fromkeys(FIELDS, empty), none, none)
+        step = np.arange(idx.size) - np.repeat(np.cumsum(counts) - counts, counts)
+        ts = first[idx] + step * f.interval_s[idx]
+        state = self.fault_state(idx, ts)
+        cond = self.model.conditions(idx, ts, state.factor)
+        energy = cond.output.p_ac * f.interval_s[idx] / 3600
+        wh = self._running_counters(idx, ts, energy)
+        fields = self._fields(idx, ts, cond, state, wh)
+        self.counted_until[devices] = np.maximum(
+            self.counted_until,
+            np.where(counts > 0, first + (counts - 1) * f.interval_s, self.counted_until),
+        )
+        return _batch(idx, ts, fields, cond, state)
+
+    def _running_counters(self, idx: np.ndarray, ts: np.ndarray, energy: np.ndarray) -> np.ndarray:
+        """Each row's counter, rows grouped by device in time order: the device's counter
+        plus its energy so far, restarting from zero at a counter reset."""
+        new_device = np.r_[True, idx[1:] != idx[:-1]]
+        reset = np.zeros(idx.size, dtype=bool)
+        for fault in self.faults:
+            if fault.kind != FaultKind.COUNTER_RESET:
+                continue
+            hit = np.isin(idx, fault.devices) & (ts >= fault.start)
+            hit &= self.counted_until[idx] < fault.start
+            reset |= hit & ~(np.r_[False, hit[:-1]] & ~new_device)
+        segment = np.cumsum(new_device | reset) - 1
+        starts = np.nonzero(new_device | reset)[0]
+        base = np.where(reset[starts], 0.0, self.counters[idx[starts]])
+        running = np.cumsum(energy)
+        offset = running[starts] - energy[starts]
+        wh = base[segment] + running - offset[segment]
+        last = np.r_[new_device[1:], True]
+        self.counters[idx[last]] = wh[last]
+        return wh
 
     def _reset_counters(self, idx: np.ndarray, ts: np.ndarray) -> None:
         """A reset inside a device's open window zeroes its counter at the reset time."""
@@ -118,7 +172,12 @@ class ReadingGenerator:
         return self.fault_state(idx, ts).factor
 
     def _fields(
-        self, idx: np.ndarray, ts: np.ndarray, cond: Conditions, state: FaultState
+        self,
+        idx: np.ndarray,
+        ts: np.ndarray,
+        cond: Conditions,
+        state: FaultState,
+        counters: np.ndarray,
     ) -> dict[str, np.ndarray]:
         f, out = self.fleet, cond.output
         load = np.clip(out.p_dc / (f.kwp[idx] * 1000), 0, 1.2)
@@ -137,7 +196,7 @@ class ReadingGenerator:
         unit = f.wh_unit[idx]
         return {
             "W": np.round(out.p_ac, 1),
-            "WH": (np.floor(self.counters[idx] / unit) * unit).astype(np.int64),
+            "WH": (np.floor(counters / unit) * unit).astype(np.int64),
             "DCV": np.round(dcv, 1),
             "DCA": np.round(np.where(dcv > 0, out.p_dc / np.maximum(dcv, 1), 0), 2),
             "Hz": np.round(50 + 0.02 * hash_noise(ts, idx, 2.0), 3),
@@ -149,6 +208,17 @@ class ReadingGenerator:
             "Evt1": np.where(state.tripped, 1 << FAULT_EVENT_BIT, 0),
             "seq": (ts - f.phase_s[idx]) // f.interval_s[idx],
         }
+
+
+def _batch(
+    idx: np.ndarray,
+    ts: np.ndarray,
+    fields: dict[str, np.ndarray],
+    cond: Conditions,
+    state: FaultState,
+) -> ReadingBatch:
+    sendable = ~cond.night & ~state.silent
+    return ReadingBatch(idx, ts, fields, sendable & ~state.lost, sendable & state.lost)
 
 
 def next_on_grid(fleet: SimFleet, idx: np.ndarray, after: np.ndarray) -> np.ndarray:

@@ -206,6 +206,7 @@ class Simulation:
 
     def _emit(self, idx: np.ndarray, ts: np.ndarray) -> None:
         batch = self.generator.readings(idx, ts)
+        self.report.dropped_at_source += int(batch.lost.sum())
         for row in batch.rows():
             values = {k: v[row] for k, v in batch.fields.items()}
             self._publish_reading(int(idx[row]), int(ts[row]), values)

@@ -20,7 +20,7 @@ import pvlib
 
 MINUTES = 1440
 
-LINKE_TURBIDITY = (3.0, 3.3, 3.8, 4.2, 4.3, 4.2, 4.3, 4.0, 3.6, 3.3, 3.0, 2.9)
+LINKE_TURBIDITY = (3.5, 3.9, 4.5, 5.0, 5.0, 4.8, 4.8, 4.5, 4.0, 3.7, 3.5, 3.4)
 """Monthly Linke turbidity for the Loess Plateau (assumption: dusty spring, hazy summer)."""
 MEAN_TEMP_JAN, MEAN_TEMP_JUL = -4.5, 24.0
 """Yonghe's monthly mean air temperature extremes, °C (assumption from the region's climate)."""
@@ -135,14 +135,14 @@ def _smooth_noise(rng: np.random.Generator, scale_min: int) -> np.ndarray:
 def cloud_index(seed: int, day: dt.date, township: int, kind: DayType) -> np.ndarray:
     rng = np.random.default_rng([seed, day.toordinal(), township, 2])
     if kind == DayType.CLEAR:
-        return 0.975 + 0.02 * _smooth_noise(rng, 60)
+        return 0.86 + 0.03 * _smooth_noise(rng, 60)  # dust and haze even on clear days
     if kind == DayType.OVERCAST:
         return np.clip(
             0.25 + 0.1 * _smooth_noise(rng, 45) + 0.05 * _smooth_noise(rng, 7), 0.08, 0.5
         )
     # Broken cloud: sunny spells and shade, minutes long, the mix varying by the hour.
     k = np.empty(MINUTES)
-    sunny_share = 0.55 + 0.3 * _smooth_noise(rng, 120)
+    sunny_share = 0.45 + 0.3 * _smooth_noise(rng, 120)
     i, sunny = 0, True
     while i < MINUTES:
         length = max(1, int(rng.exponential(12 if sunny else 6)))

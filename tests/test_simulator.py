@@ -320,3 +320,34 @@ def test_sparse_readings_carry_the_same_counters_as_dense_ones(model: FleetModel
     # Both have gathered every grid point up to start + 3 h.
     np.testing.assert_allclose(sparse.counters, dense.counters, rtol=1e-9)
     assert sparse.counters.min() > 0
+
+
+def test_a_whole_span_at_once_matches_reading_by_reading(model: FleetModel) -> None:
+    f = model.fleet
+    start = at(dt.date(2026, 4, 12), 8)
+    scenario = Scenario.model_validate(
+        {
+            "faults": [
+                {"kind": "output_loss", "stations": ["VS001"], "factor": 0.3, "start": "+1h"},
+                {"kind": "counter_reset", "stations": ["HH0001"], "start": "+90m"},
+                {"kind": "fault", "stations": ["CS01"], "start": "+2h"},
+            ]
+        }
+    )
+    faults = resolve_faults(scenario, f, start, seed=1)
+    idx = np.arange(f.size)
+    one_by_one = ReadingGenerator(f, model, faults, np.full(f.size, 1000.0), start)
+    expected = {}
+    due = first_on_grid(f, idx, np.full(f.size, start + 1))
+    end = start + 3 * 3600
+    while due.min() <= end:
+        rows = np.nonzero(due <= end)[0]
+        batch = one_by_one.readings(idx[rows], due[rows])
+        for k, (d, t) in enumerate(zip(batch.idx, batch.ts, strict=True)):
+            expected[(int(d), int(t))] = {n: v[k] for n, v in batch.fields.items()}
+        due[rows] = next_on_grid(f, idx[rows], due[rows])
+    at_once = ReadingGenerator(f, model, faults, np.full(f.size, 1000.0), start).span(end)
+    assert at_once.idx.size == len(expected)
+    for k, (d, t) in enumerate(zip(at_once.idx, at_once.ts, strict=True)):
+        for name, value in expected[(int(d), int(t))].items():
+            assert at_once.fields[name][k] == pytest.approx(value), (name, int(d), int(t))

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import httpx
@@ -82,6 +82,33 @@ class InfluxClient:
                 raise InfluxRejected(f"query failed: {result['error']} ({q})")
         return results[0].get("series", []) if results else []
 
+    def stream(
+        self, q: str, *, epoch: str = "s", chunk_size: int = 10_000, database: str | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """Series of a query as InfluxDB sends them in chunks, so that no server row limit
+        truncates a large result and no single response has to hold it all."""
+        params = {
+            "q": q,
+            "epoch": epoch,
+            "db": database or self.database,
+            "chunked": "true",
+            "chunk_size": str(chunk_size),
+        }
+        try:
+            with self._http.stream("GET", "/query", params=params) as response:
+                if response.status_code >= 400:
+                    response.read()
+                    self._raise_for(response, "GET", "/query")
+                for line in response.iter_lines():
+                    if not line.strip():
+                        continue
+                    for result in orjson.loads(line).get("results", []):
+                        if "error" in result:
+                            raise InfluxRejected(f"query failed: {result['error']} ({q})")
+                        yield from result.get("series", [])
+        except httpx.TransportError as exc:
+            raise InfluxUnavailable(f"GET {self.url}/query: {exc!r}") from exc
+
     def execute(self, q: str) -> None:
         """Run a statement that changes the server (CREATE, ALTER, DROP)."""
         self.query(q, method="POST")
@@ -91,6 +118,11 @@ class InfluxClient:
             response = self._http.request(method, path, **kwargs)
         except httpx.TransportError as exc:
             raise InfluxUnavailable(f"{method} {self.url}{path}: {exc!r}") from exc
+        self._raise_for(response, method, path)
+        return response
+
+    @staticmethod
+    def _raise_for(response: httpx.Response, method: str, path: str) -> None:
         if response.status_code >= 500 or response.status_code == 429:
             raise InfluxUnavailable(
                 f"{method} {path}: HTTP {response.status_code} {response.text[:300]}"
@@ -99,7 +131,6 @@ class InfluxClient:
             raise InfluxRejected(
                 f"{method} {path}: HTTP {response.status_code} {response.text[:500]}"
             )
-        return response
 
 
 def series_values(series: list[dict[str, Any]]) -> list[dict[str, Any]]:

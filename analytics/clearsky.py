@@ -1,0 +1,100 @@
+"""The clear-sky reference for a local day: daylight hours and reference yield per station.
+
+The stations have no irradiance sensors, so the reference is computed, not measured: pvlib's
+Ineichen clear sky (with its climatological Linke turbidity) on each station's own plane,
+the sun's position taken once per township (DESIGN §4: exact enough over ~40 km). The
+clear-sky index Yf / Yr_cs compares stations and days; it is not IEC 61724-1's PR, which
+needs measured plane-of-array irradiance.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+import pvlib
+
+STEP_MIN = 5
+
+
+@dataclass(frozen=True)
+class DaySun:
+    daylight: pd.DataFrame
+    """township × hour of the local day → the sun stands above the daylight elevation."""
+    reference_yield: pd.Series
+    """station → clear-sky in-plane insolation [kWh/m²], i.e. reference yield [kWh/kWp]."""
+
+
+def local_day_bounds(day: dt.date, tz: ZoneInfo) -> tuple[int, int]:
+    start = dt.datetime.combine(day, dt.time(0), tz)
+    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tz)
+    return int(start.timestamp()), int(end.timestamp())
+
+
+def day_sun(
+    stations: pd.DataFrame,
+    centres: pd.DataFrame,
+    day: dt.date,
+    tz: ZoneInfo,
+    daylight_elevation: float,
+) -> DaySun:
+    """``stations`` needs township_id, tilt_deg, azimuth_deg; ``centres`` lat, lon,
+    altitude_m per township."""
+    start, end = local_day_bounds(day, tz)
+    times = pd.date_range(
+        pd.Timestamp(start, unit="s", tz=tz),
+        pd.Timestamp(end, unit="s", tz=tz),
+        freq=f"{STEP_MIN}min",
+        inclusive="left",
+    )
+    daylight = {}
+    reference = []
+    for township, centre in centres.iterrows():
+        location = pvlib.location.Location(
+            centre.lat, centre.lon, tz=str(tz), altitude=centre.altitude_m
+        )
+        solpos = location.get_solarposition(times)
+        clear = location.get_clearsky(times, model="ineichen", solar_position=solpos)
+        seconds = np.asarray((times - times[0]).total_seconds(), dtype=np.int64)
+        mid_hour = solpos["elevation"].to_numpy()[seconds % 3600 == 1800]
+        daylight[township] = mid_hour > daylight_elevation
+        members = stations[stations["township_id"] == township]
+        if not members.empty:
+            reference.append(_plane_yield(members, solpos, clear))
+    return DaySun(
+        pd.DataFrame(daylight).T, pd.concat(reference) if reference else pd.Series(dtype=float)
+    )
+
+
+def _plane_yield(members: pd.DataFrame, solpos: pd.DataFrame, clear: pd.DataFrame) -> pd.Series:
+    tilt = members["tilt_deg"].to_numpy()[:, None]
+    azimuth = members["azimuth_deg"].to_numpy()[:, None]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        poa = pvlib.irradiance.get_total_irradiance(
+            tilt,
+            azimuth,
+            solpos["apparent_zenith"].to_numpy()[None, :],
+            solpos["azimuth"].to_numpy()[None, :],
+            clear["dni"].to_numpy()[None, :],
+            clear["ghi"].to_numpy()[None, :],
+            clear["dhi"].to_numpy()[None, :],
+        )["poa_global"]
+    insolation = np.nan_to_num(np.asarray(poa, dtype=float)).clip(min=0).sum(axis=1)
+    return pd.Series(insolation * STEP_MIN / 60 / 1000, index=members.index)
+
+
+def sun_up_through(centres: pd.DataFrame, start: int, end: int, elevation: float) -> pd.Series:
+    """township → the sun stands above ``elevation`` at both ends of [start, end]."""
+    moments = pd.DatetimeIndex(
+        [pd.Timestamp(start, unit="s", tz="UTC"), pd.Timestamp(end, unit="s", tz="UTC")]
+    )
+    up = {}
+    for township, centre in centres.iterrows():
+        position = pvlib.solarposition.get_solarposition(
+            moments, centre.lat, centre.lon, altitude=centre.altitude_m
+        )
+        up[township] = bool((position["elevation"] > elevation).all())
+    return pd.Series(up)

@@ -1,0 +1,65 @@
+"""The registry as tables analytics can compute with (pandas, indexed by stable ids)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from pvmon.domain import StationKind
+from pvmon.registry.schema import Registry
+
+PEER_GROUP = {
+    StationKind.VILLAGE: "array",
+    StationKind.CENTRAL: "array",
+    StationKind.HOUSEHOLD: "rooftop",
+}
+"""Which stations are compared with which: ground arrays with ground arrays (the single
+centralized station has no peer of its own kind), rooftops with rooftops."""
+
+
+@dataclass(frozen=True)
+class FleetFrames:
+    townships: pd.DataFrame
+    villages: pd.DataFrame
+    stations: pd.DataFrame
+    """kind, township_id, village_id, household_id, lat, lon, altitude_m, capacity_kwp,
+    tilt_deg, azimuth_deg, commissioned_on, grid_loss_factor, subsidy_cap_hours, peer_group"""
+    devices: pd.DataFrame
+    """station_id, rated_ac_w, wh_scale_exp"""
+    shares: pd.DataFrame
+    """station_id, village_id, share"""
+    tariffs: pd.DataFrame
+    costs: pd.DataFrame
+    """station_id → annual_yuan (all items)"""
+    township_centres: pd.DataFrame
+    """lat, lon, altitude_m: the mean position of each township's villages"""
+
+
+def _frame(rows: list, index: str | None = None) -> pd.DataFrame:
+    frame = pd.DataFrame([r.model_dump() for r in rows])
+    return frame.set_index(index) if index and not frame.empty else frame
+
+
+def fleet_frames(registry: Registry) -> FleetFrames:
+    stations = _frame(registry.stations, "id")
+    stations["kind"] = stations["kind"].astype(str)
+    stations["peer_group"] = stations["kind"].map({str(k): v for k, v in PEER_GROUP.items()})
+    villages = _frame(registry.villages, "id")
+    centres = villages.groupby("township_id")[["lat", "lon", "altitude_m"]].mean()
+    costs = _frame(registry.station_costs)
+    annual_costs = (
+        costs.groupby("station_id")["annual_yuan"].sum()
+        if not costs.empty
+        else pd.Series(dtype=float)
+    )
+    return FleetFrames(
+        townships=_frame(registry.townships, "id"),
+        villages=villages,
+        stations=stations,
+        devices=_frame(registry.inverters, "id"),
+        shares=_frame(registry.station_shares),
+        tariffs=_frame(registry.tariffs),
+        costs=annual_costs.rename("annual_yuan").to_frame(),
+        township_centres=centres,
+    )

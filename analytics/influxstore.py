@@ -1,0 +1,131 @@
+"""Analytics' InfluxDB side: read raw telemetry, write and read daily rollups.
+
+Rollup points carry local midnight as their time and stable ids as tags. Recomputing a day
+first deletes that day's rollup points, so a field that is absent this time (a peer index
+with too few peers, say) does not survive from an earlier computation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from pvmon.influx.client import InfluxClient
+from pvmon.influx.lineprotocol import encode_point
+from pvmon.influx.provision import ROLLUP_RP
+from pvmon.influx.schema import EVENTS, TELEMETRY
+
+LOOKBACK_S = 7 * 86400
+"""How far back a device's last reading before a day is looked for."""
+WRITE_BATCH = 10_000
+
+
+def _frame(series: Iterable[dict], tag: str, columns: Sequence[str]) -> pd.DataFrame:
+    """Series grouped by ``tag`` into one table with the tag as a column."""
+    parts: dict[str, list] = {tag: [], **{c: [] for c in columns}}
+    for s in series:
+        names = s["columns"]
+        values = s.get("values", [])
+        if not values:
+            continue
+        parts[tag].extend([s.get("tags", {}).get(tag)] * len(values))
+        for column in columns:
+            i = names.index(column) if column in names else None
+            parts[column].extend(row[i] if i is not None else None for row in values)
+    frame = pd.DataFrame(parts)
+    for column in columns:
+        frame[column] = pd.to_numeric(frame[column], errors="coerce")
+    return frame
+
+
+class TelemetryReader:
+    def __init__(self, influx: InfluxClient) -> None:
+        self.influx = influx
+
+    def day(self, start: int, end: int) -> pd.DataFrame:
+        """device, ts, W, WH, St of every reading in [start, end)."""
+        q = (
+            f'SELECT "W", "WH", "St" FROM "{TELEMETRY}" WHERE time >= {start}s '
+            f'AND time < {end}s GROUP BY "device"'
+        )
+        frame = _frame(self.influx.stream(q), "device", ["time", "W", "WH", "St"])
+        return frame.rename(columns={"time": "ts"})
+
+    def previous(self, start: int) -> pd.DataFrame:
+        """Each device's last reading before ``start`` (within a week): device, ts, W, WH."""
+        q = (
+            f'SELECT LAST("WH") AS "WH", "W" FROM "{TELEMETRY}" WHERE time >= '
+            f'{start - LOOKBACK_S}s AND time < {start}s GROUP BY "device"'
+        )
+        frame = _frame(self.influx.stream(q), "device", ["time", "W", "WH"])
+        return frame.rename(columns={"time": "ts"})
+
+    def recent(self, since: int, until: int) -> pd.DataFrame:
+        """device, ts, W, St of the readings in [since, until) (the frequent job's window)."""
+        q = (
+            f'SELECT "W", "St" FROM "{TELEMETRY}" WHERE time >= {since}s AND time < '
+            f'{until}s GROUP BY "device"'
+        )
+        return _frame(self.influx.stream(q), "device", ["time", "W", "St"]).rename(
+            columns={"time": "ts"}
+        )
+
+    def events(self, start: int, end: int) -> pd.DataFrame:
+        """device, ts, code of the inverter alarms in [start, end)."""
+        q = (
+            f'SELECT "code", "text" FROM "{EVENTS}" WHERE time >= {start}s AND time < '
+            f'{end}s GROUP BY "device"'
+        )
+        frame = _frame(self.influx.stream(q), "device", ["time", "code"])
+        return frame.rename(columns={"time": "ts"})
+
+
+def rollup_lines(
+    measurement: str, frame: pd.DataFrame, tags: Sequence[str], fields: Sequence[str], ts: int
+) -> list[str]:
+    """One point per row; NaN fields are left out (the day was deleted before)."""
+    lines = []
+    tag_values = frame[list(tags)].astype(str).to_numpy() if tags else None
+    field_values = frame[list(fields)].to_numpy(dtype=float)
+    for i in range(len(frame)):
+        present = {
+            f: float(v) for f, v in zip(fields, field_values[i], strict=True) if np.isfinite(v)
+        }
+        if not present:
+            continue
+        row_tags = dict(zip(tags, tag_values[i], strict=True)) if tag_values is not None else {}
+        lines.append(encode_point(measurement, row_tags, present, ts))
+    return lines
+
+
+class RollupStore:
+    def __init__(self, influx: InfluxClient) -> None:
+        self.influx = influx
+
+    def replace_day(self, start: int, end: int, lines_by_measurement: dict[str, list[str]]) -> int:
+        """Delete the day's points of each measurement, then write the new ones."""
+        written = 0
+        for measurement, lines in lines_by_measurement.items():
+            self.influx.execute(
+                f'DELETE FROM "{measurement}" WHERE time >= {start}s AND time < {end}s'
+            )
+            for chunk in range(0, len(lines), WRITE_BATCH):
+                self.influx.write(lines[chunk : chunk + WRITE_BATCH], rp=ROLLUP_RP)
+            written += len(lines)
+        return written
+
+    def read(
+        self, measurement: str, start: int, end: int, tag: str | None, fields: Sequence[str]
+    ) -> pd.DataFrame:
+        """Rollup rows in [start, end): ts, the tag (if any) and the fields."""
+        quoted = ", ".join(f'"{f}"' for f in fields)
+        group = f' GROUP BY "{tag}"' if tag else ""
+        q = (
+            f'SELECT {quoted} FROM "{ROLLUP_RP}"."{measurement}" WHERE time >= {start}s AND '
+            f"time < {end}s{group}"
+        )
+        frame = _frame(self.influx.stream(q), tag or "_", ["time", *fields])
+        frame = frame.rename(columns={"time": "ts"})
+        return frame.drop(columns="_") if not tag else frame

@@ -1,0 +1,82 @@
+"""Revenue from energy, and who it belongs to (pure).
+
+Money is paid on the grid meter's settled export, a little below the inverters' energy
+(transformer and cable losses: the station's ``grid_loss_factor``). Until a settlement
+statement is entered the figures here are estimates, and are labelled so. The tariff has two
+parts: the grid company pays the coal benchmark; the rest is renewable subsidy, paid only
+until the station's lifetime "reasonable utilisation hours" (财建〔2020〕426号) are used up.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+
+def tariffs_on(tariffs: pd.DataFrame, day: dt.date) -> pd.DataFrame:
+    """The tariff valid for each station on ``day`` (station_id → grid, subsidy yuan/kWh)."""
+    valid = tariffs[(tariffs["valid_from"] <= day) & (tariffs["valid_to"] >= day)]
+    return valid.drop_duplicates("station_id").set_index("station_id")[
+        ["grid_yuan_per_kwh", "subsidy_yuan_per_kwh"]
+    ]
+
+
+def station_revenue(
+    day: dt.date, energy: pd.DataFrame, stations: pd.DataFrame, tariffs: pd.DataFrame
+) -> pd.DataFrame:
+    """Per station: export_kwh, grid_yuan, subsidy_yuan, subsidy_kwh, has_tariff.
+
+    ``energy`` holds energy_kwh and lifetime_kwh_start (the counters before the day) per
+    station; the subsidy covers only the part of the day's energy still under the cap.
+    """
+    out = pd.DataFrame(index=energy.index)
+    meta = stations.reindex(out.index)
+    rates = tariffs_on(tariffs, day).reindex(out.index)
+    kwh = energy["energy_kwh"].fillna(0.0)
+    export_share = 1 - meta["grid_loss_factor"]
+    hours_used = energy["lifetime_kwh_start"] / meta["capacity_kwp"]
+    remaining_kwh = (meta["subsidy_cap_hours"] - hours_used.fillna(0.0)).clip(lower=0) * meta[
+        "capacity_kwp"
+    ]
+    subsidised = np.minimum(kwh, remaining_kwh)
+    out["export_kwh"] = kwh * export_share
+    out["grid_yuan"] = (out["export_kwh"] * rates["grid_yuan_per_kwh"]).fillna(0.0)
+    out["subsidy_kwh"] = subsidised * export_share
+    out["subsidy_yuan"] = (out["subsidy_kwh"] * rates["subsidy_yuan_per_kwh"]).fillna(0.0)
+    out["has_tariff"] = rates["grid_yuan_per_kwh"].notna()
+    return out
+
+
+def daily_costs(costs: pd.DataFrame, day: dt.date) -> pd.Series:
+    """Each station's annual costs spread evenly over the days of the year."""
+    days = 366 if calendar.isleap(day.year) else 365
+    return costs["annual_yuan"] / days
+
+
+def attribute_to_villages(
+    revenue: pd.DataFrame, energy: pd.Series, shares: pd.DataFrame, costs: pd.Series
+) -> pd.DataFrame:
+    """Per village: its shares of energy, export, grid payment, subsidy and costs, and the
+    distributable (net) income. Village stations are split by ownership share, the
+    centralized station by its beneficiaries' percentages."""
+    frame = shares.join(revenue, on="station_id").join(energy.rename("energy_kwh"), on="station_id")
+    frame = frame.join(costs.rename("cost_yuan"), on="station_id")
+    columns = ["energy_kwh", "export_kwh", "grid_yuan", "subsidy_yuan", "cost_yuan"]
+    for column in columns:
+        frame[column] = frame[column].fillna(0.0) * frame["share"]
+    village = frame.groupby("village_id")[columns].sum()
+    village["net_yuan"] = village["grid_yuan"] + village["subsidy_yuan"] - village["cost_yuan"]
+    return village
+
+
+def sources(revenue: pd.DataFrame, energy: pd.Series, shares: pd.DataFrame) -> pd.DataFrame:
+    """Per (village, station): the share and what it brought — the lines of a statement."""
+    frame = shares.join(revenue[["grid_yuan", "subsidy_yuan"]], on="station_id").join(
+        energy.rename("energy_kwh"), on="station_id"
+    )
+    for column in ("energy_kwh", "grid_yuan", "subsidy_yuan"):
+        frame[column] = frame[column].fillna(0.0) * frame["share"]
+    return frame

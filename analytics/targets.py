@@ -1,0 +1,147 @@
+"""Year-to-date against the annual targets, and a year-end forecast (pure).
+
+forecast = actual so far + the rest of the year's *typical* yield (a climatological table
+of kWh/kWp per month, shipped as ``pvmon/data/climate_monthly_yield.csv`` and overridable)
+× capacity × the recent performance against that table. The table is an assumption for
+Yonghe (about 1,240 kWh/kWp a year, the plan's 21 GWh over ~17 MWp), not a measurement.
+"""
+
+from __future__ import annotations
+
+import calendar
+import csv
+import datetime as dt
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+from importlib import resources
+from pathlib import Path
+
+import pandas as pd
+
+RECENT_DAYS = 30
+"""Recent performance is measured over this many days before the as-of day."""
+
+
+class TargetStatus(StrEnum):
+    ON_TRACK = "on_track"
+    AT_RISK = "at_risk"
+
+
+def climate_table(path: Path | None = None) -> pd.Series:
+    """Typical specific yield per month [kWh/kWp], index 1–12."""
+    if path is None:
+        text = resources.files("pvmon.data").joinpath("climate_monthly_yield.csv").read_text()
+    else:
+        text = path.read_text(encoding="utf-8")
+    rows = list(csv.DictReader(text.splitlines()))
+    table = pd.Series({int(r["month"]): float(r["kwh_per_kwp"]) for r in rows})
+    if sorted(table.index) != list(range(1, 13)) or (table <= 0).any():
+        raise ValueError(f"climate table {path or 'shipped'} needs months 1–12 with yields > 0")
+    return table.sort_index()
+
+
+def typical_yield(table: pd.Series, first: dt.date, last: dt.date) -> float:
+    """Typical kWh/kWp over the days first..last inclusive (0 when last < first)."""
+    total = 0.0
+    day = first
+    while day <= last:
+        month_end = dt.date(day.year, day.month, calendar.monthrange(day.year, day.month)[1])
+        upto = min(month_end, last)
+        total += table[day.month] * ((upto - day).days + 1) / month_end.day
+        day = upto + dt.timedelta(days=1)
+    return total
+
+
+@dataclass(frozen=True)
+class Forecast:
+    year: int
+    as_of: dt.date
+    """The last day counted as actual."""
+    capacity_kwp: float
+    actual_kwh: float
+    actual_yuan: float
+    performance: float
+    """Recent output against the typical yield (1.0 = typical)."""
+    forecast_kwh: float
+    forecast_yuan: float
+    target_kwh: float | None
+    target_yuan: float
+    required_performance: float | None
+    """What the rest of the year must reach, against typical, to meet the target."""
+    status: TargetStatus
+
+    def as_dict(self) -> dict[str, object]:
+        values = asdict(self)
+        values["as_of"] = self.as_of.isoformat()
+        values["status"] = str(self.status)
+        return values
+
+
+def forecast(
+    daily: pd.DataFrame,
+    *,
+    year: int,
+    as_of: dt.date,
+    capacity_kwp: float,
+    table: pd.Series,
+    target_yuan: float,
+    target_kwh: float | None = None,
+    yuan_per_kwh: float | None = None,
+    daily_cost_yuan: float = 0.0,
+) -> Forecast:
+    """``daily``: date, energy_kwh, yuan (net of costs where costs apply) for the year.
+
+    ``yuan_per_kwh`` prices the rest of the year's energy (default: the year's average so
+    far); ``daily_cost_yuan`` is subtracted for each remaining day.
+    """
+    start = dt.date(year, 1, 1)
+    year_end = dt.date(year, 12, 31)
+    days = daily[(daily["date"] >= start) & (daily["date"] <= as_of)]
+    actual_kwh = float(days["energy_kwh"].sum())
+    actual_yuan = float(days["yuan"].sum())
+    recent_from = max(start, as_of - dt.timedelta(days=RECENT_DAYS - 1))
+    recent = days[days["date"] >= recent_from]
+    typical_recent = typical_yield(table, recent_from, as_of) * capacity_kwp
+    performance = (
+        float(recent["energy_kwh"].sum()) / typical_recent
+        if typical_recent > 0 and len(recent)
+        else 1.0
+    )
+    remaining_typical = typical_yield(table, as_of + dt.timedelta(days=1), year_end) * capacity_kwp
+    remaining_days = (year_end - as_of).days
+    price = (
+        yuan_per_kwh
+        if yuan_per_kwh is not None
+        else ((actual_yuan + daily_cost_yuan * len(days)) / actual_kwh if actual_kwh > 0 else 0.0)
+    )
+    forecast_kwh = actual_kwh + remaining_typical * performance
+    forecast_yuan = (
+        actual_yuan + remaining_typical * performance * price - daily_cost_yuan * remaining_days
+    )
+    required = None
+    if remaining_typical > 0:
+        gaps = [
+            (target_yuan - actual_yuan + daily_cost_yuan * remaining_days)
+            / (remaining_typical * price)
+            if price > 0
+            else None
+        ]
+        if target_kwh is not None:
+            gaps.append((target_kwh - actual_kwh) / remaining_typical)
+        known = [g for g in gaps if g is not None]
+        required = max(known) if known else None
+    on_track = forecast_yuan >= target_yuan and (target_kwh is None or forecast_kwh >= target_kwh)
+    return Forecast(
+        year,
+        as_of,
+        capacity_kwp,
+        actual_kwh,
+        actual_yuan,
+        performance,
+        forecast_kwh,
+        forecast_yuan,
+        target_kwh,
+        target_yuan,
+        required,
+        TargetStatus.ON_TRACK if on_track else TargetStatus.AT_RISK,
+    )

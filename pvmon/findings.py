@@ -1,0 +1,70 @@
+"""What analytics can find wrong: the vocabulary shared by analytics, alerts and the API."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class FindingKind(StrEnum):
+    COMM_LOSS = "comm_loss"
+    """No telemetry from a station in daylight."""
+    DEVICE_SILENT = "device_silent"
+    """An inverter says nothing while its station's logger reports."""
+    ZERO_OUTPUT = "zero_output"
+    """No output in daylight while comparable stations nearby produce."""
+    FAULT_STATE = "fault_state"
+    """An inverter reports its fault state or alarm events."""
+    UNDERPERFORMANCE = "underperformance"
+    """Output persistently below the station's usual level against its peers."""
+    CERT_MISSING = "cert_missing"
+    CERT_EXPIRED = "cert_expired"
+    CERT_REVIEW_OVERDUE = "cert_review_overdue"
+    CERT_DUE = "cert_due"
+    """A valid certificate whose expiry or review falls within 60 days."""
+    STATION_UNCOVERED = "station_uncovered"
+    """No validly certified responsible maintainer."""
+    TARGET_AT_RISK = "target_at_risk"
+    VILLAGE_INCOME_AT_RISK = "village_income_at_risk"
+
+
+LIVE_KINDS = frozenset(
+    {
+        FindingKind.COMM_LOSS,
+        FindingKind.DEVICE_SILENT,
+        FindingKind.ZERO_OUTPUT,
+        FindingKind.FAULT_STATE,
+    }
+)
+"""Found from the last minutes of telemetry by the frequent job."""
+
+
+class Severity(StrEnum):
+    INFO = "info"
+    WARNING = "warning"
+    CRITICAL = "critical"
+
+
+class Subject(StrEnum):
+    STATION = "station"
+    DEVICE = "device"
+    MAINTAINER = "maintainer"
+    VILLAGE = "village"
+    FLEET = "fleet"
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: FindingKind
+    subject_type: Subject
+    subject_id: str
+    severity: Severity
+    since: dt.datetime
+    evidence: dict[str, Any] = field(default_factory=dict)
+    station_id: str | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (str(self.kind), self.subject_id)
