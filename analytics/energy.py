@@ -43,6 +43,48 @@ def counter_modulus_wh(wh_scale_exp: int) -> float:
     return float(2**COUNTER_BITS) * 10.0**wh_scale_exp
 
 
+@dataclass(frozen=True)
+class Intervals:
+    """Element-wise results for intervals between consecutive readings."""
+
+    energy_wh: np.ndarray
+    method: np.ndarray
+    reset: np.ndarray
+    jump: np.ndarray
+    wrap: np.ndarray
+
+
+def classify_intervals(
+    dt_s: np.ndarray,
+    delta_wh: np.ndarray,
+    power_before: np.ndarray,
+    power_after: np.ndarray,
+    rated_w: np.ndarray | float,
+    wh_scale_exp: np.ndarray | int = 0,
+    max_power_gap_s: float = 900.0,
+) -> Intervals:
+    """The energy of intervals, given their length, counter difference and the power at
+    both ends; the rating and counter scale may differ per interval (many devices)."""
+    step = 10.0 ** np.asarray(wh_scale_exp, dtype=float)
+    modulus = 2.0**COUNTER_BITS * step
+    ceiling = np.asarray(rated_w, dtype=float) * dt_s / 3600 * JUMP_TOLERANCE + step
+    wrapped = delta_wh + modulus
+    with np.errstate(invalid="ignore"):
+        wrap = (delta_wh < 0) & (wrapped >= 0) & (wrapped <= ceiling)
+        counter_ok = np.isfinite(delta_wh) & (delta_wh >= 0) & (delta_wh <= ceiling)
+        reset = np.isfinite(delta_wh) & (delta_wh < 0) & ~wrap
+        jump = np.isfinite(delta_wh) & (delta_wh > ceiling)
+    trapezoid = (power_before + power_after) / 2 * dt_s / 3600
+    power_ok = np.isfinite(trapezoid) & (dt_s <= max_power_gap_s)
+    energy = np.select(
+        [counter_ok, wrap, power_ok], [delta_wh, wrapped, np.clip(trapezoid, 0, None)], 0.0
+    )
+    method = np.select(
+        [counter_ok, wrap, power_ok], [Method.COUNTER, Method.WRAP, Method.POWER], Method.UNKNOWN
+    )
+    return Intervals(energy, method.astype(int), reset, jump, wrap)
+
+
 def interval_energy(
     ts: np.ndarray,
     wh: np.ndarray,
@@ -71,24 +113,13 @@ def interval_energy(
         return IntervalEnergy(empty, empty.astype(int), 0, 0, 0)
     if np.any(np.diff(ts) <= 0):
         raise ValueError("readings must be sorted by time without duplicates")
-    dt = np.diff(ts)
-    step = 10.0**wh_scale_exp
-    modulus = counter_modulus_wh(wh_scale_exp)
-    ceiling = rated_w * dt / 3600 * JUMP_TOLERANCE + step
-    delta = np.diff(wh)
-    wrapped = delta + modulus
-    is_wrap = (delta < 0) & (wrapped >= 0) & (wrapped <= ceiling)
-    counter_ok = np.isfinite(delta) & (delta >= 0) & (delta <= ceiling)
-    reset = np.isfinite(delta) & (delta < 0) & ~is_wrap
-    jump = np.isfinite(delta) & (delta > ceiling)
-    trapezoid = (power_w[1:] + power_w[:-1]) / 2 * dt / 3600
-    power_ok = np.isfinite(trapezoid) & (dt <= max_power_gap_s)
-    energy = np.select(
-        [counter_ok, is_wrap, power_ok], [delta, wrapped, np.clip(trapezoid, 0, None)], 0.0
-    )
-    method = np.select(
-        [counter_ok, is_wrap, power_ok], [Method.COUNTER, Method.WRAP, Method.POWER], Method.UNKNOWN
+    result = classify_intervals(
+        np.diff(ts), np.diff(wh), power_w[:-1], power_w[1:], rated_w, wh_scale_exp, max_power_gap_s
     )
     return IntervalEnergy(
-        energy, method.astype(int), int(reset.sum()), int(jump.sum()), int(is_wrap.sum())
+        result.energy_wh,
+        result.method,
+        int(result.reset.sum()),
+        int(result.jump.sum()),
+        int(result.wrap.sum()),
     )

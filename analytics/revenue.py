@@ -62,7 +62,8 @@ def attribute_to_villages(
     """Per village: its shares of energy, export, grid payment, subsidy and costs, and the
     distributable (net) income. Village stations are split by ownership share, the
     centralized station by its beneficiaries' percentages."""
-    frame = shares.join(revenue, on="station_id").join(energy.rename("energy_kwh"), on="station_id")
+    money = revenue[["export_kwh", "grid_yuan", "subsidy_yuan"]]
+    frame = shares.join(money, on="station_id").join(energy.rename("energy_kwh"), on="station_id")
     frame = frame.join(costs.rename("cost_yuan"), on="station_id")
     columns = ["energy_kwh", "export_kwh", "grid_yuan", "subsidy_yuan", "cost_yuan"]
     for column in columns:

@@ -20,6 +20,17 @@ registry_app = typer.Typer(
     help="The fleet registry: generate, import, export.", no_args_is_help=True
 )
 app.add_typer(registry_app, name="registry")
+analytics_app = typer.Typer(help="Rollups, findings, targets and statements.")
+app.add_typer(analytics_app, name="analytics")
+
+
+def _date(text: str | None) -> dt.date | None:
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
 def _settings() -> Settings:
@@ -193,6 +204,92 @@ def registry_import(
     except RegistryInvalid as exc:
         raise _fail(str(exc)) from None
     typer.echo(f"imported {path}: {_summary(registry)}")
+
+
+@analytics_app.callback(invoke_without_command=True)
+def analytics(ctx: typer.Context) -> None:
+    """Run the analytics service: the jobs on their schedule, catching up what is due."""
+    if ctx.invoked_subcommand is None:
+        from analytics.main import serve
+
+        serve(_settings())
+
+
+@analytics_app.command("run")
+def analytics_run(
+    job: Annotated[str, typer.Argument(help="daily | frequent")],
+    first: Annotated[str | None, typer.Option("--from", help="First day (YYYY-MM-DD).")] = None,
+    last: Annotated[str | None, typer.Option("--to", help="Last day (default: --from).")] = None,
+) -> None:
+    """Run a job by hand: recompute the daily rollups of a range of days (with findings
+    and statements), or the frequent live check now."""
+    from rich.console import Console
+
+    from analytics.main import run_days, run_frequent
+
+    settings = _settings()
+    console = Console()
+    if job == "frequent":
+        run_frequent(settings, console)
+        return
+    if job != "daily":
+        raise typer.BadParameter(f"unknown job {job!r}: daily or frequent")
+    start = _date(first)
+    if start is None:
+        raise typer.BadParameter("daily needs --from")
+    end = _date(last) or start
+    if end < start:
+        raise typer.BadParameter("--to is before --from")
+    run_days(settings, start, end, console)
+
+
+@analytics_app.command("targets")
+def analytics_targets(
+    as_of: Annotated[
+        str | None, typer.Option(help="Last day counted (default: yesterday).")
+    ] = None,
+) -> None:
+    """Year to date against 21 GWh and 17 million yuan, with the year-end forecast."""
+    from rich.console import Console
+
+    from analytics.main import show_targets
+
+    show_targets(_settings(), _date(as_of), Console())
+
+
+@analytics_app.command("compliance")
+def analytics_compliance(
+    on: Annotated[str | None, typer.Option(help="Day (default: today).")] = None,
+) -> None:
+    """Certification compliance (持证上岗): the rate, who is not validly certified or is
+    due within 60 days, and stations without a certified maintainer."""
+    from rich.console import Console
+
+    from analytics.main import show_compliance
+
+    show_compliance(_settings(), _date(on), Console())
+
+
+@app.command()
+def backfill(
+    first: Annotated[
+        str | None, typer.Option("--from", help="First day (default: 1 January this year).")
+    ] = None,
+    stations: Annotated[str | None, typer.Option(help="Comma-separated station ids.")] = None,
+) -> None:
+    """Write the simulated fleet's hourly history up to where the live demo starts,
+    straight into InfluxDB (the demo's year so far)."""
+    from simulators.main import run_backfill
+
+    settings = _settings()
+    start = _date(first) or dt.date(dt.date.today().year, 1, 1)
+    try:
+        points, seconds = run_backfill(
+            settings, first=start, stations=stations.split(",") if stations else None
+        )
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(f"wrote {points:,} hourly readings in {seconds:.0f} s")
 
 
 def _summary(registry: object) -> str:

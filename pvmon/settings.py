@@ -101,6 +101,8 @@ class AnalyticsSettings(BaseModel):
     """CSV of typical monthly specific yield (month, kwh_per_kwp); default: the shipped one."""
     daylight_elevation_deg: float = Field(5.0, ge=0, le=30)
     """Hours with the sun higher than this count as daylight for availability."""
+    workers: int = Field(default_factory=lambda: min(4, os.cpu_count() or 1), ge=1, le=64)
+    """Processes that share a long catch-up (a fresh year of history)."""
 
 
 class TargetSettings(BaseModel):

@@ -9,30 +9,26 @@ continues, counters included.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from pvmon.influx.client import InfluxClient
-from pvmon.influx.schema import telemetry_line
+from pvmon.influx.fastlines import telemetry_lines, telemetry_prefix
+from pvmon.telemetry import FLOAT_FIELDS, INT_FIELDS
 from simulators.fleet import SimFleet
 from simulators.readings import ReadingBatch, ReadingGenerator, first_on_grid
 
 WRITE_BATCH = 10_000
 
 
-@dataclass(frozen=True)
-class StationTags:
-    kind: list[str]
-    township: list[str]
-
-
-def station_tags(fleet: SimFleet) -> StationTags:
-    return StationTags(
-        [str(s.kind) for s in fleet.stations],
-        [fleet.township_ids[s.township] for s in fleet.stations],
-    )
+def device_prefixes(fleet: SimFleet) -> list[str]:
+    """Each device's measurement-and-tags part of a telemetry line."""
+    out = []
+    for device, station in zip(fleet.device_ids, fleet.station_of, strict=True):
+        s = fleet.stations[int(station)]
+        out.append(telemetry_prefix(s.id, device, str(s.kind), fleet.township_ids[s.township]))
+    return out
 
 
 def hourly(generator: ReadingGenerator, start: int, end: int) -> Iterator[ReadingBatch]:
@@ -58,26 +54,16 @@ def batch_frame(fleet: SimFleet, batch: ReadingBatch) -> pd.DataFrame:
 
 
 def write_batch(
-    influx: InfluxClient, fleet: SimFleet, tags: StationTags, batch: ReadingBatch
+    influx: InfluxClient, fleet: SimFleet, prefixes: list[str], batch: ReadingBatch
 ) -> int:
-    lines = []
-    for row in batch.rows():
-        device = int(batch.idx[row])
-        station = int(fleet.station_of[device])
-        fields = {
-            k: (v[row].item() if k in ("St", "Evt1", "seq") else float(v[row]))
-            for k, v in batch.fields.items()
-        }
-        lines.append(
-            telemetry_line(
-                fleet.stations[station].id,
-                fleet.device_ids[device],
-                tags.kind[station],
-                tags.township[station],
-                int(batch.ts[row]),
-                fields,
-            )
-        )
+    rows = batch.rows()
+    devices = batch.idx[rows]
+    lines = telemetry_lines(
+        [prefixes[d] for d in devices],
+        batch.ts[rows],
+        {k: batch.fields[k][rows] for k in FLOAT_FIELDS},
+        {k: batch.fields[k][rows] for k in INT_FIELDS},
+    )
     for chunk in range(0, len(lines), WRITE_BATCH):
         influx.write(lines[chunk : chunk + WRITE_BATCH])
     return len(lines)
@@ -91,10 +77,10 @@ def backfill(
     progress: Callable[[int], None] | None = None,
 ) -> int:
     """Write hourly readings for [start, end); returns the number of points written."""
-    tags = station_tags(generator.fleet)
+    prefixes = device_prefixes(generator.fleet)
     written = 0
     for batch in hourly(generator, start, end):
-        written += write_batch(influx, generator.fleet, tags, batch)
+        written += write_batch(influx, generator.fleet, prefixes, batch)
         if progress:
             progress(1)
     return written

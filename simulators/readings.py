@@ -54,6 +54,7 @@ class ReadingGenerator:
         faults: list[ActiveFault],
         counters: np.ndarray,
         counted_until: int,
+        energy_step_s: int | None = None,
     ) -> None:
         self.fleet = fleet
         self.model = model
@@ -61,6 +62,8 @@ class ReadingGenerator:
         self.counters = counters
         """Each device's counter [Wh], covering its grid up to ``counted_until``."""
         self.counted_until = np.full(fleet.size, counted_until, dtype=np.int64)
+        self.energy_step_s = energy_step_s
+        """Between sparse readings, integrate output at this step (None: every grid point)."""
 
     def fault_state(self, idx: np.ndarray, ts: np.ndarray) -> FaultState:
         factor = np.ones(idx.size)
@@ -163,7 +166,7 @@ class ReadingGenerator:
         wide = np.nonzero((since < ts) & ~single)[0]
         if wide.size:
             energy[wide] = self.model.energy_wh(
-                idx[wide], since[wide], ts[wide], factor=self._factor
+                idx[wide], since[wide], ts[wide], factor=self._factor, step_s=self.energy_step_s
             )
         self.counters[idx] += energy
         self.counted_until[idx] = np.maximum(since, ts)

@@ -1,0 +1,63 @@
+"""What every analytics job needs: settings, stores, and the registry as tables."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from analytics.fleet import FleetFrames, fleet_frames
+from analytics.influxstore import RollupStore, TelemetryReader
+from analytics.targets import climate_table
+from pvmon.db.engine import session_factory
+from pvmon.influx.client import InfluxClient
+from pvmon.registry.schema import Registry
+from pvmon.registry.store import load_registry
+from pvmon.settings import Settings
+
+
+@dataclass
+class Analytics:
+    settings: Settings
+    tz: ZoneInfo
+    sessions: sessionmaker[Session]
+    influx: InfluxClient
+    reader: TelemetryReader
+    rollups: RollupStore
+    registry: Registry
+    frames: FleetFrames
+    climate: pd.Series
+    carry: tuple[dt.date, pd.DataFrame] | None = None
+    """The last readings of the day computed last, for the next day's first intervals."""
+
+    @classmethod
+    def open(cls, settings: Settings, engine: Engine, influx: InfluxClient) -> Analytics:
+        sessions = session_factory(engine)
+        with sessions() as session:
+            registry = load_registry(session)
+        return cls(
+            settings,
+            ZoneInfo(settings.timezone),
+            sessions,
+            influx,
+            TelemetryReader(influx),
+            RollupStore(influx),
+            registry,
+            fleet_frames(registry),
+            climate_table(settings.analytics.climate_table),
+        )
+
+    def reload_registry(self) -> None:
+        with self.sessions() as session:
+            self.registry = load_registry(session)
+        self.frames = fleet_frames(self.registry)
+
+    def local_now(self, now: dt.datetime) -> dt.datetime:
+        return now.astimezone(self.tz)
+
+    def midnight(self, day: dt.date) -> dt.datetime:
+        return dt.datetime.combine(day, dt.time(0), self.tz)

@@ -1,0 +1,214 @@
+"""The daily computation of one local day: telemetry in, rollups out (all levels)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+import structlog
+
+from analytics.aggregate import totals, village_totals, with_capacity
+from analytics.clearsky import day_sun, local_day_bounds
+from analytics.context import Analytics
+from analytics.detect import township_day_weights, usable
+from analytics.influxstore import rollup_lines
+from analytics.revenue import attribute_to_villages, daily_costs, station_revenue
+from analytics.rollup import DayInput, device_day, station_day, station_hours
+from pvmon.influx import schema
+from pvmon.influx.client import InfluxError
+
+log = structlog.get_logger(__name__)
+
+DEVICE_FIELDS = [
+    "energy_kwh",
+    "readings",
+    "available_hours",
+    "daylight_hours",
+    "fault_hours",
+    "zero_hours",
+    "resets",
+    "jumps",
+    "wraps",
+    "unknown_intervals",
+    "max_w",
+    "wh_last",
+]
+STATION_FIELDS = [
+    "energy_kwh",
+    "capacity_kwp",
+    "yf",
+    "yr_cs",
+    "csi",
+    "availability",
+    "peer_index",
+    "weight",
+    "usable",
+    "daylight_hours",
+    "comm_loss_hours",
+    "zero_hours",
+    "fault_hours",
+    "silent_device_hours",
+    "resets",
+    "lifetime_kwh",
+    "export_kwh",
+    "grid_yuan",
+    "subsidy_yuan",
+]
+VILLAGE_FIELDS = [
+    "energy_kwh",
+    "export_kwh",
+    "grid_yuan",
+    "subsidy_yuan",
+    "cost_yuan",
+    "net_yuan",
+    "household_kwh",
+    "household_yuan",
+]
+TOTAL_FIELDS = [
+    "energy_kwh",
+    "capacity_kwp",
+    "yf",
+    "availability",
+    "export_kwh",
+    "grid_yuan",
+    "subsidy_yuan",
+    "revenue_yuan",
+    "reporting",
+]
+
+
+@dataclass(frozen=True)
+class DayResult:
+    day: dt.date
+    stations: pd.DataFrame
+    villages: pd.DataFrame
+    points: int
+    readings: int
+
+
+def compute_day(a: Analytics, day: dt.date, *, recompute: bool = True) -> DayResult:
+    """Compute and store every rollup of ``day``; recomputing replaces the day exactly.
+    ``recompute=False`` says the day was never computed (nothing to delete first)."""
+    start, end = local_day_bounds(day, a.tz)
+    f = a.frames
+    sun = day_sun(
+        f.stations, f.township_centres, day, a.tz, a.settings.analytics.daylight_elevation_deg
+    )
+    readings = a.reader.day(start, end)
+    day_input = DayInput(start, readings, _previous(a, day, start), sun.daylight)
+    devices = device_day(day_input, f.devices, f.stations)
+    stations = station_day(
+        devices,
+        station_hours(day_input, f.devices, f.stations),
+        f.stations,
+        sun.reference_yield,
+        sun.daylight,
+    )
+    stations["weight"] = township_day_weights(stations, f.stations)
+    stations["usable"] = usable(stations).astype(float)
+    stations = stations.join(station_revenue(day, stations, f.stations, f.tariffs))
+    stations = with_capacity(stations, f)
+    collective = attribute_to_villages(
+        stations,
+        stations["energy_kwh"],
+        f.shares,
+        daily_costs(f.costs, day).reindex(f.stations.index, fill_value=0.0),
+    )
+    villages = village_totals(collective, stations, f)
+    lines = _lines(devices, stations, villages, start)
+    points = a.rollups.replace_day(start, end, lines, existing=recompute)
+    a.carry = (day, last_readings(readings))
+    return DayResult(day, stations, villages, points, len(readings))
+
+
+DayOutcome = tuple[dt.date, dict[str, object] | None, str | None]
+"""(day, detail if computed, error if not)"""
+
+
+def compute_days(a: Analytics, days: Sequence[tuple[dt.date, bool]]) -> list[DayOutcome]:
+    """Consecutive days (each with whether it was computed before); stops at the first
+    day InfluxDB cannot serve."""
+    out: list[DayOutcome] = []
+    for day, again in days:
+        started = time.monotonic()
+        try:
+            result = compute_day(a, day, recompute=again)
+        except (InfluxError, OSError) as exc:
+            log.warning("day_failed", day=day.isoformat(), error=str(exc)[:300])
+            out.append((day, None, str(exc)[:500]))
+            break
+        out.append(
+            (
+                day,
+                {
+                    "readings": result.readings,
+                    "points": result.points,
+                    "seconds": round(time.monotonic() - started, 2),
+                },
+                None,
+            )
+        )
+    return out
+
+
+def last_readings(readings: pd.DataFrame) -> pd.DataFrame:
+    """Each device's last reading: the start of the next day's first interval."""
+    last = readings.sort_values("ts").groupby("device").tail(1)
+    return last[["device", "ts", "W", "WH"]].reset_index(drop=True)
+
+
+def _previous(a: Analytics, day: dt.date, start: int) -> pd.DataFrame:
+    """The readings before the day: carried over when the previous day was just computed
+    (catching up day after day), else read from InfluxDB."""
+    if a.carry is not None and a.carry[0] == day - dt.timedelta(days=1) and len(a.carry[1]):
+        return a.carry[1]
+    return a.reader.previous(start)
+
+
+def _lines(
+    devices: pd.DataFrame, stations: pd.DataFrame, villages: pd.DataFrame, ts: int
+) -> dict[str, list[str]]:
+    device_rows = devices.join(stations[["kind", "township_id"]], on="station_id")
+    device_rows = device_rows.reset_index().rename(columns={"index": "device"})
+    station_rows = stations.reset_index().rename(columns={"index": "station", "id": "station"})
+    village_rows = villages.reset_index().rename(columns={"index": "village", "id": "village"})
+    township = totals(stations, ["township_id", "kind"]).reset_index()
+    segment = totals(stations, ["kind"]).reset_index()
+    fleet = totals(stations, None)
+    return {
+        schema.DEVICE_DAILY: rollup_lines(
+            schema.DEVICE_DAILY,
+            device_rows.rename(columns={"station_id": "station", "township_id": "township"}),
+            ["device", "station", "kind", "township"],
+            DEVICE_FIELDS,
+            ts,
+        ),
+        schema.STATION_DAILY: rollup_lines(
+            schema.STATION_DAILY,
+            station_rows.rename(columns={"township_id": "township"}),
+            ["station", "kind", "township"],
+            STATION_FIELDS,
+            ts,
+        ),
+        schema.VILLAGE_DAILY: rollup_lines(
+            schema.VILLAGE_DAILY,
+            village_rows.rename(columns={"township_id": "township"}),
+            ["village", "township"],
+            VILLAGE_FIELDS,
+            ts,
+        ),
+        schema.TOWNSHIP_DAILY: rollup_lines(
+            schema.TOWNSHIP_DAILY,
+            township.rename(columns={"township_id": "township"}),
+            ["township", "kind"],
+            TOTAL_FIELDS,
+            ts,
+        ),
+        schema.SEGMENT_DAILY: rollup_lines(
+            schema.SEGMENT_DAILY, segment, ["kind"], TOTAL_FIELDS, ts
+        ),
+        schema.FLEET_DAILY: rollup_lines(schema.FLEET_DAILY, fleet, [], TOTAL_FIELDS, ts),
+    }

@@ -1,0 +1,279 @@
+"""The jobs: what each computes and stores, for a given moment or period."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlalchemy import select
+
+from analytics.certification import Compliance, compliance
+from analytics.clearsky import local_day_bounds, sun_up_through
+from analytics.context import Analytics
+from analytics.detect import (
+    LiveWindow,
+    certification_findings,
+    live_findings,
+    target_findings,
+    underperformance,
+)
+from analytics.records import save_statements, sync_findings
+from analytics.revenue import attribute_to_villages
+from analytics.targets import Forecast, forecast
+from pvmon.db import tables
+from pvmon.findings import FindingKind
+from pvmon.influx import schema
+
+LIVE_WINDOW_S = 30 * 60
+"""The frequent job looks at the last half hour: three household reports, thirty village."""
+HISTORY_DAYS = 40
+"""Days of station rollups the underperformance check reads (baseline and recent)."""
+UNDERPERFORMANCE_FIELDS = ["peer_index", "weight", "usable"]
+
+
+# --- frequent: live conditions ------------------------------------------------------------
+
+
+def frequent(a: Analytics, now: dt.datetime) -> dict[str, int]:
+    end = int(now.timestamp())
+    start = end - LIVE_WINDOW_S
+    with a.sessions() as session:
+        online = pd.Series(
+            {s.station_id: s.online for s in session.scalars(select(tables.LoggerStatus))},
+            dtype=bool,
+        )
+    window = LiveWindow(
+        start,
+        end,
+        a.reader.recent(start, end),
+        a.reader.events(start, end),
+        sun_up_through(
+            a.frames.township_centres, start, end, a.settings.analytics.daylight_elevation_deg * 2
+        ),
+        online,
+    )
+    found, evaluated = live_findings(window, a.frames.devices, a.frames.stations)
+    with a.sessions.begin() as session:
+        opened, cleared = sync_findings(session, found, evaluated, now)
+    return {
+        "found": len(found),
+        "opened": opened,
+        "cleared": cleared,
+        "judged_stations": len({s for _, s in evaluated}),
+    }
+
+
+# --- daily evaluation: underperformance, certification, targets ------------------------
+
+
+def station_history(a: Analytics, last: dt.date, days: int = HISTORY_DAYS) -> pd.DataFrame:
+    start, _ = local_day_bounds(last - dt.timedelta(days=days - 1), a.tz)
+    _, end = local_day_bounds(last, a.tz)
+    frame = a.rollups.read(schema.STATION_DAILY, start, end, "station", UNDERPERFORMANCE_FIELDS)
+    frame["date"] = [dt.datetime.fromtimestamp(t, a.tz).date() for t in frame["ts"]]
+    frame["usable"] = frame["usable"].fillna(0) > 0
+    return frame.rename(columns={"station": "station_id"})
+
+
+def evaluate(a: Analytics, day: dt.date, now: dt.datetime) -> dict[str, object]:
+    """Findings as of the end of ``day``: underperformance, certification, targets."""
+    found, evaluated = underperformance(station_history(a, day), day, a.tz)
+    report = certification(a, day)
+    cert = certification_findings(report, a.tz)
+    cert_kinds = [
+        FindingKind.CERT_MISSING,
+        FindingKind.CERT_EXPIRED,
+        FindingKind.CERT_REVIEW_OVERDUE,
+        FindingKind.CERT_DUE,
+    ]
+    evaluated |= {(str(k), r.person_id) for r in report.requirements for k in cert_kinds}
+    evaluated |= {(str(FindingKind.STATION_UNCOVERED), s) for s in a.frames.stations.index}
+    status = targets(a, day)
+    goals = target_findings(status.segment, status.villages, a.tz)
+    evaluated.add((str(FindingKind.TARGET_AT_RISK), "village-stations"))
+    evaluated |= {(str(FindingKind.VILLAGE_INCOME_AT_RISK), v) for v in status.villages}
+    with a.sessions.begin() as session:
+        opened, cleared = sync_findings(session, [*found, *cert, *goals], evaluated, now)
+    return {
+        "underperforming": len(found),
+        "certification_findings": len(cert),
+        "certification_rate": round(report.rate, 4),
+        "target": str(status.segment.status),
+        "opened": opened,
+        "cleared": cleared,
+    }
+
+
+def certification(a: Analytics, day: dt.date) -> Compliance:
+    return compliance(a.registry, day, a.settings.registry.required_cert)
+
+
+# --- targets and forecast ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TargetReport:
+    segment: Forecast
+    villages: dict[str, Forecast]
+    households: dict[str, Forecast]
+
+
+def _daily(frame: pd.DataFrame, a: Analytics, value: pd.Series) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "date": [dt.datetime.fromtimestamp(t, a.tz).date() for t in frame["ts"]],
+            "energy_kwh": frame["energy_kwh"].fillna(0.0).to_numpy(),
+            "yuan": value.fillna(0.0).to_numpy(),
+        }
+    )
+
+
+def targets(a: Analytics, as_of: dt.date) -> TargetReport:
+    """The village-station segment against its annual targets, each village's collective
+    income against 200,000 yuan and each household's against about 3,000 yuan."""
+    year = as_of.year
+    start, _ = local_day_bounds(dt.date(year, 1, 1), a.tz)
+    _, end = local_day_bounds(as_of, a.tz)
+    f = a.frames
+    cfg = a.settings.targets
+    target_kwh, target_yuan = cfg.segment_targets(year)
+    seg = a.rollups.read(schema.SEGMENT_DAILY, start, end, "kind", ["energy_kwh", "revenue_yuan"])
+    seg = seg[seg["kind"] == "village"]
+    village_kwp = float(f.stations.loc[f.stations["kind"] == "village", "capacity_kwp"].sum())
+    segment = forecast(
+        _daily(seg, a, seg["revenue_yuan"]),
+        year=year,
+        as_of=as_of,
+        capacity_kwp=village_kwp,
+        table=a.climate,
+        target_yuan=target_yuan,
+        target_kwh=target_kwh,
+        yuan_per_kwh=_typical_price(a, "village"),
+    )
+    return TargetReport(
+        segment, _villages(a, start, end, year, as_of), _households(a, start, end, year, as_of)
+    )
+
+
+def _typical_price(a: Analytics, kind: str) -> float:
+    """Capacity-weighted yuan per inverter kWh of a kind of station, at today's tariffs."""
+    f = a.frames
+    stations = f.stations[f.stations["kind"] == kind]
+    rates = f.tariffs.drop_duplicates("station_id", keep="last").set_index("station_id")
+    price = (rates["grid_yuan_per_kwh"] + rates["subsidy_yuan_per_kwh"]).reindex(stations.index) * (
+        1 - stations["grid_loss_factor"]
+    )
+    weights = stations["capacity_kwp"]
+    return float((price * weights).sum() / weights.sum()) if weights.sum() else 0.0
+
+
+def _villages(a: Analytics, start: int, end: int, year: int, as_of: dt.date) -> dict[str, Forecast]:
+    f = a.frames
+    rows = a.rollups.read(schema.VILLAGE_DAILY, start, end, "village", ["energy_kwh", "net_yuan"])
+    capacity = f.shares.join(f.stations["capacity_kwp"], on="station_id")
+    capacity = (capacity["capacity_kwp"] * capacity["share"]).groupby(capacity["village_id"]).sum()
+    costs = f.shares.join(f.costs["annual_yuan"], on="station_id")
+    costs = (costs["annual_yuan"].fillna(0) * costs["share"]).groupby(costs["village_id"]).sum()
+    price = _typical_price(a, "village")
+    out = {}
+    for village in f.villages.index:
+        mine = rows[rows["village"] == village]
+        out[village] = forecast(
+            _daily(mine, a, mine["net_yuan"]),
+            year=year,
+            as_of=as_of,
+            capacity_kwp=float(capacity.get(village, 0.0)),
+            table=a.climate,
+            target_yuan=a.settings.targets.village_income_yuan,
+            yuan_per_kwh=price,
+            daily_cost_yuan=float(costs.get(village, 0.0)) / 365,
+        )
+    return out
+
+
+def _households(
+    a: Analytics, start: int, end: int, year: int, as_of: dt.date
+) -> dict[str, Forecast]:
+    f = a.frames
+    homes = f.stations[f.stations["kind"] == "household"]
+    rows = a.rollups.read(
+        schema.STATION_DAILY, start, end, "station", ["energy_kwh", "grid_yuan", "subsidy_yuan"]
+    )
+    rows = rows[rows["station"].isin(homes.index)]
+    price = _typical_price(a, "household")
+    out = {}
+    for station, mine in rows.groupby("station"):
+        out[str(homes.loc[station, "household_id"])] = forecast(
+            _daily(mine, a, mine["grid_yuan"] + mine["subsidy_yuan"]),
+            year=year,
+            as_of=as_of,
+            capacity_kwp=float(homes.loc[station, "capacity_kwp"]),
+            table=a.climate,
+            target_yuan=a.settings.targets.household_income_yuan,
+            yuan_per_kwh=price,
+        )
+    return out
+
+
+# --- statements -------------------------------------------------------------------------
+
+
+def statements(a: Analytics, year: int, month: int | None, now: dt.datetime) -> int:
+    """Each village's statement for a month (or, with ``month`` None, the year so far):
+    its shares of each station's energy and money, less its shares of the costs."""
+    first = dt.date(year, month or 1, 1)
+    last_month = month or 12
+    last = dt.date(year, last_month, calendar.monthrange(year, last_month)[1])
+    start, _ = local_day_bounds(first, a.tz)
+    _, end = local_day_bounds(last, a.tz)
+    f = a.frames
+    rows = a.rollups.read(
+        schema.STATION_DAILY,
+        start,
+        end,
+        "station",
+        ["energy_kwh", "export_kwh", "grid_yuan", "subsidy_yuan"],
+    )
+    if rows.empty:
+        return 0
+    days = rows.groupby("station")["ts"].nunique()
+    sums = rows.groupby("station")[["energy_kwh", "export_kwh", "grid_yuan", "subsidy_yuan"]].sum()
+    costs = (f.costs["annual_yuan"] / 365 * days.reindex(f.costs.index).fillna(0)).reindex(
+        f.stations.index, fill_value=0.0
+    )
+    collective = attribute_to_villages(sums, sums["energy_kwh"], f.shares, costs)
+    lines = f.shares.join(sums, on="station_id").fillna(0.0)
+    period = f"{year}-{month:02d}" if month else str(year)
+    out = []
+    for village, row in collective.iterrows():
+        sources = [
+            {
+                "station_id": s.station_id,
+                "share": float(s.share),
+                "energy_kwh": round(float(s.energy_kwh * s.share), 3),
+                "grid_yuan": round(float(s.grid_yuan * s.share), 2),
+                "subsidy_yuan": round(float(s.subsidy_yuan * s.share), 2),
+                "costs_yuan": round(float(costs.get(s.station_id, 0.0) * s.share), 2),
+            }
+            for s in lines[lines["village_id"] == village].itertuples()
+        ]
+        out.append(
+            {
+                "village_id": village,
+                "period": period,
+                "energy_kwh": float(row.energy_kwh),
+                "export_kwh": float(row.export_kwh),
+                "grid_yuan": float(row.grid_yuan),
+                "subsidy_yuan": float(row.subsidy_yuan),
+                "costs_yuan": float(row.cost_yuan),
+                "net_yuan": float(row.net_yuan),
+                "estimated": True,
+                "sources": sources,
+                "computed_at": now,
+            }
+        )
+    with a.sessions.begin() as session:
+        save_statements(session, out)
+    return len(out)

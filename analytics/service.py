@@ -1,0 +1,210 @@
+"""The analytics process: catch up on whatever is due, on a schedule (APScheduler).
+
+The triggers only wake the service up; what to compute is decided by ``catch_up`` from the
+clock and the job bookkeeping, so a restart after days away computes each missed day once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import structlog
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from analytics import jobs
+from analytics.context import Analytics
+from analytics.daily import compute_days
+from analytics.parallel import compute_parallel
+from analytics.records import done_periods, late_days, record_run
+from analytics.schedule import daily_due, monthly_due
+from pvmon.influx.client import InfluxError
+
+log = structlog.get_logger(__name__)
+
+DAILY = "daily"
+MONTHLY = "monthly"
+EVALUATE = "evaluate"
+FREQUENT = "frequent"
+
+
+PARALLEL_FROM = 14
+"""Catching up on at least this many days spreads them over the worker processes."""
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass
+class CatchUp:
+    days: list[dt.date] = field(default_factory=list)
+    months: list[tuple[int, int]] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    evaluation: dict[str, object] = field(default_factory=dict)
+
+
+class AnalyticsService:
+    def __init__(self, analytics: Analytics, clock: Callable[[], dt.datetime] = utc_now) -> None:
+        self.a = analytics
+        self.clock = clock
+
+    @property
+    def history_start(self) -> dt.date:
+        configured = self.a.settings.analytics.history_start
+        return configured or dt.date(self.clock().astimezone(self.a.tz).year, 1, 1)
+
+    def catch_up(
+        self, now: dt.datetime | None = None, progress: Callable[[dt.date], None] | None = None
+    ) -> CatchUp:
+        """Compute every day and month that is due as of ``now``, then evaluate findings."""
+        now = now or self.clock()
+        local = now.astimezone(self.a.tz)
+        result = CatchUp()
+        with self.a.sessions() as session:
+            done_days = done_periods(session, DAILY)
+            late = late_days(session)
+            done_months = done_periods(session, MONTHLY)
+        due = daily_due(
+            local, self.a.settings.analytics.daily_at, self.history_start, done_days, late
+        )
+        for day, detail, _error in self._compute(due, done_days):
+            if detail is None:
+                result.failed.append(day.isoformat())
+                continue
+            result.days.append(day)
+            if progress:
+                progress(day)
+        for year, month in monthly_due(local, self.history_start, done_months):
+            if (
+                self.run_recorded(
+                    MONTHLY,
+                    f"{year}-{month:02d}",
+                    lambda y=year, m=month: {"villages": jobs.statements(self.a, y, m, now)},
+                )
+                is not None
+            ):
+                result.months.append((year, month))
+        if result.days:
+            self._after_days(max(result.days), now, result)
+        return result
+
+    def _compute(
+        self, due: list[dt.date], done: dict[str, dt.datetime]
+    ) -> Iterator[tuple[dt.date, dict | None, str | None]]:
+        """Compute the due days, in parallel when there are many; record each outcome."""
+        days = [(day, day.isoformat() in done) for day in due]
+        workers = self.a.settings.analytics.workers
+        if len(days) >= PARALLEL_FROM and workers > 1:
+            runs = compute_parallel(self.a.settings, days, workers)
+        else:
+            runs = (compute_days(self.a, [item]) for item in days)
+        for run in runs:
+            for day, detail, error in run:
+                now = utc_now()
+                with self.a.sessions.begin() as session:
+                    record_run(
+                        session,
+                        DAILY,
+                        day.isoformat(),
+                        status="ok" if detail is not None else "failed",
+                        started=now,
+                        finished=now,
+                        detail=detail or {"error": error},
+                    )
+                yield day, detail, error
+
+    def _after_days(self, last: dt.date, now: dt.datetime, result: CatchUp) -> None:
+        """Statements of the month and year so far, and the findings, as of ``last``."""
+        self.run_recorded(
+            MONTHLY,
+            f"{last.year}-{last.month:02d}-running",
+            lambda: {"villages": jobs.statements(self.a, last.year, last.month, now)},
+        )
+        self.run_recorded(
+            MONTHLY,
+            str(last.year),
+            lambda: {"villages": jobs.statements(self.a, last.year, None, now)},
+        )
+        result.evaluation = (
+            self.run_recorded(EVALUATE, last.isoformat(), lambda: jobs.evaluate(self.a, last, now))
+            or {}
+        )
+
+    def frequent(self, now: dt.datetime | None = None) -> dict[str, object]:
+        now = now or self.clock()
+        slot = now.astimezone(self.a.tz).strftime("%Y-%m-%dT%H:%M")
+        return self.run_recorded(FREQUENT, slot, lambda: jobs.frequent(self.a, now)) or {}
+
+    def run_recorded(self, job: str, period: str, action: Callable[[], dict]) -> dict | None:
+        """Run and record one job for one period; its detail, or None if it failed."""
+        started = utc_now()
+        clock = time.monotonic()
+        try:
+            detail = action()
+            status = "ok"
+        except (InfluxError, OSError) as exc:
+            detail, status = {"error": str(exc)[:500]}, "failed"
+            log.warning("job_failed", job=job, period=period, error=str(exc)[:300])
+        finished = utc_now()
+        with self.a.sessions.begin() as session:
+            record_run(
+                session,
+                job,
+                period,
+                status=status,
+                started=started,
+                finished=finished,
+                detail=detail,
+            )
+        log.info(
+            "job_run",
+            job=job,
+            period=period,
+            status=status,
+            seconds=round(time.monotonic() - clock, 2),
+        )
+        return detail if status == "ok" else None
+
+    def serve(self) -> None:
+        """Run on a schedule until interrupted."""
+        cfg = self.a.settings.analytics
+        scheduler = BlockingScheduler(timezone=self.a.tz)
+        scheduler.add_job(
+            self.frequent,
+            IntervalTrigger(minutes=cfg.frequent_minutes),
+            id=FREQUENT,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=120,
+            next_run_time=dt.datetime.now(self.a.tz),
+        )
+        scheduler.add_job(
+            self.catch_up,
+            CronTrigger(hour=cfg.daily_at.hour, minute=cfg.daily_at.minute),
+            id=DAILY,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=6 * 3600,
+        )
+        # Hourly wake-ups pick up late data, and anything missed while stopped.
+        scheduler.add_job(
+            self.catch_up,
+            IntervalTrigger(hours=1),
+            id="catch-up",
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=3600,
+            next_run_time=dt.datetime.now(self.a.tz),
+        )
+        log.info(
+            "analytics_started",
+            daily_at=str(cfg.daily_at),
+            frequent_minutes=cfg.frequent_minutes,
+            history_start=str(self.history_start),
+        )
+        scheduler.start()

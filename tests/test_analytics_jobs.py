@@ -1,0 +1,291 @@
+"""The analytics jobs against a real influxd and relational store."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+import pytest
+from sqlalchemy import Engine, select
+
+from analytics import jobs
+from analytics.clearsky import local_day_bounds
+from analytics.context import Analytics
+from analytics.daily import compute_day
+from analytics.service import AnalyticsService
+from pvmon.db import tables
+from pvmon.db.engine import session_factory
+from pvmon.domain import StationKind
+from pvmon.influx import schema
+from pvmon.influx.client import InfluxClient, series_values
+from pvmon.influx.provision import ROLLUP_RP
+from pvmon.registry.schema import Registry
+from pvmon.settings import Settings, load_settings
+from simulators.fleet import SimFleet, build_fleet
+from simulators.history import device_prefixes, write_batch
+from simulators.model import FleetModel
+from simulators.readings import ReadingGenerator
+from simulators.scenario import Scenario, resolve_faults
+from simulators.sky import SkyModel
+from simulators.state import initial_counters
+
+TZ = ZoneInfo("Asia/Shanghai")
+INTERVALS = {StationKind.VILLAGE: 60, StationKind.HOUSEHOLD: 300, StationKind.CENTRAL: 60}
+pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+
+
+def township_stations(registry: Registry, township: str = "T03") -> list[str]:
+    return [s.id for s in registry.stations if s.township_id == township]
+
+
+class FleetWriter:
+    """Simulated telemetry of some stations written day by day into the store."""
+
+    def __init__(
+        self,
+        registry: Registry,
+        stations: list[str],
+        first: dt.date,
+        faults: list[dict] | None = None,
+    ) -> None:
+        self.fleet: SimFleet = build_fleet(registry, 5, INTERVALS, stations)
+        model = FleetModel(self.fleet, SkyModel(self.fleet.townships, TZ, 5))
+        start, _ = local_day_bounds(first, TZ)
+        active = resolve_faults(
+            Scenario.model_validate({"faults": faults or []}), self.fleet, start, 5
+        )
+        self.generator = ReadingGenerator(
+            self.fleet, model, active, initial_counters(self.fleet, model, {}, start), start
+        )
+        self.prefixes = device_prefixes(self.fleet)
+        self.frames: dict[dt.date, pd.DataFrame] = {}
+
+    def day(self, influx: InfluxClient, day: dt.date) -> int:
+        _, end = local_day_bounds(day, TZ)
+        batch = self.generator.span(end - 1)
+        rows = batch.rows()
+        self.frames[day] = pd.DataFrame(
+            {
+                "device": np.asarray(self.fleet.device_ids)[batch.idx[rows]],
+                "ts": batch.ts[rows],
+                "WH": batch.fields["WH"][rows],
+            }
+        )
+        return write_batch(influx, self.fleet, self.prefixes, batch)
+
+
+def settings_for(tmp_path: Path, influx: InfluxClient, engine: Engine, **extra: object) -> Settings:
+    return load_settings(
+        data_dir=tmp_path,
+        influx_url=influx.url,
+        influx_db=influx.database,
+        database_url=engine.url.render_as_string(hide_password=False),
+        **extra,
+    )
+
+
+def rollup(influx: InfluxClient, measurement: str, fields: str = "*") -> list[dict]:
+    return series_values(influx.query(f'SELECT {fields} FROM "{ROLLUP_RP}"."{measurement}"'))
+
+
+def test_a_day_of_telemetry_becomes_rollups_and_recomputing_replaces_it_exactly(
+    tmp_path: Path, influx: InfluxClient, loaded_engine: Engine, default_registry: Registry
+) -> None:
+    day = dt.date.today() - dt.timedelta(days=3)
+    subset = township_stations(default_registry)
+    writer = FleetWriter(default_registry, subset, day)
+    writer.day(influx, day)
+    a = Analytics.open(settings_for(tmp_path, influx, loaded_engine), loaded_engine, influx)
+    result = compute_day(a, day, recompute=False)
+
+    # Energy: the counters' rise over the day, device by device, summed per station.
+    frame = writer.frames[day].sort_values("ts")
+    rise = frame.groupby("device")["WH"].agg(lambda wh: wh.iloc[-1] - wh.iloc[0]) / 1000
+    station_of = {i.id: i.station_id for i in default_registry.inverters}
+    expected = rise.groupby(rise.index.map(station_of)).sum()
+    got = result.stations.loc[expected.index, "energy_kwh"]
+    np.testing.assert_allclose(got.to_numpy(), expected.to_numpy(), rtol=1e-9)
+    assert result.stations.loc[subset, "availability"].min() == 1.0
+    counts = {
+        m: len(rollup(influx, m, '"energy_kwh"'))
+        for m in (
+            schema.DEVICE_DAILY,
+            schema.STATION_DAILY,
+            schema.VILLAGE_DAILY,
+            schema.SEGMENT_DAILY,
+            schema.FLEET_DAILY,
+        )
+    }
+    assert counts == {
+        schema.DEVICE_DAILY: len(default_registry.inverters),
+        schema.STATION_DAILY: len(default_registry.stations),
+        schema.VILLAGE_DAILY: len(default_registry.villages),
+        schema.SEGMENT_DAILY: 3,
+        schema.FLEET_DAILY: 1,
+    }
+    stored = {r["station"]: r for r in rollup(influx, schema.STATION_DAILY)}
+    assert stored[subset[0]]["energy_kwh"] == pytest.approx(
+        result.stations.loc[subset[0], "energy_kwh"]
+    )
+    assert stored[subset[0]]["time"] == local_day_bounds(day, TZ)[0]
+
+    # A late reading, a day's end after the others, recomputed: same points, new values.
+    device = next(d for d in frame["device"] if station_of[d].startswith("VS"))
+    last = frame[frame["device"] == device].iloc[-1]
+    station = station_of[device]
+    influx.write(
+        [
+            f"telemetry,device={device},kind=village,station={station},township=T03 "
+            f"W=0.0,WH={float(last.WH) + 2000.0} {int(last.ts) + 600}"
+        ]
+    )
+    compute_day(a, day, recompute=True)
+    again = {r["station"]: r for r in rollup(influx, schema.STATION_DAILY)}
+    assert len(again) == len(stored)
+    assert again[station]["energy_kwh"] == pytest.approx(stored[station]["energy_kwh"] + 2.0)
+    assert len(rollup(influx, schema.DEVICE_DAILY, '"energy_kwh"')) == counts[schema.DEVICE_DAILY]
+
+
+def test_catch_up_computes_each_missed_day_once(
+    tmp_path: Path, influx: InfluxClient, loaded_engine: Engine, default_registry: Registry
+) -> None:
+    first = dt.date.today() - dt.timedelta(days=8)
+    writer = FleetWriter(default_registry, township_stations(default_registry)[:20], first)
+    for n in range(6):
+        writer.day(influx, first + dt.timedelta(days=n))
+    settings = settings_for(
+        tmp_path, influx, loaded_engine, analytics={"history_start": first.isoformat()}
+    )
+    a = Analytics.open(settings, loaded_engine, influx)
+    evening = dt.datetime.combine(first + dt.timedelta(days=1), dt.time(21), TZ)
+    service = AnalyticsService(a, clock=lambda: evening)
+    assert service.catch_up().days == [first, first + dt.timedelta(days=1)]
+    # The service is down for two days, then comes back on the evening of the fourth.
+    back = evening + dt.timedelta(days=3)
+    result = service.catch_up(now=back)
+    assert result.days == [first + dt.timedelta(days=n) for n in (2, 3, 4)]
+    assert service.catch_up(now=back).days == []
+    with session_factory(loaded_engine)() as session:
+        runs = session.scalars(select(tables.JobRun).where(tables.JobRun.job == "daily")).all()
+    assert Counter(r.attempts for r in runs) == Counter({1: 5})
+    assert all(r.status == "ok" for r in runs)
+    assert result.evaluation["certification_rate"] > 0
+
+
+def test_late_data_makes_the_day_recompute(
+    tmp_path: Path, influx: InfluxClient, loaded_engine: Engine, default_registry: Registry
+) -> None:
+    day = dt.date.today() - dt.timedelta(days=2)
+    writer = FleetWriter(default_registry, township_stations(default_registry)[:10], day)
+    writer.day(influx, day)
+    settings = settings_for(
+        tmp_path, influx, loaded_engine, analytics={"history_start": day.isoformat()}
+    )
+    a = Analytics.open(settings, loaded_engine, influx)
+    evening = dt.datetime.combine(day, dt.time(21), TZ)
+    service = AnalyticsService(a)
+    assert service.catch_up(now=evening).days == [day]
+    before = {r["station"]: r["energy_kwh"] for r in rollup(influx, schema.STATION_DAILY)}
+    # A store-and-forward backlog arrives the next morning: ingest notes the day.
+    frame = writer.frames[day].sort_values("ts")
+    station_of = {i.id: i.station_id for i in default_registry.inverters}
+    device = next(d for d in frame["device"] if station_of[d].startswith("VS"))
+    station = station_of[device]
+    wh = float(frame[frame["device"] == device]["WH"].iloc[-1]) + 1000.0
+    influx.write(
+        [
+            f"telemetry,device={device},kind=village,station={station},township=T03 "
+            f"W=0.0,WH={wh} {int(frame['ts'].max()) + 300}"
+        ]
+    )
+    arrived = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)  # after the computation
+    with session_factory(loaded_engine).begin() as session:
+        session.add(
+            tables.LateDay(station_id=station, day=day, first_seen_at=arrived, last_seen_at=arrived)
+        )
+    next_morning = evening + dt.timedelta(hours=10)
+    assert service.catch_up(now=next_morning).days == [day]
+    assert service.catch_up(now=next_morning).days == [], "once"
+    after = {r["station"]: r["energy_kwh"] for r in rollup(influx, schema.STATION_DAILY)}
+    assert after[station] == pytest.approx(before[station] + 1.0)
+    assert len(after) == len(before)
+    with session_factory(loaded_engine)() as session:
+        run = session.get(tables.JobRun, ("daily", day.isoformat()))
+    assert run is not None
+    assert run.attempts == 2
+
+
+def test_statements_targets_and_findings_from_the_rollups(
+    tmp_path: Path, influx: InfluxClient, loaded_engine: Engine, default_registry: Registry
+) -> None:
+    first = dt.date.today() - dt.timedelta(days=5)
+    subset = township_stations(default_registry)
+    writer = FleetWriter(default_registry, subset, first)
+    a = Analytics.open(settings_for(tmp_path, influx, loaded_engine), loaded_engine, influx)
+    days = [first + dt.timedelta(days=n) for n in range(4)]
+    for day in days:
+        writer.day(influx, day)
+        compute_day(a, day, recompute=False)
+    now = dt.datetime.now(dt.UTC)
+    assert jobs.statements(a, first.year, None, now) == len(default_registry.villages)
+    with session_factory(loaded_engine)() as session:
+        statements = {s.village_id: s for s in session.scalars(select(tables.VillageStatement))}
+    village = next(v.id for v in default_registry.villages if v.township_id == "T03")
+    s = statements[village]
+    assert s.period == str(first.year)
+    assert s.estimated is True
+    assert s.net_yuan == pytest.approx(s.grid_yuan + s.subsidy_yuan - s.costs_yuan)
+    assert sum(line["energy_kwh"] for line in s.sources) == pytest.approx(s.energy_kwh, abs=0.01)
+    assert s.energy_kwh > 0
+    report = jobs.targets(a, days[-1])
+    segment_energy = sum(
+        r["energy_kwh"] for r in rollup(influx, schema.SEGMENT_DAILY) if r["kind"] == "village"
+    )
+    assert report.segment.actual_kwh == pytest.approx(segment_energy)
+    assert report.segment.status == "at_risk", "one township's few days cannot make 21 GWh"
+    assert report.villages[village].actual_yuan != 0
+    outcome = jobs.evaluate(a, days[-1], now)
+    assert outcome["opened"] > 0
+    with session_factory(loaded_engine)() as session:
+        kinds = Counter(f.kind for f in session.scalars(select(tables.Finding)).all())
+    assert kinds["target_at_risk"] == 1
+    assert kinds["station_uncovered"] >= 1
+
+
+def test_the_frequent_job_finds_a_silent_station_and_clears_it_when_it_speaks(
+    tmp_path: Path, influx: InfluxClient, loaded_engine: Engine, default_registry: Registry
+) -> None:
+    day = dt.date.today() - dt.timedelta(days=1)
+    subset = township_stations(default_registry)[:12]
+    quiet = subset[0]
+    writer = FleetWriter(
+        default_registry,
+        subset,
+        day,
+        faults=[{"kind": "comm_loss", "stations": [quiet], "start": "+11h", "duration": "2h"}],
+    )
+    writer.day(influx, day)
+    a = Analytics.open(settings_for(tmp_path, influx, loaded_engine), loaded_engine, influx)
+    a.frames = a.frames.__class__(
+        **{
+            **a.frames.__dict__,
+            "stations": a.frames.stations.loc[subset],
+            "devices": a.frames.devices[a.frames.devices["station_id"].isin(subset)],
+        }
+    )
+    noon = dt.datetime.combine(day, dt.time(12, 30), TZ)
+    found = jobs.frequent(a, noon)
+    assert found["opened"] == 1
+    with session_factory(loaded_engine)() as session:
+        finding = session.scalars(select(tables.Finding)).one()
+    assert (finding.kind, finding.subject_id, finding.active) == ("comm_loss", quiet, True)
+    later = jobs.frequent(a, noon + dt.timedelta(hours=2))
+    assert later["cleared"] == 1
+    with session_factory(loaded_engine)() as session:
+        finding = session.scalars(select(tables.Finding)).one()
+    assert finding.active is False
+    assert finding.cleared_at is not None
