@@ -52,11 +52,24 @@ class AnalyticsService:
     def __init__(self, analytics: Analytics, clock: Callable[[], dt.datetime] = utc_now) -> None:
         self.a = analytics
         self.clock = clock
+        self._first_day: dt.date | None = None
 
-    @property
-    def history_start(self) -> dt.date:
+    def history_start(self, now: dt.datetime) -> dt.date:
+        """The first day to catch up from: as configured, else the first day with telemetry
+        this year (a fresh store has nothing to compute for the months before)."""
         configured = self.a.settings.analytics.history_start
-        return configured or dt.date(self.clock().astimezone(self.a.tz).year, 1, 1)
+        if configured is not None:
+            return configured
+        if self._first_day is None:
+            local = now.astimezone(self.a.tz)
+            new_year = int(
+                dt.datetime.combine(dt.date(local.year, 1, 1), dt.time(0), self.a.tz).timestamp()
+            )
+            first = self.a.reader.first_time(new_year)
+            if first is None:
+                return local.date()
+            self._first_day = dt.datetime.fromtimestamp(first, self.a.tz).date()
+        return self._first_day
 
     def catch_up(
         self, now: dt.datetime | None = None, progress: Callable[[dt.date], None] | None = None
@@ -69,9 +82,8 @@ class AnalyticsService:
             done_days = done_periods(session, DAILY)
             late = late_days(session)
             done_months = done_periods(session, MONTHLY)
-        due = daily_due(
-            local, self.a.settings.analytics.daily_at, self.history_start, done_days, late
-        )
+        first = self.history_start(now)
+        due = daily_due(local, self.a.settings.analytics.daily_at, first, done_days, late)
         for day, detail, _error in self._compute(due, done_days):
             if detail is None:
                 result.failed.append(day.isoformat())
@@ -79,7 +91,7 @@ class AnalyticsService:
             result.days.append(day)
             if progress:
                 progress(day)
-        for year, month in monthly_due(local, self.history_start, done_months):
+        for year, month in monthly_due(local, first, done_months):
             if (
                 self.run_recorded(
                     MONTHLY,
@@ -205,6 +217,5 @@ class AnalyticsService:
             "analytics_started",
             daily_at=str(cfg.daily_at),
             frequent_minutes=cfg.frequent_minutes,
-            history_start=str(self.history_start),
         )
         scheduler.start()

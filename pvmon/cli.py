@@ -53,12 +53,16 @@ def up(
     speed: Annotated[float | None, typer.Option(help="Simulated seconds per second.")] = None,
     scenario: Annotated[Path | None, typer.Option(help="Fault scenario (TOML).")] = None,
     start: Annotated[str, typer.Option(help="auto | now | RFC 3339 time.")] = "auto",
+    history: Annotated[bool, typer.Option(help="First backfill the year so far (hourly).")] = False,
 ) -> None:
-    """Run everything locally: broker, InfluxDB, simulator and ingest, with a status line."""
+    """Run everything locally: broker, InfluxDB, simulator, ingest and analytics, with a
+    status line."""
     from pvmon.up import UpOptions, run_up
 
     settings = _settings()
-    raise typer.Exit(run_up(settings, UpOptions(speed=speed, scenario=scenario, start=start)))
+    raise typer.Exit(
+        run_up(settings, UpOptions(speed=speed, scenario=scenario, start=start, history=history))
+    )
 
 
 @app.command()

@@ -7,6 +7,7 @@ Ctrl-C stops every process it started, newest first.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import signal
 import sys
@@ -15,6 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import structlog
 from sqlalchemy import Engine, func, select
@@ -52,6 +54,8 @@ class UpOptions:
     speed: float | None = None
     scenario: Path | None = None
     start: str = "auto"
+    history: bool = False
+    """Backfill the simulated fleet's year so far before going live."""
 
 
 def run_up(settings: Settings, options: UpOptions, out: Callable[[str], None] = print) -> int:
@@ -76,12 +80,19 @@ def run_up(settings: Settings, options: UpOptions, out: Callable[[str], None] = 
         with open_influx(children) as influx:
             provision_influx(influx, children)
         _start_pvmon(fleet, "ingest", ["ingest"], env, children.log_dir)
+        if options.history:
+            _history(children, out, stopping)
+            if stopping.is_set():
+                return 0
+        else:
+            out("tip: pvmon up --history backfills the year so far, for targets and revenue")
         sim_args = ["simulate", "--start", options.start]
         if options.speed:
             sim_args += ["--speed", str(options.speed)]
         if options.scenario:
             sim_args += ["--scenario", str(options.scenario.resolve())]
         _start_pvmon(fleet, "simulate", sim_args, env, children.log_dir)
+        _start_pvmon(fleet, "analytics", ["analytics"], env, children.log_dir)
         out(f"logs in {children.log_dir}; press Ctrl-C to stop")
         return _watch(fleet, engine, stopping, out)
     except ServiceError as exc:
@@ -135,6 +146,21 @@ def _start_services(
         env["PVMON_INFLUX_URL"] = settings.influx_url
         out(f"influxdb   {settings.influx_url} (configured)")
     return env
+
+
+def _history(settings: Settings, out: Callable[[str], None], stopping: threading.Event) -> None:
+    """The demo's year so far: hourly history straight into InfluxDB (analytics then
+    computes its days, in worker processes, as soon as it starts)."""
+    from simulators.main import run_backfill
+
+    first = dt.date(dt.datetime.now(ZoneInfo(settings.timezone)).year, 1, 1)
+    out(f"backfilling hourly history from {first} …")
+    points, seconds = run_backfill(settings, first=first, stop=stopping.is_set)
+    size = sum(f.stat().st_size for f in (settings.data_dir / "influxdb").rglob("*") if f.is_file())
+    out(
+        f"history: {points:,} readings in {seconds:.0f} s; InfluxDB now holds "
+        f"{size / 1e6:,.0f} MB on disk"
+    )
 
 
 def _start_pvmon(

@@ -6,7 +6,7 @@ import asyncio
 import datetime as dt
 import signal
 import time
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -105,6 +105,7 @@ def run_backfill(
     first: dt.date,
     until: float | None = None,
     stations: Collection[str] | None = None,
+    stop: Callable[[], bool] = lambda: False,
 ) -> tuple[int, float]:
     """Write hourly history from local midnight of ``first`` up to ``until`` (default: where
     the default demo starts) straight into InfluxDB; the live simulation continues the
@@ -136,7 +137,7 @@ def run_backfill(
         provision_influx(influx, settings)
         task = progress.add_task("history (hourly readings)", total=(end - start) // 3600)
         points = backfill(
-            generator, influx, start, end, progress=lambda n: progress.advance(task, n)
+            generator, influx, start, end, progress=lambda n: progress.advance(task, n), stop=stop
         )
-    save_state(state_path, seed, fleet, generator.counters, end - 1)
+    save_state(state_path, seed, fleet, generator.counters, generator.counted_until)
     return points, time.monotonic() - began

@@ -33,13 +33,17 @@ def load_state(path: Path | None, seed: int) -> dict[str, tuple[int, float]]:
 
 
 def save_state(
-    path: Path | None, seed: int, fleet: SimFleet, counters: np.ndarray, moment: int
+    path: Path | None, seed: int, fleet: SimFleet, counters: np.ndarray, moment: int | np.ndarray
 ) -> None:
-    """Record the counters as of ``moment``, keeping devices this run did not simulate."""
+    """Record the counters as of ``moment`` (one for all devices, or one each), keeping
+    devices this run did not simulate."""
     if path is None:
         return
+    moments = np.broadcast_to(np.asarray(moment, dtype=np.int64), (fleet.size,))
     devices = load_state(path, seed)
-    devices.update({d: (moment, float(counters[i])) for i, d in enumerate(fleet.device_ids)})
+    devices.update(
+        {d: (int(moments[i]), float(counters[i])) for i, d in enumerate(fleet.device_ids)}
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps({"seed": seed, "devices": devices}))

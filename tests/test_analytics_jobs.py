@@ -26,7 +26,7 @@ from pvmon.influx.provision import ROLLUP_RP
 from pvmon.registry.schema import Registry
 from pvmon.settings import Settings, load_settings
 from simulators.fleet import SimFleet, build_fleet
-from simulators.history import device_prefixes, write_batch
+from simulators.history import batch_lines, device_prefixes, write_lines
 from simulators.model import FleetModel
 from simulators.readings import ReadingGenerator
 from simulators.scenario import Scenario, resolve_faults
@@ -75,7 +75,7 @@ class FleetWriter:
                 "WH": batch.fields["WH"][rows],
             }
         )
-        return write_batch(influx, self.fleet, self.prefixes, batch)
+        return write_lines(influx, batch_lines(self.fleet, self.prefixes, batch))
 
 
 def settings_for(tmp_path: Path, influx: InfluxClient, engine: Engine, **extra: object) -> Settings:
