@@ -166,3 +166,25 @@ class RollupStore:
         frame = _frame(self.influx.stream(q), tag or "_", ["time", *fields])
         frame = frame.rename(columns={"time": "ts"})
         return frame.drop(columns="_") if not tag else frame
+
+    def sums(
+        self,
+        measurement: str,
+        start: int,
+        end: int,
+        tag: str | None,
+        fields: Sequence[str],
+        where: str = "",
+    ) -> pd.DataFrame:
+        """Per tag value (or overall): the sum of each field over [start, end) and the
+        number of days (points) counted."""
+        selected = ", ".join(f'SUM("{f}") AS "{f}"' for f in fields)
+        condition = f" AND {where}" if where else ""
+        group = f' GROUP BY "{tag}"' if tag else ""
+        q = (
+            f'SELECT {selected}, COUNT("{fields[0]}") AS "days" FROM '
+            f'"{ROLLUP_RP}"."{measurement}" WHERE time >= {start}s AND time < {end}s'
+            f"{condition}{group}"
+        )
+        frame = _frame(self.influx.stream(q), tag or "_", [*fields, "days"])
+        return frame.set_index(tag) if tag else frame.drop(columns="_")

@@ -21,7 +21,7 @@ from analytics.detect import (
 )
 from analytics.records import save_statements, sync_findings
 from analytics.revenue import attribute_to_villages
-from analytics.targets import Forecast, forecast
+from analytics.targets import Forecast, Totals, YearPosition, forecast
 from pvmon.db import tables
 from pvmon.findings import FindingKind
 from pvmon.influx import schema
@@ -117,44 +117,65 @@ def certification(a: Analytics, day: dt.date) -> Compliance:
 class TargetReport:
     segment: Forecast
     villages: dict[str, Forecast]
-    households: dict[str, Forecast]
 
 
-def _daily(frame: pd.DataFrame, a: Analytics, value: pd.Series) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "date": [dt.datetime.fromtimestamp(t, a.tz).date() for t in frame["ts"]],
-            "energy_kwh": frame["energy_kwh"].fillna(0.0).to_numpy(),
-            "yuan": value.fillna(0.0).to_numpy(),
-        }
-    )
+def _totals(
+    a: Analytics,
+    position: YearPosition,
+    measurement: str,
+    tag: str | None,
+    energy: str,
+    money: list[str],
+    where: str = "",
+) -> dict[str, Totals]:
+    """Year-to-date and recent sums per tag value, straight from InfluxDB."""
+    start, _ = local_day_bounds(dt.date(position.year, 1, 1), a.tz)
+    recent, _ = local_day_bounds(position.recent_from, a.tz)
+    _, end = local_day_bounds(position.as_of, a.tz)
+    year = a.rollups.sums(measurement, start, end, tag, [energy, *money], where)
+    last = a.rollups.sums(measurement, recent, end, tag, [energy], where)
+    out = {}
+    for key, row in year.iterrows():
+        recent_row = last.loc[key] if key in last.index else None
+        out[str(key)] = Totals(
+            float(row[energy]),
+            float(sum(row[m] for m in money)),
+            int(row["days"]),
+            float(recent_row[energy]) if recent_row is not None else 0.0,
+            int(recent_row["days"]) if recent_row is not None else 0,
+        )
+    return out
+
+
+NO_DATA = Totals(0.0, 0.0, 0, 0.0, 0)
 
 
 def targets(a: Analytics, as_of: dt.date) -> TargetReport:
-    """The village-station segment against its annual targets, each village's collective
-    income against 200,000 yuan and each household's against about 3,000 yuan."""
-    year = as_of.year
-    start, _ = local_day_bounds(dt.date(year, 1, 1), a.tz)
-    _, end = local_day_bounds(as_of, a.tz)
+    """The village-station segment against its annual targets, and each village's
+    collective income against 200,000 yuan."""
+    position = YearPosition.of(a.climate, as_of)
     f = a.frames
     cfg = a.settings.targets
-    target_kwh, target_yuan = cfg.segment_targets(year)
-    seg = a.rollups.read(schema.SEGMENT_DAILY, start, end, "kind", ["energy_kwh", "revenue_yuan"])
-    seg = seg[seg["kind"] == "village"]
+    target_kwh, target_yuan = cfg.segment_targets(as_of.year)
+    segment = _totals(
+        a,
+        position,
+        schema.SEGMENT_DAILY,
+        None,
+        "energy_kwh",
+        ["revenue_yuan"],
+        "\"kind\" = 'village'",
+    )
     village_kwp = float(f.stations.loc[f.stations["kind"] == "village", "capacity_kwp"].sum())
-    segment = forecast(
-        _daily(seg, a, seg["revenue_yuan"]),
-        year=year,
-        as_of=as_of,
+    report = forecast(
+        next(iter(segment.values()), NO_DATA),
+        position,
         capacity_kwp=village_kwp,
-        table=a.climate,
         target_yuan=target_yuan,
         target_kwh=target_kwh,
         yuan_per_kwh=_typical_price(a, "village"),
     )
-    return TargetReport(
-        segment, _villages(a, start, end, year, as_of), _households(a, start, end, year, as_of)
-    )
+    return TargetReport(report, _villages(a, position))
 
 
 def _typical_price(a: Analytics, kind: str) -> float:
@@ -169,52 +190,53 @@ def _typical_price(a: Analytics, kind: str) -> float:
     return float((price * weights).sum() / weights.sum()) if weights.sum() else 0.0
 
 
-def _villages(a: Analytics, start: int, end: int, year: int, as_of: dt.date) -> dict[str, Forecast]:
+def _villages(a: Analytics, position: YearPosition) -> dict[str, Forecast]:
     f = a.frames
-    rows = a.rollups.read(schema.VILLAGE_DAILY, start, end, "village", ["energy_kwh", "net_yuan"])
-    capacity = f.shares.join(f.stations["capacity_kwp"], on="station_id")
-    capacity = (capacity["capacity_kwp"] * capacity["share"]).groupby(capacity["village_id"]).sum()
+    totals = _totals(a, position, schema.VILLAGE_DAILY, "village", "energy_kwh", ["net_yuan"])
+    owned = f.shares.join(f.stations["capacity_kwp"], on="station_id")
+    capacity = (owned["capacity_kwp"] * owned["share"]).groupby(owned["village_id"]).sum()
     costs = f.shares.join(f.costs["annual_yuan"], on="station_id")
     costs = (costs["annual_yuan"].fillna(0) * costs["share"]).groupby(costs["village_id"]).sum()
     price = _typical_price(a, "village")
-    out = {}
-    for village in f.villages.index:
-        mine = rows[rows["village"] == village]
-        out[village] = forecast(
-            _daily(mine, a, mine["net_yuan"]),
-            year=year,
-            as_of=as_of,
-            capacity_kwp=float(capacity.get(village, 0.0)),
-            table=a.climate,
-            target_yuan=a.settings.targets.village_income_yuan,
+    target = a.settings.targets.village_income_yuan
+    return {
+        v: forecast(
+            totals.get(v, NO_DATA),
+            position,
+            capacity_kwp=float(capacity.get(v, 0.0)),
+            target_yuan=target,
             yuan_per_kwh=price,
-            daily_cost_yuan=float(costs.get(village, 0.0)) / 365,
+            daily_cost_yuan=float(costs.get(v, 0.0)) / 365,
         )
-    return out
+        for v in f.villages.index
+    }
 
 
-def _households(
-    a: Analytics, start: int, end: int, year: int, as_of: dt.date
-) -> dict[str, Forecast]:
-    f = a.frames
-    homes = f.stations[f.stations["kind"] == "household"]
-    rows = a.rollups.read(
-        schema.STATION_DAILY, start, end, "station", ["energy_kwh", "grid_yuan", "subsidy_yuan"]
+def household_targets(a: Analytics, as_of: dt.date) -> dict[str, Forecast]:
+    """Each household's income from its array against about 3,000 yuan a year."""
+    position = YearPosition.of(a.climate, as_of)
+    homes = a.frames.stations[a.frames.stations["kind"] == "household"]
+    totals = _totals(
+        a,
+        position,
+        schema.STATION_DAILY,
+        "station",
+        "energy_kwh",
+        ["grid_yuan", "subsidy_yuan"],
+        "\"kind\" = 'household'",
     )
-    rows = rows[rows["station"].isin(homes.index)]
     price = _typical_price(a, "household")
-    out = {}
-    for station, mine in rows.groupby("station"):
-        out[str(homes.loc[station, "household_id"])] = forecast(
-            _daily(mine, a, mine["grid_yuan"] + mine["subsidy_yuan"]),
-            year=year,
-            as_of=as_of,
-            capacity_kwp=float(homes.loc[station, "capacity_kwp"]),
-            table=a.climate,
-            target_yuan=a.settings.targets.household_income_yuan,
+    target = a.settings.targets.household_income_yuan
+    return {
+        str(row.household_id): forecast(
+            totals.get(station, NO_DATA),
+            position,
+            capacity_kwp=float(row.capacity_kwp),
+            target_yuan=target,
             yuan_per_kwh=price,
         )
-    return out
+        for station, row in homes.iterrows()
+    }
 
 
 # --- statements -------------------------------------------------------------------------

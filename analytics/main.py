@@ -69,6 +69,7 @@ def show_targets(settings: Settings, as_of: dt.date | None, console: Console) ->
     with opened(settings) as a:
         day = as_of or (utc_now().astimezone(a.tz).date() - dt.timedelta(days=1))
         report = jobs.targets(a, day)
+        households = jobs.household_targets(a, day)
     s = report.segment
     table = Table(
         title=f"村级电站 {s.year} 年目标 / village stations, target {s.year} (as of {s.as_of})"
@@ -100,10 +101,10 @@ def show_targets(settings: Settings, as_of: dt.date | None, console: Console) ->
         f"villages forecast below {settings.targets.village_income_yuan:,.0f} yuan: "
         f"{len(short)} of {len(report.villages)}"
     )
-    homes = [h for h, f in report.households.items() if f.status != "on_track"]
+    homes = [h for h, f in households.items() if f.status != "on_track"]
     console.print(
         f"households forecast below {settings.targets.household_income_yuan:,.0f} "
-        f"yuan: {len(homes)} of {len(report.households)}"
+        f"yuan: {len(homes)} of {len(households)}"
     )
 
 

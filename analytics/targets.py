@@ -53,10 +53,62 @@ def typical_yield(table: pd.Series, first: dt.date, last: dt.date) -> float:
 
 
 @dataclass(frozen=True)
-class Forecast:
+class YearPosition:
+    """Where ``as_of`` stands in its year, in typical kWh per kWp (the same for everyone)."""
+
     year: int
     as_of: dt.date
     """The last day counted as actual."""
+    recent_from: dt.date
+    typical_recent: float
+    typical_rest: float
+    days_left: int
+
+    @classmethod
+    def of(cls, table: pd.Series, as_of: dt.date) -> YearPosition:
+        start = dt.date(as_of.year, 1, 1)
+        year_end = dt.date(as_of.year, 12, 31)
+        recent_from = max(start, as_of - dt.timedelta(days=RECENT_DAYS - 1))
+        return cls(
+            as_of.year,
+            as_of,
+            recent_from,
+            typical_yield(table, recent_from, as_of),
+            typical_yield(table, as_of + dt.timedelta(days=1), year_end),
+            (year_end - as_of).days,
+        )
+
+
+@dataclass(frozen=True)
+class Totals:
+    """What a forecast needs of one subject's year so far."""
+
+    actual_kwh: float
+    actual_yuan: float
+    days: int
+    recent_kwh: float
+    recent_days: int
+
+    @classmethod
+    def of_daily(cls, daily: pd.DataFrame, position: YearPosition) -> Totals:
+        """From ``daily``: date, energy_kwh, yuan (net of costs where costs apply)."""
+        days = daily[
+            (daily["date"] >= dt.date(position.year, 1, 1)) & (daily["date"] <= position.as_of)
+        ]
+        recent = days[days["date"] >= position.recent_from]
+        return cls(
+            float(days["energy_kwh"].sum()),
+            float(days["yuan"].sum()),
+            len(days),
+            float(recent["energy_kwh"].sum()),
+            len(recent),
+        )
+
+
+@dataclass(frozen=True)
+class Forecast:
+    year: int
+    as_of: dt.date
     capacity_kwp: float
     actual_kwh: float
     actual_yuan: float
@@ -78,65 +130,52 @@ class Forecast:
 
 
 def forecast(
-    daily: pd.DataFrame,
+    totals: Totals,
+    position: YearPosition,
     *,
-    year: int,
-    as_of: dt.date,
     capacity_kwp: float,
-    table: pd.Series,
     target_yuan: float,
     target_kwh: float | None = None,
     yuan_per_kwh: float | None = None,
     daily_cost_yuan: float = 0.0,
 ) -> Forecast:
-    """``daily``: date, energy_kwh, yuan (net of costs where costs apply) for the year.
+    """Year-end energy and money of one subject.
 
     ``yuan_per_kwh`` prices the rest of the year's energy (default: the year's average so
     far); ``daily_cost_yuan`` is subtracted for each remaining day.
     """
-    start = dt.date(year, 1, 1)
-    year_end = dt.date(year, 12, 31)
-    days = daily[(daily["date"] >= start) & (daily["date"] <= as_of)]
-    actual_kwh = float(days["energy_kwh"].sum())
-    actual_yuan = float(days["yuan"].sum())
-    recent_from = max(start, as_of - dt.timedelta(days=RECENT_DAYS - 1))
-    recent = days[days["date"] >= recent_from]
-    typical_recent = typical_yield(table, recent_from, as_of) * capacity_kwp
+    typical_recent = position.typical_recent * capacity_kwp
     performance = (
-        float(recent["energy_kwh"].sum()) / typical_recent
-        if typical_recent > 0 and len(recent)
-        else 1.0
+        totals.recent_kwh / typical_recent if typical_recent > 0 and totals.recent_days else 1.0
     )
-    remaining_typical = typical_yield(table, as_of + dt.timedelta(days=1), year_end) * capacity_kwp
-    remaining_days = (year_end - as_of).days
+    rest = position.typical_rest * capacity_kwp
     price = (
         yuan_per_kwh
         if yuan_per_kwh is not None
-        else ((actual_yuan + daily_cost_yuan * len(days)) / actual_kwh if actual_kwh > 0 else 0.0)
+        else (
+            (totals.actual_yuan + daily_cost_yuan * totals.days) / totals.actual_kwh
+            if totals.actual_kwh > 0
+            else 0.0
+        )
     )
-    forecast_kwh = actual_kwh + remaining_typical * performance
-    forecast_yuan = (
-        actual_yuan + remaining_typical * performance * price - daily_cost_yuan * remaining_days
-    )
+    costs_left = daily_cost_yuan * position.days_left
+    forecast_kwh = totals.actual_kwh + rest * performance
+    forecast_yuan = totals.actual_yuan + rest * performance * price - costs_left
     required = None
-    if remaining_typical > 0:
-        gaps = [
-            (target_yuan - actual_yuan + daily_cost_yuan * remaining_days)
-            / (remaining_typical * price)
-            if price > 0
-            else None
-        ]
+    if rest > 0:
+        gaps = []
+        if price > 0:
+            gaps.append((target_yuan - totals.actual_yuan + costs_left) / (rest * price))
         if target_kwh is not None:
-            gaps.append((target_kwh - actual_kwh) / remaining_typical)
-        known = [g for g in gaps if g is not None]
-        required = max(known) if known else None
+            gaps.append((target_kwh - totals.actual_kwh) / rest)
+        required = max(gaps) if gaps else None
     on_track = forecast_yuan >= target_yuan and (target_kwh is None or forecast_kwh >= target_kwh)
     return Forecast(
-        year,
-        as_of,
+        position.year,
+        position.as_of,
         capacity_kwp,
-        actual_kwh,
-        actual_yuan,
+        totals.actual_kwh,
+        totals.actual_yuan,
         performance,
         forecast_kwh,
         forecast_yuan,

@@ -12,7 +12,7 @@ import pytest
 from analytics.clearsky import local_day_bounds
 from analytics.revenue import attribute_to_villages, daily_costs, station_revenue, tariffs_on
 from analytics.rollup import DayInput, device_day, peer_index, station_day, station_hours
-from analytics.targets import TargetStatus, forecast, typical_yield
+from analytics.targets import TargetStatus, Totals, YearPosition, forecast, typical_yield
 from pvmon.telemetry import OperatingState
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -269,12 +269,12 @@ def test_year_end_forecast_from_actuals_and_recent_performance() -> None:
     typical_day = [FLAT[d.month] / pd.Timestamp(d).days_in_month for d in days]
     energy = np.array(typical_day) * 1000 * 0.9
     daily = pd.DataFrame({"date": days, "energy_kwh": energy, "yuan": energy * 0.8})
+    position = YearPosition.of(FLAT, dt.date(2026, 6, 30))
+    assert (position.typical_rest, position.days_left) == (pytest.approx(600), 184)
     result = forecast(
-        daily,
-        year=2026,
-        as_of=dt.date(2026, 6, 30),
+        Totals.of_daily(daily, position),
+        position,
         capacity_kwp=1000,
-        table=FLAT,
         target_kwh=1_200_000,
         target_yuan=960_000,
     )
@@ -289,19 +289,29 @@ def test_year_end_forecast_from_actuals_and_recent_performance() -> None:
 def test_village_income_forecast_subtracts_the_remaining_costs() -> None:
     days = pd.date_range("2026-01-01", "2026-06-30").date
     daily = pd.DataFrame({"date": days, "energy_kwh": 500.0, "yuan": 400.0 - 50.0})
+    position = YearPosition.of(FLAT, dt.date(2026, 6, 30))
     result = forecast(
-        daily,
-        year=2026,
-        as_of=dt.date(2026, 6, 30),
+        Totals.of_daily(daily, position),
+        position,
         capacity_kwp=100,
-        table=FLAT,
         target_yuan=200_000,
         yuan_per_kwh=0.8,
         daily_cost_yuan=50.0,
     )
-    remaining_days = 184
-    recent = 500 * 30 / (100 * 100 * 30 / 30)  # recent 30 days of June against typical
+    recent = 500 * 30 / (100 * 100)  # the last 30 days (all June) against typical
     assert result.performance == pytest.approx(recent)
-    expected = 350 * 181 + 600 * 100 * recent * 0.8 - 50 * remaining_days
+    expected = 350 * 181 + 600 * 100 * recent * 0.8 - 50 * 184
     assert result.forecast_yuan == pytest.approx(expected)
-    assert result.status == (TargetStatus.ON_TRACK if expected >= 200_000 else TargetStatus.AT_RISK)
+    assert result.status == TargetStatus.AT_RISK
+    assert result.required_performance == pytest.approx(
+        (200_000 - 350 * 181 + 50 * 184) / (600 * 100 * 0.8)
+    )
+
+
+def test_a_subject_without_data_is_forecast_at_typical_performance() -> None:
+    position = YearPosition.of(FLAT, dt.date(2026, 6, 30))
+    result = forecast(
+        Totals(0.0, 0.0, 0, 0.0, 0), position, capacity_kwp=4.0, target_yuan=3000, yuan_per_kwh=0.8
+    )
+    assert result.performance == 1.0
+    assert result.forecast_yuan == pytest.approx(600 * 4.0 * 0.8)

@@ -17,6 +17,7 @@ RAW_RP = "raw"
 """Raw telemetry and events, kept for ``raw_retention_days`` (the default policy)."""
 ROLLUP_RP = "rollups"
 """Daily rollups, kept for the stations' life."""
+ROLLUP_SHARD = "52w"
 
 Generation = Literal["1", "2", "3"]
 
@@ -65,9 +66,16 @@ def _provision_v1(client: InfluxClient, raw_days: int) -> None:
             f'CREATE RETENTION POLICY "{RAW_RP}" ON "{db}" DURATION {raw_days}d '
             "REPLICATION 1 DEFAULT"
         )
-    if ROLLUP_RP not in existing:
+    # Rollups are few points over many days: year-long shards keep a query over the year
+    # from touching ~50 weekly shards per series (the 1.x default for an infinite policy).
+    if ROLLUP_RP in existing:
         client.execute(
-            f'CREATE RETENTION POLICY "{ROLLUP_RP}" ON "{db}" DURATION INF REPLICATION 1'
+            f'ALTER RETENTION POLICY "{ROLLUP_RP}" ON "{db}" SHARD DURATION {ROLLUP_SHARD}'
+        )
+    else:
+        client.execute(
+            f'CREATE RETENTION POLICY "{ROLLUP_RP}" ON "{db}" DURATION INF '
+            f"REPLICATION 1 SHARD DURATION {ROLLUP_SHARD}"
         )
 
 
