@@ -28,6 +28,9 @@ from pvmon.influx import schema
 
 LIVE_WINDOW_S = 30 * 60
 """The frequent job looks at the last half hour: three household reports, thirty village."""
+LIVE_ELEVATION_DEG = 10.0
+"""Live conditions are judged only with the sun well up: at dawn and dusk every station
+makes almost nothing, and silence is normal."""
 HISTORY_DAYS = 40
 """Days of station rollups the underperformance check reads (baseline and recent)."""
 UNDERPERFORMANCE_FIELDS = ["peer_index", "weight", "usable"]
@@ -49,9 +52,7 @@ def frequent(a: Analytics, now: dt.datetime) -> dict[str, int]:
         end,
         a.reader.recent(start, end),
         a.reader.events(start, end),
-        sun_up_through(
-            a.frames.township_centres, start, end, a.settings.analytics.daylight_elevation_deg * 2
-        ),
+        sun_up_through(a.frames.township_centres, start, end, LIVE_ELEVATION_DEG),
         online,
     )
     found, evaluated = live_findings(window, a.frames.devices, a.frames.stations)

@@ -65,13 +65,14 @@ def sync_findings(
 
 
 def done_periods(session: Session, job: str) -> dict[str, dt.datetime]:
-    """Periods the job finished successfully, with when."""
+    """Periods the job finished successfully, with when their last run started (data
+    stored after that moment may be missing from it)."""
     rows = session.execute(
-        select(tables.JobRun.period, tables.JobRun.finished_at).where(
+        select(tables.JobRun.period, tables.JobRun.started_at).where(
             tables.JobRun.job == job, tables.JobRun.status == "ok"
         )
     )
-    return {period: finished for period, finished in rows if finished is not None}
+    return {period: started for period, started in rows if started is not None}
 
 
 def record_run(

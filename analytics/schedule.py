@@ -32,11 +32,12 @@ def daily_due(
     done: Mapping[str, dt.datetime],
     late: Mapping[dt.date, dt.datetime],
 ) -> list[dt.date]:
-    """Days never computed, or computed before late data arrived for them."""
+    """Days never computed, or whose last computation started before late data for them
+    was stored (``done`` maps a day to that start)."""
     due = []
     for day in days(first, last_due_day(now_local, run_at)):
-        finished = done.get(day.isoformat())
-        if finished is None or (day in late and late[day] > finished):
+        started = done.get(day.isoformat())
+        if started is None or (day in late and late[day] >= started):
             due.append(day)
     return due
 

@@ -78,6 +78,7 @@ class AnalyticsService:
         now = now or self.clock()
         local = now.astimezone(self.a.tz)
         result = CatchUp()
+        self.a.reload_registry()  # the county may have imported a new one
         with self.a.sessions() as session:
             done_days = done_periods(session, DAILY)
             late = late_days(session)
@@ -112,23 +113,35 @@ class AnalyticsService:
         days = [(day, day.isoformat() in done) for day in due]
         workers = self.a.settings.analytics.workers
         if len(days) >= PARALLEL_FROM and workers > 1:
-            runs = compute_parallel(self.a.settings, days, workers)
+            began = utc_now()  # every chunk started after this: late data since is redone
+            runs = ((began, run) for run in compute_parallel(self.a.settings, days, workers))
         else:
-            runs = (compute_days(self.a, [item]) for item in days)
-        for run in runs:
+            runs = self._one_by_one(days)
+        for started, run in runs:
             for day, detail, error in run:
-                now = utc_now()
                 with self.a.sessions.begin() as session:
                     record_run(
                         session,
                         DAILY,
                         day.isoformat(),
                         status="ok" if detail is not None else "failed",
-                        started=now,
-                        finished=now,
+                        started=started,
+                        finished=utc_now(),
                         detail=detail or {"error": error},
                     )
                 yield day, detail, error
+
+    def _one_by_one(
+        self, days: list[tuple[dt.date, bool]]
+    ) -> Iterator[tuple[dt.datetime, list[tuple[dt.date, dict | None, str | None]]]]:
+        """Days in this process, one at a time, each with when it started, until one fails
+        (InfluxDB is away: the rest waits for the next wake-up)."""
+        for item in days:
+            started = utc_now()
+            outcome = compute_days(self.a, [item])
+            yield started, outcome
+            if outcome[0][1] is None:
+                return
 
     def _after_days(self, last: dt.date, now: dt.datetime, result: CatchUp) -> None:
         """Statements of the month and year so far, and the findings, as of ``last``."""

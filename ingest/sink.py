@@ -159,8 +159,17 @@ class Sink:
 
     @staticmethod
     def _late_days(session: Session, batch: Batch) -> None:
+        """Days that received data after they ended. ``last_seen_at`` is stamped now, after
+        the points are in InfluxDB: a day computation that started before this moment may
+        have missed them, one that started after cannot have."""
+        stored_at = _utc(time.time())
         rows = [
-            {"station_id": station, "day": day, "first_seen_at": _utc(at), "last_seen_at": _utc(at)}
+            {
+                "station_id": station,
+                "day": day,
+                "first_seen_at": _utc(at),
+                "last_seen_at": stored_at,
+            }
             for (station, day), at in batch.late_days.items()
         ]
         upsert(
@@ -168,7 +177,7 @@ class Sink:
             tables.LateDay.__table__,
             rows,
             ["station_id", "day"],
-            lambda t, new: {"last_seen_at": new.last_seen_at},
+            lambda t, new: {"last_seen_at": greatest(session, t.c.last_seen_at, new.last_seen_at)},
         )
 
 

@@ -225,6 +225,17 @@ def test_late_data_makes_a_computed_day_due_again() -> None:
     assert due == [dt.date(2026, 6, 9), dt.date(2026, 6, 10)]
 
 
+def test_late_data_stored_while_a_day_was_computing_makes_it_due_again() -> None:
+    evening = dt.datetime(2026, 6, 10, 21, 0, tzinfo=TZ)
+    started = dt.datetime(2026, 6, 10, 12, 31, tzinfo=dt.UTC)  # the run ended minutes later
+    done = {"2026-06-09": started}
+    during = {dt.date(2026, 6, 9): started + dt.timedelta(seconds=20)}
+    before = {dt.date(2026, 6, 9): started - dt.timedelta(seconds=20)}
+    first = dt.date(2026, 6, 9)
+    assert dt.date(2026, 6, 9) in daily_due(evening, dt.time(20, 30), first, done, during)
+    assert dt.date(2026, 6, 9) not in daily_due(evening, dt.time(20, 30), first, done, before)
+
+
 def test_months_are_due_once_over() -> None:
     now = dt.datetime(2026, 3, 2, tzinfo=TZ)
     assert monthly_due(now, dt.date(2026, 1, 1), {}) == [(2026, 1), (2026, 2)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -22,8 +23,9 @@ from pvmon.db.engine import session_factory
 from pvmon.domain import StationKind
 from pvmon.influx import schema
 from pvmon.influx.client import InfluxClient, series_values
-from pvmon.influx.provision import ROLLUP_RP
+from pvmon.influx.provision import ROLLUP_RP, provision
 from pvmon.registry.schema import Registry
+from pvmon.services.influxd import Influxd
 from pvmon.settings import Settings, load_settings
 from simulators.fleet import SimFleet, build_fleet
 from simulators.history import batch_lines, device_prefixes, write_lines
@@ -202,7 +204,7 @@ def test_late_data_makes_the_day_recompute(
             f"W=0.0,WH={wh} {int(frame['ts'].max()) + 300}"
         ]
     )
-    arrived = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)  # after the computation
+    arrived = dt.datetime.now(dt.UTC)  # stored after the first computation started
     with session_factory(loaded_engine).begin() as session:
         session.add(
             tables.LateDay(station_id=station, day=day, first_seen_at=arrived, last_seen_at=arrived)
@@ -289,3 +291,36 @@ def test_the_frequent_job_finds_a_silent_station_and_clears_it_when_it_speaks(
         finding = session.scalars(select(tables.Finding)).one()
     assert finding.active is False
     assert finding.cleared_at is not None
+
+
+def test_days_influxdb_cannot_serve_are_recorded_failed_and_done_when_it_returns(
+    tmp_path: Path,
+    influxd_factory: Callable[[], Influxd],
+    loaded_engine: Engine,
+    default_registry: Registry,
+) -> None:
+    server = influxd_factory()
+    influx = InfluxClient(server.url, "pvmon", timeout=2)
+    provision(influx, raw_days=400)
+    day = dt.date.today() - dt.timedelta(days=2)
+    FleetWriter(default_registry, township_stations(default_registry)[:5], day).day(influx, day)
+    settings = settings_for(
+        tmp_path, influx, loaded_engine, analytics={"history_start": day.isoformat()}
+    )
+    a = Analytics.open(settings, loaded_engine, influx)
+    service = AnalyticsService(a)
+    evening = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(21), TZ)
+    server.stop()
+    result = service.catch_up(now=evening)
+    assert result.days == []
+    assert result.failed == [day.isoformat()], "stops at the first day it cannot compute"
+    with session_factory(loaded_engine)() as session:
+        run = session.get(tables.JobRun, ("daily", day.isoformat()))
+    assert run is not None
+    assert run.status == "failed"
+    assert "error" in run.detail
+    server.start()
+    assert service.catch_up(now=evening).days == [day, day + dt.timedelta(days=1)]
+    with session_factory(loaded_engine)() as session:
+        run = session.get(tables.JobRun, ("daily", day.isoformat()))
+    assert (run.status, run.attempts) == ("ok", 2)

@@ -33,6 +33,22 @@ def children_of(pid: int) -> set[int]:
     return found
 
 
+def programs(pids: set[int]) -> set[str]:
+    """The executable or pvmon subcommand each process runs."""
+    names: set[str] = set()
+    for pid in pids:
+        try:
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        args = [a.decode() for a in argv if a]
+        if "pvmon" in args:
+            names.add(args[args.index("pvmon") + 1])
+        elif args:
+            names.add(Path(args[0]).name)
+    return names
+
+
 def alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
@@ -110,8 +126,10 @@ def test_up_uses_the_configured_broker_and_influxdb(
                     return False
 
             wait_for(stored, timeout=120)
-        started = children_of(up.pid)
-        assert len(started) == 2, "only ingest and the simulator: no broker, no influxd"
+        direct = Path(f"/proc/{up.pid}/task/{up.pid}/children").read_text().split()
+        assert programs({int(pid) for pid in direct}) == {"ingest", "simulate", "analytics"}, (
+            "no broker, no influxd"
+        )
         up.send_signal(signal.SIGINT)
         assert up.wait(60) == 0
     finally:

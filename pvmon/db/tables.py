@@ -227,7 +227,8 @@ class DeviceStatus(Base):
 
 
 class LateDay(Base):
-    """A local day of a station that received data after the day had ended."""
+    """A local day of a station that received data after the day had ended: first when
+    it was received, last when the latest of it was stored in InfluxDB."""
 
     __tablename__ = "late_days"
     station_id: Mapped[str] = mapped_column(String(16), primary_key=True)
