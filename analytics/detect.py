@@ -8,9 +8,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analytics.certification import Compliance
 from analytics.rollup import PEER_PRODUCING, ZERO_FRACTION
 from analytics.targets import Forecast, TargetStatus
+from pvmon.certification import Compliance
 from pvmon.domain import CertState
 from pvmon.findings import Finding, FindingKind, Severity, Subject
 from pvmon.telemetry import OperatingState

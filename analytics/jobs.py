@@ -9,7 +9,6 @@ from dataclasses import dataclass
 import pandas as pd
 from sqlalchemy import select
 
-from analytics.certification import Compliance, compliance
 from analytics.clearsky import local_day_bounds, sun_up_through
 from analytics.context import Analytics
 from analytics.detect import (
@@ -22,6 +21,7 @@ from analytics.detect import (
 from analytics.records import save_statements, sync_findings
 from analytics.revenue import attribute_to_villages
 from analytics.targets import Forecast, Totals, YearPosition, forecast
+from pvmon.certification import Compliance, compliance
 from pvmon.db import tables
 from pvmon.findings import FindingKind
 from pvmon.influx import schema

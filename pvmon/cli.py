@@ -22,6 +22,8 @@ registry_app = typer.Typer(
 app.add_typer(registry_app, name="registry")
 analytics_app = typer.Typer(help="Rollups, findings, targets and statements.")
 app.add_typer(analytics_app, name="analytics")
+alerts_app = typer.Typer(help="Alerts: the engine, and acting on alerts by hand.")
+app.add_typer(alerts_app, name="alerts")
 
 
 def _date(text: str | None) -> dt.date | None:
@@ -272,6 +274,92 @@ def analytics_compliance(
     from analytics.main import show_compliance
 
     show_compliance(_settings(), _date(on), Console())
+
+
+@alerts_app.callback(invoke_without_command=True)
+def alerts(ctx: typer.Context) -> None:
+    """Run the alert engine: findings into alerts, routed, repeated, escalated, delivered."""
+    if ctx.invoked_subcommand is None:
+        from alerts.main import serve
+
+        serve(_settings())
+
+
+@alerts_app.command("list")
+def alerts_list(
+    state: Annotated[
+        str | None, typer.Option(help="open | acknowledged | resolved | active")
+    ] = "active",
+    station: Annotated[str | None, typer.Option(help="Station id.")] = None,
+    rule: Annotated[str | None, typer.Option(help="Rule, e.g. comm_loss.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10000)] = 100,
+) -> None:
+    """The alerts, newest first."""
+    from rich.console import Console
+
+    from alerts.actions import AlertFilter
+    from alerts.main import show_list
+
+    show_list(
+        _settings(),
+        AlertFilter(state=state, station_id=station, rule=rule, limit=limit),
+        Console(width=160),
+    )
+
+
+@alerts_app.command("show")
+def alerts_show(alert_id: int) -> None:
+    """One alert with its history and deliveries."""
+    from rich.console import Console
+
+    from alerts.actions import AlertNotFound
+    from alerts.main import show_one
+
+    try:
+        show_one(_settings(), alert_id, Console(width=160))
+    except AlertNotFound as exc:
+        raise _fail(str(exc)) from None
+
+
+def _act(alert_id: int, person: str, note: str | None, how: str) -> None:
+    from alerts.actions import AlertNotFound, InvalidTransition
+    from alerts.main import act
+
+    try:
+        state = act(_settings(), alert_id, person, note, how)
+    except (AlertNotFound, InvalidTransition) as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(f"alert {alert_id}: {state}")
+
+
+@alerts_app.command("ack")
+def alerts_ack(
+    alert_id: int,
+    by: Annotated[str, typer.Option("--by", help="Person id of who acknowledges.")],
+    note: Annotated[str | None, typer.Option(help="A note for the history.")] = None,
+) -> None:
+    """Acknowledge an alert: someone is on it (no more repeats or escalation)."""
+    _act(alert_id, by, note, "ack")
+
+
+@alerts_app.command("resolve")
+def alerts_resolve(
+    alert_id: int,
+    by: Annotated[str, typer.Option("--by", help="Person id of who resolves.")],
+    note: Annotated[str | None, typer.Option(help="What was done.")] = None,
+) -> None:
+    """Resolve an alert by hand (it reopens if its condition still holds)."""
+    _act(alert_id, by, note, "resolve")
+
+
+@alerts_app.command("run")
+def alerts_run() -> None:
+    """Evaluate the rules and send what is due, once."""
+    from rich.console import Console
+
+    from alerts.main import run_once
+
+    run_once(_settings(), None, Console())
 
 
 @app.command()

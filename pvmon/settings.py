@@ -22,6 +22,7 @@ from pydantic_settings import (
 )
 
 from pvmon.domain import CertType, StationKind
+from pvmon.findings import Severity
 
 DEFAULT_CONFIG_FILE = "pvmon.toml"
 
@@ -124,6 +125,105 @@ class TargetSettings(BaseModel):
         )
 
 
+class EscalationStep(BaseModel):
+    after_h: float = Field(gt=0)
+    """Hours after the alert opened, unacknowledged."""
+    to: Literal["supervisor", "bureau"]
+
+
+class RobotSettings(BaseModel):
+    """A WeCom or DingTalk group robot (群机器人): a webhook URL, one-way."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_-]{1,32}$")
+    url: str
+    secret: str | None = None
+    """DingTalk's signing secret (加签); WeCom robots have none."""
+    townships: list[str] = Field(default_factory=list)
+    """Townships whose people are in this group; empty: the whole county."""
+    per_minute: int = Field(20, ge=1, le=600)
+    """Messages the robot accepts a minute; more alerts than that go out as digests."""
+
+
+class SmtpSettings(BaseModel):
+    host: str
+    port: int = Field(25, ge=1, le=65535)
+    sender: str = "pvmon@localhost"
+    username: str | None = None
+    password: str | None = None
+    starttls: bool = False
+    ssl: bool = False
+    timeout_s: float = Field(10, gt=0)
+
+
+class SmsSettings(BaseModel):
+    """An HTTP SMS gateway. ``fields`` is the request body; ``{mobile}`` and ``{text}`` in
+    its values are replaced (Aliyun- and Tencent-style gateways take a JSON or form body)."""
+
+    url: str
+    format: Literal["json", "form"] = "json"
+    fields: dict[str, str] = Field(default_factory=lambda: {"mobile": "{mobile}", "text": "{text}"})
+    headers: dict[str, str] = Field(default_factory=dict)
+    per_minute: int = Field(60, ge=1)
+    """Messages the gateway takes a minute (all numbers together)."""
+    severities: list[Severity] = Field(default_factory=lambda: [Severity.CRITICAL])
+    """Alert severities sent by SMS to staff (households always get their outage by SMS)."""
+
+
+class WebhookSettings(BaseModel):
+    """A generic JSON webhook that receives every alert notification."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_-]{1,32}$")
+    url: str
+    secret: str | None = None
+    """When set, requests carry ``X-Pvmon-Signature: sha256=<hex HMAC of the body>``."""
+    per_minute: int = Field(600, ge=1)
+
+
+class AlertSettings(BaseModel):
+    language: Literal["zh", "en"] = "zh"
+    base_url: str | None = None
+    """Where the alert pages are served, for the links in messages (default: the API's)."""
+    evaluate_s: float = Field(60, gt=0)
+    """How often the engine turns findings into alerts."""
+    dispatch_s: float = Field(10, gt=0)
+    repeat_h: float = Field(4, gt=0)
+    """An unacknowledged alert is sent again this often."""
+    escalation: list[EscalationStep] = Field(
+        default_factory=lambda: [
+            EscalationStep(after_h=4, to="supervisor"),
+            EscalationStep(after_h=24, to="bureau"),
+        ]
+    )
+    escalate_severities: list[Severity] = Field(
+        default_factory=lambda: [Severity.CRITICAL, Severity.WARNING]
+    )
+    resolve_after_min: float = Field(15, ge=0)
+    """A condition must stay clear this long before its alert resolves itself."""
+    flap_window_h: float = Field(6, gt=0)
+    """A resolved alert whose condition returns within this window reopens."""
+    flap_reopens: int = Field(3, ge=1)
+    """Reopenings within the window after which an alert is flapping: kept open, silent."""
+    quiet_hours: tuple[dt.time, dt.time] | None = (dt.time(22), dt.time(7))
+    """Local hours when non-critical messages wait (None: no quiet hours)."""
+    retry_attempts: int = Field(5, ge=1)
+    retry_base_s: float = Field(30, gt=0)
+    retry_max_s: float = Field(3600, gt=0)
+    send_timeout_s: float = Field(10, gt=0)
+    digest_max_items: int = Field(20, ge=2)
+    """Alerts listed in one digest message (robots take about 4 KB a message)."""
+    silent_days: float = Field(2, gt=0)
+    """A device silent this long raises a data-quality alert."""
+    reject_share: float = Field(0.5, gt=0, le=1)
+    """A device whose messages in the last day were rejected more than this share..."""
+    reject_min: int = Field(20, ge=1)
+    """...with at least this many rejections, raises a data-quality alert."""
+    wecom: list[RobotSettings] = Field(default_factory=list)
+    dingtalk: list[RobotSettings] = Field(default_factory=list)
+    smtp: SmtpSettings | None = None
+    sms: SmsSettings | None = None
+    webhooks: list[WebhookSettings] = Field(default_factory=list)
+
+
 class LocalServices(BaseModel):
     """Ports for the Mosquitto and influxd that ``pvmon up`` starts itself (None: a free port)."""
 
@@ -188,6 +288,7 @@ class Settings(BaseSettings):
     targets: TargetSettings = Field(default_factory=TargetSettings)
     local: LocalServices = Field(default_factory=LocalServices)
     registry: RegistrySettings = Field(default_factory=RegistrySettings)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
 
     @classmethod
     def settings_customise_sources(
@@ -244,6 +345,10 @@ class Settings(BaseSettings):
         if url.startswith("postgresql://"):
             return "postgresql+psycopg://" + url.removeprefix("postgresql://")
         return url
+
+    @property
+    def alert_base_url(self) -> str:
+        return (self.alerts.base_url or f"http://localhost:{self.api_port}").rstrip("/")
 
     @property
     def log_dir(self) -> Path:

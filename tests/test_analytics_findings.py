@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics.certification import compliance
 from analytics.detect import (
     LiveWindow,
     certification_findings,
@@ -18,6 +17,7 @@ from analytics.detect import (
     underperformance,
 )
 from analytics.schedule import daily_due, last_due_day, monthly_due
+from pvmon.certification import compliance
 from pvmon.domain import CertState, CertType, StationKind
 from pvmon.findings import FindingKind, Severity
 from pvmon.registry.schema import Registry

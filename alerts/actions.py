@@ -1,0 +1,123 @@
+"""What people do with alerts — list, read, acknowledge, resolve — for the CLI and the API.
+
+Who may act on which alert is the API's permission layer's concern; these functions check
+only that the action makes sense (a resolved alert cannot be acknowledged) and record who
+did it, when, and through which channel.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from alerts.lifecycle import ACKNOWLEDGED, OPEN, RESOLVED, event, resolve
+from pvmon.db import tables
+
+
+class AlertNotFound(LookupError):
+    pass
+
+
+class InvalidTransition(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class AlertFilter:
+    state: str | None = None
+    """``open``, ``acknowledged``, ``resolved``, or ``active`` (open or acknowledged)."""
+    rule: str | None = None
+    station_id: str | None = None
+    township_id: str | None = None
+    village_id: str | None = None
+    severity: str | None = None
+    limit: int = 100
+    offset: int = 0
+
+
+def list_alerts(session: Session, f: AlertFilter) -> list[tables.Alert]:
+    q = select(tables.Alert)
+    if f.state == "active":
+        q = q.where(tables.Alert.state.in_((OPEN, ACKNOWLEDGED)))
+    elif f.state:
+        q = q.where(tables.Alert.state == f.state)
+    for column, value in (
+        (tables.Alert.rule, f.rule),
+        (tables.Alert.station_id, f.station_id),
+        (tables.Alert.township_id, f.township_id),
+        (tables.Alert.village_id, f.village_id),
+        (tables.Alert.severity, f.severity),
+    ):
+        if value:
+            q = q.where(column == value)
+    q = q.order_by(tables.Alert.opened_at.desc(), tables.Alert.id.desc())
+    return list(session.scalars(q.limit(f.limit).offset(f.offset)))
+
+
+def get_alert(session: Session, alert_id: int) -> tables.Alert:
+    alert = session.get(tables.Alert, alert_id)
+    if alert is None:
+        raise AlertNotFound(f"no alert {alert_id}")
+    return alert
+
+
+def history(session: Session, alert_id: int) -> list[tables.AlertEvent]:
+    return list(
+        session.scalars(
+            select(tables.AlertEvent)
+            .where(tables.AlertEvent.alert_id == alert_id)
+            .order_by(tables.AlertEvent.at, tables.AlertEvent.id)
+        )
+    )
+
+
+def deliveries(
+    session: Session, alert_id: int | None = None, status: str | None = None, limit: int = 100
+) -> list[tables.Delivery]:
+    q = select(tables.Delivery)
+    if alert_id is not None:
+        q = q.where(tables.Delivery.alert_id == alert_id)
+    if status:
+        q = q.where(tables.Delivery.status == status)
+    return list(session.scalars(q.order_by(tables.Delivery.id.desc()).limit(limit)))
+
+
+def acknowledge(
+    session: Session,
+    alert_id: int,
+    person_id: str,
+    channel: str,
+    now: dt.datetime,
+    note: str | None = None,
+) -> tables.Alert:
+    """Someone is on it: no more repeats or escalation. Acknowledging twice is harmless."""
+    alert = get_alert(session, alert_id)
+    if alert.state == RESOLVED:
+        raise InvalidTransition(f"alert {alert_id} is already resolved")
+    if alert.state == ACKNOWLEDGED:
+        return alert
+    alert.state = ACKNOWLEDGED
+    alert.acknowledged_at = alert.updated_at = now
+    alert.acknowledged_by = person_id
+    event(session, alert, "acknowledged", now, person_id, channel, note=note)
+    return alert
+
+
+def resolve_by_hand(
+    session: Session,
+    alert_id: int,
+    person_id: str,
+    channel: str,
+    now: dt.datetime,
+    note: str | None = None,
+) -> tables.Alert:
+    """The problem is fixed. If the condition still holds at the next evaluation, the
+    alert reopens (and is told again)."""
+    alert = get_alert(session, alert_id)
+    if alert.state == RESOLVED:
+        raise InvalidTransition(f"alert {alert_id} is already resolved")
+    resolve(session, alert, now, person_id, channel, note)
+    return alert
