@@ -166,6 +166,7 @@ def _reopen(
     alert.severity = str(c.severity)
     alert.opened_at = alert.updated_at = now
     alert.escalation_level = 0
+    alert.first_notified_at = None
     event(session, alert, "reopened", now, reopen_count=alert.reopen_count)
     if alert.reopen_count >= cfg.flap_reopens:
         if not alert.flapping:
@@ -213,7 +214,7 @@ def _remind(
     if alert.flapping or Severity(alert.severity) not in cfg.escalate_severities:
         return []
     steps = sorted(cfg.escalation, key=lambda s: s.after_h)
-    age = now - alert.opened_at
+    age = now - (alert.first_notified_at or alert.opened_at)
     level = alert.escalation_level
     while level < len(steps) and age >= dt.timedelta(hours=steps[level].after_h):
         level += 1

@@ -96,6 +96,7 @@ def enqueue(
             held_until=not_before.isoformat() if not_before > now else None,
         )
         if notice.purpose != "resolved":
-            alert.last_notified_at = now
+            alert.last_notified_at = not_before
+            alert.first_notified_at = alert.first_notified_at or not_before
             alert.notify_count += 1
     return count

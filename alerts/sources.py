@@ -81,10 +81,9 @@ def liveness(
 ) -> tuple[dict[str, tuple[str, dt.datetime | None]], dt.datetime | None]:
     """Each registry device's last reception, and since when ingest has been watching
     (None: no ingest worker has ever run, so silence says nothing)."""
-    seen = dict(
-        session.execute(select(tables.DeviceStatus.device_id, tables.DeviceStatus.last_received_at))
-        .tuples()
-        .all()
-    )
+    rows = session.execute(
+        select(tables.DeviceStatus.device_id, tables.DeviceStatus.last_received_at)
+    ).all()
+    seen: dict[str, dt.datetime] = dict(rows)  # type: ignore[arg-type]
     watching = session.scalar(select(func.min(tables.IngestWorker.started_at)))
     return {d: (s, seen.get(d)) for d, s in station_of.items()}, watching

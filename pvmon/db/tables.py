@@ -339,6 +339,9 @@ class Alert(Base):
     """When the condition was last seen to clear (resolution waits resolve_after_min)."""
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
     """Escalation steps taken so far."""
+    first_notified_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    """When its first message went (or goes) out: quiet hours delay it, and the escalation
+    clock starts then, when people could first see it."""
     last_notified_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     notify_count: Mapped[int] = mapped_column(Integer, default=0)
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)

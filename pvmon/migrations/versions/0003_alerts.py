@@ -40,6 +40,7 @@ def upgrade() -> None:
         sa.Column("condition_active", sa.Boolean(), nullable=False),
         sa.Column("cleared_since", sa.DateTime(), nullable=True),
         sa.Column("escalation_level", sa.Integer(), nullable=False),
+        sa.Column("first_notified_at", sa.DateTime(), nullable=True),
         sa.Column("last_notified_at", sa.DateTime(), nullable=True),
         sa.Column("notify_count", sa.Integer(), nullable=False),
         sa.Column("reopen_count", sa.Integer(), nullable=False),
