@@ -210,8 +210,11 @@ def resolve(
 def _remind(
     session: Session, alert: tables.Alert, now: dt.datetime, cfg: AlertSettings
 ) -> list[Notice]:
-    """Escalate when the next step falls due, else repeat when the interval has passed."""
-    if alert.flapping or Severity(alert.severity) not in cfg.escalate_severities:
+    """Escalate when the next step falls due, else repeat when the interval has passed
+    (not while the condition is clear and the alert waits to resolve)."""
+    if alert.flapping or not alert.condition_active:
+        return []
+    if Severity(alert.severity) not in cfg.escalate_severities:
         return []
     steps = sorted(cfg.escalation, key=lambda s: s.after_h)
     age = now - (alert.first_notified_at or alert.opened_at)

@@ -23,7 +23,7 @@ from analytics.revenue import attribute_to_villages
 from analytics.targets import Forecast, Totals, YearPosition, forecast
 from pvmon.certification import Compliance, compliance
 from pvmon.db import tables
-from pvmon.findings import FindingKind
+from pvmon.findings import Finding, FindingKind
 from pvmon.influx import schema
 
 LIVE_WINDOW_S = 30 * 60
@@ -78,21 +78,22 @@ def station_history(a: Analytics, last: dt.date, days: int = HISTORY_DAYS) -> pd
     return frame.rename(columns={"station": "station_id"})
 
 
+CERT_KINDS = (
+    FindingKind.CERT_MISSING,
+    FindingKind.CERT_EXPIRED,
+    FindingKind.CERT_REVIEW_OVERDUE,
+    FindingKind.CERT_DUE,
+)
+
+
 def evaluate(a: Analytics, day: dt.date, now: dt.datetime) -> dict[str, object]:
     """Findings as of the end of ``day``: underperformance, certification, targets."""
     found, evaluated = underperformance(station_history(a, day), day, a.tz)
     report = certification(a, day)
-    cert = certification_findings(report, a.tz)
-    cert_kinds = [
-        FindingKind.CERT_MISSING,
-        FindingKind.CERT_EXPIRED,
-        FindingKind.CERT_REVIEW_OVERDUE,
-        FindingKind.CERT_DUE,
-    ]
-    evaluated |= {(str(k), r.person_id) for r in report.requirements for k in cert_kinds}
-    evaluated |= {(str(FindingKind.STATION_UNCOVERED), s) for s in a.frames.stations.index}
+    cert, cert_evaluated = _certification_findings(a, report)
     status = targets(a, day)
     goals = target_findings(status.segment, status.villages, a.tz)
+    evaluated |= cert_evaluated
     evaluated.add((str(FindingKind.TARGET_AT_RISK), "village-stations"))
     evaluated |= {(str(FindingKind.VILLAGE_INCOME_AT_RISK), v) for v in status.villages}
     with a.sessions.begin() as session:
@@ -105,6 +106,29 @@ def evaluate(a: Analytics, day: dt.date, now: dt.datetime) -> dict[str, object]:
         "opened": opened,
         "cleared": cleared,
     }
+
+
+def certify(a: Analytics, day: dt.date, now: dt.datetime) -> dict[str, object]:
+    """Certification findings as of ``day`` alone: they need the registry, not telemetry,
+    so they hold from the first start, before any day has been computed."""
+    report = certification(a, day)
+    cert, evaluated = _certification_findings(a, report)
+    with a.sessions.begin() as session:
+        opened, cleared = sync_findings(session, cert, evaluated, now)
+    return {
+        "certification_findings": len(cert),
+        "certification_rate": round(report.rate, 4),
+        "opened": opened,
+        "cleared": cleared,
+    }
+
+
+def _certification_findings(
+    a: Analytics, report: Compliance
+) -> tuple[list[Finding], set[tuple[str, str]]]:
+    evaluated = {(str(k), r.person_id) for r in report.requirements for k in CERT_KINDS}
+    evaluated |= {(str(FindingKind.STATION_UNCOVERED), s) for s in a.frames.stations.index}
+    return certification_findings(report, a.tz), evaluated
 
 
 def certification(a: Analytics, day: dt.date) -> Compliance:

@@ -30,6 +30,7 @@ DAILY = "daily"
 MONTHLY = "monthly"
 EVALUATE = "evaluate"
 FREQUENT = "frequent"
+CERTIFICATION = "certification"
 
 
 PARALLEL_FROM = 14
@@ -104,6 +105,13 @@ class AnalyticsService:
                 result.months.append((year, month))
         if result.days:
             self._after_days(max(result.days), now, result)
+        today = local.date()
+        with self.a.sessions() as session:
+            certified_today = today.isoformat() in done_periods(session, CERTIFICATION)
+        if not certified_today:
+            self.run_recorded(
+                CERTIFICATION, today.isoformat(), lambda: jobs.certify(self.a, today, now)
+            )
         return result
 
     def _compute(

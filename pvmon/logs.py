@@ -36,5 +36,5 @@ def configure_logging(level: str = "info", *, json: bool | None = None) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("httpx", "alembic"):
+    for noisy in ("httpx", "alembic", "apscheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

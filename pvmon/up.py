@@ -93,6 +93,8 @@ def run_up(settings: Settings, options: UpOptions, out: Callable[[str], None] = 
             sim_args += ["--scenario", str(options.scenario.resolve())]
         _start_pvmon(fleet, "simulate", sim_args, env, children.log_dir)
         _start_pvmon(fleet, "analytics", ["analytics"], env, children.log_dir)
+        _start_pvmon(fleet, "alerts", ["alerts"], env, children.log_dir)
+        out(_channels(children))
         out(f"logs in {children.log_dir}; press Ctrl-C to stop")
         return _watch(fleet, engine, stopping, out)
     except ServiceError as exc:
@@ -163,6 +165,27 @@ def _history(settings: Settings, out: Callable[[str], None], stopping: threading
     )
 
 
+def _channels(settings: Settings) -> str:
+    a = settings.alerts
+    names = [
+        name
+        for name, on in (
+            ("WeCom", a.wecom),
+            ("DingTalk", a.dingtalk),
+            ("e-mail", a.smtp),
+            ("SMS", a.sms),
+            ("webhook", a.webhooks),
+        )
+        if on
+    ]
+    if names:
+        return f"alerts     sent by {', '.join(names)}; links to {settings.alert_base_url}"
+    return (
+        "alerts     no channel configured (see README, Alerts): alerts are kept and listed "
+        "by `pvmon alerts list`"
+    )
+
+
 def _start_pvmon(
     fleet: Fleet, name: str, args: list[str], env: dict[str, str], log_dir: Path
 ) -> None:
@@ -180,6 +203,7 @@ class Status:
     rejected: int = 0
     workers: int = 0
     loggers_online: int = 0
+    open_alerts: int = 0
 
 
 def read_status(engine: Engine) -> Status:
@@ -200,6 +224,14 @@ def read_status(engine: Engine) -> Status:
                 select(func.count())
                 .select_from(tables.LoggerStatus)
                 .where(tables.LoggerStatus.online.is_(True))
+            )
+            or 0
+        )
+        status.open_alerts = (
+            session.scalar(
+                select(func.count())
+                .select_from(tables.Alert)
+                .where(tables.Alert.state != "resolved")
             )
             or 0
         )
@@ -228,7 +260,8 @@ def _watch(
         running = " ".join(f"{p.name}✓" for p in fleet.processes)
         line = (
             f"{running} | {rate:7.1f} msg/s | stored {status.stored:,} | "
-            f"rejected {status.rejected:,} | loggers online {status.loggers_online:,}"
+            f"rejected {status.rejected:,} | loggers online {status.loggers_online:,} | "
+            f"alerts {status.open_alerts:,}"
         )
         if tty:
             sys.stdout.write("\r" + line + "   ")

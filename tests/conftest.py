@@ -16,6 +16,7 @@ import psycopg
 import pytest
 from sqlalchemy import Engine
 
+from alerts.routing import Directory
 from ingest.service import IngestService
 from pvmon.db.engine import make_engine, session_factory
 from pvmon.db.migrate import upgrade
@@ -28,6 +29,7 @@ from pvmon.services.influxd import Influxd, InfluxdOptions
 from pvmon.services.mosquitto import Mosquitto, MosquittoOptions
 from pvmon.services.process import free_port
 from pvmon.settings import Settings, load_settings
+from tests.receivers import HttpReceiver
 
 CI = os.environ.get("CI", "").lower() == "true"
 PG_ADMIN_URL = os.environ.get("PVMON_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -167,6 +169,22 @@ def loaded_engine(engine: Engine, default_registry: Registry) -> Engine:
     with session_factory(engine).begin() as session:
         replace_registry(session, default_registry)
     return engine
+
+
+# --- alert receivers -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def receiver() -> Iterator[HttpReceiver]:
+    """A real HTTP server standing in for the robots, webhooks and the SMS gateway."""
+    r = HttpReceiver()
+    yield r
+    r.close()
+
+
+@pytest.fixture
+def directory(default_registry: Registry) -> Directory:
+    return Directory.build(default_registry, AS_OF, load_settings().registry.required_cert)
 
 
 # --- a running ingest worker -------------------------------------------------------------

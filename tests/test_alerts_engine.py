@@ -5,126 +5,38 @@ escalated and resolved, and are never duplicated."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from alerts import actions
 from alerts.routing import Directory
 from alerts.service import AlertService
-from analytics.records import sync_findings
 from pvmon.db import tables
 from pvmon.db.engine import session_factory
 from pvmon.domain import StationKind
 from pvmon.findings import Finding, FindingKind, Severity, Subject
+from pvmon.influx.client import InfluxClient
 from pvmon.registry.schema import Registry
-from pvmon.settings import Settings, load_settings
+from tests.alerting import (
+    HOUR,
+    MIN,
+    T0,
+    alerts_of,
+    certified_station,
+    comm_loss,
+    content,
+    find,
+    history,
+    mentions,
+    settings_for,
+    uncovered_station,
+    wecom_ids,
+)
 from tests.conftest import AS_OF
-from tests.receivers import HttpReceiver, Received
-
-T0 = dt.datetime.combine(AS_OF, dt.time(6, 0), dt.UTC)  # 14:00 in Yonghe
-MIN = dt.timedelta(minutes=1)
-HOUR = dt.timedelta(hours=1)
-
-
-@pytest.fixture
-def receiver() -> Iterator[HttpReceiver]:
-    r = HttpReceiver()
-    yield r
-    r.close()
-
-
-def settings_for(tmp_path: Path, engine: Engine, receiver: HttpReceiver, **alerts: Any) -> Settings:
-    config: dict[str, Any] = {
-        "wecom": [{"name": "county", "url": receiver.url("/wecom")}],
-        "sms": {"url": receiver.url("/sms")},
-        "quiet_hours": None,
-        "repeat_h": 2,
-        "escalation": [{"after_h": 4, "to": "supervisor"}, {"after_h": 24, "to": "bureau"}],
-        "resolve_after_min": 15,
-        "base_url": "http://pv.example",
-    }
-    config.update(alerts)
-    return load_settings(
-        data_dir=tmp_path,
-        database_url=engine.url.render_as_string(hide_password=False),
-        alerts=config,
-    )
-
-
-@pytest.fixture
-def directory(default_registry: Registry) -> Directory:
-    return Directory.build(default_registry, AS_OF, load_settings().registry.required_cert)
-
-
-def find(engine: Engine, now: dt.datetime, *found: Finding, kind: FindingKind) -> None:
-    """What analytics does after each run: the findings of ``kind`` that hold now."""
-    with session_factory(engine).begin() as session:
-        evaluated = {(str(kind), s) for s in _all_subjects(session, kind)}
-        evaluated |= {f.key for f in found}
-        sync_findings(session, found, evaluated, now)
-
-
-def _all_subjects(session: Any, kind: FindingKind) -> set[str]:
-    rows = session.scalars(
-        select(tables.Finding.subject_id).where(tables.Finding.kind == str(kind))
-    )
-    return set(rows)
-
-
-def comm_loss(station: str, since: dt.datetime) -> Finding:
-    return Finding(
-        FindingKind.COMM_LOSS,
-        Subject.STATION,
-        station,
-        Severity.CRITICAL,
-        since,
-        {"minutes_without_data": 30, "logger_online": False},
-        station,
-    )
-
-
-def certified_station(d: Directory) -> str:
-    for sid, crew in sorted(d.crews.items()):
-        s = d.stations[sid]
-        need = d.required[StationKind(s.kind)]
-        if s.kind == StationKind.VILLAGE and crew and all((p, need) in d.certified for p in crew):
-            return sid
-    raise AssertionError("the default registry has certified village stations")
-
-
-def uncovered_station(d: Directory) -> str:
-    for sid, crew in sorted(d.crews.items()):
-        s = d.stations[sid]
-        need = d.required[StationKind(s.kind)]
-        if s.kind == StationKind.VILLAGE and not any((p, need) in d.certified for p in crew):
-            return sid
-    raise AssertionError("the default registry has uncovered stations")
-
-
-def wecom_ids(d: Directory, people: list[str]) -> list[str]:
-    return sorted(d.people[p].wecom_id for p in people)  # type: ignore[misc]
-
-
-def mentions(r: Received) -> list[str]:
-    return sorted(r.json()["text"]["mentioned_list"])
-
-
-def content(r: Received) -> str:
-    return r.json()["text"]["content"]
-
-
-def history(engine: Engine, alert_id: int) -> list[str]:
-    with session_factory(engine)() as session:
-        return [e.action for e in actions.history(session, alert_id)]
-
-
-def alerts_of(engine: Engine) -> list[tables.Alert]:
-    with session_factory(engine)() as session:
-        return list(session.scalars(select(tables.Alert).order_by(tables.Alert.id)))
+from tests.receivers import HttpReceiver, closed_port_url
 
 
 def test_a_failed_station_is_one_alert_repeated_escalated_then_resolved_with_a_notice(
@@ -344,3 +256,113 @@ def test_quiet_hours_hold_warnings_until_morning_but_not_critical_alerts(
     assert content(morning).startswith("【光伏告警】")
     assert "发电持续偏低" in content(morning)
     assert "对标指数0.8（平时0.98），下降18%" in content(morning)
+
+
+def test_ingest_data_quality_raises_alerts_for_rejected_and_silent_devices(
+    tmp_path: Path,
+    loaded_engine: Engine,
+    receiver: HttpReceiver,
+    directory: Directory,
+    influx: InfluxClient,
+    default_registry: Registry,
+) -> None:
+    station = certified_station(directory)
+    noisy, quiet, *_ = [i.id for i in default_registry.inverters if i.station_id == station] * 2
+    others = [i for i in default_registry.inverters if i.id != quiet]
+    settings = settings_for(tmp_path, loaded_engine, receiver, sms=None)
+    recent = T0 - HOUR
+    with session_factory(loaded_engine).begin() as session:
+        session.add(
+            tables.IngestWorker(
+                worker_id="w1",
+                host="h",
+                pid=1,
+                started_at=T0 - 10 * 24 * HOUR,
+                heartbeat_at=T0,
+                counters={},
+            )
+        )
+        session.add_all(
+            tables.DeviceStatus(
+                device_id=i.id, station_id=i.station_id, last_ts=recent, last_received_at=recent
+            )
+            for i in others
+        )
+        session.add(
+            tables.DeviceStatus(
+                device_id=quiet,
+                station_id=station,
+                last_ts=T0 - 3 * 24 * HOUR,
+                last_received_at=T0 - 3 * 24 * HOUR,
+            )
+        )
+        reject(session, station, noisy, 30)
+        session.add(  # an id nobody owns: counted by ingest, no device alert
+            tables.DeadLetter(
+                received_at=T0 - HOUR,
+                worker_id="w1",
+                topic="pv/X/Y/telemetry",
+                payload=b"{}",
+                reason="unknown_station",
+                detail="",
+                station_id="X",
+                device_id="Y",
+            )
+        )
+    influx.write(
+        [
+            f"telemetry,device={noisy},kind=village,station={station},township=T01 W=1.0 "
+            f"{int((T0 - n * MIN).timestamp())}"
+            for n in range(5)
+        ]
+    )
+    service = AlertService(settings, loaded_engine, influx)
+    evaluation = service.evaluate(T0)
+    assert evaluation.skipped_rules == []
+    rules = {(a.rule, a.subject_id): a for a in alerts_of(loaded_engine)}
+    assert set(rules) == {("ingest_rejects", noisy), ("device_silent_days", quiet)}
+    rejects = rules[("ingest_rejects", noisy)].evidence
+    assert (rejects["rejected"], rejects["stored"]) == (30, 5)
+    assert rejects["reasons"] == {"far_future": 10, "out_of_range": 20}
+    service.dispatch(T0)
+    texts = [content(r) for r in receiver.on("/wecom")]
+    assert any("数据大多被拒收" in t and "一天内30条被拒收，5条入库" in t for t in texts)
+    assert any("设备多日无数据" in t for t in texts)
+
+
+def test_when_influxdb_is_away_rejection_alerts_are_left_as_they_are(
+    tmp_path: Path,
+    loaded_engine: Engine,
+    receiver: HttpReceiver,
+    directory: Directory,
+    influx: InfluxClient,
+    default_registry: Registry,
+) -> None:
+    station = certified_station(directory)
+    device = next(i.id for i in default_registry.inverters if i.station_id == station)
+    with session_factory(loaded_engine).begin() as session:
+        reject(session, station, device, 30)
+    settings = settings_for(tmp_path, loaded_engine, receiver)
+    AlertService(settings, loaded_engine, influx).evaluate(T0)
+    (opened,) = alerts_of(loaded_engine)
+    away = AlertService(settings, loaded_engine, InfluxClient(closed_port_url(), "pvmon"))
+    assert "ingest_rejects" in away.evaluate(T0 + 10 * MIN).skipped_rules
+    (still,) = alerts_of(loaded_engine)
+    assert (still.id, still.state, still.condition_active) == (opened.id, "open", True)
+
+
+def reject(session: Session, station: str, device: str, count: int) -> None:
+    """Dead letters of a device over the last hour, as ingest keeps them."""
+    for n in range(count):
+        session.add(
+            tables.DeadLetter(
+                received_at=T0 - HOUR + n * MIN,
+                worker_id="w1",
+                topic=f"pv/{station}/{device}/telemetry",
+                payload=b"{}",
+                reason="out_of_range" if n % 3 else "far_future",
+                detail="",
+                station_id=station,
+                device_id=device,
+            )
+        )

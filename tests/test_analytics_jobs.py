@@ -18,6 +18,7 @@ from analytics.clearsky import local_day_bounds
 from analytics.context import Analytics
 from analytics.daily import compute_day
 from analytics.service import AnalyticsService
+from pvmon.certification import compliance
 from pvmon.db import tables
 from pvmon.db.engine import session_factory
 from pvmon.domain import StationKind
@@ -34,6 +35,7 @@ from simulators.readings import ReadingGenerator
 from simulators.scenario import Scenario, resolve_faults
 from simulators.sky import SkyModel
 from simulators.state import initial_counters
+from tests.conftest import AS_OF
 
 TZ = ZoneInfo("Asia/Shanghai")
 INTERVALS = {StationKind.VILLAGE: 60, StationKind.HOUSEHOLD: 300, StationKind.CENTRAL: 60}
@@ -324,3 +326,29 @@ def test_days_influxdb_cannot_serve_are_recorded_failed_and_done_when_it_returns
     with session_factory(loaded_engine)() as session:
         run = session.get(tables.JobRun, ("daily", day.isoformat()))
     assert (run.status, run.attempts) == ("ok", 2)
+
+
+def test_certification_findings_exist_from_the_first_start_without_telemetry(
+    tmp_path: Path, influx: InfluxClient, loaded_engine: Engine, default_registry: Registry
+) -> None:
+    a = Analytics.open(settings_for(tmp_path, influx, loaded_engine), loaded_engine, influx)
+    service = AnalyticsService(a)
+    now = dt.datetime.combine(AS_OF, dt.time(4), TZ)
+    result = service.catch_up(now=now)
+    assert result.days == []
+    expected = compliance(default_registry, AS_OF, a.settings.registry.required_cert)
+    with session_factory(loaded_engine)() as session:
+        kinds = Counter(
+            session.scalars(select(tables.Finding.kind).where(tables.Finding.active.is_(True)))
+        )
+        (run,) = session.scalars(select(tables.JobRun).where(tables.JobRun.job == "certification"))
+    assert kinds["station_uncovered"] == len(expected.uncovered_stations) > 0
+    invalid = len(expected.invalid())
+    assert sum(kinds[k] for k in ("cert_missing", "cert_expired", "cert_review_overdue")) == invalid
+    assert run.period == AS_OF.isoformat()
+    service.catch_up(now=now + dt.timedelta(hours=1))
+    with session_factory(loaded_engine)() as session:
+        (again,) = session.scalars(
+            select(tables.JobRun).where(tables.JobRun.job == "certification")
+        )
+    assert again.attempts == 1, "once a day"

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from typer.testing import CliRunner
 
+from analytics.records import sync_findings
 from pvmon.cli import app
+from pvmon.db import tables
+from pvmon.db.engine import make_engine, session_factory
+from pvmon.findings import Finding, FindingKind, Severity, Subject
 
 runner = CliRunner()
 
@@ -23,6 +29,13 @@ runner = CliRunner()
         ["registry", "generate"],
         ["registry", "export"],
         ["registry", "import"],
+        ["analytics"],
+        ["alerts"],
+        ["alerts", "list"],
+        ["alerts", "show"],
+        ["alerts", "ack"],
+        ["alerts", "resolve"],
+        ["alerts", "run"],
     ],
 )
 def test_every_command_has_help(args: list[str]) -> None:
@@ -78,3 +91,51 @@ def test_simulate_without_a_broker_says_so(tmp_path: Path, monkeypatch: pytest.M
     result = runner.invoke(app, ["simulate"])
     assert result.exit_code == 1
     assert "PVMON_MQTT_URL" in result.output
+
+
+def test_alerts_are_listed_acknowledged_and_resolved_from_the_command_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PVMON_DATA_DIR", str(tmp_path))
+    assert runner.invoke(app, ["registry", "generate", "--as-of", "2026-11-28"]).exit_code == 0
+    engine = make_engine(f"sqlite:///{tmp_path / 'pvmon.db'}")
+    now = dt.datetime(2026, 11, 28, 6, tzinfo=dt.UTC)
+    with session_factory(engine).begin() as session:
+        sync_findings(
+            session,
+            [
+                Finding(
+                    FindingKind.ZERO_OUTPUT,
+                    Subject.STATION,
+                    "VS001",
+                    Severity.CRITICAL,
+                    now,
+                    {"output_share": 0.0, "peer_median_share": 0.6},
+                    "VS001",
+                )
+            ],
+            set(),
+            now,
+        )
+    ran = runner.invoke(app, ["alerts", "run"])
+    assert ran.exit_code == 0, ran.output
+    listed = runner.invoke(app, ["alerts", "list"])
+    assert "zero_output" in listed.output
+    assert "1 alert(s)" in listed.output
+    with session_factory(engine)() as session:
+        alert_id = session.scalars(select(tables.Alert.id)).one()
+    acked = runner.invoke(app, ["alerts", "ack", str(alert_id), "--by", "M001", "--note", "去现场"])
+    assert acked.exit_code == 0, acked.output
+    assert f"alert {alert_id}: acknowledged" in acked.output
+    resolved = runner.invoke(app, ["alerts", "resolve", str(alert_id), "--by", "M001"])
+    assert f"alert {alert_id}: resolved" in resolved.output
+    again = runner.invoke(app, ["alerts", "ack", str(alert_id), "--by", "M001"])
+    assert again.exit_code == 1
+    assert "already resolved" in again.output
+    shown = runner.invoke(app, ["alerts", "show", str(alert_id)])
+    for action in ("opened", "acknowledged", "resolved"):
+        assert action in shown.output
+    missing = runner.invoke(app, ["alerts", "show", "999999"])
+    assert missing.exit_code == 1
+    assert "no alert 999999" in missing.output
+    engine.dispose()

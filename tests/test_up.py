@@ -85,7 +85,15 @@ def test_up_brings_every_station_in_and_ctrl_c_stops_everything(tmp_path: Path) 
 
             wait_for(all_stations, timeout=180)
         started = children_of(up.pid)
-        assert len(started) >= 4, "mosquitto, influxd, ingest and the simulator"
+        direct = Path(f"/proc/{up.pid}/task/{up.pid}/children").read_text().split()
+        assert programs({int(pid) for pid in direct}) == {
+            "mosquitto",
+            "influxd",
+            "ingest",
+            "simulate",
+            "analytics",
+            "alerts",
+        }
         up.send_signal(signal.SIGINT)
         assert up.wait(60) == 0
     finally:
@@ -127,9 +135,8 @@ def test_up_uses_the_configured_broker_and_influxdb(
 
             wait_for(stored, timeout=120)
         direct = Path(f"/proc/{up.pid}/task/{up.pid}/children").read_text().split()
-        assert programs({int(pid) for pid in direct}) == {"ingest", "simulate", "analytics"}, (
-            "no broker, no influxd"
-        )
+        running = programs({int(pid) for pid in direct})
+        assert running == {"ingest", "simulate", "analytics", "alerts"}, "no broker, no influxd"
         up.send_signal(signal.SIGINT)
         assert up.wait(60) == 0
     finally:
