@@ -77,6 +77,16 @@ def robot_text(items: list[Item], style: Style) -> str:
     )
 
 
+def clip(text: str, max_bytes: int) -> str:
+    """Text cut to ``max_bytes`` of UTF-8, keeping its last line (the link) whole."""
+    if len(text.encode()) <= max_bytes:
+        return text
+    body, _, last = text.rpartition("\n")
+    room = max_bytes - len(last.encode()) - len("…\n".encode())
+    cut = body.encode()[: max(0, room)].decode(errors="ignore")
+    return f"{cut}…\n{last}"
+
+
 def _mentions(items: list[Item]) -> list[str]:
     return sorted({m for i in items for m in i.mentions})
 
@@ -124,7 +134,8 @@ class _Robots(Notifier):
         robot = self.robots.get(destination)
         if robot is None:
             raise DeliveryError(f"no {self.channel} robot named {destination!r}", retryable=False)
-        url, body = self.request(robot, robot_text(items, style), _mentions(items))
+        text = clip(robot_text(items, style), self.max_bytes)
+        url, body = self.request(robot, text, _mentions(items))
         _robot_answer(_post(self.http, url, json=body), self.busy_codes)
 
     @abstractmethod

@@ -25,6 +25,7 @@ from alerts.notifiers import (
     Webhook,
     WeComRobot,
 )
+from alerts.outbox import quiet_until
 from pvmon.settings import RobotSettings, SmsSettings, SmtpSettings, WebhookSettings
 from tests.receivers import HttpReceiver, Mailbox, Reply, closed_port_url
 
@@ -199,3 +200,46 @@ def test_a_receiver_that_is_down_is_a_retryable_failure(http: httpx.Client) -> N
     with pytest.raises(DeliveryError) as smtp_down:
         mailer.send("x@example.org", [item()], style())
     assert smtp_down.value.retryable
+
+
+def test_a_message_too_long_for_a_robot_is_cut_keeping_its_link(
+    receiver: HttpReceiver, http: httpx.Client
+) -> None:
+    robot = WeComRobot(http, [RobotSettings(name="g", url=receiver.url("/wecom"))])
+    many = item()
+    evidence = {"devices": [f"SN{n:08d}" for n in range(400)], "event_codes": [1, 2]}
+    long = Item(
+        AlertText(**{**many.alert.__dict__, "rule": "fault_state", "evidence": evidence}),
+        "new",
+        many.mentions,
+        many.record,
+    )
+    robot.send("g", [long], style())
+    text = receiver.requests[0].json()["text"]["content"]
+    assert len(text.encode()) <= 2048
+    assert text.endswith("请确认处理：http://pv.example/a/7")
+    assert "…" in text
+
+
+@pytest.mark.parametrize(
+    ("local", "until"),
+    [
+        (dt.datetime(2026, 11, 28, 23, 0), dt.datetime(2026, 11, 29, 7, 0)),
+        (dt.datetime(2026, 11, 29, 3, 0), dt.datetime(2026, 11, 29, 7, 0)),
+        (dt.datetime(2026, 11, 29, 7, 0), None),
+        (dt.datetime(2026, 11, 29, 21, 59), None),
+    ],
+)
+def test_quiet_hours_span_midnight(local: dt.datetime, until: dt.datetime | None) -> None:
+    window = (dt.time(22), dt.time(7))
+    expected = until.replace(tzinfo=TZ) if until else None
+    assert quiet_until(local.replace(tzinfo=TZ), window) == expected
+
+
+def test_quiet_hours_within_one_day() -> None:
+    window = (dt.time(12), dt.time(14))
+    assert quiet_until(dt.datetime(2026, 11, 29, 13, tzinfo=TZ), window) == dt.datetime(
+        2026, 11, 29, 14, tzinfo=TZ
+    )
+    assert quiet_until(dt.datetime(2026, 11, 29, 15, tzinfo=TZ), window) is None
+    assert quiet_until(dt.datetime(2026, 11, 29, 15, tzinfo=TZ), None) is None
