@@ -47,6 +47,14 @@ MSG
   fi
 fi
 
+# --- a headless browser for the dashboard tests ---------------------------------------------
+if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then
+  echo "setup: chromium and chromedriver are installed"
+else
+  apt_install chromium chromium-driver fonts-noto-cjk ||
+    echo "setup: no chromium here; the browser tests need it (Debian: chromium chromium-driver)" >&2
+fi
+
 # --- Python ------------------------------------------------------------------------------
 python=""
 for candidate in python3.13 python3.12 python3.11 python3; do

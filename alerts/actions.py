@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from alerts.lifecycle import ACKNOWLEDGED, OPEN, RESOLVED, event, resolve
@@ -38,8 +38,8 @@ class AlertFilter:
     offset: int = 0
 
 
-def list_alerts(session: Session, f: AlertFilter) -> list[tables.Alert]:
-    q = select(tables.Alert)
+def filtered(q: Select[tuple[tables.Alert]], f: AlertFilter) -> Select[tuple[tables.Alert]]:
+    """``q`` narrowed by the filter and ordered newest first (without limit and offset)."""
     if f.state == "active":
         q = q.where(tables.Alert.state.in_((OPEN, ACKNOWLEDGED)))
     elif f.state:
@@ -53,7 +53,11 @@ def list_alerts(session: Session, f: AlertFilter) -> list[tables.Alert]:
     ):
         if value:
             q = q.where(column == value)
-    q = q.order_by(tables.Alert.opened_at.desc(), tables.Alert.id.desc())
+    return q.order_by(tables.Alert.opened_at.desc(), tables.Alert.id.desc())
+
+
+def list_alerts(session: Session, f: AlertFilter) -> list[tables.Alert]:
+    q = filtered(select(tables.Alert), f)
     return list(session.scalars(q.limit(f.limit).offset(f.offset)))
 
 

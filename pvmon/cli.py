@@ -24,6 +24,8 @@ analytics_app = typer.Typer(help="Rollups, findings, targets and statements.")
 app.add_typer(analytics_app, name="analytics")
 alerts_app = typer.Typer(help="Alerts: the engine, and acting on alerts by hand.")
 app.add_typer(alerts_app, name="alerts")
+users_app = typer.Typer(help="Users of the API and dashboards.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
 
 
 def _date(text: str | None) -> dt.date | None:
@@ -360,6 +362,49 @@ def alerts_run() -> None:
     from alerts.main import run_once
 
     run_once(_settings(), None, Console())
+
+
+@app.command()
+def api(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+) -> None:
+    """Serve the API (/api/v1, documented at /docs) and the dashboards."""
+    from api.main import serve
+
+    serve(_settings(), host)
+
+
+@users_app.command("add")
+def users_add(
+    username: str,
+    role: Annotated[str, typer.Option(help="bureau | supervisor | maintainer | collective")],
+    password: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, help="At least 8 characters.")
+    ],
+    name: Annotated[str, typer.Option(help="Display name.")] = "",
+    person: Annotated[str | None, typer.Option(help="Registry person (maintainer).")] = None,
+    township: Annotated[str | None, typer.Option(help="Township id (supervisor).")] = None,
+    village: Annotated[str | None, typer.Option(help="Village id (collective).")] = None,
+) -> None:
+    """Add a user; what scopes them (person, township, village) must be in the registry."""
+    from api.scope import Role
+    from api.users import NewUser, UserError, add_user
+    from pvmon.db.engine import session_factory
+    from pvmon.runtime import open_database
+
+    try:
+        new = NewUser(username, Role(role), name, person, township, village)
+    except ValueError:
+        raise typer.BadParameter(f"unknown role {role!r}") from None
+    engine = open_database(_settings())
+    try:
+        with session_factory(engine).begin() as session:
+            add_user(session, new, password, dt.datetime.now(dt.UTC))
+    except UserError as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        engine.dispose()
+    typer.echo(f"added {role} user {username!r}")
 
 
 @app.command()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import signal
+import socket
 import sys
 import threading
 import time
@@ -19,10 +20,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import structlog
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
 
-from pvmon.db import tables
 from pvmon.db.engine import session_factory
+from pvmon.ingeststatus import read_status
 from pvmon.runtime import ensure_registry, open_database, open_influx, provision_influx
 from pvmon.services.influxd import Influxd, InfluxdOptions
 from pvmon.services.mosquitto import Mosquitto, MosquittoOptions
@@ -30,8 +31,6 @@ from pvmon.services.process import ManagedProcess, ServiceError, free_port
 from pvmon.settings import Settings
 
 log = structlog.get_logger(__name__)
-
-LIVE_WORKER_S = 30.0
 
 
 @dataclass
@@ -67,11 +66,13 @@ def run_up(settings: Settings, options: UpOptions, out: Callable[[str], None] = 
         signal.signal(sig, lambda *_: stopping.set())
     try:
         env = _start_services(settings, data_dir, fleet, out)
+        env["PVMON_API_PORT"] = str(_api_port(settings.api_port, out))
         children = settings.model_copy(
             update={
                 "mqtt_url": env["PVMON_MQTT_URL"],
                 "influx_url": env["PVMON_INFLUX_URL"],
                 "data_dir": data_dir,
+                "api_port": int(env["PVMON_API_PORT"]),
             }
         )
         engine = open_database(children)
@@ -95,6 +96,8 @@ def run_up(settings: Settings, options: UpOptions, out: Callable[[str], None] = 
         _start_pvmon(fleet, "analytics", ["analytics"], env, children.log_dir)
         _start_pvmon(fleet, "alerts", ["alerts"], env, children.log_dir)
         out(_channels(children))
+        _start_pvmon(fleet, "api", ["api"], env, children.log_dir)
+        _demo_users(engine, children, out)
         out(f"logs in {children.log_dir}; press Ctrl-C to stop")
         return _watch(fleet, engine, stopping, out)
     except ServiceError as exc:
@@ -186,6 +189,31 @@ def _channels(settings: Settings) -> str:
     )
 
 
+def _api_port(wanted: int, out: Callable[[str], None]) -> int:
+    """The configured API port, or a free one when something else holds it."""
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", wanted))
+            return wanted
+        except OSError:
+            pass
+    port = free_port()
+    out(f"port {wanted} is taken; the API listens on {port}")
+    return port
+
+
+def _demo_users(engine: Engine, settings: Settings, out: Callable[[str], None]) -> None:
+    from api.users import DEMO_PASSWORD, demo_users
+
+    with session_factory(engine).begin() as session:
+        users = demo_users(session, dt.datetime.now(dt.UTC))
+    out(f"dashboard  http://localhost:{settings.api_port}/  (API docs at /docs)")
+    out(
+        "           demo users (password "
+        f"{DEMO_PASSWORD!r}): " + ", ".join(f"{u.username} ({u.role})" for u in users)
+    )
+
+
 def _start_pvmon(
     fleet: Fleet, name: str, args: list[str], env: dict[str, str], log_dir: Path
 ) -> None:
@@ -194,48 +222,6 @@ def _start_pvmon(
     )
     process.start()
     fleet.processes.append(process)
-
-
-@dataclass
-class Status:
-    received: int = 0
-    stored: int = 0
-    rejected: int = 0
-    workers: int = 0
-    loggers_online: int = 0
-    open_alerts: int = 0
-
-
-def read_status(engine: Engine) -> Status:
-    """Ingest's counters summed over live workers, and the loggers reported online."""
-    status = Status()
-    cutoff = time.time() - LIVE_WORKER_S
-    with session_factory(engine)() as session:
-        for worker in session.scalars(select(tables.IngestWorker)):
-            if worker.heartbeat_at.timestamp() < cutoff:
-                continue
-            counters = worker.counters
-            status.workers += 1
-            status.received += int(counters.get("received", 0))
-            status.stored += int(counters.get("points_written", 0))
-            status.rejected += sum(int(v) for v in counters.get("rejected", {}).values())
-        status.loggers_online = (
-            session.scalar(
-                select(func.count())
-                .select_from(tables.LoggerStatus)
-                .where(tables.LoggerStatus.online.is_(True))
-            )
-            or 0
-        )
-        status.open_alerts = (
-            session.scalar(
-                select(func.count())
-                .select_from(tables.Alert)
-                .where(tables.Alert.state != "resolved")
-            )
-            or 0
-        )
-    return status
 
 
 def _watch(

@@ -10,6 +10,9 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
+
+from api.users import DEMO_PASSWORD
 from pvmon.influx.client import InfluxClient
 from pvmon.services.influxd import Influxd
 from pvmon.services.mosquitto import Mosquitto
@@ -47,6 +50,13 @@ def programs(pids: set[int]) -> set[str]:
         elif args:
             names.add(Path(args[0]).name)
     return names
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 def alive(pid: int) -> bool:
@@ -93,7 +103,15 @@ def test_up_brings_every_station_in_and_ctrl_c_stops_everything(tmp_path: Path) 
             "simulate",
             "analytics",
             "alerts",
+            "api",
         }
+        dashboard = re.search(r"dashboard +(http://\S+)/", Path(out.name).read_text()).group(1)
+        wait_for(lambda: _answers(f"{dashboard}/healthz"), timeout=60)
+        signed_in = httpx.post(
+            f"{dashboard}/api/v1/auth/login",
+            json={"username": "bureau", "password": DEMO_PASSWORD},
+        )
+        assert signed_in.status_code == 200
         up.send_signal(signal.SIGINT)
         assert up.wait(60) == 0
     finally:
@@ -136,7 +154,9 @@ def test_up_uses_the_configured_broker_and_influxdb(
             wait_for(stored, timeout=120)
         direct = Path(f"/proc/{up.pid}/task/{up.pid}/children").read_text().split()
         running = programs({int(pid) for pid in direct})
-        assert running == {"ingest", "simulate", "analytics", "alerts"}, "no broker, no influxd"
+        assert running == {"ingest", "simulate", "analytics", "alerts", "api"}, (
+            "no broker, no influxd"
+        )
         up.send_signal(signal.SIGINT)
         assert up.wait(60) == 0
     finally:

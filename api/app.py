@@ -1,0 +1,60 @@
+"""The FastAPI application: ``/api/v1`` (documented at ``/docs``), ``/healthz``,
+``/metrics``."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from sqlalchemy import text
+
+from api.context import ApiContext
+from api.metrics import StoreCollector
+from api.routes import alerts, auth, fleet, operations, stations, villages
+from pvmon.influx.client import InfluxError, InfluxUnavailable
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(ctx: ApiContext) -> FastAPI:
+    app = FastAPI(
+        title="Yonghe PV operations monitor (永和县光伏扶贫电站运行监测)",
+        version="1",
+        description="Generation, targets, revenue attribution, certification and alerts of "
+        "Yonghe county's poverty-alleviation PV fleet. Every endpoint is scoped to the "
+        "caller's role: the bureau, a township supervisor, a maintainer, a village collective.",
+    )
+    app.state.context = ctx
+
+    @app.exception_handler(InfluxUnavailable)
+    def influx_away(_request: Request, exc: InfluxUnavailable) -> JSONResponse:
+        return JSONResponse({"detail": "InfluxDB is unavailable; try again shortly"}, 503)
+
+    api = APIRouter(prefix=API_PREFIX)
+    for module in (auth, fleet, stations, villages, alerts, operations):
+        api.include_router(module.router)
+    app.include_router(api)
+    registry = CollectorRegistry()
+    registry.register(StoreCollector(ctx))
+
+    @app.get("/healthz", tags=["operations"], summary="Liveness of the stores")
+    def healthz() -> JSONResponse:
+        checks = {"database": "ok", "influxdb": "ok"}
+        try:
+            with ctx.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except Exception as exc:  # any driver error means the store is not usable
+            checks["database"] = f"error: {type(exc).__name__}"
+        try:
+            ctx.influx.ping()
+        except InfluxError as exc:
+            checks["influxdb"] = f"error: {type(exc).__name__}"
+        ok = all(v == "ok" for v in checks.values())
+        return JSONResponse({"status": "ok" if ok else "degraded", **checks}, 200 if ok else 503)
+
+    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
+    def metrics() -> Response:
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    return app

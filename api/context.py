@@ -1,0 +1,85 @@
+"""What the API process holds: settings, stores, the registry view and the analytics
+context, with short-lived caches for the figures many callers ask for at once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from analytics.context import Analytics
+from api.scope import FleetView
+from pvmon.db.engine import session_factory
+from pvmon.influx.client import InfluxClient
+from pvmon.registry.store import load_registry
+from pvmon.settings import Settings
+
+T = TypeVar("T")
+
+REGISTRY_REFRESH_S = 60.0
+FIGURES_TTL_S = 60.0
+"""Fleet figures change with each five-minute analytics run at most; a minute is fresh."""
+
+
+class ApiContext:
+    def __init__(
+        self,
+        settings: Settings,
+        engine: Engine,
+        influx: InfluxClient,
+        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    ) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.sessions: sessionmaker[Session] = session_factory(engine)
+        self.influx = influx
+        self.tz = ZoneInfo(settings.timezone)
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._view: tuple[float, FleetView] | None = None
+        self._analytics: Analytics | None = None
+        self._cache: dict[Any, tuple[float, Any]] = {}
+
+    def now(self) -> dt.datetime:
+        return self.clock()
+
+    def today(self) -> dt.date:
+        return self.now().astimezone(self.tz).date()
+
+    def view(self) -> FleetView:
+        with self._lock:
+            if self._view is None or time.monotonic() - self._view[0] > REGISTRY_REFRESH_S:
+                with self.sessions() as session:
+                    self._view = (time.monotonic(), FleetView.build(load_registry(session)))
+                self._analytics = None
+            return self._view[1]
+
+    def analytics(self) -> Analytics:
+        """The analytics context (targets, forecasts), renewed with the registry view."""
+        self.view()
+        with self._lock:
+            if self._analytics is None:
+                self._analytics = Analytics.open(self.settings, self.engine, self.influx)
+            return self._analytics
+
+    def cached(self, key: Any, compute: Callable[[], T], ttl: float = FIGURES_TTL_S) -> T:
+        """``compute()``, kept for ``ttl`` seconds under ``key``."""
+        hit = self._cache.get(key)
+        if hit is not None and time.monotonic() - hit[0] < ttl:
+            return hit[1]  # type: ignore[no-any-return]
+        value = compute()
+        self._cache[key] = (time.monotonic(), value)
+        return value
+
+    def forget(self) -> None:
+        """Drop the registry view and cached figures (after a registry import)."""
+        with self._lock:
+            self._view = None
+            self._analytics = None
+            self._cache.clear()

@@ -1,0 +1,97 @@
+"""Request dependencies: the context, a database session, and the caller with their scope.
+
+A caller is known by an ``Authorization: Bearer pvm_…`` token or by the dashboard's session
+cookie; without either, 401.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from api import security
+from api.context import ApiContext
+from api.scope import Scope, scope_for
+from pvmon.db import tables
+
+SESSION_COOKIE = "pvmon_session"
+bearer = HTTPBearer(auto_error=False, description="An API token: pvm_<id>_<secret>")
+
+
+def context(request: Request) -> ApiContext:
+    return request.app.state.context  # type: ignore[no-any-return]
+
+
+Context = Annotated[ApiContext, Depends(context)]
+
+
+def db(ctx: Context) -> Iterator[Session]:
+    with ctx.sessions() as session:
+        yield session
+
+
+Db = Annotated[Session, Depends(db)]
+
+
+@dataclass(frozen=True)
+class Caller:
+    user: tables.User
+    scope: Scope
+
+
+def caller(
+    request: Request,
+    ctx: Context,
+    session: Db,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Caller:
+    now = ctx.now()
+    user = None
+    if credentials is not None:
+        user = security.user_for_token(session, credentials.credentials, now)
+        session.commit()  # last_used_at
+    elif cookie := request.cookies.get(SESSION_COOKIE):
+        user = security.user_for_session(session, cookie, now)
+    if user is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "not signed in",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return Caller(user, scope_for(user, ctx.view()))
+
+
+Who = Annotated[Caller, Depends(caller)]
+
+
+FIRST_YEAR = 2000
+"""The fleet was built from 2016; days before 2000 or far in the future are mistakes."""
+
+
+def checked_day(day: dt.date, ctx: ApiContext) -> dt.date:
+    if not dt.date(FIRST_YEAR, 1, 1) <= day <= ctx.today() + dt.timedelta(days=366):
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, f"no data for {day.isoformat()}")
+    return day
+
+
+def checked_time(at: dt.datetime, ctx: ApiContext) -> dt.datetime:
+    if at.tzinfo is None:
+        raise HTTPException(
+            status.HTTP_400_BAD_REQUEST, "times need an offset (e.g. 2026-11-28T08:00:00+08:00)"
+        )
+    checked_day(at.astimezone(ctx.tz).date(), ctx)
+    return at
+
+
+def not_found(what: str) -> HTTPException:
+    return HTTPException(status.HTTP_404_NOT_FOUND, f"{what} not found")
+
+
+def forbidden(why: str = "not allowed for your role") -> HTTPException:
+    return HTTPException(status.HTTP_403_FORBIDDEN, why)

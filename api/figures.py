@@ -1,0 +1,186 @@
+"""The figures the API serves, read from InfluxDB (rollups, live telemetry) and the
+relational store. Days, months and years are local."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+
+from api.context import ApiContext
+from pvmon.db import tables
+from pvmon.influx import schema
+from pvmon.influx.client import series_values
+from pvmon.influx.provision import ROLLUP_RP
+
+SEGMENTS = ("village", "household", "central")
+
+
+def midnight(day: dt.date, ctx: ApiContext) -> int:
+    return int(dt.datetime.combine(day, dt.time(0), ctx.tz).timestamp())
+
+
+@dataclass
+class Totals:
+    energy_kwh: float = 0.0
+    revenue_yuan: float = 0.0
+    by_segment: dict[str, float] = field(default_factory=lambda: dict.fromkeys(SEGMENTS, 0.0))
+
+    def add(self, kind: str, kwh: float, yuan: float = 0.0) -> None:
+        self.energy_kwh += kwh
+        self.revenue_yuan += yuan
+        self.by_segment[kind] = self.by_segment.get(kind, 0.0) + kwh
+
+
+def rollup_totals(
+    ctx: ApiContext, start: int, end: int
+) -> dict[tuple[str, str], tuple[float, float]]:
+    """(township, kind) → (energy kWh, revenue yuan) summed over the days in [start, end)."""
+    series = ctx.influx.query(
+        f'SELECT SUM("energy_kwh") AS e, SUM("revenue_yuan") AS y FROM '
+        f'"{ROLLUP_RP}"."{schema.TOWNSHIP_DAILY}" WHERE time >= {start}s AND time < {end}s '
+        f'GROUP BY "township", "kind"'
+    )
+    return {
+        (r["township"], r["kind"]): (float(r["e"] or 0), float(r["y"] or 0))
+        for r in series_values(series)
+    }
+
+
+def live_today(ctx: ApiContext, start: int) -> dict[tuple[str, str], float]:
+    """(township, kind) → today's energy so far (kWh), from each inverter's counter rise: a
+    live estimate until tonight's rollup replaces it."""
+    exponents = {i.id: i.wh_scale_exp for i in ctx.view().registry.inverters}
+    series = ctx.influx.query(
+        f'SELECT SPREAD("WH") AS wh FROM "{schema.TELEMETRY}" WHERE time >= {start}s '
+        f'GROUP BY "township", "kind", "device"'
+    )
+    out: dict[tuple[str, str], float] = defaultdict(float)
+    for r in series_values(series):
+        scale = 10 ** exponents.get(r["device"], 0)
+        out[(r["township"], r["kind"])] += float(r["wh"] or 0) * scale / 1000
+    return dict(out)
+
+
+def summary(ctx: ApiContext, townships: frozenset[str] | None) -> dict[str, Any]:
+    """Today, this month and this year, by segment and township (the caller's townships)."""
+    today = ctx.today()
+    now = ctx.now()
+    start_today = midnight(today, ctx)
+    month = rollup_totals(ctx, midnight(today.replace(day=1), ctx), start_today)
+    year = rollup_totals(ctx, midnight(dt.date(today.year, 1, 1), ctx), start_today)
+    live = live_today(ctx, start_today)
+    periods = {"today": Totals(), "month": Totals(), "year": Totals()}
+    by_township: dict[str, dict[str, float]] = defaultdict(
+        lambda: {"today_kwh": 0.0, "month_kwh": 0.0, "year_kwh": 0.0, "year_yuan": 0.0}
+    )
+    for (township, kind), kwh in live.items():
+        if townships is None or township in townships:
+            for name in ("today", "month", "year"):
+                periods[name].add(kind, kwh)
+            for key in ("today_kwh", "month_kwh", "year_kwh"):
+                by_township[township][key] += kwh
+    for name, totals in (("month", month), ("year", year)):
+        for (township, kind), (kwh, yuan) in totals.items():
+            if townships is None or township in townships:
+                periods[name].add(kind, kwh, yuan)
+                by_township[township][f"{name}_kwh"] += kwh
+                if name == "year":
+                    by_township[township]["year_yuan"] += yuan
+    names = ctx.view().township_names
+    return {
+        "as_of": now.isoformat(),
+        "today": periods["today"].__dict__,
+        "month": periods["month"].__dict__,
+        "year": periods["year"].__dict__,
+        "townships": [
+            {"id": t, "name": names.get(t, t), **{k: round(v, 1) for k, v in figures.items()}}
+            for t, figures in sorted(by_township.items())
+        ],
+        "note": "today is a live estimate from the inverters' counters; revenue is estimated "
+        "from inverter energy until settlement statements are entered",
+    }
+
+
+def latest_station_kpis(ctx: ApiContext) -> dict[str, dict[str, Any]]:
+    """Each station's figures of the last computed day."""
+    last = ctx.influx.query(
+        f'SELECT LAST("energy_kwh") FROM "{ROLLUP_RP}"."{schema.STATION_DAILY}" '
+        f"WHERE time >= {midnight(ctx.today() - dt.timedelta(days=7), ctx)}s"
+    )
+    if not last:
+        return {}
+    day_start = int(last[0]["values"][0][0])
+    series = ctx.influx.query(
+        f'SELECT "energy_kwh", "yf", "csi", "peer_index", "availability" FROM '
+        f'"{ROLLUP_RP}"."{schema.STATION_DAILY}" WHERE time >= {day_start}s AND '
+        f'time < {day_start + 86400}s GROUP BY "station"'
+    )
+    day = dt.datetime.fromtimestamp(day_start, ctx.tz).date().isoformat()
+    return {
+        r["station"]: {"day": day, **{k: r[k] for k in r if k not in ("station", "time")}}
+        for r in series_values(series)
+    }
+
+
+def station_days(ctx: ApiContext, station: str, days: int) -> list[dict[str, Any]]:
+    start = midnight(ctx.today() - dt.timedelta(days=days), ctx)
+    series = ctx.influx.query(
+        f'SELECT "energy_kwh", "yf", "yr_cs", "csi", "peer_index", "availability", '
+        f'"grid_yuan", "subsidy_yuan" FROM "{ROLLUP_RP}"."{schema.STATION_DAILY}" '
+        f"WHERE time >= {start}s AND \"station\" = '{station}'"
+    )
+    return [
+        {"day": dt.datetime.fromtimestamp(r.pop("time"), ctx.tz).date().isoformat(), **r}
+        for r in series_values(series)
+    ]
+
+
+def open_alerts_by_station(ctx: ApiContext) -> dict[str, str]:
+    """Each station with unresolved alerts → the worst severity."""
+    rank = {"info": 0, "warning": 1, "critical": 2}
+    worst: dict[str, str] = {}
+    with ctx.sessions() as session:
+        rows = session.execute(
+            select(tables.Alert.station_id, tables.Alert.severity).where(
+                tables.Alert.state != "resolved", tables.Alert.station_id.is_not(None)
+            )
+        )
+        for station, severity in rows:
+            if rank.get(severity, 0) >= rank.get(worst.get(station, "info"), -1):
+                worst[station] = severity
+    return worst
+
+
+def loggers_online(ctx: ApiContext) -> dict[str, bool]:
+    with ctx.sessions() as session:
+        return dict(  # type: ignore[arg-type]
+            session.execute(
+                select(tables.LoggerStatus.station_id, tables.LoggerStatus.online)
+            ).all()
+        )
+
+
+def station_state(station: str, alerts: dict[str, str], online: dict[str, bool]) -> str:
+    """``fault`` (a critical alert), ``warning``, ``offline`` (logger away), ``ok``, or
+    ``unknown`` (never heard from)."""
+    if alerts.get(station) == "critical":
+        return "fault"
+    if alerts.get(station) == "warning":
+        return "warning"
+    if station not in online:
+        return "unknown"
+    return "ok" if online[station] else "offline"
+
+
+def dead_letter_counts(ctx: ApiContext, since: dt.datetime) -> dict[str, int]:
+    with ctx.sessions() as session:
+        rows = session.execute(
+            select(tables.DeadLetter.reason, func.count())
+            .where(tables.DeadLetter.received_at >= since)
+            .group_by(tables.DeadLetter.reason)
+        )
+        return {reason: int(n) for reason, n in rows}

@@ -1,0 +1,261 @@
+"""The API's request and response models (they are its OpenAPI schema)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+
+class Login(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+
+
+class Me(BaseModel):
+    username: str
+    display_name: str
+    role: str
+    person_id: str | None
+    township_id: str | None
+    village_id: str | None
+
+
+class TokenRequest(BaseModel):
+    name: str = Field(min_length=1, max_length=64)
+
+
+class TokenCreated(BaseModel):
+    token: str
+    """Shown once; only a hash is kept."""
+
+
+class PeriodTotals(BaseModel):
+    energy_kwh: float
+    revenue_yuan: float
+    by_segment: dict[str, float]
+
+
+class TownshipFigures(BaseModel):
+    id: str
+    name: str
+    today_kwh: float
+    month_kwh: float
+    year_kwh: float
+    year_yuan: float
+
+
+class FleetSummary(BaseModel):
+    as_of: str
+    today: PeriodTotals
+    month: PeriodTotals
+    year: PeriodTotals
+    townships: list[TownshipFigures]
+    stations_by_state: dict[str, int]
+    open_alerts: int
+    note: str
+
+
+class Forecast(BaseModel):
+    year: int
+    as_of: dt.date
+    capacity_kwp: float
+    actual_kwh: float
+    actual_yuan: float
+    performance: float
+    forecast_kwh: float
+    forecast_yuan: float
+    target_kwh: float | None
+    target_yuan: float
+    required_performance: float | None
+    status: str
+
+
+class StationItem(BaseModel):
+    id: str
+    name: str
+    kind: str
+    township_id: str
+    township: str
+    village_id: str | None
+    capacity_kwp: float
+    lat: float
+    lon: float
+    state: str
+    kpis: dict[str, Any] | None
+
+
+class Person(BaseModel):
+    id: str
+    name: str
+    role: str
+    mobile: str | None
+    certified: bool | None = None
+
+
+class StationDetail(StationItem):
+    tilt_deg: float
+    azimuth_deg: float
+    commissioned_on: dt.date
+    inverters: list[str]
+    owners: dict[str, float]
+    """village → ownership share (village stations) or beneficiary percentage (central)."""
+    maintainers: list[Person]
+    days: list[dict[str, Any]]
+    open_alerts: list[dict[str, Any]]
+
+
+class SeriesPoint(BaseModel):
+    t: dt.datetime
+    value: float | None
+
+
+class Series(BaseModel):
+    subject: str
+    field: str
+    resolution: str
+    points: list[SeriesPoint]
+
+
+class VillageItem(BaseModel):
+    id: str
+    name: str
+    township_id: str
+    township: str
+    category: str
+    year_net_yuan: float | None
+    target_yuan: float
+
+
+class Statement(BaseModel):
+    period: str
+    energy_kwh: float
+    export_kwh: float
+    grid_yuan: float
+    subsidy_yuan: float
+    costs_yuan: float
+    net_yuan: float
+    estimated: bool
+    sources: list[dict[str, Any]]
+
+
+class VillageDetail(VillageItem):
+    year: int
+    months: list[Statement]
+    annual: Statement | None
+    stations: dict[str, float]
+    """station → the village's share"""
+    forecast: Forecast | None
+
+
+class Household(BaseModel):
+    station_id: str
+    household_id: str | None
+    household: str | None
+    capacity_kwp: float
+    forecast: Forecast | None
+
+
+class AlertOut(BaseModel):
+    id: int
+    rule: str
+    subject_type: str
+    subject_id: str
+    station_id: str | None
+    village_id: str | None
+    township_id: str | None
+    severity: str
+    state: str
+    flapping: bool
+    since: dt.datetime
+    opened_at: dt.datetime
+    acknowledged_at: dt.datetime | None
+    acknowledged_by: str | None
+    resolved_at: dt.datetime | None
+    resolved_by: str | None
+    escalation_level: int
+    evidence: dict[str, Any]
+
+
+class AlertEventOut(BaseModel):
+    at: dt.datetime
+    action: str
+    actor: str
+    channel: str | None
+    detail: dict[str, Any]
+
+
+class DeliveryOut(BaseModel):
+    id: int
+    purpose: str
+    channel: str
+    destination: str
+    status: str
+    attempts: int
+    sent_at: dt.datetime | None
+    last_error: str | None
+
+
+class AlertDetail(AlertOut):
+    history: list[AlertEventOut]
+    deliveries: list[DeliveryOut]
+
+
+class AlertAction(BaseModel):
+    note: str | None = Field(None, max_length=500)
+
+
+class MaintainerOut(BaseModel):
+    id: str
+    name: str
+    township_id: str | None
+    village_id: str | None
+    cert_type: str
+    state: str | None
+    """valid, expired, review_overdue, not_yet_valid, or None: no certificate at all."""
+    expires_on: dt.date | None
+    review_due_on: dt.date | None
+    due: str | None
+
+
+class Compliance(BaseModel):
+    on: dt.date
+    maintainers: int
+    certified: int
+    rate: float
+    target_rate: float = 1.0
+    invalid: list[MaintainerOut]
+    due_soon: list[MaintainerOut]
+    uncovered_stations: dict[str, list[str]]
+
+
+class IngestStatus(BaseModel):
+    workers: int
+    received: int
+    stored: int
+    rejected: int
+    rejected_by_reason: dict[str, int]
+    write_retries: int
+    loggers_online: int
+    open_alerts: int
+    dead_letters_24h: dict[str, int]
+
+
+class DeadLetterOut(BaseModel):
+    id: int
+    received_at: dt.datetime
+    topic: str
+    reason: str
+    detail: str
+    station_id: str | None
+    device_id: str | None
+    payload: str
+    """The payload as received (UTF-8, undecodable bytes replaced)."""
+
+
+class ImportResult(BaseModel):
+    sheets: dict[str, int]
+
+
+Health = dict[Literal["status", "database", "influxdb"], str]

@@ -1,0 +1,65 @@
+"""Signing in and out of the dashboard, and API tokens."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Request, Response, status
+
+from api import security
+from api.deps import SESSION_COOKIE, Context, Db, Who
+from api.models import Login, Me, TokenCreated, TokenRequest
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+SESSION_HOURS = 12.0
+
+
+def me_of(user) -> Me:  # type: ignore[no-untyped-def]
+    return Me(
+        username=user.username,
+        display_name=user.display_name,
+        role=user.role,
+        person_id=user.person_id,
+        township_id=user.township_id,
+        village_id=user.village_id,
+    )
+
+
+@router.post("/login", response_model=Me, summary="Sign in; sets the session cookie")
+def login(body: Login, request: Request, response: Response, ctx: Context, session: Db) -> Me:
+    user = security.authenticate(session, body.username, body.password)
+    if user is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong username or password")
+    cookie = security.open_session(session, user, ctx.now(), SESSION_HOURS)
+    session.commit()
+    response.set_cookie(
+        SESSION_COOKIE,
+        cookie,
+        max_age=int(SESSION_HOURS * 3600),
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+    )
+    return me_of(user)
+
+
+@router.post("/logout", status_code=204, summary="Sign out")
+def logout(request: Request, response: Response, session: Db) -> Response:
+    if cookie := request.cookies.get(SESSION_COOKIE):
+        security.close_session(session, cookie)
+        session.commit()
+    response.delete_cookie(SESSION_COOKIE)
+    response.status_code = 204
+    return response
+
+
+@router.get("/me", response_model=Me, summary="Who is calling")
+def me(who: Who) -> Me:
+    return me_of(who.user)
+
+
+@router.post("/tokens", response_model=TokenCreated, status_code=201, summary="New API token")
+def new_token(body: TokenRequest, who: Who, ctx: Context, session: Db) -> TokenCreated:
+    user = session.merge(who.user)
+    token = security.create_token(session, user, body.name, ctx.now())
+    session.commit()
+    return TokenCreated(token=token)

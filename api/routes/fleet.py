@@ -1,0 +1,127 @@
+"""The county's (or a township's) picture: totals, targets and forecast, certification."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from analytics import jobs
+from api import figures
+from api.deps import Context, Who, checked_day, forbidden
+from api.models import Compliance, FleetSummary, Forecast, MaintainerOut
+from pvmon.certification import Requirement, compliance
+
+router = APIRouter(tags=["fleet"])
+
+
+@router.get("/fleet/summary", response_model=FleetSummary, summary="Generation and revenue")
+def summary(who: Who, ctx: Context) -> FleetSummary:
+    """Today (live), this month and this year, by segment and township; stations by state;
+    open alerts. A supervisor sees their township's figures."""
+    if not who.scope.reads_fleet:
+        raise forbidden()
+    townships = who.scope.townships
+    data = ctx.cached(("summary", townships), lambda: figures.summary(ctx, townships))
+    alerts = ctx.cached("alerts_by_station", lambda: figures.open_alerts_by_station(ctx))
+    online = ctx.cached("loggers_online", lambda: figures.loggers_online(ctx))
+    states = Counter(
+        figures.station_state(s, alerts, online)
+        for s in ctx.view().stations
+        if who.scope.sees_station(s)
+    )
+    return FleetSummary(
+        **data,
+        stations_by_state=dict(states),
+        open_alerts=sum(1 for s in alerts if who.scope.sees_station(s)),
+    )
+
+
+def last_day(ctx: Context, as_of: dt.date | None) -> dt.date:
+    return as_of or ctx.today() - dt.timedelta(days=1)
+
+
+@router.get("/targets", response_model=Forecast, summary="Village stations against 21 GWh")
+def targets(
+    who: Who,
+    ctx: Context,
+    as_of: Annotated[
+        dt.date | None, Query(description="Last day counted (default: yesterday)")
+    ] = None,
+) -> Forecast:
+    """Year to date against the annual energy and revenue targets of the village stations,
+    the year-end forecast, on track or at risk, and the performance the rest of the year
+    needs."""
+    if not who.scope.reads_fleet:
+        raise forbidden()
+    day = checked_day(last_day(ctx, as_of), ctx)
+    report = ctx.cached(("targets", day), lambda: jobs.targets(ctx.analytics(), day), ttl=600)
+    return Forecast(**report.segment.as_dict())
+
+
+def maintainer_out(r: Requirement, ctx: Context) -> MaintainerOut:
+    person = ctx.view().people.get(r.person_id)
+    return MaintainerOut(
+        id=r.person_id,
+        name=r.name,
+        township_id=person.township_id if person else None,
+        village_id=person.village_id if person else None,
+        cert_type=str(r.cert_type),
+        state=str(r.state) if r.state else None,
+        expires_on=r.expires_on,
+        review_due_on=r.review_due_on,
+        due=r.due,
+    )
+
+
+@router.get("/compliance", response_model=Compliance, summary="Certification (持证上岗)")
+def certification(
+    who: Who,
+    ctx: Context,
+    on: Annotated[dt.date | None, Query(description="Default: today")] = None,
+) -> Compliance:
+    """The certification rate (target 100 %), maintainers not validly certified, those due
+    within 60 days, and stations without a validly certified responsible maintainer."""
+    if not who.scope.reads_fleet:
+        raise forbidden()
+    day = checked_day(on or ctx.today(), ctx)
+    view = ctx.view()
+    report = compliance(view.registry, day, ctx.settings.registry.required_cert)
+    mine = [r for r in report.requirements if _in_scope(r, who, ctx)]
+    invalid = {r.person_id for r in mine if not r.valid}
+    people = {r.person_id for r in mine}
+    return Compliance(
+        on=day,
+        maintainers=len(people),
+        certified=len(people - invalid),
+        rate=round((len(people) - len(invalid)) / len(people), 4) if people else 1.0,
+        invalid=[maintainer_out(r, ctx) for r in mine if not r.valid],
+        due_soon=[maintainer_out(r, ctx) for r in mine if r.valid and r.due],
+        uncovered_stations={
+            s: crew for s, crew in report.uncovered_stations.items() if who.scope.sees_station(s)
+        },
+    )
+
+
+def _in_scope(r: Requirement, who: Who, ctx: Context) -> bool:
+    person = ctx.view().people.get(r.person_id)
+    return who.scope.everything or (
+        person is not None and who.scope.sees_township(person.township_id)
+    )
+
+
+@router.get("/maintainers", response_model=list[MaintainerOut], summary="Maintainers")
+def maintainers(who: Who, ctx: Context) -> list[MaintainerOut]:
+    """Maintainers in the caller's scope with the state of their required certificate. A
+    maintainer sees themself."""
+    view = ctx.view()
+    report = compliance(view.registry, ctx.today(), ctx.settings.registry.required_cert)
+    if who.scope.reads_fleet:
+        rows = [r for r in report.requirements if _in_scope(r, who, ctx)]
+    elif who.scope.person_id:
+        rows = [r for r in report.requirements if r.person_id == who.scope.person_id]
+    else:
+        raise forbidden()
+    return [maintainer_out(r, ctx) for r in rows]

@@ -1,0 +1,121 @@
+"""For the bureau's operators: ingest status, the dead letter, registry files."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, UploadFile
+from fastapi.responses import FileResponse
+from sqlalchemy import select
+from starlette.background import BackgroundTask
+
+from api import figures
+from api.deps import Context, Db, Who, forbidden
+from api.models import DeadLetterOut, ImportResult, IngestStatus
+from pvmon.db import tables
+from pvmon.ingeststatus import read_status
+from pvmon.registry.files import write_registry
+from pvmon.registry.importing import import_registry
+from pvmon.registry.store import load_registry
+from pvmon.registry.validate import RegistryInvalid
+
+router = APIRouter(tags=["operations"])
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MAX_UPLOAD = 20 * 1024 * 1024
+
+
+def _operator(who: Who) -> None:
+    if not who.scope.reads_operations:
+        raise forbidden()
+
+
+@router.get("/ingest/status", response_model=IngestStatus, summary="Ingest's counters")
+def ingest_status(who: Who, ctx: Context) -> IngestStatus:
+    """Counters summed over the live ingest workers, loggers online, open alerts, and the
+    dead letters of the last day by reason."""
+    _operator(who)
+    status = read_status(ctx.engine)
+    return IngestStatus(
+        **status.__dict__,
+        dead_letters_24h=figures.dead_letter_counts(ctx, ctx.now() - dt.timedelta(days=1)),
+    )
+
+
+@router.get("/ingest/dead-letters", response_model=list[DeadLetterOut], summary="Dead letter")
+def dead_letters(
+    who: Who,
+    session: Db,
+    reason: Annotated[str | None, Query(max_length=32)] = None,
+    station_id: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[DeadLetterOut]:
+    """Refused messages with their reason, newest first."""
+    _operator(who)
+    q = select(tables.DeadLetter)
+    if reason:
+        q = q.where(tables.DeadLetter.reason == reason)
+    if station_id:
+        q = q.where(tables.DeadLetter.station_id == station_id)
+    q = q.order_by(tables.DeadLetter.id.desc()).limit(limit).offset(offset)
+    return [
+        DeadLetterOut(
+            id=d.id,
+            received_at=d.received_at,
+            topic=d.topic,
+            reason=d.reason,
+            detail=d.detail,
+            station_id=d.station_id,
+            device_id=d.device_id,
+            payload=d.payload.decode("utf-8", errors="replace"),
+        )
+        for d in session.scalars(q)
+    ]
+
+
+@router.get(
+    "/registry/export",
+    response_class=FileResponse,
+    summary="The registry as an XLSX workbook",
+    responses={200: {"content": {XLSX: {}}}},
+)
+def export_registry(who: Who, session: Db) -> FileResponse:
+    _operator(who)
+    folder = Path(tempfile.mkdtemp(prefix="pvmon-export-"))
+    path = folder / "registry.xlsx"
+    write_registry(load_registry(session), path)
+    return FileResponse(
+        path,
+        media_type=XLSX,
+        filename="yonghe-pv-registry.xlsx",
+        background=BackgroundTask(_remove, folder),
+    )
+
+
+def _remove(folder: Path) -> None:
+    for f in folder.iterdir():
+        f.unlink()
+    folder.rmdir()
+
+
+@router.post("/registry/import", response_model=ImportResult, summary="Replace the registry")
+async def import_workbook(who: Who, ctx: Context, file: UploadFile) -> ImportResult:
+    """An XLSX workbook as exported: checked whole; any bad row → 422 listing every
+    problem, and nothing changes."""
+    _operator(who)
+    data = await file.read(MAX_UPLOAD + 1)
+    if len(data) > MAX_UPLOAD:
+        raise HTTPException(413, f"larger than {MAX_UPLOAD // 1024 // 1024} MB")
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "upload.xlsx"
+        path.write_bytes(data)
+        try:
+            registry = import_registry(ctx.sessions, path)
+        except RegistryInvalid as exc:
+            raise HTTPException(422, [str(e) for e in exc.errors]) from None
+    ctx.forget()
+    return ImportResult(sheets={name: len(rows) for name, rows in registry.sheets().items()})

@@ -1,0 +1,140 @@
+"""Village collectives: revenue by month and year, stations and shares, income against
+the target, and the village's household arrays."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi import APIRouter, Query
+from sqlalchemy import select
+
+from analytics import jobs
+from api.deps import Context, Db, Who, not_found
+from api.models import Forecast, Household, Statement, VillageDetail, VillageItem
+from pvmon.db import tables
+from pvmon.domain import StationKind
+from pvmon.registry.schema import VillageRow
+
+router = APIRouter(tags=["villages"])
+
+
+def _item(v: VillageRow, ctx: Context, net: float | None) -> VillageItem:
+    return VillageItem(
+        id=v.id,
+        name=v.name,
+        township_id=v.township_id,
+        township=ctx.view().township_names.get(v.township_id, v.township_id),
+        category=str(v.category),
+        year_net_yuan=net,
+        target_yuan=ctx.settings.targets.village_income_yuan,
+    )
+
+
+@router.get("/villages", response_model=list[VillageItem], summary="Villages")
+def villages(
+    who: Who, ctx: Context, session: Db, year: int | None = Query(None, ge=2000, le=2100)
+) -> list[VillageItem]:
+    """The caller's villages with the collective's distributable income this year."""
+    period = str(year or ctx.today().year)
+    net = dict(
+        session.execute(  # type: ignore[arg-type]
+            select(tables.VillageStatement.village_id, tables.VillageStatement.net_yuan).where(
+                tables.VillageStatement.period == period
+            )
+        ).all()
+    )
+    return [
+        _item(v, ctx, net.get(v.id))
+        for v in ctx.view().villages.values()
+        if who.scope.sees_village(v.id)
+    ]
+
+
+def _village(who: Who, ctx: Context, village_id: str) -> VillageRow:
+    v = ctx.view().villages.get(village_id)
+    if v is None or not who.scope.sees_village(village_id):
+        raise not_found("village")
+    return v  # type: ignore[return-value]
+
+
+def statement(row: tables.VillageStatement) -> Statement:
+    return Statement(
+        period=row.period,
+        energy_kwh=row.energy_kwh,
+        export_kwh=row.export_kwh,
+        grid_yuan=row.grid_yuan,
+        subsidy_yuan=row.subsidy_yuan,
+        costs_yuan=row.costs_yuan,
+        net_yuan=row.net_yuan,
+        estimated=row.estimated,
+        sources=row.sources,
+    )
+
+
+@router.get("/villages/{village_id}", response_model=VillageDetail, summary="A village's income")
+def village(
+    village_id: str,
+    who: Who,
+    ctx: Context,
+    session: Db,
+    year: int | None = Query(None, ge=2000, le=2100),
+) -> VillageDetail:
+    """Revenue by month and for the year (estimated until settled), where it comes from
+    (stations and shares), and the year-end forecast against 200,000 yuan."""
+    v = _village(who, ctx, village_id)
+    chosen = year or ctx.today().year
+    rows = session.scalars(
+        select(tables.VillageStatement)
+        .where(
+            tables.VillageStatement.village_id == village_id,
+            tables.VillageStatement.period.like(f"{chosen}%"),
+        )
+        .order_by(tables.VillageStatement.period)
+    ).all()
+    months = [statement(r) for r in rows if len(r.period) == 7]
+    annual = next((statement(r) for r in rows if r.period == str(chosen)), None)
+    forecast = None
+    if chosen == ctx.today().year:
+        day = ctx.today() - dt.timedelta(days=1)
+        report = ctx.cached(("targets", day), lambda: jobs.targets(ctx.analytics(), day), 600)
+        found = report.villages.get(village_id)
+        forecast = Forecast(**found.as_dict()) if found else None
+    return VillageDetail(
+        **_item(v, ctx, annual.net_yuan if annual else None).model_dump(),
+        year=chosen,
+        months=months,
+        annual=annual,
+        stations=ctx.view().holdings.get(village_id, {}),
+        forecast=forecast,
+    )
+
+
+@router.get(
+    "/villages/{village_id}/households",
+    response_model=list[Household],
+    summary="A village's household arrays",
+)
+def households(village_id: str, who: Who, ctx: Context) -> list[Household]:
+    """Each household array in the village with its income forecast against ~3,000 yuan."""
+    _village(who, ctx, village_id)
+    day = ctx.today() - dt.timedelta(days=1)
+    forecasts = ctx.cached(
+        ("households", day), lambda: jobs.household_targets(ctx.analytics(), day), 3600
+    )
+    view = ctx.view()
+    out = []
+    for s in view.stations.values():
+        if s.kind != StationKind.HOUSEHOLD or s.village_id != village_id:
+            continue
+        person = view.people.get(s.household_id or "")
+        f = forecasts.get(s.id)
+        out.append(
+            Household(
+                station_id=s.id,
+                household_id=s.household_id,
+                household=person.name if person else None,
+                capacity_kwp=s.capacity_kwp,
+                forecast=Forecast(**f.as_dict()) if f else None,
+            )
+        )
+    return out

@@ -1,0 +1,182 @@
+"""Who may see and do what: every permission check of the API lives here.
+
+A caller's scope follows from their role: the bureau sees the whole county; a supervisor
+one township; a maintainer the stations they are responsible for and the household arrays
+of the villages they look after; a collective its own village — its stations, shares,
+revenue and households. Something outside the scope is reported as not found, so a caller
+cannot even learn that it exists.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy import ColumnElement, and_, false, or_
+
+from pvmon.db import tables
+from pvmon.domain import StationKind
+from pvmon.registry.schema import PersonRow, Registry, StationRow, VillageRow
+
+
+class Role(StrEnum):
+    BUREAU = "bureau"
+    SUPERVISOR = "supervisor"
+    MAINTAINER = "maintainer"
+    COLLECTIVE = "collective"
+
+
+@dataclass
+class FleetView:
+    """The registry as the API reads it."""
+
+    registry: Registry
+    stations: dict[str, StationRow]
+    people: dict[str, PersonRow]
+    township_names: dict[str, str]
+    villages: dict[str, VillageRow]
+    owners: dict[str, dict[str, float]]
+    """station → village → share"""
+    holdings: dict[str, dict[str, float]]
+    """village → station → share"""
+    crews: dict[str, list[str]]
+    village_crews: dict[str, list[str]]
+    inverters: dict[str, list[str]]
+
+    @classmethod
+    def build(cls, registry: Registry) -> FleetView:
+        owners: dict[str, dict[str, float]] = defaultdict(dict)
+        holdings: dict[str, dict[str, float]] = defaultdict(dict)
+        for s in registry.station_shares:
+            owners[s.station_id][s.village_id] = s.share
+            holdings[s.village_id][s.station_id] = s.share
+        crews: dict[str, list[str]] = defaultdict(list)
+        for link in registry.station_maintainers:
+            crews[link.station_id].append(link.person_id)
+        village_crews: dict[str, list[str]] = defaultdict(list)
+        for link in registry.village_maintainers:
+            village_crews[link.village_id].append(link.person_id)
+        inverters: dict[str, list[str]] = defaultdict(list)
+        for i in registry.inverters:
+            inverters[i.station_id].append(i.id)
+        return cls(
+            registry=registry,
+            stations={s.id: s for s in registry.stations},
+            people={p.id: p for p in registry.people},
+            township_names={t.id: t.name for t in registry.townships},
+            villages={v.id: v for v in registry.villages},
+            owners=dict(owners),
+            holdings=dict(holdings),
+            crews=dict(crews),
+            village_crews=dict(village_crews),
+            inverters=dict(inverters),
+        )
+
+
+@dataclass(frozen=True)
+class Scope:
+    role: Role
+    user_id: int
+    person_id: str | None
+    stations: frozenset[str] | None
+    """None: every station."""
+    villages: frozenset[str] | None
+    townships: frozenset[str] | None
+
+    @property
+    def everything(self) -> bool:
+        return self.role == Role.BUREAU
+
+    def sees_station(self, station_id: str) -> bool:
+        return self.stations is None or station_id in self.stations
+
+    def sees_village(self, village_id: str) -> bool:
+        return self.villages is None or village_id in self.villages
+
+    def sees_township(self, township_id: str | None) -> bool:
+        return self.townships is None or township_id in self.townships
+
+    def sees_alert(self, alert: tables.Alert) -> bool:
+        if self.role == Role.COLLECTIVE:
+            return False
+        if self.everything:
+            return True
+        if self.role == Role.SUPERVISOR:
+            return self.sees_township(alert.township_id)
+        if alert.subject_type == "maintainer":
+            return alert.subject_id == self.person_id
+        return alert.station_id is not None and self.sees_station(alert.station_id)
+
+    def alert_filter(self) -> ColumnElement[bool] | None:
+        """The same rule as ``sees_alert``, as a query condition (None: every alert)."""
+        a = tables.Alert
+        if self.everything:
+            return None
+        if self.role == Role.COLLECTIVE:
+            return false()
+        if self.role == Role.SUPERVISOR:
+            return a.township_id.in_(sorted(self.townships or ()))
+        own = and_(a.subject_type == "maintainer", a.subject_id == (self.person_id or ""))
+        return or_(own, a.station_id.in_(sorted(self.stations or ())))
+
+    def acts_on_alert(self, alert: tables.Alert) -> bool:
+        """Acknowledge and resolve: whoever may see an alert may act on it, except that a
+        fleet-wide alert is the bureau's."""
+        if alert.subject_type == "fleet" and not self.everything:
+            return False
+        return self.sees_alert(alert)
+
+    @property
+    def reads_fleet(self) -> bool:
+        """The county's or a township's totals, targets and compliance."""
+        return self.role in (Role.BUREAU, Role.SUPERVISOR)
+
+    @property
+    def reads_operations(self) -> bool:
+        """Ingest status, dead letters and the registry files."""
+        return self.role == Role.BUREAU
+
+
+def scope_for(user: tables.User, view: FleetView) -> Scope:
+    role = Role(user.role)
+    if role == Role.BUREAU:
+        return Scope(role, user.id, user.person_id, None, None, None)
+    if role == Role.SUPERVISOR:
+        township = user.township_id or ""
+        stations = {s.id for s in view.stations.values() if s.township_id == township}
+        villages = {v for v, row in view.villages.items() if row.township_id == township}
+        return Scope(
+            role,
+            user.id,
+            user.person_id,
+            frozenset(stations),
+            frozenset(villages),
+            frozenset({township}),
+        )
+    if role == Role.MAINTAINER:
+        person = user.person_id or ""
+        stations = {s for s, crew in view.crews.items() if person in crew}
+        villages = {v for v, crew in view.village_crews.items() if person in crew}
+        stations |= {
+            s.id
+            for s in view.stations.values()
+            if s.kind == StationKind.HOUSEHOLD and s.village_id in villages
+        }
+        townships = {view.stations[s].township_id for s in stations}
+        return Scope(
+            role, user.id, person, frozenset(stations), frozenset(villages), frozenset(townships)
+        )
+    village = user.village_id or ""
+    stations = set(view.holdings.get(village, {}))
+    stations |= {s.id for s in view.stations.values() if s.village_id == village}
+    home = view.villages.get(village)
+    township = home.township_id if home else None
+    return Scope(
+        role,
+        user.id,
+        None,
+        frozenset(stations),
+        frozenset({village}),
+        frozenset({township}) if township else frozenset(),
+    )

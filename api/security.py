@@ -1,0 +1,106 @@
+"""Passwords, API tokens and dashboard sessions.
+
+Passwords and token secrets are kept only as Argon2id hashes (argon2-cffi). A token reads
+``pvm_<id>_<secret>``: the id finds the row, the slow hash checks the secret. A session
+cookie is 32 random bytes; the store keeps its SHA-256 (a random 256-bit value needs no
+slow hash: there is nothing to guess).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pvmon.db import tables
+
+_hasher = PasswordHasher()
+TOKEN_PREFIX = "pvm"
+
+
+def hash_secret(secret: str) -> str:
+    return _hasher.hash(secret)
+
+
+def verify_secret(stored: str, secret: str) -> bool:
+    try:
+        return _hasher.verify(stored, secret)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def authenticate(session: Session, username: str, password: str) -> tables.User | None:
+    user = session.scalar(select(tables.User).where(tables.User.username == username))
+    if user is None or not user.active:
+        _hasher.hash(password)  # the same work as a real check: no timing hint of who exists
+        return None
+    return user if verify_secret(user.password_hash, password) else None
+
+
+def create_token(session: Session, user: tables.User, name: str, now: dt.datetime) -> str:
+    """A new API token for ``user``; the only time its full value is seen."""
+    token_id = secrets.token_hex(8)
+    secret = secrets.token_urlsafe(24)
+    session.add(
+        tables.ApiToken(
+            id=token_id,
+            user_id=user.id,
+            name=name,
+            secret_hash=hash_secret(secret),
+            created_at=now,
+            revoked=False,
+        )
+    )
+    return f"{TOKEN_PREFIX}_{token_id}_{secret}"
+
+
+def user_for_token(session: Session, token: str, now: dt.datetime) -> tables.User | None:
+    prefix, _, rest = token.partition("_")
+    token_id, _, secret = rest.partition("_")
+    if prefix != TOKEN_PREFIX or not token_id or not secret:
+        return None
+    row = session.get(tables.ApiToken, token_id)
+    if row is None or row.revoked or not verify_secret(row.secret_hash, secret):
+        return None
+    user = session.get(tables.User, row.user_id)
+    if user is None or not user.active:
+        return None
+    row.last_used_at = now
+    return user
+
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def open_session(session: Session, user: tables.User, now: dt.datetime, hours: float) -> str:
+    """A new dashboard session; returns the cookie value."""
+    value = secrets.token_urlsafe(32)
+    session.add(
+        tables.WebSession(
+            id_hash=_digest(value),
+            user_id=user.id,
+            created_at=now,
+            expires_at=now + dt.timedelta(hours=hours),
+        )
+    )
+    return value
+
+
+def user_for_session(session: Session, cookie: str, now: dt.datetime) -> tables.User | None:
+    row = session.get(tables.WebSession, _digest(cookie))
+    if row is None or row.expires_at <= now:
+        return None
+    user = session.get(tables.User, row.user_id)
+    return user if user is not None and user.active else None
+
+
+def close_session(session: Session, cookie: str) -> None:
+    row = session.get(tables.WebSession, _digest(cookie))
+    if row is not None:
+        session.delete(row)

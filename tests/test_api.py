@@ -1,0 +1,490 @@
+"""The API against a real store: four days of one township's simulated telemetry in a real
+influxd, computed by analytics, alerts from the engine, and a user of every role. Every
+endpoint is called in scope and out of it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import openpyxl
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select
+
+from alerts.service import AlertService
+from analytics import jobs
+from analytics.context import Analytics
+from analytics.daily import compute_day
+from analytics.records import sync_findings
+from api.app import create_app
+from api.context import ApiContext
+from api.scope import Role
+from api.users import DEMO_PASSWORD, NewUser, add_user, demo_users
+from pvmon.db import tables
+from pvmon.db.engine import make_engine, session_factory
+from pvmon.db.migrate import upgrade
+from pvmon.findings import Finding, FindingKind, Severity, Subject
+from pvmon.influx import schema
+from pvmon.influx.client import InfluxClient, series_values
+from pvmon.influx.provision import ROLLUP_RP, provision
+from pvmon.registry.schema import Registry
+from pvmon.registry.store import replace_registry
+from pvmon.services.influxd import Influxd
+from pvmon.settings import Settings, load_settings
+from tests.test_analytics_jobs import FleetWriter, township_stations
+
+TOWNSHIP = "T03"
+
+
+@dataclass
+class World:
+    settings: Settings
+    engine: Engine
+    influx: InfluxClient
+    registry: Registry
+    ctx: ApiContext
+    stations: list[str]
+    mine: str
+    """A station of the demo maintainer."""
+    others: str
+    """A station of another maintainer, in another township."""
+
+
+def _fleet(tmp: Path, influxd: Influxd, registry: Registry) -> World:
+    engine = make_engine(f"sqlite:///{tmp / 'pvmon.db'}")
+    upgrade(engine)
+    with session_factory(engine).begin() as session:
+        replace_registry(session, registry)
+    influx = InfluxClient(influxd.url, f"api_{uuid.uuid4().hex[:10]}")
+    settings = load_settings(
+        data_dir=tmp,
+        influx_url=influx.url,
+        influx_db=influx.database,
+        database_url=str(engine.url),
+    )
+    provision(influx, raw_days=400, generation="1")
+    stations = township_stations(registry, TOWNSHIP)
+    first = dt.date.today() - dt.timedelta(days=4)
+    writer = FleetWriter(registry, stations, first)
+    a = Analytics.open(settings, engine, influx)
+    for n in range(4):
+        writer.day(influx, first + dt.timedelta(days=n))
+        compute_day(a, first + dt.timedelta(days=n), recompute=False)
+    now = dt.datetime.now(dt.UTC)
+    for year, month in sorted({(d.year, d.month) for d in writer.frames}):
+        jobs.statements(a, year, month, now)
+        jobs.statements(a, year, None, now)
+    with session_factory(engine).begin() as session:
+        demo = demo_users(session, now)
+        maintainer = next(u for u in demo if u.role == Role.MAINTAINER).person_id
+        crews = {s.station_id: s.person_id for s in registry.station_maintainers}
+        mine = next(s for s, p in sorted(crews.items()) if p == maintainer)
+        others = next(
+            s
+            for s, p in sorted(crews.items())
+            if p != maintainer
+            and not s.startswith("CS")
+            and next(x for x in registry.stations if x.id == s).township_id != TOWNSHIP
+        )
+        found = [
+            Finding(FindingKind.COMM_LOSS, Subject.STATION, s, Severity.CRITICAL, now, {}, s)
+            for s in (mine, others)
+        ]
+        sync_findings(session, found, set(), now)
+    AlertService(settings, engine, influx).evaluate(now)
+    ctx = ApiContext(settings, engine, influx)
+    return World(settings, engine, influx, registry, ctx, stations, mine, others)
+
+
+@pytest.fixture(scope="module")
+def world(
+    tmp_path_factory: pytest.TempPathFactory, influxd: Influxd, default_registry: Registry
+) -> Iterator[World]:
+    w = _fleet(tmp_path_factory.mktemp("api"), influxd, default_registry)
+    yield w
+    w.influx.close()
+    w.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def client(world: World) -> Iterator[TestClient]:
+    with TestClient(create_app(world.ctx)) as c:
+        yield c
+
+
+def login(client: TestClient, username: str, password: str = DEMO_PASSWORD) -> dict[str, str]:
+    """A signed-in user's cookie, as the dashboard gets it."""
+    r = client.post("/api/v1/auth/login", json={"username": username, "password": password})
+    assert r.status_code == 200, r.text
+    return {"Cookie": f"pvmon_session={r.cookies['pvmon_session']}"}
+
+
+@pytest.fixture(scope="module")
+def users(client: TestClient) -> dict[str, dict[str, str]]:
+    return {
+        name: login(client, name) for name in ("bureau", "supervisor", "maintainer", "collective")
+    }
+
+
+GET_ENDPOINTS = [
+    "/api/v1/auth/me",
+    "/api/v1/fleet/summary",
+    "/api/v1/targets",
+    "/api/v1/compliance",
+    "/api/v1/maintainers",
+    "/api/v1/stations",
+    "/api/v1/stations/VS001",
+    "/api/v1/stations/VS001/series",
+    "/api/v1/devices/X/series",
+    "/api/v1/villages",
+    "/api/v1/villages/V001",
+    "/api/v1/villages/V001/households",
+    "/api/v1/alerts",
+    "/api/v1/alerts/1",
+    "/api/v1/ingest/status",
+    "/api/v1/ingest/dead-letters",
+    "/api/v1/registry/export",
+]
+
+
+@pytest.mark.parametrize("path", GET_ENDPOINTS)
+def test_without_credentials_every_endpoint_says_401_and_nothing_else(
+    client: TestClient, path: str
+) -> None:
+    r = client.get(path)
+    assert r.status_code == 401
+    assert r.json() == {"detail": "not signed in"}
+    bad = client.get(path, headers={"Authorization": "Bearer pvm_nope_nope"})
+    assert bad.status_code == 401
+    cookie = client.get(path, headers={"Cookie": "pvmon_session=forged"})
+    assert cookie.status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("post", "/api/v1/alerts/1/ack"),
+        ("post", "/api/v1/alerts/1/resolve"),
+        ("post", "/api/v1/auth/tokens"),
+        ("post", "/api/v1/registry/import"),
+    ],
+)
+def test_without_credentials_no_action_is_taken(client: TestClient, method: str, path: str) -> None:
+    assert getattr(client, method)(path).status_code == 401
+
+
+def test_login_sets_an_http_only_cookie_and_wrong_passwords_are_refused(
+    client: TestClient,
+) -> None:
+    wrong = client.post("/api/v1/auth/login", json={"username": "bureau", "password": "x"})
+    assert wrong.status_code == 401
+    nobody = client.post("/api/v1/auth/login", json={"username": "ghost", "password": "x"})
+    assert nobody.status_code == 401
+    r = client.post("/api/v1/auth/login", json={"username": "bureau", "password": DEMO_PASSWORD})
+    header = r.headers["set-cookie"]
+    assert "HttpOnly" in header
+    assert "samesite=lax" in header.lower()
+    me = client.get(
+        "/api/v1/auth/me", headers={"Cookie": f"pvmon_session={r.cookies['pvmon_session']}"}
+    )
+    assert me.json()["role"] == "bureau"
+    out = client.post(
+        "/api/v1/auth/logout", headers={"Cookie": f"pvmon_session={r.cookies['pvmon_session']}"}
+    )
+    assert out.status_code == 204
+    gone = client.get(
+        "/api/v1/auth/me", headers={"Cookie": f"pvmon_session={r.cookies['pvmon_session']}"}
+    )
+    assert gone.status_code == 401
+
+
+def test_an_api_token_works_and_only_its_hash_is_stored(
+    client: TestClient, users: dict[str, dict[str, str]], world: World
+) -> None:
+    made = client.post("/api/v1/auth/tokens", json={"name": "etl"}, headers=users["bureau"])
+    assert made.status_code == 201
+    token = made.json()["token"]
+    me = client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.json()["username"] == "bureau"
+    with session_factory(world.engine)() as session:
+        stored = session.scalars(select(tables.ApiToken.secret_hash)).all()
+    secret = token.split("_", 2)[2]
+    assert all(secret not in h and h.startswith("$argon2id$") for h in stored)
+    tampered = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
+    assert (
+        client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {tampered}"}).status_code
+        == 401
+    )
+
+
+def test_the_bureau_summary_adds_up_the_rollups(
+    client: TestClient, users: dict[str, dict[str, str]], world: World
+) -> None:
+    r = client.get("/api/v1/fleet/summary", headers=users["bureau"])
+    assert r.status_code == 200
+    body = r.json()
+    today = dt.datetime.now(world.ctx.tz).date()
+    start = int(
+        dt.datetime.combine(dt.date(today.year, 1, 1), dt.time(0), world.ctx.tz).timestamp()
+    )
+    rows = series_values(
+        world.influx.query(
+            f'SELECT "energy_kwh" FROM "{ROLLUP_RP}"."{schema.STATION_DAILY}" '
+            f"WHERE time >= {start}s"
+        )
+    )
+    expected = sum(r["energy_kwh"] for r in rows)
+    assert expected > 0
+    assert body["year"]["energy_kwh"] == pytest.approx(expected, rel=1e-6)
+    assert body["year"]["revenue_yuan"] > 0
+    producing = [t["id"] for t in body["townships"] if t["year_kwh"] > 0]
+    assert producing == [TOWNSHIP], "only the township whose days were computed"
+    assert {t["name"] for t in body["townships"]} >= {"芝河镇", "桑壁镇"}
+    assert sum(body["stations_by_state"].values()) == len(world.registry.stations)
+    assert body["open_alerts"] == 2
+
+
+def test_a_supervisor_sees_only_their_township(
+    client: TestClient, users: dict[str, dict[str, str]], world: World
+) -> None:
+    me = client.get("/api/v1/auth/me", headers=users["supervisor"]).json()
+    stations = client.get("/api/v1/stations", headers=users["supervisor"]).json()
+    assert stations
+    assert {s["township_id"] for s in stations} == {me["township_id"]}
+    foreign = next(s.id for s in world.registry.stations if s.township_id != me["township_id"])
+    assert client.get(f"/api/v1/stations/{foreign}", headers=users["supervisor"]).status_code == 404
+    alerts = client.get("/api/v1/alerts", headers=users["supervisor"]).json()
+    assert all(a["township_id"] == me["township_id"] for a in alerts)
+
+
+def test_a_maintainer_sees_their_stations_and_acts_only_on_their_alerts(
+    client: TestClient, users: dict[str, dict[str, str]], world: World
+) -> None:
+    h = users["maintainer"]
+    listed = {s["id"] for s in client.get("/api/v1/stations", headers=h).json()}
+    assert world.mine in listed
+    assert world.others not in listed
+    alerts = client.get("/api/v1/alerts", headers=h).json()
+    assert {a["station_id"] for a in alerts} == {world.mine}
+    with session_factory(world.engine)() as session:
+        theirs = session.scalars(
+            select(tables.Alert.id).where(tables.Alert.station_id == world.others)
+        ).one()
+    assert client.post(f"/api/v1/alerts/{theirs}/ack", headers=h).status_code == 404
+    assert client.get(f"/api/v1/alerts/{theirs}", headers=h).status_code == 404
+    with session_factory(world.engine)() as session:
+        untouched = session.get(tables.Alert, theirs)
+        assert untouched is not None
+        assert untouched.state == "open"
+    own = alerts[0]["id"]
+    acked = client.post(f"/api/v1/alerts/{own}/ack", json={"note": "在路上"}, headers=h)
+    assert acked.status_code == 200
+    assert acked.json()["state"] == "acknowledged"
+    detail = client.get(f"/api/v1/alerts/{own}", headers=h).json()
+    ack = next(e for e in detail["history"] if e["action"] == "acknowledged")
+    assert (ack["channel"], ack["detail"]["note"]) == ("api", "在路上")
+    done = client.post(f"/api/v1/alerts/{own}/resolve", headers=h)
+    assert done.json()["state"] == "resolved"
+    assert client.post(f"/api/v1/alerts/{own}/ack", headers=h).status_code == 409
+    assert client.get("/api/v1/fleet/summary", headers=h).status_code == 403
+    assert client.get("/api/v1/ingest/status", headers=h).status_code == 403
+
+
+def test_a_collective_reads_its_own_village_and_nothing_of_another(
+    client: TestClient, users: dict[str, dict[str, str]], world: World
+) -> None:
+    h = users["collective"]
+    village = client.get("/api/v1/auth/me", headers=h).json()["village_id"]
+    other = next(v.id for v in world.registry.villages if v.id != village)
+    mine = client.get(f"/api/v1/villages/{village}", headers=h)
+    assert mine.status_code == 200
+    assert mine.json()["stations"], "its stations and shares"
+    theirs = client.get(f"/api/v1/villages/{other}", headers=h)
+    assert theirs.status_code == 404
+    assert other not in theirs.text
+    assert client.get(f"/api/v1/villages/{other}/households", headers=h).status_code == 404
+    assert [v["id"] for v in client.get("/api/v1/villages", headers=h).json()] == [village]
+    assert client.get("/api/v1/alerts", headers=h).status_code == 403
+    assert client.get("/api/v1/fleet/summary", headers=h).status_code == 403
+    assert client.get("/api/v1/registry/export", headers=h).status_code == 403
+
+
+def test_a_village_in_the_computed_township_shows_its_statements_and_forecast(
+    client: TestClient, users: dict[str, dict[str, str]], world: World
+) -> None:
+    village = next(v.id for v in world.registry.villages if v.township_id == TOWNSHIP)
+    body = client.get(f"/api/v1/villages/{village}", headers=users["bureau"]).json()
+    assert body["annual"]["net_yuan"] == pytest.approx(
+        body["annual"]["grid_yuan"] + body["annual"]["subsidy_yuan"] - body["annual"]["costs_yuan"]
+    )
+    assert body["annual"]["estimated"] is True
+    assert body["months"]
+    assert body["forecast"]["target_yuan"] == 200_000
+    households = client.get(f"/api/v1/villages/{village}/households", headers=users["bureau"])
+    assert households.status_code == 200
+    rows = households.json()
+    expected = [
+        s.id for s in world.registry.stations if s.kind == "household" and s.village_id == village
+    ]
+    assert sorted(r["station_id"] for r in rows) == sorted(expected)
+
+
+def test_station_detail_and_series(
+    client: TestClient, users: dict[str, dict[str, str]], world: World
+) -> None:
+    station = next(s for s in world.stations if s.startswith("VS"))
+    h = users["bureau"]
+    detail = client.get(f"/api/v1/stations/{station}", headers=h).json()
+    assert len(detail["days"]) == 4
+    assert all(d["energy_kwh"] > 0 for d in detail["days"])
+    assert detail["maintainers"]
+    first_day = dt.date.fromisoformat(detail["days"][0]["day"])
+    start = dt.datetime.combine(first_day, dt.time(0), world.ctx.tz)
+    series = client.get(
+        f"/api/v1/stations/{station}/series",
+        params={
+            "resolution": "1h",
+            "start": start.isoformat(),
+            "end": (start + dt.timedelta(days=1)).isoformat(),
+        },
+        headers=h,
+    ).json()
+    assert max(p["value"] for p in series["points"]) > 0
+    daily = client.get(
+        f"/api/v1/stations/{station}/series",
+        params={"resolution": "1d", "start": start.isoformat()},
+        headers=h,
+    ).json()
+    assert [round(p["value"], 3) for p in daily["points"]] == [
+        round(d["energy_kwh"], 3) for d in detail["days"]
+    ]
+    device = world.ctx.view().inverters[station][0]
+    raw = client.get(
+        f"/api/v1/devices/{device}/series",
+        params={
+            "resolution": "raw",
+            "start": start.isoformat(),
+            "end": (start + dt.timedelta(hours=13)).isoformat(),
+        },
+        headers=h,
+    )
+    assert raw.status_code == 200
+    assert raw.json()["points"]
+    too_many = client.get(
+        f"/api/v1/stations/{station}/series",
+        params={"resolution": "raw", "start": "2020-01-01T00:00:00+08:00"},
+        headers=h,
+    )
+    assert too_many.status_code == 400
+    naive = client.get(
+        f"/api/v1/stations/{station}/series", params={"start": "2026-01-01T00:00:00"}, headers=h
+    )
+    assert naive.status_code == 400
+
+
+def test_targets_compliance_and_maintainers(
+    client: TestClient, users: dict[str, dict[str, str]], world: World
+) -> None:
+    h = users["bureau"]
+    targets = client.get("/api/v1/targets", headers=h).json()
+    assert targets["target_kwh"] == 21_000_000
+    assert targets["status"] == "at_risk"
+    compliance = client.get("/api/v1/compliance", headers=h).json()
+    assert 0 < compliance["rate"] < 1
+    assert compliance["uncovered_stations"]
+    assert compliance["certified"] == compliance["maintainers"] - len(
+        {m["id"] for m in compliance["invalid"]}
+    )
+    mine = client.get("/api/v1/maintainers", headers=users["maintainer"]).json()
+    me = client.get("/api/v1/auth/me", headers=users["maintainer"]).json()
+    assert {m["id"] for m in mine} == {me["person_id"]}
+
+
+def test_operations_ingest_dead_letters_registry_health_metrics(
+    client: TestClient, users: dict[str, dict[str, str]], world: World
+) -> None:
+    h = users["bureau"]
+    with session_factory(world.engine).begin() as session:
+        session.add(
+            tables.DeadLetter(
+                received_at=dt.datetime.now(dt.UTC),
+                worker_id="w",
+                topic="pv/VS001/x/telemetry",
+                payload=b"{bad",
+                reason="malformed_json",
+                detail="Expecting value",
+                station_id="VS001",
+                device_id=None,
+            )
+        )
+    status = client.get("/api/v1/ingest/status", headers=h).json()
+    assert status["dead_letters_24h"] == {"malformed_json": 1}
+    letters = client.get(
+        "/api/v1/ingest/dead-letters", params={"reason": "malformed_json"}, headers=h
+    ).json()
+    assert letters[0]["payload"] == "{bad"
+    exported = client.get("/api/v1/registry/export", headers=h)
+    assert exported.status_code == 200
+    book = openpyxl.load_workbook(io.BytesIO(exported.content), read_only=True)
+    assert "stations" in book.sheetnames
+    bad = client.post(
+        "/api/v1/registry/import",
+        files={"file": ("fleet.xlsx", b"not a workbook", "application/octet-stream")},
+        headers=h,
+    )
+    assert bad.status_code == 422
+    assert (
+        client.post(
+            "/api/v1/registry/import",
+            files={"file": ("fleet.xlsx", exported.content, "application/octet-stream")},
+            headers=users["supervisor"],
+        ).status_code
+        == 403
+    )
+    good = client.post(
+        "/api/v1/registry/import",
+        files={"file": ("fleet.xlsx", exported.content, "application/octet-stream")},
+        headers=h,
+    )
+    assert good.status_code == 200
+    assert good.json()["sheets"]["stations"] == len(world.registry.stations)
+    health = client.get("/healthz")
+    assert health.json() == {"status": "ok", "database": "ok", "influxdb": "ok"}
+    metrics = client.get("/metrics").text
+    assert (
+        'pvmon_alerts{state="open"}' in metrics or 'pvmon_alerts{state="acknowledged"}' in metrics
+    )
+    assert "pvmon_job_runs" in metrics
+    assert "pvmon_ingest_received_total" in metrics
+
+
+def test_health_reports_an_unreachable_influxdb(world: World) -> None:
+    from tests.receivers import closed_port_url
+
+    ctx = ApiContext(world.settings, world.engine, InfluxClient(closed_port_url(), "x"))
+    with TestClient(create_app(ctx)) as c:
+        r = c.get("/healthz")
+    assert r.status_code == 503
+    assert r.json()["influxdb"].startswith("error")
+
+
+def test_users_are_checked_against_the_registry(world: World) -> None:
+    from api.users import UserError
+
+    with session_factory(world.engine).begin() as session:
+        with pytest.raises(UserError, match="no village"):
+            add_user(
+                session,
+                NewUser("c2", Role.COLLECTIVE, village_id="NOPE"),
+                "longenough",
+                dt.datetime.now(dt.UTC),
+            )
+        with pytest.raises(UserError, match="8 characters"):
+            add_user(session, NewUser("b2", Role.BUREAU), "short", dt.datetime.now(dt.UTC))
+        with pytest.raises(UserError, match="exists"):
+            add_user(session, NewUser("bureau", Role.BUREAU), "longenough", dt.datetime.now(dt.UTC))

@@ -1,0 +1,69 @@
+"""Schemathesis against the API's own OpenAPI description: generated requests to every
+operation, signed in as the bureau (who may call them all), never get a server error."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterator
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from schemathesis.checks import not_a_server_error
+from sqlalchemy.orm import Session
+
+from api import security
+from api.app import create_app
+from pvmon.db import tables
+from pvmon.db.engine import session_factory
+from pvmon.registry.schema import Registry
+from pvmon.services.influxd import Influxd
+from tests.test_api import World, _fleet
+
+EXAMPLES = 30
+"""Generated requests per operation (about 25 operations)."""
+
+
+@pytest.fixture(scope="module")
+def schema_world(
+    tmp_path_factory: pytest.TempPathFactory, influxd: Influxd, default_registry: Registry
+) -> Iterator[World]:
+    w = _fleet(tmp_path_factory.mktemp("schema"), influxd, default_registry)
+    yield w
+    w.influx.close()
+    w.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def bureau_token(schema_world: World) -> str:
+    with session_factory(schema_world.engine).begin() as session:
+        user = _bureau(session)
+        return security.create_token(session, user, "schemathesis", dt.datetime.now(dt.UTC))
+
+
+def _bureau(session: Session) -> tables.User:
+    return session.query(tables.User).filter_by(username="bureau").one()
+
+
+def test_no_generated_request_gets_a_server_error(schema_world: World, bureau_token: str) -> None:
+    """Every operation, ``EXAMPLES`` generated requests each (hypothesis, by schemathesis)."""
+    schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(schema_world.ctx))
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) >= 20
+    headers = {"Authorization": f"Bearer {bureau_token}"}
+    calls: Counter[str] = Counter()
+    for operation in operations:
+
+        @given(case=operation.as_strategy())
+        @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+        def run(case: schemathesis.Case) -> None:
+            response = case.call(headers=headers)
+            calls[f"{case.method} {case.path}"] += 1
+            case.validate_response(response, checks=(not_a_server_error,))
+
+        run()
+    print(f"schemathesis: {sum(calls.values())} requests over {len(calls)} operations")
+    assert {"/api/v1/fleet/summary", "/api/v1/villages/{village_id}", "/metrics"} <= {
+        key.split(" ", 1)[1] for key in calls
+    }
