@@ -3,15 +3,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from urllib.parse import quote
+
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 
+from api import pages
 from api.context import ApiContext
 from api.metrics import StoreCollector
-from api.routes import alerts, auth, fleet, operations, stations, villages
+from api.routes import alerts, auth, exports, fleet, operations, stations, villages
 from pvmon.influx.client import InfluxError, InfluxUnavailable
 
 API_PREFIX = "/api/v1"
@@ -32,9 +37,16 @@ def create_app(ctx: ApiContext) -> FastAPI:
         return JSONResponse({"detail": "InfluxDB is unavailable; try again shortly"}, 503)
 
     api = APIRouter(prefix=API_PREFIX)
-    for module in (auth, fleet, stations, villages, alerts, operations):
+    for module in (auth, fleet, stations, villages, alerts, exports, operations):
         api.include_router(module.router)
     app.include_router(api)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=Path(pages.__file__).parent / "static"), "static")
+
+    @app.exception_handler(pages.SignIn)
+    def sign_in(_request: Request, exc: pages.SignIn) -> RedirectResponse:
+        return RedirectResponse(f"/login?next={quote(exc.next_url)}", 303)
+
     registry = CollectorRegistry()
     registry.register(StoreCollector(ctx))
 

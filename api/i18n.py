@@ -1,0 +1,96 @@
+"""The dashboards' words, Chinese first. Chosen per request (``?lang=en`` remembers the
+choice in a cookie); the same small typed catalog idea as the alert messages."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+Lang = Literal["zh", "en"]
+LANG_COOKIE = "pvmon_lang"
+
+WORDS: dict[str, tuple[str, str]] = {
+    "title": ("永和县光伏扶贫电站运行监测", "Yonghe PV operations monitor"),
+    "login": ("登录", "Sign in"),
+    "logout": ("退出", "Sign out"),
+    "username": ("用户名", "Username"),
+    "password": ("密码", "Password"),
+    "login_failed": ("用户名或密码错误", "Wrong username or password"),
+    "overview": ("全县总览", "County overview"),
+    "township_overview": ("乡镇总览", "Township overview"),
+    "today": ("今日", "Today"),
+    "month": ("本月", "This month"),
+    "year": ("本年", "This year"),
+    "generation": ("发电量", "Generation"),
+    "revenue": ("收益", "Revenue"),
+    "kwh": ("千瓦时", "kWh"),
+    "wan_kwh": ("万千瓦时", "10⁴ kWh"),
+    "wan_yuan": ("万元", "10⁴ yuan"),
+    "yuan": ("元", "yuan"),
+    "target": ("目标", "Target"),
+    "forecast": ("预测全年", "Year-end forecast"),
+    "actual": ("已完成", "Actual so far"),
+    "on_track": ("按计划", "On track"),
+    "at_risk": ("有风险", "At risk"),
+    "needed": ("余下时间需达到常年水平的", "The rest of the year needs, against typical,"),
+    "segments": ("分类", "Segments"),
+    "village": ("村级电站", "Village stations"),
+    "household": ("户用光伏", "Household arrays"),
+    "central": ("集中式电站", "Centralized station"),
+    "townships": ("乡镇", "Townships"),
+    "stations": ("电站", "Stations"),
+    "stations_by_state": ("电站状态", "Stations by state"),
+    "state_fault": ("故障", "Fault"),
+    "state_warning": ("告警", "Warning"),
+    "state_offline": ("离线", "Offline"),
+    "state_ok": ("正常", "OK"),
+    "state_unknown": ("未知", "Unknown"),
+    "certification": ("持证上岗", "Certification"),
+    "cert_rate": ("持证率", "Certified"),
+    "not_certified": ("无有效证书", "Not validly certified"),
+    "due_soon": ("60天内到期或复审", "Due within 60 days"),
+    "uncovered": ("无持证管护员的电站", "Stations without a certified maintainer"),
+    "open_alerts": ("未解除告警", "Open alerts"),
+    "alerts": ("告警", "Alerts"),
+    "my_stations": ("我的电站", "My stations"),
+    "my_alerts": ("我的告警", "My alerts"),
+    "ack": ("确认", "Acknowledge"),
+    "resolve": ("解除", "Resolve"),
+    "acknowledged": ("已确认", "Acknowledged"),
+    "resolved": ("已解除", "Resolved"),
+    "open": ("待处理", "Open"),
+    "history": ("处理记录", "History"),
+    "severity": ("级别", "Severity"),
+    "since": ("开始时间", "Since"),
+    "no_alerts": ("没有未解除的告警", "No open alerts"),
+    "our_revenue": ("本村光伏收益", "Our PV income"),
+    "by_month": ("按月收益", "Income by month"),
+    "distributable": ("可分配收益", "Distributable income"),
+    "costs": ("费用", "Costs"),
+    "grid": ("电网电费", "Grid payment"),
+    "subsidy": ("补贴", "Subsidy"),
+    "our_stations": ("本村电站及份额", "Our stations and shares"),
+    "share": ("份额", "Share"),
+    "estimated": ("估算（以结算单为准）", "Estimated (until the settlement statement)"),
+    "disclosure": ("收益公示", "Disclosure sheet"),
+    "disclosure_title": (
+        "村集体光伏扶贫电站收益公示",
+        "PV income disclosure of the village collective",
+    ),
+    "export": ("导出", "Export"),
+    "income_target": ("村集体年收入目标", "Collective income target"),
+    "period": ("期间", "Period"),
+    "energy": ("发电量（千瓦时）", "Energy (kWh)"),
+    "total": ("合计", "Total"),
+    "station": ("电站", "Station"),
+    "capacity": ("装机（千瓦）", "Capacity (kWp)"),
+    "print": ("打印", "Print"),
+    "supervision": ("监督电话：县能源局", "Questions: county energy bureau"),
+    "not_found": ("未找到", "Not found"),
+    "map": ("电站分布", "Station map"),
+    "households": ("户用光伏", "Household arrays"),
+}
+
+
+def word(key: str, lang: Lang) -> str:
+    zh, en = WORDS.get(key, (key, key))
+    return zh if lang == "zh" else en

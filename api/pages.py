@@ -1,0 +1,275 @@
+"""The dashboards, rendered on the server (Jinja2), Chinese first: the bureau's overview, a
+maintainer's phone page and alert pages, a collective's revenue page and its printable
+disclosure sheet (公示). Pages get their data from the same functions as the API, so the
+same scopes apply."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import select
+
+from alerts import actions
+from api import security
+from api.deps import SESSION_COOKIE, Caller, Context, Db, caller
+from api.i18n import LANG_COOKIE, Lang, word
+from api.routes import fleet, stations, villages
+from api.routes.auth import SESSION_HOURS
+from api.scope import Role
+from pvmon.db import tables
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+HOME = {
+    Role.BUREAU: "/overview",
+    Role.SUPERVISOR: "/overview",
+    Role.MAINTAINER: "/my",
+    Role.COLLECTIVE: "/village",
+}
+
+
+class SignIn(Exception):
+    """The page needs a signed-in user: go to the login page, then come back."""
+
+    def __init__(self, next_url: str) -> None:
+        self.next_url = next_url
+
+
+def page_caller(request: Request, ctx: Context, session: Db) -> Caller:
+    try:
+        return caller(request, ctx, session, None)
+    except HTTPException:
+        raise SignIn(request.url.path) from None
+
+
+Viewer = Annotated[Caller, Depends(page_caller)]
+
+
+def lang_of(request: Request) -> Lang:
+    chosen = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE)
+    return "en" if chosen == "en" else "zh"
+
+
+def render(request: Request, name: str, who: Caller | None, **data: Any) -> HTMLResponse:
+    lang = lang_of(request)
+    response = templates.TemplateResponse(
+        request,
+        name,
+        {"t": lambda key: word(key, lang), "lang": lang, "who": who, **data},
+    )
+    if "lang" in request.query_params:
+        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax")
+    return response
+
+
+@router.get("/")
+def home(request: Request, ctx: Context, session: Db) -> Response:
+    try:
+        who = caller(request, ctx, session, None)
+    except HTTPException:
+        return RedirectResponse("/login", 303)
+    return RedirectResponse(HOME[who.scope.role], 303)
+
+
+@router.get("/login")
+def login_page(request: Request, next: str = "/") -> HTMLResponse:
+    return render(request, "login.html", None, next=_local(next), failed=False)
+
+
+def _local(url: str) -> str:
+    """Only paths of this site: no open redirect through ``next``."""
+    return url if url.startswith("/") and not url.startswith("//") else "/"
+
+
+@router.post("/login")
+def login_form(
+    request: Request,
+    ctx: Context,
+    session: Db,
+    username: Annotated[str, Form()],
+    password: Annotated[str, Form()],
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    user = security.authenticate(session, username, password)
+    if user is None:
+        page = render(request, "login.html", None, next=_local(next), failed=True)
+        page.status_code = 401
+        return page
+    cookie = security.open_session(session, user, ctx.now(), SESSION_HOURS)
+    session.commit()
+    target = _local(next)
+    if target == "/":
+        target = HOME[Role(user.role)]
+    response = RedirectResponse(target, 303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        cookie,
+        max_age=int(SESSION_HOURS * 3600),
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+    )
+    return response
+
+
+@router.post("/logout")
+def logout_form(request: Request, session: Db) -> Response:
+    if cookie := request.cookies.get(SESSION_COOKIE):
+        security.close_session(session, cookie)
+        session.commit()
+    response = RedirectResponse("/login", 303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+@router.get("/overview")
+def overview(request: Request, who: Viewer, ctx: Context, session: Db) -> HTMLResponse:
+    if not who.scope.reads_fleet:
+        return RedirectResponse(HOME[who.scope.role], 303)  # type: ignore[return-value]
+    summary = fleet.summary(who, ctx)
+    target = fleet.targets(who, ctx, None)
+    compliance = fleet.certification(who, ctx, None)
+    listed = stations.stations(who, ctx, None, None, None, 5000, 0)
+    open_alerts = actions.list_alerts(session, actions.AlertFilter(state="active", limit=20))
+    return render(
+        request,
+        "overview.html",
+        who,
+        summary=summary,
+        target=target,
+        compliance=compliance,
+        points=[
+            {"lon": st.lon, "lat": st.lat, "name": st.name, "state": st.state} for st in listed
+        ],
+        alerts=[a for a in open_alerts if who.scope.sees_alert(a)],
+        place=_place_names(ctx),
+        tz=ctx.tz,
+    )
+
+
+def _place_names(ctx: Context) -> dict[str, str]:
+    view = ctx.view()
+    return {sid: s.name for sid, s in view.stations.items()} | {
+        pid: p.name for pid, p in view.people.items()
+    }
+
+
+@router.get("/my")
+def my_page(request: Request, who: Viewer, ctx: Context, session: Db) -> HTMLResponse:
+    listed = stations.stations(who, ctx, None, None, None, 5000, 0)
+    q = select(tables.Alert).where(tables.Alert.state != "resolved")
+    if (condition := who.scope.alert_filter()) is not None:
+        q = q.where(condition)
+    mine = session.scalars(q.order_by(tables.Alert.opened_at.desc()).limit(100)).all()
+    return render(
+        request,
+        "my.html",
+        who,
+        stations=sorted(listed, key=lambda s: (s.state == "ok", s.id)),
+        alerts=mine,
+        place=_place_names(ctx),
+        tz=ctx.tz,
+    )
+
+
+@router.get("/a/{alert_id}")
+def alert_page(alert_id: int, request: Request, who: Viewer, session: Db, ctx: Context) -> Response:
+    alert = session.get(tables.Alert, alert_id)
+    if alert is None or not who.scope.sees_alert(alert):
+        page = render(request, "message.html", who, message=word("not_found", lang_of(request)))
+        page.status_code = 404
+        return page
+    return render(
+        request,
+        "alert.html",
+        who,
+        alert=alert,
+        history=actions.history(session, alert.id),
+        place=_place_names(ctx),
+        may_act=who.scope.acts_on_alert(alert),
+        tz=ctx.tz,
+    )
+
+
+@router.post("/a/{alert_id}/{how}")
+def alert_action(
+    alert_id: int,
+    how: str,
+    who: Viewer,
+    ctx: Context,
+    session: Db,
+    note: Annotated[str | None, Form(max_length=500)] = None,
+) -> Response:
+    alert = session.get(tables.Alert, alert_id)
+    if alert is None or not who.scope.sees_alert(alert) or how not in ("ack", "resolve"):
+        raise HTTPException(404, "alert not found")
+    if not who.scope.acts_on_alert(alert):
+        raise HTTPException(403, "this alert is the bureau's to act on")
+    change = actions.acknowledge if how == "ack" else actions.resolve_by_hand
+    actor = who.user.person_id or f"user:{who.user.username}"
+    # Acted on already (a second tap, or a colleague): the page then shows the state.
+    with contextlib.suppress(actions.InvalidTransition):
+        change(session, alert_id, actor, "web", ctx.now(), note or None)
+    session.commit()
+    return RedirectResponse(f"/a/{alert_id}", 303)
+
+
+@router.get("/village")
+def own_village(who: Viewer) -> Response:
+    if who.scope.role != Role.COLLECTIVE or not who.user.village_id:
+        return RedirectResponse("/villages", 303)
+    return RedirectResponse(f"/villages/{quote(who.user.village_id)}", 303)
+
+
+@router.get("/villages")
+def village_list(request: Request, who: Viewer, ctx: Context, session: Db) -> HTMLResponse:
+    return render(
+        request, "villages.html", who, villages=villages.villages(who, ctx, session, None)
+    )
+
+
+@router.get("/villages/{village_id}")
+def village_page(
+    village_id: str, request: Request, who: Viewer, ctx: Context, session: Db
+) -> Response:
+    try:
+        detail = villages.village(village_id, who, ctx, session, None)
+    except HTTPException:
+        page = render(request, "message.html", who, message=word("not_found", lang_of(request)))
+        page.status_code = 404
+        return page
+    return render(request, "village.html", who, v=detail, names=_place_names(ctx), year=detail.year)
+
+
+@router.get("/villages/{village_id}/disclosure")
+def disclosure(
+    village_id: str,
+    request: Request,
+    who: Viewer,
+    ctx: Context,
+    session: Db,
+    year: int | None = None,
+) -> Response:
+    chosen = year if year and 2000 <= year <= 2100 else ctx.today().year
+    try:
+        detail = villages.village(village_id, who, ctx, session, chosen)
+    except HTTPException:
+        page = render(request, "message.html", who, message=word("not_found", lang_of(request)))
+        page.status_code = 404
+        return page
+    view = ctx.view()
+    return render(
+        request,
+        "disclosure.html",
+        who,
+        v=detail,
+        names=_place_names(ctx),
+        capacity={sid: view.stations[sid].capacity_kwp for sid in detail.stations},
+        printed=ctx.now().astimezone(ctx.tz).date(),
+    )

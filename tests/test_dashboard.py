@@ -1,0 +1,160 @@
+"""The dashboards, rendered for each role from a real store; exports; the disclosure sheet."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator
+
+import openpyxl
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from api.app import create_app
+from api.users import DEMO_PASSWORD
+from pvmon.db import tables
+from pvmon.db.engine import session_factory
+from pvmon.registry.schema import Registry
+from pvmon.services.influxd import Influxd
+from tests.test_api import TOWNSHIP, World, _fleet
+
+
+@pytest.fixture(scope="module")
+def world(
+    tmp_path_factory: pytest.TempPathFactory, influxd: Influxd, default_registry: Registry
+) -> Iterator[World]:
+    w = _fleet(tmp_path_factory.mktemp("pages"), influxd, default_registry)
+    yield w
+    w.influx.close()
+    w.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def app(world: World) -> Iterator[TestClient]:
+    with TestClient(create_app(world.ctx)) as c:
+        yield c
+
+
+def signed_in(app: TestClient, username: str) -> TestClient:
+    app.cookies.clear()
+    r = app.post(
+        "/login",
+        data={"username": username, "password": DEMO_PASSWORD, "next": "/"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    app.cookies.set("pvmon_session", r.cookies["pvmon_session"])
+    return app
+
+
+def test_pages_need_a_login_and_come_back_after_it(app: TestClient) -> None:
+    app.cookies.clear()
+    r = app.get("/a/1", follow_redirects=False)
+    assert r.status_code == 303
+    assert r.headers["location"] == "/login?next=/a/1"
+    wrong = app.post("/login", data={"username": "bureau", "password": "nope", "next": "/a/1"})
+    assert wrong.status_code == 401
+    assert "用户名或密码错误" in wrong.text
+    ok = app.post(
+        "/login",
+        data={"username": "maintainer", "password": DEMO_PASSWORD, "next": "/a/1"},
+        follow_redirects=False,
+    )
+    assert ok.headers["location"] == "/a/1"
+    evil = app.post(
+        "/login",
+        data={"username": "maintainer", "password": DEMO_PASSWORD, "next": "//evil.example/x"},
+        follow_redirects=False,
+    )
+    assert evil.headers["location"] == "/my", "no open redirect"
+
+
+def test_the_bureau_overview_shows_the_county_figures(app: TestClient, world: World) -> None:
+    page = signed_in(app, "bureau").get("/overview")
+    assert page.status_code == 200
+    assert "全县总览" in page.text
+    assert "/static/vendor/echarts/echarts.min.js" in page.text
+    summary = app.get("/api/v1/fleet/summary").json()
+    year_wan = f"{summary['year']['energy_kwh'] / 1e4:.1f} 万千瓦时"
+    assert year_wan in page.text
+    assert "有风险" in page.text
+    assert app.get("/static/vendor/echarts/echarts.min.js").status_code == 200
+    english = app.get("/overview?lang=en")
+    assert "County overview" in english.text
+    assert app.get("/overview").text.count("County overview") == 1, "the choice is remembered"
+    app.get("/overview?lang=zh")
+
+
+def test_a_maintainer_acts_on_an_alert_from_the_phone_page(app: TestClient, world: World) -> None:
+    client = signed_in(app, "maintainer")
+    home = client.get("/", follow_redirects=False)
+    assert home.headers["location"] == "/my"
+    page = client.get("/my")
+    ids = [int(i) for i in re.findall(r'id="alert-(\d+)"', page.text)]
+    with session_factory(world.engine)() as session:
+        mine = session.scalars(
+            select(tables.Alert.id).where(
+                tables.Alert.station_id == world.mine, tables.Alert.state != "resolved"
+            )
+        ).all()
+        theirs = session.scalars(
+            select(tables.Alert.id).where(tables.Alert.station_id == world.others)
+        ).one()
+    assert ids == list(mine)
+    alert = client.get(f"/a/{ids[0]}")
+    assert 'id="ack"' in alert.text
+    done = client.post(f"/a/{ids[0]}/ack", follow_redirects=False)
+    assert done.status_code == 303
+    assert "已确认" in client.get(f"/a/{ids[0]}").text
+    assert client.get(f"/a/{theirs}").status_code == 404
+    assert client.post(f"/a/{theirs}/ack").status_code == 404
+    with session_factory(world.engine)() as session:
+        assert session.get(tables.Alert, theirs).state == "open"  # type: ignore[union-attr]
+
+
+def test_a_collective_sees_its_income_and_prints_its_disclosure_sheet(
+    app: TestClient, world: World
+) -> None:
+    client = signed_in(app, "collective")
+    page = client.get("/")
+    assert page.status_code == 200
+    village = client.get("/api/v1/auth/me").json()["village_id"]
+    assert page.url.path == f"/villages/{village}"
+    assert "本村光伏收益" in page.text
+    other = next(v.id for v in world.registry.villages if v.id != village)
+    assert client.get(f"/villages/{other}").status_code == 404
+    assert client.get(f"/villages/{other}/disclosure").status_code == 404
+    sheet = client.get(f"/villages/{village}/disclosure")
+    assert "收益公示" in sheet.text
+
+
+def test_a_computed_village_sheet_adds_up(app: TestClient, world: World) -> None:
+    client = signed_in(app, "bureau")
+    village = next(v.id for v in world.registry.villages if v.township_id == TOWNSHIP)
+    detail = client.get(f"/api/v1/villages/{village}").json()
+    sheet = client.get(f"/villages/{village}/disclosure").text
+    assert f"{detail['annual']['net_yuan']:,.2f}" in sheet
+    for month in detail["months"]:
+        assert month["period"] in sheet
+
+
+def test_exports_as_csv_and_xlsx(app: TestClient, world: World) -> None:
+    client = signed_in(app, "bureau")
+    village = next(v.id for v in world.registry.villages if v.township_id == TOWNSHIP)
+    as_csv = client.get("/api/v1/exports/statements.csv", params={"village_id": village})
+    assert as_csv.content.startswith("\ufeff".encode())
+    rows = list(csv.DictReader(io.StringIO(as_csv.content.decode("utf-8-sig"))))
+    detail = client.get(f"/api/v1/villages/{village}").json()
+    annual = next(r for r in rows if len(r["period"]) == 4)
+    assert float(annual["net_yuan"]) == pytest.approx(detail["annual"]["net_yuan"], abs=0.01)
+    book = openpyxl.load_workbook(io.BytesIO(client.get("/api/v1/exports/summary.xlsx").content))
+    header = [c.value for c in next(book.active.iter_rows())]
+    assert header[:2] == ["township_id", "township"]
+    alerts = client.get("/api/v1/exports/alerts.csv").content.decode("utf-8-sig")
+    assert "comm_loss" in alerts
+    collective = signed_in(app, "collective")
+    assert collective.get("/api/v1/exports/alerts.csv").status_code == 403
+    theirs = collective.get("/api/v1/exports/statements.csv", params={"village_id": village})
+    assert village not in theirs.content.decode("utf-8-sig"), "another village's books: empty"
