@@ -55,7 +55,7 @@ class World:
     """A station of another maintainer, in another township."""
 
 
-def _fleet(tmp: Path, influxd: Influxd, registry: Registry) -> World:
+def _fleet(tmp: Path, influxd: Influxd, registry: Registry, township: str = TOWNSHIP) -> World:
     engine = make_engine(f"sqlite:///{tmp / 'pvmon.db'}")
     upgrade(engine)
     with session_factory(engine).begin() as session:
@@ -68,7 +68,7 @@ def _fleet(tmp: Path, influxd: Influxd, registry: Registry) -> World:
         database_url=str(engine.url),
     )
     provision(influx, raw_days=400, generation="1")
-    stations = township_stations(registry, TOWNSHIP)
+    stations = township_stations(registry, township)
     first = dt.date.today() - dt.timedelta(days=4)
     writer = FleetWriter(registry, stations, first)
     a = Analytics.open(settings, engine, influx)
@@ -89,7 +89,7 @@ def _fleet(tmp: Path, influxd: Influxd, registry: Registry) -> World:
             for s, p in sorted(crews.items())
             if p != maintainer
             and not s.startswith("CS")
-            and next(x for x in registry.stations if x.id == s).township_id != TOWNSHIP
+            and next(x for x in registry.stations if x.id == s).township_id != township
         )
         found = [
             Finding(FindingKind.COMM_LOSS, Subject.STATION, s, Severity.CRITICAL, now, {}, s)

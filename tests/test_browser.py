@@ -1,0 +1,167 @@
+"""A real browser (Debian's headless Chromium, driven by Selenium) signs in as each role
+against a real server over a simulated fleet and sees its page with real figures.
+Screenshots of the bureau overview and a collective's page are saved; with
+``DOCS_SCREENSHOTS=<dir>`` also there (that is how ``docs/`` gets them)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support import expected_conditions as ready
+from selenium.webdriver.support.ui import WebDriverWait
+from sqlalchemy import select
+
+from api.app import create_app
+from api.users import DEMO_PASSWORD
+from pvmon.db import tables
+from pvmon.db.engine import session_factory
+from pvmon.registry.schema import Registry
+from pvmon.services.influxd import Influxd
+from pvmon.services.process import free_port
+from tests.conftest import missing_service
+from tests.test_api import World, _fleet
+
+DEMO_TOWNSHIP = "T01"
+"""The demo users' township (the first maintainer's village): its days are computed."""
+
+
+@pytest.fixture(scope="module")
+def site(
+    tmp_path_factory: pytest.TempPathFactory, influxd: Influxd, default_registry: Registry
+) -> Iterator[tuple[str, World]]:
+    world = _fleet(tmp_path_factory.mktemp("browser"), influxd, default_registry, DEMO_TOWNSHIP)
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(world.ctx), host="127.0.0.1", port=port, log_config=None)
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}", world
+    server.should_exit = True
+    thread.join(10)
+    world.influx.close()
+    world.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[WebDriver]:
+    binary, driver = shutil.which("chromium"), shutil.which("chromedriver")
+    if not binary or not driver:
+        missing_service("chromium and chromedriver (Debian: chromium chromium-driver)")
+    options = webdriver.ChromeOptions()
+    options.binary_location = binary  # type: ignore[assignment]
+    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--lang=zh-CN"):
+        options.add_argument(flag)
+    options.add_argument("--window-size=1280,1400")
+    b = webdriver.Chrome(service=Service(driver), options=options)
+    yield b
+    b.quit()
+
+
+def sign_in(b: WebDriver, base: str, username: str) -> None:
+    b.delete_all_cookies()
+    b.get(f"{base}/login")
+    b.find_element(By.ID, "username").send_keys(username)
+    b.find_element(By.ID, "password").send_keys(DEMO_PASSWORD)
+    b.find_element(By.ID, "sign-in").click()
+    WebDriverWait(b, 20).until(lambda d: "/login" not in d.current_url)
+    WebDriverWait(b, 20).until(
+        lambda d: d.execute_script("return document.readyState") == "complete"
+    )
+
+
+def shot(b: WebDriver, name: str, tmp_path: Path) -> None:
+    b.save_screenshot(str(tmp_path / name))
+    if target := os.environ.get("DOCS_SCREENSHOTS"):
+        Path(target).mkdir(parents=True, exist_ok=True)
+        b.save_screenshot(str(Path(target) / name))
+
+
+def charts_drawn(b: WebDriver, chart_id: str) -> bool:
+    return bool(b.execute_script(f"return !!document.querySelector('#{chart_id} canvas')"))
+
+
+def test_the_bureau_sees_the_county_with_charts(
+    site: tuple[str, World], browser: WebDriver, tmp_path: Path
+) -> None:
+    base, _ = site
+    sign_in(browser, base, "bureau")
+    assert browser.current_url == f"{base}/overview"
+    energy = browser.find_element(By.CSS_SELECTOR, "#year-energy .big").text
+    assert energy.endswith("万千瓦时")
+    assert float(energy.split()[0]) > 0
+    assert browser.find_element(By.CSS_SELECTOR, "#target .big").text in ("有风险", "按计划")
+    assert "%" in browser.find_element(By.CSS_SELECTOR, "#compliance .big").text
+    WebDriverWait(browser, 20).until(lambda b: charts_drawn(b, "chart-map"))
+    assert charts_drawn(browser, "chart-target")
+    shot(browser, "bureau-overview.png", tmp_path)
+
+
+def test_a_supervisor_sees_their_township(site: tuple[str, World], browser: WebDriver) -> None:
+    base, _ = site
+    sign_in(browser, base, "supervisor")
+    assert browser.find_element(By.ID, "page-title").text == "乡镇总览"
+    rows = browser.find_elements(By.CSS_SELECTOR, "#townships tr")
+    assert len(rows) == 2, "a header and their one township"
+
+
+def test_a_maintainer_acknowledges_an_alert_on_a_phone(
+    site: tuple[str, World], browser: WebDriver
+) -> None:
+    base, world = site
+    browser.set_window_size(400, 860)
+    try:
+        sign_in(browser, base, "maintainer")
+        assert browser.current_url == f"{base}/my"
+        stations = browser.find_elements(By.CSS_SELECTOR, "#stations tr")
+        assert len(stations) > 1, "a header and their stations"
+        card = browser.find_element(By.CSS_SELECTOR, "[id^=alert-]")
+        alert_id = card.get_attribute("id").removeprefix("alert-")
+        browser.get(f"{base}/a/{alert_id}")
+        browser.find_element(By.ID, "ack").click()
+        WebDriverWait(browser, 10).until(
+            lambda b: "已确认" in b.find_element(By.CSS_SELECTOR, "#alert h2").text
+        )
+        assert alert_id in {str(i) for i in world_alerts(world)}
+    finally:
+        browser.set_window_size(1280, 1400)
+
+
+def world_alerts(world: World) -> list[int]:
+    with session_factory(world.engine)() as session:
+        return list(
+            session.scalars(select(tables.Alert.id).where(tables.Alert.station_id == world.mine))
+        )
+
+
+def test_a_collective_sees_its_income(
+    site: tuple[str, World], browser: WebDriver, tmp_path: Path
+) -> None:
+    base, _ = site
+    sign_in(browser, base, "collective")
+    assert "/villages/" in browser.current_url
+    net = browser.find_element(By.CSS_SELECTOR, "#net .big").text
+    assert net.endswith("元")
+    assert float(net.split()[0].replace(",", "")) != 0
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#stations tr")) > 1
+    WebDriverWait(browser, 20).until(lambda b: charts_drawn(b, "chart-months"))
+    shot(browser, "collective-village.png", tmp_path)
+    browser.find_element(By.ID, "disclosure-link").click()
+    title = WebDriverWait(browser, 10).until(
+        ready.presence_of_element_located((By.CSS_SELECTOR, "#sheet h1"))
+    )
+    assert "收益公示" in title.text
