@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from analytics.context import Analytics
 from api.scope import FleetView
+from api.security import VerifiedTokens
 from pvmon.db.engine import session_factory
 from pvmon.influx.client import InfluxClient
 from pvmon.registry.store import load_registry
@@ -45,6 +46,8 @@ class ApiContext:
         self._view: tuple[float, FleetView] | None = None
         self._analytics: Analytics | None = None
         self._cache: dict[Any, tuple[float, Any]] = {}
+        self._key_locks: dict[Any, threading.Lock] = {}
+        self.tokens = VerifiedTokens()
 
     def now(self) -> dt.datetime:
         return self.clock()
@@ -69,13 +72,20 @@ class ApiContext:
             return self._analytics
 
     def cached(self, key: Any, compute: Callable[[], T], ttl: float = FIGURES_TTL_S) -> T:
-        """``compute()``, kept for ``ttl`` seconds under ``key``."""
+        """``compute()``, kept for ``ttl`` seconds under ``key``; callers arriving while it
+        is computed wait for that result rather than computing it again."""
         hit = self._cache.get(key)
         if hit is not None and time.monotonic() - hit[0] < ttl:
             return hit[1]  # type: ignore[no-any-return]
-        value = compute()
-        self._cache[key] = (time.monotonic(), value)
-        return value
+        with self._lock:
+            key_lock = self._key_locks.setdefault(key, threading.Lock())
+        with key_lock:
+            hit = self._cache.get(key)
+            if hit is not None and time.monotonic() - hit[0] < ttl:
+                return hit[1]  # type: ignore[no-any-return]
+            value = compute()
+            self._cache[key] = (time.monotonic(), value)
+            return value
 
     def forget(self) -> None:
         """Drop the registry view and cached figures (after a registry import)."""

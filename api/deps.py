@@ -54,8 +54,7 @@ def caller(
     now = ctx.now()
     user = None
     if credentials is not None:
-        user = security.user_for_token(session, credentials.credentials, now)
-        session.commit()  # last_used_at
+        user = security.user_for_token(session, credentials.credentials, now, ctx.tokens)
     elif cookie := request.cookies.get(SESSION_COOKIE):
         user = security.user_for_session(session, cookie, now)
     if user is None:

@@ -86,6 +86,7 @@ def year_of_rollups(influx: InfluxClient, a: Analytics, year: int, last: dt.date
                 "kind": stations["kind"],
                 "township": stations["township_id"],
                 "energy_kwh": energy.to_numpy(),
+                "export_kwh": (energy * 0.97).to_numpy(),
                 "grid_yuan": (energy * 0.32).to_numpy(),
                 "subsidy_yuan": (revenue - energy * 0.32).to_numpy(),
             }
@@ -100,12 +101,14 @@ def year_of_rollups(influx: InfluxClient, a: Analytics, year: int, last: dt.date
         )
         seg = frame.groupby("kind")[["energy_kwh"]].sum().reset_index()
         seg["revenue_yuan"] = seg["energy_kwh"] * 0.78
+        towns = frame.groupby(["township", "kind"])[["energy_kwh"]].sum().reset_index()
+        towns["revenue_yuan"] = towns["energy_kwh"] * 0.78
         lines = (
             rollup_lines(
                 schema.STATION_DAILY,
                 frame,
                 ["station", "kind", "township"],
-                ["energy_kwh", "grid_yuan", "subsidy_yuan"],
+                ["energy_kwh", "export_kwh", "grid_yuan", "subsidy_yuan"],
                 ts,
             )
             + rollup_lines(
@@ -116,6 +119,13 @@ def year_of_rollups(influx: InfluxClient, a: Analytics, year: int, last: dt.date
                 ts,
             )
             + rollup_lines(schema.SEGMENT_DAILY, seg, ["kind"], ["energy_kwh", "revenue_yuan"], ts)
+            + rollup_lines(
+                schema.TOWNSHIP_DAILY,
+                towns,
+                ["township", "kind"],
+                ["energy_kwh", "revenue_yuan"],
+                ts,
+            )
         )
         for i in range(0, len(lines), 10_000):
             influx.write(lines[i : i + 10_000], rp=ROLLUP_RP)

@@ -488,3 +488,19 @@ def test_users_are_checked_against_the_registry(world: World) -> None:
             add_user(session, NewUser("b2", Role.BUREAU), "short", dt.datetime.now(dt.UTC))
         with pytest.raises(UserError, match="exists"):
             add_user(session, NewUser("bureau", Role.BUREAU), "longenough", dt.datetime.now(dt.UTC))
+
+
+def test_a_revoked_token_stops_at_once_even_when_its_hash_was_checked_recently(
+    client: TestClient, users: dict[str, dict[str, str]], world: World
+) -> None:
+    token = client.post("/api/v1/auth/tokens", json={"name": "x"}, headers=users["bureau"])
+    bearer = {"Authorization": f"Bearer {token.json()['token']}"}
+    assert client.get("/api/v1/auth/me", headers=bearer).status_code == 200
+    assert client.get("/api/v1/auth/me", headers=bearer).status_code == 200  # verified, cached
+    token_id = token.json()["token"].split("_")[1]
+    with session_factory(world.engine).begin() as session:
+        row = session.get(tables.ApiToken, token_id)
+        assert row is not None
+        assert row.last_used_at is not None
+        row.revoked = True
+    assert client.get("/api/v1/auth/me", headers=bearer).status_code == 401

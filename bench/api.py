@@ -1,0 +1,149 @@
+"""API latency under load (prints figures; asserts nothing).
+
+A year of daily rollups for the whole fleet (as in ``bench.analytics``) and the village
+statements computed from them; ``pvmon api`` in its own process; 20 client threads asking
+for the fleet summary and for a village's yearly revenue (each client a different
+village), as the bureau with an API token. Prints p50/p95/p99 per endpoint.
+
+Run: .venv/bin/python -m bench.api [--requests 50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+
+from analytics import jobs
+from analytics.context import Analytics
+from api.security import create_token
+from api.users import demo_users
+from bench.analytics import year_of_rollups
+from pvmon.db import tables
+from pvmon.db.engine import session_factory
+from pvmon.influx.client import InfluxClient
+from pvmon.registry.generate import GenerationOptions, generate_registry
+from pvmon.registry.store import replace_registry
+from pvmon.runtime import open_database, provision_influx
+from pvmon.services.influxd import Influxd, InfluxdOptions
+from pvmon.services.process import free_port
+from pvmon.settings import load_settings
+
+CLIENTS = 20
+
+
+def prepare(tmp: Path, url: str) -> tuple[str, list[str]]:
+    """The store with a year of rollups and statements; returns a token and village ids."""
+    settings = load_settings(data_dir=tmp, influx_url=url)
+    engine = open_database(settings)
+    today = dt.date.today()
+    registry = generate_registry(GenerationOptions(as_of=today))
+    with session_factory(engine).begin() as session:
+        replace_registry(session, registry)
+    influx = InfluxClient(url, settings.influx_db, timeout=60)
+    provision_influx(influx, settings)
+    a = Analytics.open(settings, engine, influx)
+    last = today - dt.timedelta(days=1)
+    began = time.perf_counter()
+    points = year_of_rollups(influx, a, today.year, last)
+    now = dt.datetime.now(dt.UTC)
+    for month in range(1, today.month + 1):
+        jobs.statements(a, today.year, month, now)
+    jobs.statements(a, today.year, None, now)
+    print(f"store: {points:,} rollup points and statements in {time.perf_counter() - began:.0f} s")
+    with session_factory(engine).begin() as session:
+        demo_users(session, now)
+        bureau = session.query(tables.User).filter_by(username="bureau").one()
+        token = create_token(session, bureau, "bench", now)
+    engine.dispose()
+    influx.close()
+    return token, [v.id for v in registry.villages]
+
+
+def percentiles(samples: list[float]) -> str:
+    q = statistics.quantiles(samples, n=100)
+    return f"p50 {q[49] * 1000:6.1f} ms  p95 {q[94] * 1000:6.1f} ms  p99 {q[98] * 1000:6.1f} ms"
+
+
+def load(base: str, token: str, paths: list[str], requests: int) -> list[float]:
+    """``CLIENTS`` threads, each asking its path ``requests`` times; every latency."""
+
+    def client(path: str) -> list[float]:
+        times = []
+        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}) as c:
+            for _ in range(requests):
+                t0 = time.perf_counter()
+                r = c.get(path)
+                times.append(time.perf_counter() - t0)
+                r.raise_for_status()
+        return times
+
+    with ThreadPoolExecutor(CLIENTS) as pool:
+        runs = list(pool.map(client, paths))
+    return [t for run in runs for t in run]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=50, help="per client and endpoint")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        server = Influxd(
+            InfluxdOptions(
+                http_port=free_port(), rpc_port=free_port(), directory=Path(tmp) / "influxd"
+            )
+        )
+        server.start()
+        try:
+            token, villages = prepare(Path(tmp), server.url)
+            port = free_port()
+            env = {
+                **os.environ,
+                "PVMON_DATA_DIR": tmp,
+                "PVMON_INFLUX_URL": server.url,
+                "PVMON_API_PORT": str(port),
+                "PVMON_LOG_LEVEL": "warning",
+            }
+            api = subprocess.Popen([sys.executable, "-m", "pvmon", "api"], env=env)
+            try:
+                base = f"http://127.0.0.1:{port}"
+                for _ in range(100):
+                    try:
+                        if httpx.get(f"{base}/healthz").status_code == 200:
+                            break
+                    except httpx.HTTPError:
+                        time.sleep(0.2)
+                year = dt.date.today().year
+                cold = time.perf_counter()
+                httpx.get(
+                    f"{base}/api/v1/fleet/summary",
+                    headers={"Authorization": f"Bearer {token}"},
+                    timeout=60,
+                ).raise_for_status()
+                cold_ms = (time.perf_counter() - cold) * 1000
+                print(f"fleet summary, first call (cache cold): {cold_ms:.0f} ms")
+                summary = load(base, token, ["/api/v1/fleet/summary"] * CLIENTS, args.requests)
+                print(f"fleet summary, {CLIENTS} clients × {args.requests}: {percentiles(summary)}")
+                paths = [f"/api/v1/villages/{v}?year={year}" for v in villages[:CLIENTS]]
+                revenue = load(base, token, paths, args.requests)
+                print(
+                    f"village yearly revenue, {CLIENTS} × {args.requests}: {percentiles(revenue)}"
+                )
+            finally:
+                api.terminate()
+                api.wait(30)
+        finally:
+            server.stop()
+
+
+if __name__ == "__main__":
+    main()
