@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import uvicorn
 from selenium import webdriver
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -133,7 +134,8 @@ def test_a_maintainer_acknowledges_an_alert_on_a_phone(
         alert_id = card.get_attribute("id").removeprefix("alert-")
         browser.get(f"{base}/a/{alert_id}")
         browser.find_element(By.ID, "ack").click()
-        WebDriverWait(browser, 10).until(
+        navigating = (StaleElementReferenceException, NoSuchElementException)
+        WebDriverWait(browser, 10, ignored_exceptions=navigating).until(
             lambda b: "已确认" in b.find_element(By.CSS_SELECTOR, "#alert h2").text
         )
         assert alert_id in {str(i) for i in world_alerts(world)}

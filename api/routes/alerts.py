@@ -30,7 +30,7 @@ def list_alerts(
     station_id: str | None = Query(None, max_length=16),
     severity: Literal["info", "warning", "critical"] | None = None,
     limit: int = Query(100, ge=1, le=1000),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=1_000_000),
 ) -> list[AlertOut]:
     """The alerts the caller may see (a collective sees none)."""
     if who.scope.role == "collective":

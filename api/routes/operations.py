@@ -52,7 +52,7 @@ def dead_letters(
     reason: Annotated[str | None, Query(max_length=32)] = None,
     station_id: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[DeadLetterOut]:
     """Refused messages with their reason, newest first."""
     _operator(who)

@@ -51,7 +51,7 @@ def stations(
     township: str | None = None,
     state: Literal["fault", "warning", "offline", "ok", "unknown"] | None = None,
     limit: int = Query(500, ge=1, le=5000),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=1_000_000),
 ) -> list[StationItem]:
     """The caller's stations: state (fault, warning, offline, ok, unknown) and the KPIs of
     the last computed day (energy, specific yield, clear-sky index, peer index,
