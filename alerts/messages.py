@@ -75,6 +75,10 @@ def rule_title(rule: str, lang: Language) -> str:
     return _pick(RULE_TITLES.get(rule, (rule, rule)), lang)
 
 
+def severity_word(severity: str, lang: Language) -> str:
+    return _pick(SEVERITY_WORDS.get(severity, (severity, severity)), lang)
+
+
 @dataclass(frozen=True)
 class AlertText:
     """An alert as the messages describe it."""
@@ -164,7 +168,7 @@ def detail(rule: str, evidence: Mapping[str, Any], lang: Language) -> str:
 def headline(a: AlertText, lang: Language, tz: dt.tzinfo) -> str:
     """``[严重] 芝河镇 上村1号电站：通信中断（11-28 14:05起）``"""
     since = a.since.astimezone(tz).strftime("%m-%d %H:%M")
-    sev = _pick(SEVERITY_WORDS.get(a.severity, (a.severity, a.severity)), lang)
+    sev = severity_word(a.severity, lang)
     if lang == "zh":
         return f"[{sev}] {a.place}：{rule_title(a.rule, lang)}（{since}起）"
     return f"[{sev}] {a.place}: {rule_title(a.rule, lang)} (since {since})"

@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 
-from alerts import actions
+from alerts import actions, messages
 from api import security
 from api.deps import SESSION_COOKIE, Caller, Context, Db, caller
 from api.i18n import LANG_COOKIE, Lang, word
@@ -61,7 +61,15 @@ def render(request: Request, name: str, who: Caller | None, **data: Any) -> HTML
     response = templates.TemplateResponse(
         request,
         name,
-        {"t": lambda key: word(key, lang), "lang": lang, "who": who, **data},
+        {
+            "t": lambda key: word(key, lang),
+            "rule": lambda name: messages.rule_title(name, lang),
+            "severity": lambda level: messages.severity_word(level, lang),
+            "detail": lambda name, evidence: messages.detail(name, evidence, lang),
+            "lang": lang,
+            "who": who,
+            **data,
+        },
     )
     if "lang" in request.query_params:
         response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax")
