@@ -7,13 +7,14 @@ from fastapi import APIRouter, HTTPException, Request, Response, status
 from api import security
 from api.deps import SESSION_COOKIE, Context, Db, Who
 from api.models import Login, Me, TokenCreated, TokenRequest
+from pvmon.db import tables
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 SESSION_HOURS = 12.0
 
 
-def me_of(user) -> Me:  # type: ignore[no-untyped-def]
+def me_of(user: tables.User) -> Me:
     return Me(
         username=user.username,
         display_name=user.display_name,
