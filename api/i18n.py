@@ -15,6 +15,10 @@ WORDS: dict[str, tuple[str, str]] = {
     "username": ("用户名", "Username"),
     "password": ("密码", "Password"),
     "login_failed": ("用户名或密码错误", "Wrong username or password"),
+    "login_too_many": (
+        "登录失败次数过多，请15分钟后再试",
+        "Too many failed sign-ins; try again in 15 minutes",
+    ),
     "overview": ("全县总览", "County overview"),
     "township_overview": ("乡镇总览", "Township overview"),
     "today": ("今日", "Today"),

@@ -3,15 +3,37 @@
 from __future__ import annotations
 
 import uvicorn
+from sqlalchemy import Engine
 
 from api.app import create_app
 from api.context import ApiContext
+from api.users import users_with_demo_password
+from pvmon.db.engine import session_factory
 from pvmon.runtime import open_database, open_influx
-from pvmon.settings import Settings
+from pvmon.settings import Settings, placeholder_secrets
+
+
+class InsecureStart(Exception):
+    """The API would start with a published password or a placeholder secret."""
+
+
+def refuse_insecure(settings: Settings, engine: Engine) -> None:
+    """Outside the demo, no user may have the demo password and no secret a placeholder."""
+    if settings.demo:
+        return
+    with session_factory(engine)() as session:
+        users = users_with_demo_password(session)
+    problems = [f"user {u!r} has the published demo password" for u in users]
+    problems += [f"{name} is a placeholder" for name in placeholder_secrets(settings)]
+    if problems:
+        raise InsecureStart(
+            "refusing to start outside demo mode (PVMON_DEMO=true):\n  " + "\n  ".join(problems)
+        )
 
 
 def serve(settings: Settings, host: str = "127.0.0.1") -> None:
     engine = open_database(settings)
+    refuse_insecure(settings, engine)
     with open_influx(settings) as influx:
         app = create_app(ApiContext(settings, engine, influx))
         uvicorn.run(app, host=host, port=settings.api_port, log_config=None, access_log=False)

@@ -104,9 +104,16 @@ def login_form(
     password: Annotated[str, Form()],
     next: Annotated[str, Form()] = "/",
 ) -> Response:
-    user = security.authenticate(session, username, password)
+    address = request.client.host if request.client else "unknown"
+    try:
+        user = security.sign_in(session, username, password, address, ctx.now())
+    except security.TooManyAttempts as exc:
+        page = render(request, "login.html", None, next=_local(next), failed="too_many")
+        page.status_code = 429
+        page.headers["Retry-After"] = str(exc.wait_s)
+        return page
     if user is None:
-        page = render(request, "login.html", None, next=_local(next), failed=True)
+        page = render(request, "login.html", None, next=_local(next), failed="wrong")
         page.status_code = 401
         return page
     cookie = security.open_session(session, user, ctx.now(), SESSION_HOURS)

@@ -16,7 +16,7 @@ import time
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from pvmon.db import tables
@@ -34,6 +34,55 @@ def verify_secret(stored: str, secret: str) -> bool:
         return _hasher.verify(stored, secret)
     except (VerificationError, InvalidHashError):
         return False
+
+
+LOGIN_WINDOW = dt.timedelta(minutes=15)
+MAX_FAILURES_PER_USER = 5
+"""Wrong passwords for one username from one address within the window."""
+MAX_FAILURES_PER_ADDRESS = 20
+"""Wrong passwords from one address, whatever the usernames (password spraying)."""
+
+
+class TooManyAttempts(Exception):
+    def __init__(self, wait_s: int) -> None:
+        super().__init__(f"too many failed sign-ins; try again in {wait_s} s")
+        self.wait_s = wait_s
+
+
+def login_wait(session: Session, username: str, address: str, now: dt.datetime) -> int:
+    """Seconds before this username may try again from this address (0: now)."""
+    f = tables.LoginFailure
+    rows = session.execute(
+        select(f.at, f.username).where(f.address == address, f.at > now - LOGIN_WINDOW)
+    ).all()
+    by_address = sorted(at for at, _ in rows)
+    by_user = sorted(at for at, name in rows if name == username)
+    for failures, limit in (
+        (by_user, MAX_FAILURES_PER_USER),
+        (by_address, MAX_FAILURES_PER_ADDRESS),
+    ):
+        if len(failures) >= limit:
+            oldest = failures[len(failures) - limit]
+            return max(1, int((oldest + LOGIN_WINDOW - now).total_seconds()))
+    return 0
+
+
+def sign_in(
+    session: Session, username: str, password: str, address: str, now: dt.datetime
+) -> tables.User | None:
+    """The user, or None for a wrong password (recorded); raises ``TooManyAttempts`` while
+    this address has failed too often, without checking the password at all."""
+    wait = login_wait(session, username, address, now)
+    if wait:
+        raise TooManyAttempts(wait)
+    user = authenticate(session, username, password)
+    if user is None:
+        session.add(tables.LoginFailure(username=username[:64], address=address[:64], at=now))
+        session.execute(
+            delete(tables.LoginFailure).where(tables.LoginFailure.at < now - LOGIN_WINDOW)
+        )
+        session.commit()
+    return user
 
 
 def authenticate(session: Session, username: str, password: str) -> tables.User | None:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.scope import Role
-from api.security import hash_secret
+from api.security import hash_secret, verify_secret
 from pvmon.db import tables
 from pvmon.domain import PersonRole
 from pvmon.registry.store import load_registry
@@ -69,6 +69,15 @@ def _check_scope(session: Session, new: NewUser) -> None:
         raise UserError(f"a {new.role} user needs --{field.removesuffix('_id')}")
     if session.get(table, value) is None:
         raise UserError(f"no {field.removesuffix('_id')} {value!r} in the registry")
+
+
+def users_with_demo_password(session: Session) -> list[str]:
+    """Active users whose password is the published demo one."""
+    return [
+        u.username
+        for u in session.scalars(select(tables.User).where(tables.User.active.is_(True)))
+        if verify_secret(u.password_hash, DEMO_PASSWORD)
+    ]
 
 
 def demo_users(session: Session, now: dt.datetime) -> list[NewUser]:

@@ -112,6 +112,7 @@ def main() -> None:
                 "PVMON_INFLUX_URL": server.url,
                 "PVMON_API_PORT": str(port),
                 "PVMON_LOG_LEVEL": "warning",
+                "PVMON_DEMO": "true",  # its users have the demo password
             }
             api = subprocess.Popen([sys.executable, "-m", "pvmon", "api"], env=env)
             try:

@@ -369,9 +369,12 @@ def api(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
 ) -> None:
     """Serve the API (/api/v1, documented at /docs) and the dashboards."""
-    from api.main import serve
+    from api.main import InsecureStart, serve
 
-    serve(_settings(), host)
+    try:
+        serve(_settings(), host)
+    except InsecureStart as exc:
+        raise _fail(str(exc)) from None
 
 
 @users_app.command("add")

@@ -272,6 +272,9 @@ class Settings(BaseSettings):
     api_port: int = Field(8000, ge=1, le=65535)
     timezone: str = "Asia/Shanghai"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    demo: bool = False
+    """The local demo (``pvmon up`` sets it): demo users with a published password are
+    allowed. Elsewhere the API refuses to start with them or with placeholder secrets."""
 
     telemetry_interval_s: dict[StationKind, int] = Field(
         default_factory=lambda: {
@@ -357,6 +360,36 @@ class Settings(BaseSettings):
 
 class SettingsError(Exception):
     """Settings failed validation; the message lists every problem, one per line."""
+
+
+PLACEHOLDERS = frozenset(
+    {
+        "changeme",
+        "change-me",
+        "change_me",
+        "secret",
+        "password",
+        "admin",
+        "example",
+        "xxx",
+        "placeholder",
+        "todo",
+        "yonghe-demo",
+    }
+)
+
+
+def placeholder_secrets(settings: Settings) -> list[str]:
+    """Secret settings left at a placeholder value, by name (never by value)."""
+    a = settings.alerts
+    secrets: list[tuple[str, str | None]] = [
+        ("PVMON_MQTT_URL password", settings.mqtt.password if settings.mqtt else None),
+        ("PVMON_INFLUX_TOKEN", settings.influx_token),
+        ("PVMON_ALERTS__SMTP password", a.smtp.password if a.smtp else None),
+        *((f"DingTalk robot {r.name} secret", r.secret) for r in a.dingtalk),
+        *((f"webhook {h.name} secret", h.secret) for h in a.webhooks),
+    ]
+    return [name for name, value in secrets if value is not None and value.lower() in PLACEHOLDERS]
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -114,6 +114,7 @@ def _start_services(
     env = dict(os.environ)
     env["PVMON_DATA_DIR"] = str(data_dir)
     env["PVMON_DATABASE_URL"] = settings.database_url or f"sqlite:///{data_dir / 'pvmon.db'}"
+    env["PVMON_DEMO"] = "true"  # the demo users' published password is allowed here
     if settings.mqtt_url is None:
         broker = Mosquitto(
             MosquittoOptions(

@@ -27,7 +27,13 @@ def me_of(user: tables.User) -> Me:
 
 @router.post("/login", response_model=Me, summary="Sign in; sets the session cookie")
 def login(body: Login, request: Request, response: Response, ctx: Context, session: Db) -> Me:
-    user = security.authenticate(session, body.username, body.password)
+    address = request.client.host if request.client else "unknown"
+    try:
+        user = security.sign_in(session, body.username, body.password, address, ctx.now())
+    except security.TooManyAttempts as exc:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS, str(exc), headers={"Retry-After": str(exc.wait_s)}
+        ) from None
     if user is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong username or password")
     cookie = security.open_session(session, user, ctx.now(), SESSION_HOURS)

@@ -450,3 +450,17 @@ class WebSession(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class LoginFailure(Base):
+    """A failed sign-in; recent ones per username and address rate-limit further tries
+    (kept in the store so that every API process sees them)."""
+
+    __tablename__ = "login_failures"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+
+
+Index("ix_login_failures_who", LoginFailure.username, LoginFailure.address, LoginFailure.at)

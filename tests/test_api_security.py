@@ -1,0 +1,107 @@
+"""API security: sign-ins rate-limited per address, no cross-origin access, and no start
+outside the demo with a published password or a placeholder secret."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from typer.testing import CliRunner
+
+from api.app import create_app
+from api.context import ApiContext
+from api.main import InsecureStart, refuse_insecure
+from api.users import DEMO_PASSWORD, demo_users
+from pvmon.cli import app as cli
+from pvmon.db.engine import session_factory
+from pvmon.influx.client import InfluxClient
+from pvmon.settings import load_settings, placeholder_secrets
+
+
+@pytest.fixture
+def users_engine(loaded_engine: Engine) -> Engine:
+    with session_factory(loaded_engine).begin() as session:
+        demo_users(session, dt.datetime.now(dt.UTC))
+    return loaded_engine
+
+
+@pytest.fixture
+def ctx(tmp_path: Path, users_engine: Engine, influx: InfluxClient) -> ApiContext:
+    settings = load_settings(
+        data_dir=tmp_path,
+        influx_url=influx.url,
+        influx_db=influx.database,
+        database_url=users_engine.url.render_as_string(hide_password=False),
+    )
+    return ApiContext(settings, users_engine, influx)
+
+
+@pytest.fixture
+def attacker(ctx: ApiContext) -> Iterator[TestClient]:
+    with TestClient(create_app(ctx), client=("203.0.113.9", 50000)) as c:
+        yield c
+
+
+def sign_in(c: TestClient, username: str, password: str) -> int:
+    return c.post(
+        "/api/v1/auth/login", json={"username": username, "password": password}
+    ).status_code
+
+
+def test_five_wrong_passwords_lock_that_username_for_that_address(
+    attacker: TestClient, ctx: ApiContext
+) -> None:
+    assert [sign_in(attacker, "bureau", f"guess{n}") for n in range(5)] == [401] * 5
+    locked = attacker.post(
+        "/api/v1/auth/login", json={"username": "bureau", "password": DEMO_PASSWORD}
+    )
+    assert locked.status_code == 429, "not even the right password gets through"
+    assert 0 < int(locked.headers["Retry-After"]) <= 900
+    assert sign_in(attacker, "supervisor", DEMO_PASSWORD) == 200, "other users are not locked"
+    with TestClient(create_app(ctx), client=("198.51.100.7", 50000)) as elsewhere:
+        assert sign_in(elsewhere, "bureau", DEMO_PASSWORD) == 200, "nor other addresses"
+    page = attacker.post(
+        "/login", data={"username": "bureau", "password": DEMO_PASSWORD, "next": "/"}
+    )
+    assert page.status_code == 429
+    assert "登录失败次数过多" in page.text
+
+
+def test_spraying_many_usernames_from_one_address_is_stopped(attacker: TestClient) -> None:
+    codes = [sign_in(attacker, f"user{n}", "x") for n in range(21)]
+    assert codes[:20] == [401] * 20
+    assert codes[20] == 429
+
+
+def test_no_cross_origin_access(attacker: TestClient) -> None:
+    preflight = attacker.options(
+        "/api/v1/fleet/summary",
+        headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"},
+    )
+    assert "access-control-allow-origin" not in preflight.headers
+    plain = attacker.get("/healthz", headers={"Origin": "https://evil.example"})
+    assert "access-control-allow-origin" not in plain.headers
+
+
+def test_outside_the_demo_the_api_refuses_published_passwords_and_placeholders(
+    ctx: ApiContext, users_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(InsecureStart) as refused:
+        refuse_insecure(ctx.settings, users_engine)
+    assert "user 'bureau' has the published demo password" in str(refused.value)
+    refuse_insecure(ctx.settings.model_copy(update={"demo": True}), users_engine)
+    risky = load_settings(
+        mqtt_url="mqtt://ingest:changeme@localhost:1883",
+        influx_token="s3cr3t-token-from-the-vault",
+        alerts={"dingtalk": [{"name": "county", "url": "http://x", "secret": "secret"}]},
+    )
+    assert placeholder_secrets(risky) == ["PVMON_MQTT_URL password", "DingTalk robot county secret"]
+    monkeypatch.setenv("PVMON_DATABASE_URL", str(users_engine.url))
+    result = CliRunner().invoke(cli, ["api"])
+    assert result.exit_code == 1
+    assert "refusing to start outside demo mode" in result.output
+    assert DEMO_PASSWORD not in result.output, "names the problem, never the secret"
