@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy import select
 
 from pvmon.logs import configure_logging
 from pvmon.settings import Settings, SettingsError, load_settings
@@ -362,6 +363,43 @@ def alerts_run() -> None:
     from alerts.main import run_once
 
     run_once(_settings(), None, Console())
+
+
+broker_app = typer.Typer(help="The MQTT broker's credentials and ACL.", no_args_is_help=True)
+app.add_typer(broker_app, name="broker")
+
+
+@broker_app.command("config")
+def broker_config(
+    out: Annotated[
+        Path | None, typer.Option(help="Directory (default: <data dir>/broker).")
+    ] = None,
+    rotate: Annotated[bool, typer.Option(help="New passwords for everyone.")] = False,
+) -> None:
+    """Mosquitto password file and ACL from the registry: one credential per data logger
+    (username = station id), publishing only under its own pv/<station>/…, and a read-only
+    one for ingest. Keeps existing passwords unless --rotate."""
+    from pvmon.broker import BrokerConfigError, generate
+    from pvmon.db import tables
+    from pvmon.db.engine import session_factory
+    from pvmon.runtime import open_database
+
+    settings = _settings()
+    engine = open_database(settings)
+    with session_factory(engine)() as session:
+        stations = list(session.scalars(select(tables.Station.id)))
+    engine.dispose()
+    if not stations:
+        raise _fail("the registry is empty: pvmon registry generate (or import) first")
+    try:
+        files = generate(stations, out or settings.data_dir / "broker", rotate=rotate)
+    except BrokerConfigError as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(
+        f"{len(stations)} logger credentials and one for ingest in {files.credentials}\n"
+        f"mosquitto.conf:\n  allow_anonymous false\n  password_file {files.passwd}\n"
+        f"  acl_file {files.acl}"
+    )
 
 
 @app.command()

@@ -11,7 +11,7 @@ import datetime as dt
 import os
 from pathlib import Path
 from typing import Literal
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import (
@@ -47,8 +47,8 @@ class MqttEndpoint(BaseModel):
         return cls(
             host=parts.hostname,
             port=parts.port or (8883 if tls else 1883),
-            username=parts.username,
-            password=parts.password,
+            username=unquote(parts.username) if parts.username else None,
+            password=unquote(parts.password) if parts.password else None,
             tls=tls,
         )
 
@@ -90,6 +90,9 @@ class IngestSettings(BaseModel):
 class SimulatorSettings(BaseModel):
     seed: int = 20210901
     speed: float = Field(1.0, gt=0, le=100000)
+    credentials: Path | None = None
+    """The loggers' broker passwords (``pvmon broker config``'s credentials.csv), as each
+    real logger would have its own configured."""
 
 
 class AnalyticsSettings(BaseModel):
@@ -234,6 +237,9 @@ class LocalServices(BaseModel):
     max_queued_messages: int = Field(1_000_000, ge=1000)
     """Per-client queue in the broker; Mosquitto's default 1000 silently drops QoS 1 backlog."""
     max_queued_bytes: int = Field(512 * 1024 * 1024, ge=0)
+    broker_auth: bool = True
+    """The local broker admits only the registry's loggers (each under its own station) and
+    ingest, with credentials generated into ``<data dir>/broker``."""
 
 
 class RegistrySettings(BaseModel):

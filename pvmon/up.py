@@ -17,11 +17,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import structlog
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
+from pvmon.broker import INGEST_USER, generate
+from pvmon.db import tables
 from pvmon.db.engine import session_factory
 from pvmon.ingeststatus import read_status
 from pvmon.runtime import ensure_registry, open_database, open_influx, provision_influx
@@ -65,7 +68,11 @@ def run_up(settings: Settings, options: UpOptions, out: Callable[[str], None] = 
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopping.set())
     try:
-        env = _start_services(settings, data_dir, fleet, out)
+        local = settings.model_copy(update={"data_dir": data_dir})
+        engine = open_database(local)
+        if ensure_registry(engine, local):
+            out("generated the default registry of the Yonghe fleet (2,240 stations)")
+        env = _start_services(settings, data_dir, fleet, out, _station_ids(engine))
         env["PVMON_API_PORT"] = str(_api_port(settings.api_port, out))
         children = settings.model_copy(
             update={
@@ -75,9 +82,6 @@ def run_up(settings: Settings, options: UpOptions, out: Callable[[str], None] = 
                 "api_port": int(env["PVMON_API_PORT"]),
             }
         )
-        engine = open_database(children)
-        if ensure_registry(engine, children):
-            out("generated the default registry of the Yonghe fleet (2,240 stations)")
         with open_influx(children) as influx:
             provision_influx(influx, children)
         _start_pvmon(fleet, "ingest", ["ingest"], env, children.log_dir)
@@ -108,27 +112,44 @@ def run_up(settings: Settings, options: UpOptions, out: Callable[[str], None] = 
         fleet.stop()
 
 
+def _station_ids(engine: Engine) -> list[str]:
+    with session_factory(engine)() as session:
+        return list(session.scalars(select(tables.Station.id)))
+
+
 def _start_services(
-    settings: Settings, data_dir: Path, fleet: Fleet, out: Callable[[str], None]
+    settings: Settings,
+    data_dir: Path,
+    fleet: Fleet,
+    out: Callable[[str], None],
+    stations: list[str],
 ) -> dict[str, str]:
     env = dict(os.environ)
     env["PVMON_DATA_DIR"] = str(data_dir)
     env["PVMON_DATABASE_URL"] = settings.database_url or f"sqlite:///{data_dir / 'pvmon.db'}"
     env["PVMON_DEMO"] = "true"  # the demo users' published password is allowed here
     if settings.mqtt_url is None:
+        files = generate(stations, data_dir / "broker") if settings.local.broker_auth else None
         broker = Mosquitto(
             MosquittoOptions(
                 port=settings.local.mqtt_port or free_port(),
                 directory=data_dir / "mosquitto",
                 max_queued_messages=settings.local.max_queued_messages,
                 max_queued_bytes=settings.local.max_queued_bytes,
+                password_file=files.passwd if files else None,
+                acl_file=files.acl if files else None,
             ),
             settings.local.mosquitto_bin,
         )
         broker.start()
         fleet.processes.append(broker)
         env["PVMON_MQTT_URL"] = broker.url
-        out(f"mosquitto  {broker.url}  (data in {broker.options.directory})")
+        if files:
+            password = quote(files.password_of(INGEST_USER), safe="")
+            env["PVMON_MQTT_URL"] = broker.url.replace("://", f"://{INGEST_USER}:{password}@")
+            env["PVMON_SIMULATOR__CREDENTIALS"] = str(files.credentials)
+        auth = f"; logger credentials in {files.credentials}" if files else ""
+        out(f"mosquitto  {broker.url}  (data in {broker.options.directory}{auth})")
     else:
         env["PVMON_MQTT_URL"] = settings.mqtt_url
         out(f"broker     {settings.mqtt_url} (configured)")

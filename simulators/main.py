@@ -10,6 +10,7 @@ from collections.abc import Callable, Collection
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from pvmon.broker import read_credentials
 from pvmon.db.engine import session_factory
 from pvmon.registry.schema import Registry
 from pvmon.registry.store import load_registry, registry_is_empty
@@ -65,6 +66,9 @@ def run_simulation(
         state_path=settings.data_dir / "simulator" / "state.json" if keep_state else None,
         report_path=report,
         publish_log_path=publish_log,
+        passwords=read_credentials(settings.simulator.credentials)
+        if settings.simulator.credentials
+        else {},
     )
     return asyncio.run(_run(Simulation(fleet, options)))
 

@@ -64,6 +64,8 @@ class SimOptions:
     report_path: Path | None = None
     publish_log_path: Path | None = None
     connect_concurrency: int = 64
+    passwords: dict[str, str] = field(default_factory=dict)
+    """Each logger's broker password, by station (none: anonymous)."""
 
 
 class Simulation:
@@ -79,7 +81,10 @@ class Simulation:
         self.rng = random.Random(options.seed)
         self.report = Report(start=self.start)
         self.report.faults = [self._describe(f) for f in self.faults]
-        self.loggers = [DataLogger(s.id, options.mqtt, self.report) for s in fleet.stations]
+        self.loggers = [
+            DataLogger(s.id, options.mqtt, self.report, options.passwords.get(s.id))
+            for s in fleet.stations
+        ]
         self.rogue: AsyncConnection | None = None
         self.next_due = np.full(fleet.size, self.start, dtype=np.int64)
         self._fault_started: set[int] = set()

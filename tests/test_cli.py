@@ -36,6 +36,9 @@ runner = CliRunner()
         ["alerts", "ack"],
         ["alerts", "resolve"],
         ["alerts", "run"],
+        ["broker", "config"],
+        ["api"],
+        ["users", "add"],
     ],
 )
 def test_every_command_has_help(args: list[str]) -> None:
@@ -139,3 +142,18 @@ def test_alerts_are_listed_acknowledged_and_resolved_from_the_command_line(
     assert missing.exit_code == 1
     assert "no alert 999999" in missing.output
     engine.dispose()
+
+
+def test_broker_config_writes_credentials_for_every_station(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PVMON_DATA_DIR", str(tmp_path))
+    empty = runner.invoke(app, ["broker", "config"])
+    assert empty.exit_code == 1
+    assert "registry is empty" in empty.output
+    assert runner.invoke(app, ["registry", "generate", "--as-of", "2026-11-28"]).exit_code == 0
+    made = runner.invoke(app, ["broker", "config"])
+    assert made.exit_code == 0, made.output
+    assert "2240 logger credentials" in made.output
+    lines = (tmp_path / "broker" / "credentials.csv").read_text().splitlines()
+    assert len(lines) == 1 + 1 + 2240

@@ -105,6 +105,9 @@ def test_up_brings_every_station_in_and_ctrl_c_stops_everything(tmp_path: Path) 
             "alerts",
             "api",
         }
+        conf = (tmp_path / "data" / "mosquitto" / "mosquitto.conf").read_text()
+        assert "allow_anonymous false" in conf, "only the registry's loggers and ingest"
+        assert (tmp_path / "data" / "broker" / "credentials.csv").exists()
         dashboard = re.search(r"dashboard +(http://\S+)/", Path(out.name).read_text()).group(1)
         wait_for(lambda: _answers(f"{dashboard}/healthz"), timeout=60)
         signed_in = httpx.post(

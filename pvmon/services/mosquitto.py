@@ -24,12 +24,25 @@ class MosquittoOptions:
     persistence: bool = True
     autosave_interval_s: int = 30
     host: str = "127.0.0.1"
+    password_file: Path | None = None
+    """With an ACL file: no anonymous clients, each user only where the ACL lets it."""
+    acl_file: Path | None = None
+    certfile: Path | None = None
+    """With ``keyfile``: TLS on the listener (clients use ``mqtts://``)."""
+    keyfile: Path | None = None
 
 
 def render_config(o: MosquittoOptions) -> str:
-    lines = [
-        f"listener {o.port} {o.host}",
-        "allow_anonymous true",
+    lines = [f"listener {o.port} {o.host}"]
+    if o.certfile and o.keyfile:
+        lines += [f"certfile {o.certfile}", f"keyfile {o.keyfile}"]
+    if o.password_file:
+        lines += ["allow_anonymous false", f"password_file {o.password_file}"]
+        if o.acl_file:
+            lines.append(f"acl_file {o.acl_file}")
+    else:
+        lines.append("allow_anonymous true")
+    lines += [
         f"user {getpass.getuser()}",
         f"max_queued_messages {o.max_queued_messages}",
         f"max_queued_bytes {o.max_queued_bytes}",
@@ -73,7 +86,8 @@ class Mosquitto(ManagedProcess):
 
     @property
     def url(self) -> str:
-        return f"mqtt://{self.options.host}:{self.options.port}"
+        scheme = "mqtts" if self.options.certfile else "mqtt"
+        return f"{scheme}://{self.options.host}:{self.options.port}"
 
     def start(self, timeout: float = 15.0) -> None:
         self.config_path.write_text(render_config(self.options))

@@ -1,0 +1,86 @@
+"""The broker keeps each data logger to its own station: credentials and ACL generated from
+the registry, enforced by a real Mosquitto."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.reasoncodes import ReasonCode
+
+from pvmon.broker import INGEST_USER, generate, read_credentials
+from pvmon.services.mosquitto import Mosquitto
+
+
+def client(
+    broker: Mosquitto, user: str | None, password: str | None
+) -> tuple[mqtt.Client, ReasonCode]:
+    c = mqtt.Client(
+        CallbackAPIVersion.VERSION2,
+        client_id=f"t-{user}-{time.monotonic_ns()}",
+        protocol=mqtt.MQTTv5,
+    )
+    if user:
+        c.username_pw_set(user, password)
+    outcome: list[ReasonCode] = []
+    connected = threading.Event()
+
+    def on_connect(_c, _u, _f, reason, _p) -> None:  # type: ignore[no-untyped-def]
+        outcome.append(reason)
+        connected.set()
+
+    c.on_connect = on_connect
+    c.connect(broker.options.host, broker.options.port)
+    c.loop_start()
+    assert connected.wait(10), "the broker answers"
+    return c, outcome[0]
+
+
+def test_a_logger_publishes_under_its_own_station_only(
+    tmp_path: Path, broker_factory: Callable[..., Mosquitto]
+) -> None:
+    files = generate(["VS001", "VS002"], tmp_path / "broker")
+    broker = broker_factory(password_file=files.passwd, acl_file=files.acl)
+    passwords = read_credentials(files.credentials)
+    ingest, ok = client(broker, INGEST_USER, passwords[INGEST_USER])
+    assert not ok.is_failure
+    received: list[str] = []
+    ingest.on_message = lambda _c, _u, m: received.append(m.topic)
+    subscribed = threading.Event()
+    ingest.on_subscribe = lambda *_: subscribed.set()
+    ingest.subscribe("$share/ingest/pv/#", qos=1)
+    assert subscribed.wait(10)
+
+    logger, ok = client(broker, "VS001", passwords["VS001"])
+    assert not ok.is_failure
+    own = logger.publish("pv/VS001/INV1/telemetry", b'{"ts": 1, "W": 1}', qos=1)
+    other = logger.publish("pv/VS002/INV9/telemetry", b'{"ts": 1, "W": 666}', qos=1)
+    own.wait_for_publish(10)
+    other.wait_for_publish(10)
+    time.sleep(1.0)
+    assert received == ["pv/VS001/INV1/telemetry"], "the other station's topic is refused"
+
+    _, wrong = client(broker, "VS002", passwords["VS001"])
+    assert wrong.is_failure, "another station's password does not open its account"
+    _, anonymous = client(broker, None, None)
+    assert anonymous.is_failure, "no anonymous clients"
+    for c in (ingest, logger):
+        c.loop_stop()
+        c.disconnect()
+
+
+def test_regenerating_keeps_passwords_and_rotating_changes_them(tmp_path: Path) -> None:
+    first = read_credentials(generate(["VS001"], tmp_path).credentials)
+    again = read_credentials(generate(["VS001", "VS002"], tmp_path).credentials)
+    assert again["VS001"] == first["VS001"]
+    assert set(again) == {INGEST_USER, "VS001", "VS002"}
+    rotated = read_credentials(generate(["VS001", "VS002"], tmp_path, rotate=True).credentials)
+    assert rotated["VS001"] != first["VS001"]
+    assert (tmp_path / "credentials.csv").stat().st_mode & 0o077 == 0, "private to its owner"
+    hashed = (tmp_path / "passwd").read_text()
+    assert rotated["VS001"] not in hashed
+    assert "VS001:$7$" in hashed
