@@ -200,8 +200,8 @@ def _number(name: str, raw: Any) -> float | int:
 def _reading(
     body: dict[str, Any], station: str, device: str, info: StationInfo, ts: int, rated_w: float
 ) -> Reading:
-    if "W" not in body:
-        raise _Refused(Reason.MISSING_FIELD, "missing field 'W'")
+    if body.get("W") is None:
+        raise _Refused(Reason.MISSING_FIELD, "missing field 'W' (absent or null)")
     fields: dict[str, float | int] = {}
     for name in FLOAT_FIELDS:
         if name in body and body[name] is not None:

@@ -157,3 +157,10 @@ def test_an_event_is_typed() -> None:
     assert event == Event(
         "VS001", "A17B0000001", "village", "T01", int(NOW), 1000, 1, "ground fault"
     )
+
+
+def test_a_null_power_is_a_missing_field_not_a_crash() -> None:
+    """Found by the property-based tests: ``"W": null`` used to raise inside the parser."""
+    refused = parse({"ts": int(NOW), "W": None})
+    assert isinstance(refused, Rejection)
+    assert refused.reason == Reason.MISSING_FIELD
