@@ -73,17 +73,13 @@ class Directory:
     village_township: dict[str, str] = field(default_factory=dict)
     township_names: dict[str, str] = field(default_factory=dict)
     village_names: dict[str, str] = field(default_factory=dict)
+    station_of: dict[str, str] = field(default_factory=dict)
+    """inverter serial → its station"""
 
     @classmethod
     def build(
         cls, registry: Registry, on: dt.date, required: dict[StationKind, CertType]
     ) -> Directory:
-        crews: dict[str, list[str]] = defaultdict(list)
-        for link in registry.station_maintainers:
-            crews[link.station_id].append(link.person_id)
-        village_crews: dict[str, list[str]] = defaultdict(list)
-        for link in registry.village_maintainers:
-            village_crews[link.village_id].append(link.person_id)
         supervisors: dict[str, list[str]] = defaultdict(list)
         bureau = []
         for p in registry.people:
@@ -95,8 +91,8 @@ class Directory:
         return cls(
             people={p.id: p for p in registry.people},
             stations={s.id: s for s in registry.stations},
-            crews=dict(crews),
-            village_crews=dict(village_crews),
+            crews=registry.crews(),
+            village_crews=registry.village_crews(),
             supervisors=dict(supervisors),
             bureau=bureau,
             certified={(r.person_id, r.cert_type) for r in c.requirements if r.valid},
@@ -104,6 +100,7 @@ class Directory:
             village_township={v.id: v.township_id for v in registry.villages},
             township_names={t.id: t.name for t in registry.townships},
             village_names={v.id: v.name for v in registry.villages},
+            station_of={i.id: i.station_id for i in registry.inverters},
         )
 
     def township_of(self, target: AlertTarget) -> str | None:

@@ -14,7 +14,7 @@ import httpx
 import structlog
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from alerts import describe, rules, sources
 from alerts.dispatch import Dispatcher, DispatchResult
@@ -95,7 +95,7 @@ class AlertService:
         self, now: dt.datetime, result: Evaluation
     ) -> tuple[list[rules.Condition], set[str]]:
         evaluated = set(rules.ALL_RULES)
-        station_of = {i: s for s, ids in self._inverters().items() for i in ids}
+        station_of = self.directory.station_of
         with self.sessions() as session:
             found = rules.from_findings(sources.active_findings(session))
             last_seen, watching = sources.liveness(session, station_of)
@@ -113,14 +113,6 @@ class AlertService:
                 log.warning("rule_skipped", rule=rules.DataRule.INGEST_REJECTS, error=str(exc))
         result.skipped_rules = sorted(rules.ALL_RULES - evaluated)
         return found, evaluated
-
-    def _inverters(self) -> dict[str, list[str]]:
-        with self.sessions() as session:
-            rows = session.execute(select(tables.Inverter.station_id, tables.Inverter.id)).all()
-        by_station: dict[str, list[str]] = {}
-        for station, inverter in rows:
-            by_station.setdefault(station, []).append(inverter)
-        return by_station
 
     def dispatch(self, now: dt.datetime | None = None) -> DispatchResult:
         return self.dispatcher.run(now or self.clock())

@@ -51,12 +51,6 @@ class FleetView:
         for s in registry.station_shares:
             owners[s.station_id][s.village_id] = s.share
             holdings[s.village_id][s.station_id] = s.share
-        crews: dict[str, list[str]] = defaultdict(list)
-        for link in registry.station_maintainers:
-            crews[link.station_id].append(link.person_id)
-        village_crews: dict[str, list[str]] = defaultdict(list)
-        for link in registry.village_maintainers:
-            village_crews[link.village_id].append(link.person_id)
         inverters: dict[str, list[str]] = defaultdict(list)
         for i in registry.inverters:
             inverters[i.station_id].append(i.id)
@@ -68,8 +62,8 @@ class FleetView:
             villages={v.id: v for v in registry.villages},
             owners=dict(owners),
             holdings=dict(holdings),
-            crews=dict(crews),
-            village_crews=dict(village_crews),
+            crews=registry.crews(),
+            village_crews=registry.village_crews(),
             inverters=dict(inverters),
         )
 

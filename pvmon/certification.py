@@ -136,9 +136,7 @@ def _uncovered(
     required: Mapping[StationKind, CertType],
     valid: set[tuple[str, CertType]],
 ) -> tuple[dict, dict]:
-    crews: dict[str, list[str]] = defaultdict(list)
-    for link in registry.station_maintainers:
-        crews[link.station_id].append(link.person_id)
+    crews = defaultdict(list, registry.crews())
     stations = {}
     for s in registry.stations:
         if kinds[s.id] == StationKind.HOUSEHOLD:
@@ -146,9 +144,7 @@ def _uncovered(
         need = required[kinds[s.id]]
         if not any((p, need) in valid for p in crews[s.id]):
             stations[s.id] = crews[s.id]
-    village_crews: dict[str, list[str]] = defaultdict(list)
-    for link in registry.village_maintainers:
-        village_crews[link.village_id].append(link.person_id)
+    village_crews = defaultdict(list, registry.village_crews())
     need = required[StationKind.HOUSEHOLD]
     with_households = {
         s.village_id for s in registry.stations if kinds[s.id] == StationKind.HOUSEHOLD

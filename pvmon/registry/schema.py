@@ -162,6 +162,20 @@ class Registry:
     tariffs: list[TariffRow] = field(default_factory=list)
     station_costs: list[StationCostRow] = field(default_factory=list)
 
+    def crews(self) -> dict[str, list[str]]:
+        """station → its responsible maintainers"""
+        out: dict[str, list[str]] = {}
+        for link in self.station_maintainers:
+            out.setdefault(link.station_id, []).append(link.person_id)
+        return out
+
+    def village_crews(self) -> dict[str, list[str]]:
+        """village → the maintainers of its household arrays"""
+        out: dict[str, list[str]] = {}
+        for link in self.village_maintainers:
+            out.setdefault(link.village_id, []).append(link.person_id)
+        return out
+
     def sheets(self) -> dict[str, list[Row]]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
