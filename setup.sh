@@ -17,7 +17,9 @@ apt_install() {
   "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "$@" </dev/null
 }
 has_candidate() {
-  apt-cache policy "$1" 2>/dev/null | grep -q 'Candidate: [0-9]'
+  # grep reads everything: with -q it may exit first, and apt-cache's SIGPIPE would then fail
+  # the pipeline under pipefail although the package is there.
+  apt-cache policy "$1" 2>/dev/null | grep 'Candidate: [0-9]' >/dev/null
 }
 
 # --- the broker --------------------------------------------------------------------------
