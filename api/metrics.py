@@ -57,6 +57,14 @@ class StoreCollector(Collector):
         yield rejected
         yield GaugeMetricFamily("pvmon_ingest_workers", "Live ingest workers", value=s.workers)
         yield GaugeMetricFamily(
+            "pvmon_ingest_spool_points",
+            "Points held in ingest's disk spool, waiting for InfluxDB",
+            value=s.spool_points,
+        )
+        yield GaugeMetricFamily(
+            "pvmon_ingest_spool_bytes", "Bytes of ingest's disk spool", value=s.spool_bytes
+        )
+        yield GaugeMetricFamily(
             "pvmon_loggers_online", "Data loggers reporting online", value=s.loggers_online
         )
 

@@ -237,6 +237,8 @@ class IngestStatus(BaseModel):
     rejected: int
     rejected_by_reason: dict[str, int]
     write_retries: int
+    spool_points: int
+    spool_bytes: int
     loggers_online: int
     open_alerts: int
     dead_letters_24h: dict[str, int]

@@ -135,6 +135,7 @@ class MqttConsumer:
         if failures:
             log.error("mqtt_subscribe_refused", topic=self.topic, reasons=failures)
         else:
+            log.info("mqtt_subscribed", topic=self.topic)
             self.subscribed.set()
 
     def _on_disconnect(

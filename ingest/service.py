@@ -24,7 +24,9 @@ from ingest.batch import Batch, Inbound
 from ingest.consumer import MqttConsumer, subscription
 from ingest.counters import Counters
 from ingest.parse import Limits, Parsed, Rejection, parse_message
+from ingest.replay import Replayer
 from ingest.sink import Sink, Stopping
+from ingest.spool import Spool
 from pvmon.db import tables
 from pvmon.db.engine import session_factory
 from pvmon.db.upsert import upsert
@@ -66,9 +68,22 @@ class IngestService:
             keepalive_s=self.cfg.keepalive_s,
             deliver=self._enqueue,
         )
+        spool_dir = self.cfg.spool_dir or settings.data_dir / "spool"
+        self.spool = Spool(
+            spool_dir / f"{self.cfg.worker_id}.sqlite3", int(self.cfg.spool_max_mb * 2**20)
+        )
+        store = (self.influx.write, self.sessions)
         self.sink = Sink(
-            influx,
-            self.sessions,
+            *store,
+            self.spool,
+            self.cfg.worker_id,
+            self.counters,
+            self.stop_event,
+            self.cfg.retry_max_backoff_s,
+        )
+        self.replayer = Replayer(
+            self.spool,
+            *store,
             self.cfg.worker_id,
             self.counters,
             self.stop_event,
@@ -92,6 +107,7 @@ class IngestService:
             target=self._heartbeat_loop, name="ingest-heartbeat", daemon=True
         )
         heartbeat.start()
+        self.replayer.start()
         self.consumer.start()
         log.info(
             "ingest_started",
@@ -111,7 +127,9 @@ class IngestService:
             self.consumer.stop()
             self.stop_event.set()
             heartbeat.join(timeout=5)
+            self.replayer.join(timeout=30)
             self._beat()
+            self.spool.close()
             log.info("ingest_stopped", worker=self.cfg.worker_id, **_flat(self.counters))
 
     def stop(self) -> None:
@@ -149,12 +167,12 @@ class IngestService:
         for message in messages:
             batch.add(message, self._parse(message, now))
         try:
-            self.sink.write(batch)
+            spooled = self.sink.write(batch)
         except Stopping:
             log.info("batch_left_unacknowledged", messages=len(batch))
             return
         acked = sum(self.consumer.ack(m) for m in messages)
-        self._count(batch, acked)
+        self._count(batch, acked, spooled)
 
     def _parse(self, message: Inbound, now: float) -> Parsed:
         parsed = parse_message(message.topic, message.payload, self._index, now, self.limits)
@@ -167,7 +185,7 @@ class IngestService:
             parsed = parse_message(message.topic, message.payload, self._index, now, self.limits)
         return parsed
 
-    def _count(self, batch: Batch, acked: int) -> None:
+    def _count(self, batch: Batch, acked: int, spooled: int) -> None:
         stored_rejects = sum(1 for _, r in batch.rejected if r.reason == Reason.STORE_REJECTED)
         for _, rejection in batch.rejected:
             self.counters.reject(rejection.reason)
@@ -175,7 +193,7 @@ class IngestService:
             received=len(batch),
             acked=acked,
             batches=1,
-            points_written=len(batch.lines) - stored_rejects,
+            points_written=len(batch.lines) - stored_rejects - spooled,
             readings=batch.readings,
             events=batch.events,
             logger_updates=len(batch.logger_states),
@@ -210,7 +228,11 @@ class IngestService:
             "pid": os.getpid(),
             "started_at": self.started_at,
             "heartbeat_at": dt.datetime.now(dt.UTC),
-            "counters": {**self.counters.snapshot(), "connected": self.consumer.connected.is_set()},
+            "counters": {
+                **self.counters.snapshot(),
+                "connected": self.consumer.connected.is_set(),
+                **_spool_gauges(self.spool),
+            },
         }
         try:
             with self.sessions.begin() as session:
@@ -226,6 +248,15 @@ class IngestService:
                 )
         except Exception as exc:  # a missed heartbeat must never stop ingest
             log.warning("heartbeat_failed", error=str(exc)[:300])
+
+
+def _spool_gauges(spool: Spool) -> dict[str, int]:
+    depth = spool.depth
+    return {
+        "spool_batches": depth.batches,
+        "spool_points": depth.points,
+        "spool_bytes": depth.bytes,
+    }
 
 
 def _flat(counters: Counters) -> dict[str, object]:

@@ -1,4 +1,5 @@
-"""Make a batch durable: points into InfluxDB, rejects and shared state into the relational
+"""Make a batch durable: points into InfluxDB — or into the disk spool while InfluxDB is
+away, slow, or still owed older points — and rejects and shared state into the relational
 store. Only after both succeed may the batch's messages be acknowledged to the broker."""
 
 from __future__ import annotations
@@ -6,7 +7,8 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 import structlog
@@ -17,13 +19,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from ingest.batch import Batch
 from ingest.counters import Counters
 from ingest.parse import Rejection
+from ingest.spool import Spool, SpoolEntry
 from pvmon.db import tables
 from pvmon.db.upsert import greatest, upsert
-from pvmon.influx.client import InfluxClient, InfluxRejected, InfluxUnavailable
+from pvmon.influx.client import InfluxRejected, InfluxUnavailable
 from pvmon.telemetry import Reason
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
+SPOOL_FULL_WAIT_S = 0.5
 
 
 class Stopping(Exception):
@@ -34,67 +38,126 @@ def _utc(epoch: float) -> dt.datetime:
     return dt.datetime.fromtimestamp(epoch, dt.UTC)
 
 
+@dataclass
+class WriteOutcome:
+    refused: list[tuple[int, str]] = field(default_factory=list)
+    """Lines the store refused for good, with its answer."""
+    unwritten: list[int] = field(default_factory=list)
+    """Lines not written because the store stopped answering (``error`` says how)."""
+    error: str | None = None
+
+
+def write_splitting(write: Callable[[Sequence[str]], None], lines: Sequence[str]) -> WriteOutcome:
+    """Write ``lines`` in one request; when the store refuses the request, halve it until
+    the refused lines are found, so that one bad line never costs the good ones (DESIGN §3).
+    Stops at the first sign that the store is unavailable, reporting what is still owed."""
+    outcome = WriteOutcome()
+    ranges = [(0, len(lines))] if lines else []
+    while ranges:
+        lo, hi = ranges.pop()
+        try:
+            write(lines[lo:hi])
+        except InfluxRejected as exc:
+            if hi - lo == 1:
+                outcome.refused.append((lo, str(exc)[:500]))
+            else:
+                middle = (lo + hi) // 2
+                ranges += [(middle, hi), (lo, middle)]
+        except InfluxUnavailable as exc:
+            outcome.error = str(exc)[:300]
+            outcome.unwritten = [i for a, b in [(lo, hi), *reversed(ranges)] for i in range(a, b)]
+            return outcome
+    return outcome
+
+
+def retry_transient(
+    what: str, action: Callable[[], T], counters: Counters, stop: threading.Event, max_s: float
+) -> T:
+    """Run ``action`` until it succeeds, waiting out a relational store that is away."""
+    delay = 0.5
+    while True:
+        try:
+            return action()
+        except DBAPIError as exc:
+            if not _is_transient(exc):
+                raise
+            counters.add(write_retries=1)
+            log.warning("store_unavailable", store=what, retry_in_s=delay, error=str(exc)[:300])
+            if stop.wait(delay):
+                raise Stopping(what) from exc
+            delay = min(max_s, delay * 2)
+
+
 class Sink:
     def __init__(
         self,
-        influx: InfluxClient,
+        influx_write: Callable[[Sequence[str]], None],
         sessions: sessionmaker[Session],
+        spool: Spool,
         worker_id: str,
         counters: Counters,
         stop: threading.Event,
         max_backoff_s: float = 30.0,
     ) -> None:
-        self.influx = influx
+        self.influx_write = influx_write
         self.sessions = sessions
+        self.spool = spool
         self.worker_id = worker_id
         self.counters = counters
         self.stop = stop
         self.max_backoff_s = max_backoff_s
 
-    def write(self, batch: Batch) -> None:
-        """Store everything in the batch, retrying temporary failures until done or stopped."""
-        started = time.monotonic()
-        self._write_lines(batch, list(range(len(batch.lines))))
-        self.counters.add(write_seconds=time.monotonic() - started, writes=1)
-        self._retry("relational store", lambda: self._write_state(batch))
+    def write(self, batch: Batch) -> int:
+        """Make the batch durable; returns how many of its points went to the spool.
 
-    def _write_lines(self, batch: Batch, indices: list[int]) -> None:
-        """Write; on a permanent refusal, split the lines to find and dead-letter the bad ones."""
-        if not indices:
-            return
-        try:
-            self._retry("InfluxDB", lambda: self.influx.write([batch.lines[i] for i in indices]))
-        except InfluxRejected as exc:
-            if len(indices) == 1:
-                batch.reject_line(indices[0], Rejection(Reason.STORE_REJECTED, str(exc)[:500]))
-                log.warning(
-                    "influx_refused_point", line=batch.lines[indices[0]][:200], error=str(exc)[:200]
-                )
-                return
-            middle = len(indices) // 2
-            self._write_lines(batch, indices[:middle])
-            self._write_lines(batch, indices[middle:])
-
-    def _retry(self, what: str, action: Callable[[], T]) -> T:
-        delay = 0.5
-        while True:
-            try:
-                return action()
-            except (InfluxUnavailable, DBAPIError) as exc:
-                if isinstance(exc, DBAPIError) and not _is_transient(exc):
-                    raise
+        While the spool holds anything, new points queue behind it, so that InfluxDB
+        receives every point in the order ingest received it."""
+        owed = list(range(len(batch.lines)))
+        if self.spool.is_empty():
+            started = time.monotonic()
+            outcome = write_splitting(self.influx_write, batch.lines)
+            self.counters.add(write_seconds=time.monotonic() - started, writes=1)
+            for index, error in outcome.refused:
+                batch.reject_line(index, Rejection(Reason.STORE_REJECTED, error))
+                log.warning("influx_refused_point", line=batch.lines[index][:200], error=error)
+            owed = outcome.unwritten
+            if outcome.error:
                 self.counters.add(write_retries=1)
-                log.warning("store_unavailable", store=what, retry_in_s=delay, error=str(exc)[:300])
-                if self.stop.wait(delay):
-                    raise Stopping(what) from exc
-                delay = min(self.max_backoff_s, delay * 2)
+                log.warning("influx_unavailable_spooling", points=len(owed), error=outcome.error)
+        if owed:
+            self._spool(batch, owed)
+        retry_transient(
+            "relational store",
+            lambda: self._write_state(batch, stamp_late_days=not owed),
+            self.counters,
+            self.stop,
+            self.max_backoff_s,
+        )
+        return len(owed)
 
-    def _write_state(self, batch: Batch) -> None:
+    def _spool(self, batch: Batch, owed: list[int]) -> None:
+        entry = SpoolEntry(
+            lines=[batch.lines[i] for i in owed],
+            topics=[batch.messages[batch.line_owner[i]].topic for i in owed],
+            late_days=[(s, day, at) for (s, day), at in batch.late_days.items()],
+        )
+        warned = False
+        while not self.spool.append(entry):
+            self.counters.add(spool_full_waits=1)
+            if not warned:
+                log.warning("spool_full_not_acknowledging", depth=self.spool.depth.bytes)
+                warned = True
+            if self.stop.wait(SPOOL_FULL_WAIT_S):
+                raise Stopping("spool full")
+        self.counters.add(points_spooled=len(entry.lines))
+
+    def _write_state(self, batch: Batch, *, stamp_late_days: bool) -> None:
         with self.sessions.begin() as session:
             self._dead_letters(session, batch)
             self._logger_states(session, batch)
             self._devices(session, batch)
-            self._late_days(session, batch)
+            if stamp_late_days:
+                stamp_late(session, [(s, d, at) for (s, d), at in batch.late_days.items()])
 
     def _dead_letters(self, session: Session, batch: Batch) -> None:
         if not batch.rejected:
@@ -157,28 +220,23 @@ class Sink:
             },
         )
 
-    @staticmethod
-    def _late_days(session: Session, batch: Batch) -> None:
-        """Days that received data after they ended. ``last_seen_at`` is stamped now, after
-        the points are in InfluxDB: a day computation that started before this moment may
-        have missed them, one that started after cannot have."""
-        stored_at = _utc(time.time())
-        rows = [
-            {
-                "station_id": station,
-                "day": day,
-                "first_seen_at": _utc(at),
-                "last_seen_at": stored_at,
-            }
-            for (station, day), at in batch.late_days.items()
-        ]
-        upsert(
-            session,
-            tables.LateDay.__table__,
-            rows,
-            ["station_id", "day"],
-            lambda t, new: {"last_seen_at": greatest(session, t.c.last_seen_at, new.last_seen_at)},
-        )
+
+def stamp_late(session: Session, days: list[tuple[str, dt.date, float]]) -> None:
+    """Record days that received data after they ended. Called once the points are in
+    InfluxDB, so ``last_seen_at`` is now: a day computation that started before this moment
+    may have missed them, one that started after cannot have."""
+    stored_at = _utc(time.time())
+    rows = [
+        {"station_id": station, "day": day, "first_seen_at": _utc(at), "last_seen_at": stored_at}
+        for station, day, at in days
+    ]
+    upsert(
+        session,
+        tables.LateDay.__table__,
+        rows,
+        ["station_id", "day"],
+        lambda t, new: {"last_seen_at": greatest(session, t.c.last_seen_at, new.last_seen_at)},
+    )
 
 
 def _is_transient(exc: DBAPIError) -> bool:

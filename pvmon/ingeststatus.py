@@ -25,6 +25,9 @@ class Status:
     open_alerts: int = 0
     rejected_by_reason: dict[str, int] = field(default_factory=dict)
     write_retries: int = 0
+    spool_points: int = 0
+    """Points held on disk because InfluxDB was away, waiting to be replayed."""
+    spool_bytes: int = 0
 
 
 def read_status(engine: Engine) -> Status:
@@ -45,6 +48,8 @@ def read_status(engine: Engine) -> Status:
                     count
                 )
             status.write_retries += int(counters.get("write_retries", 0))
+            status.spool_points += int(counters.get("spool_points", 0))
+            status.spool_bytes += int(counters.get("spool_bytes", 0))
         status.loggers_online = (
             session.scalar(
                 select(func.count())

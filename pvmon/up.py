@@ -271,6 +271,8 @@ def _watch(
             f"rejected {status.rejected:,} | loggers online {status.loggers_online:,} | "
             f"alerts {status.open_alerts:,}"
         )
+        if status.spool_points:
+            line += f" | spooled {status.spool_points:,}"
         if tty:
             sys.stdout.write("\r" + line + "   ")
             sys.stdout.flush()

@@ -422,8 +422,20 @@ def test_operations_ingest_dead_letters_registry_health_metrics(
                 device_id=None,
             )
         )
+        now = dt.datetime.now(dt.UTC)
+        session.add(
+            tables.IngestWorker(
+                worker_id="ingest-9",
+                host="h",
+                pid=1,
+                started_at=now,
+                heartbeat_at=now,
+                counters={"received": 10, "spool_points": 1234, "spool_bytes": 56789},
+            )
+        )
     status = client.get("/api/v1/ingest/status", headers=h).json()
     assert status["dead_letters_24h"] == {"malformed_json": 1}
+    assert (status["spool_points"], status["spool_bytes"]) == (1234, 56789)
     letters = client.get(
         "/api/v1/ingest/dead-letters", params={"reason": "malformed_json"}, headers=h
     ).json()
@@ -461,6 +473,7 @@ def test_operations_ingest_dead_letters_registry_health_metrics(
     )
     assert "pvmon_job_runs" in metrics
     assert "pvmon_ingest_received_total" in metrics
+    assert "pvmon_ingest_spool_points 1234.0" in metrics
 
 
 def test_health_reports_an_unreachable_influxdb(world: World) -> None:

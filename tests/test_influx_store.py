@@ -4,6 +4,7 @@ import datetime as dt
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,7 +13,9 @@ from sqlalchemy import Engine, select
 from ingest.batch import Batch, Inbound
 from ingest.counters import Counters
 from ingest.parse import Reading
+from ingest.replay import Replayer
 from ingest.sink import Sink
+from ingest.spool import Spool
 from pvmon.db import tables
 from pvmon.db.engine import session_factory
 from pvmon.influx.client import InfluxClient, InfluxRejected, InfluxUnavailable, series_values
@@ -71,7 +74,7 @@ def _reading(device: str, ts: int, w: float) -> Reading:
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_a_bad_point_is_dead_lettered_and_the_rest_of_its_batch_stored(
-    influx: InfluxClient, engine: Engine
+    influx: InfluxClient, engine: Engine, tmp_path: Path
 ) -> None:
     now = int(time.time())
     batch = Batch.starting(TZ, now)
@@ -79,8 +82,9 @@ def test_a_bad_point_is_dead_lettered_and_the_rest_of_its_batch_stored(
         message = Inbound("pv/VS001/D1/telemetry", b"{}", i + 1, 1, now, 1)
         batch.add(message, _reading(f"D{i + 1}", now - i, 100.0 + i))
     batch.lines[5] = batch.lines[5].replace("W=105.0", "W=105i")  # a type conflict
-    sink = Sink(influx, session_factory(engine), "w1", Counters(), threading.Event())
-    sink.write(batch)
+    spool = Spool(tmp_path / "spool.sqlite3", 10**6)
+    sink = Sink(influx.write, session_factory(engine), spool, "w1", Counters(), threading.Event())
+    assert sink.write(batch) == 0, "nothing spooled"
     stored = series_values(influx.query('SELECT "W", "device" FROM "telemetry"'))
     assert sorted(r["device"] for r in stored) == ["D1", "D2", "D3", "D4", "D5", "D7", "D8"]
     with session_factory(engine)() as session:
@@ -90,8 +94,8 @@ def test_a_bad_point_is_dead_lettered_and_the_rest_of_its_batch_stored(
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-def test_writes_wait_for_a_stopped_server_and_lose_nothing(
-    influxd_factory: Callable[[], Influxd], engine: Engine
+def test_a_batch_for_a_stopped_server_is_spooled_and_stored_when_it_returns(
+    influxd_factory: Callable[[], Influxd], engine: Engine, tmp_path: Path
 ) -> None:
     server = influxd_factory()
     client = InfluxClient(server.url, "pvmon", timeout=2)
@@ -104,14 +108,23 @@ def test_writes_wait_for_a_stopped_server_and_lose_nothing(
             _reading(f"D{i}", now, float(i)),
         )
     server.stop()
-    restart = threading.Timer(2.0, server.start)
-    restart.start()
-    counters = Counters()
-    Sink(
-        client, session_factory(engine), "w1", counters, threading.Event(), max_backoff_s=1.0
-    ).write(batch)
-    restart.join()
+    spool = Spool(tmp_path / "spool.sqlite3", 10**6)
+    counters, stop = Counters(), threading.Event()
+    sessions = session_factory(engine)
+    assert Sink(client.write, sessions, spool, "w1", counters, stop).write(batch) == 50
+    assert spool.depth.points == 50
+    replayer = Replayer(spool, client.write, sessions, "w1", counters, stop, max_backoff_s=0.5)
+    replayer.start()
+    time.sleep(1.5)
+    assert spool.depth.points == 50, "kept while the server is away"
+    server.start()
+    deadline = time.monotonic() + 30
+    while not spool.is_empty() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    stop.set()
+    replayer.join(10)
     assert counters.snapshot()["write_retries"] >= 1
+    assert counters.snapshot()["points_replayed"] == 50
     stored = series_values(client.query('SELECT COUNT("W") FROM "telemetry"'))
     assert stored[0]["count"] == 50
     client.close()
