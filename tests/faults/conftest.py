@@ -1,0 +1,212 @@
+"""The fault suite's rig: a real Mosquitto (persistence on), a real influxd, the relational
+store, and ``pvmon ingest`` as separate processes that a test can kill, stop and restart.
+
+Each case publishes a known set of messages — valid readings, each a distinct (device, ts),
+with a malformed message mixed in every ``INVALID_EVERY`` — and counts what arrived. The
+outcome rows are printed as one table at the end of the run (and written as JSON to
+``$FAULTS_REPORT`` when set), so the figures a note quotes are the ones a run produced.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import os
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, select
+
+from pvmon.db import tables
+from pvmon.db.engine import session_factory
+from pvmon.influx.client import InfluxClient
+from pvmon.influx.provision import provision
+from pvmon.registry.schema import Registry
+from pvmon.services.influxd import Influxd
+from pvmon.services.mosquitto import Mosquitto
+from pvmon.services.process import ManagedProcess
+from tests.test_ingest_flow import wait_for
+from tests.traffic import Key, Publisher, readings, stored_keys
+
+INVALID_EVERY = 100
+RESULTS: list[Outcome] = []
+
+
+@dataclass
+class Outcome:
+    fault: str
+    sent_valid: int
+    sent_invalid: int
+    stored: int
+    dead_lettered: int
+    unexpected: int
+    """Stored points nobody sent (must be 0)."""
+    note: str = ""
+
+    @property
+    def lost(self) -> int:
+        return (self.sent_valid - self.stored) + (self.sent_invalid - self.dead_lettered)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if not RESULTS:
+        return
+    terminalreporter.section("fault suite: what arrived")
+    terminalreporter.write_line(
+        "| fault | sent (valid + malformed) | stored | dead-lettered | lost | note |"
+    )
+    terminalreporter.write_line("|---|---|---|---|---|---|")
+    for r in RESULTS:
+        terminalreporter.write_line(
+            f"| {r.fault} | {r.sent_valid + r.sent_invalid:,} ({r.sent_valid:,} + "
+            f"{r.sent_invalid:,}) | {r.stored:,} | {r.dead_lettered:,} | {r.lost:,} | {r.note} |"
+        )
+    if report := os.environ.get("FAULTS_REPORT"):
+        Path(report).write_text(
+            json.dumps([{**asdict(r), "lost": r.lost} for r in RESULTS], indent=2)
+        )
+
+
+class Rig:
+    def __init__(
+        self,
+        tmp_path: Path,
+        broker: Mosquitto,
+        influxd: Influxd,
+        engine: Engine,
+        registry: Registry,
+    ) -> None:
+        self.tmp_path = tmp_path
+        self.broker = broker
+        self.influxd = influxd
+        self.engine = engine
+        self.registry = registry
+        self.influx = InfluxClient(influxd.url, "pvmon", timeout=5)
+        provision(self.influx, raw_days=400)
+        self.workers: list[ManagedProcess] = []
+        self._offset = 0
+        self._bad = itertools.count()
+
+    # --- processes -------------------------------------------------------------------
+
+    def ingest(
+        self, worker_id: str = "ingest-1", *, shared_group: str | None = None, port: int = 0
+    ) -> ManagedProcess:
+        """Start ``pvmon ingest`` and return once it has subscribed."""
+        env = {
+            **os.environ,
+            "PVMON_MQTT_URL": f"mqtt://127.0.0.1:{port or self.broker.options.port}",
+            "PVMON_INFLUX_URL": self.influxd.url,
+            "PVMON_INFLUX_DB": "pvmon",
+            "PVMON_DATABASE_URL": self.engine.url.render_as_string(hide_password=False),
+            "PVMON_DATA_DIR": str(self.tmp_path),
+            "PVMON_INGEST__WORKER_ID": worker_id,
+            "PVMON_INGEST__BATCH_SIZE": "500",
+            "PVMON_INGEST__WRITE_TIMEOUT_S": "2",
+            "PVMON_INGEST__RETRY_MAX_BACKOFF_S": "1",
+            "PVMON_INGEST__HEARTBEAT_S": "0.5",
+        }
+        if shared_group:
+            env["PVMON_INGEST__SHARED_GROUP"] = shared_group
+        log = self.tmp_path / f"{worker_id}.log"
+        process = ManagedProcess(worker_id, [sys.executable, "-m", "pvmon", "ingest"], log, env)
+        start = log.stat().st_size if log.exists() else 0
+        process.start()
+        process.wait_ready(lambda: "mqtt_subscribed" in log.read_text()[start:], timeout=60)
+        self.workers.append(process)
+        return process
+
+    def stop_all(self) -> None:
+        for worker in self.workers:
+            worker.stop()
+
+    def counters(self, worker_id: str) -> dict:
+        with session_factory(self.engine)() as session:
+            row = session.get(tables.IngestWorker, worker_id)
+            return dict(row.counters) if row else {}
+
+    # --- traffic ---------------------------------------------------------------------
+
+    def traffic(self, count: int) -> list[tuple[str, bytes, Key]]:
+        """``count`` messages, readings of times no earlier traffic used, one in
+        ``INVALID_EVERY`` a malformed message (its key marks it invalid)."""
+        valid = readings(self.registry, count, day_offset=0)
+        shift = self._offset
+        self._offset += -(-count // len(self.registry.inverters)) * 60
+        out = []
+        for n, (topic, payload, (device, ts)) in enumerate(valid):
+            if n % INVALID_EVERY == INVALID_EVERY - 1:
+                bad = next(self._bad)
+                out.append((topic, b'{"ts": %d, "W": ' % bad, ("bad", bad)))
+            else:
+                body = json.loads(payload)
+                body["ts"] = ts - shift
+                out.append((topic, json.dumps(body).encode(), (device, ts - shift)))
+        return out
+
+    def publisher(self, name: str = "logger") -> Publisher:
+        return Publisher(self.broker.options.host, self.broker.options.port, client_id=name)
+
+    def publish_in_background(
+        self, messages: list[tuple[str, bytes, Key]], per_second: float, publisher: Publisher
+    ) -> threading.Thread:
+        thread = threading.Thread(target=publisher.publish, args=(messages, per_second))
+        thread.start()
+        return thread
+
+    # --- counting --------------------------------------------------------------------
+
+    def dead_letter_payloads(self) -> set[bytes]:
+        with session_factory(self.engine)() as session:
+            return set(session.scalars(select(tables.DeadLetter.payload)))
+
+    def settle(
+        self,
+        fault: str,
+        sent: set[Key],
+        messages: list[tuple[str, bytes, Key]],
+        note: str = "",
+        timeout: float = 90,
+    ) -> Outcome:
+        """Wait until everything sent has arrived (or ``timeout`` has passed), then count
+        it and record the row."""
+        valid = {k for k in sent if k[0] != "bad"}
+        invalid = {payload for _, payload, k in messages if k[0] == "bad" and k in sent}
+
+        def arrived() -> bool:
+            return valid <= stored_keys(self.influx) and invalid <= self.dead_letter_payloads()
+
+        with contextlib.suppress(AssertionError):  # counted below: the row shows what is lost
+            wait_for(arrived, timeout=timeout)
+        time.sleep(1.0)  # anything still in flight would show up as unexpected
+        stored = stored_keys(self.influx)
+        outcome = Outcome(
+            fault=fault,
+            sent_valid=len(valid),
+            sent_invalid=len(invalid),
+            stored=len(stored & valid),
+            dead_lettered=len(invalid & self.dead_letter_payloads()),
+            unexpected=len(stored - valid),
+            note=note,
+        )
+        RESULTS.append(outcome)
+        return outcome
+
+
+@pytest.fixture
+def rig(
+    tmp_path: Path,
+    broker_factory: Callable[..., Mosquitto],
+    influxd_factory: Callable[[], Influxd],
+    loaded_engine: Engine,
+    default_registry: Registry,
+) -> Iterator[Rig]:
+    rig = Rig(tmp_path, broker_factory(), influxd_factory(), loaded_engine, default_registry)
+    yield rig
+    rig.stop_all()

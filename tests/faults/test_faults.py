@@ -1,0 +1,144 @@
+"""Faults on real processes: in every case, the readings stored are exactly the valid
+messages the broker accepted (unique (device, ts)), every malformed one is dead-lettered,
+and nothing is lost."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pytest
+
+from tests.faults.conftest import Outcome, Rig
+from tests.faults.proxy import CuttableProxy
+from tests.test_ingest_flow import wait_for
+from tests.traffic import stored_keys
+
+pytestmark = pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+RATE = 2000
+"""Messages a second while a fault happens: 40 times the county's daylight rate."""
+
+
+def assert_exact(outcome: Outcome) -> None:
+    assert outcome.stored == outcome.sent_valid, f"lost readings: {outcome}"
+    assert outcome.dead_lettered == outcome.sent_invalid, f"lost malformed messages: {outcome}"
+    assert outcome.unexpected == 0, f"stored what nobody sent: {outcome}"
+    assert outcome.lost == 0
+
+
+def test_broker_restarted_gracefully_mid_stream_loses_nothing(rig: Rig) -> None:
+    rig.ingest()
+    messages = rig.traffic(12_000)
+    publisher = rig.publisher()
+    stream = rig.publish_in_background(messages, RATE, publisher)
+    wait_for(lambda: len(publisher.sent) > 4000)
+    rig.broker.stop()  # SIGTERM: Mosquitto writes its sessions and queues to disk
+    time.sleep(1.0)
+    rig.broker.start()
+    stream.join()
+    outcome = rig.settle("broker restarted (SIGTERM) mid-stream", publisher.sent, messages)
+    publisher.close()
+    assert_exact(outcome)
+
+
+def test_influxd_stopped_longer_than_the_retries_loses_nothing(rig: Rig) -> None:
+    rig.ingest()
+    messages = rig.traffic(12_000)
+    publisher = rig.publisher()
+    stream = rig.publish_in_background(messages, RATE, publisher)
+    wait_for(lambda: len(stored_keys(rig.influx)) > 1000)
+    rig.influxd.stop()
+    time.sleep(8.0)  # write timeout 2 s, back-off at most 1 s: many attempts fail meanwhile
+    rig.influxd.start()
+    stream.join()
+    outcome = rig.settle(
+        "influxd stopped 8 s mid-stream", publisher.sent, messages, note="spooled, replayed"
+    )
+    publisher.close()
+    assert_exact(outcome)
+    counters = rig.counters("ingest-1")
+    assert counters["points_spooled"] > 0, "the points waited in the spool"
+    assert counters["spool_points"] == 0, "and the spool drained"
+
+
+def test_influxd_accepting_but_not_answering_loses_nothing(rig: Rig) -> None:
+    rig.ingest()
+    messages = rig.traffic(12_000)
+    publisher = rig.publisher()
+    stream = rig.publish_in_background(messages, RATE, publisher)
+    wait_for(lambda: len(stored_keys(rig.influx)) > 1000)
+    pid = rig.influxd.pid
+    assert pid is not None
+    os.kill(pid, signal.SIGSTOP)  # the kernel still accepts connections; nobody answers
+    try:
+        time.sleep(8.0)
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    stream.join()
+    outcome = rig.settle(
+        "influxd frozen (SIGSTOP) 8 s", publisher.sent, messages, note="timed out, spooled"
+    )
+    publisher.close()
+    assert_exact(outcome)
+    assert rig.counters("ingest-1")["points_spooled"] > 0
+
+
+def test_ingest_killed_mid_batch_and_restarted_loses_nothing(rig: Rig) -> None:
+    worker = rig.ingest()
+    messages = rig.traffic(20_000)
+    publisher = rig.publisher()
+    stream = rig.publish_in_background(messages, 0, publisher)  # as fast as it goes
+    wait_for(lambda: rig.counters("ingest-1").get("points_written", 0) > 0)
+    worker.kill()  # SIGKILL while batches are arriving and being written
+    stream.join()
+    more = rig.traffic(5_000)  # arrives while no worker runs: queued for its session
+    publisher.publish(more, 0)
+    rig.ingest()
+    outcome = rig.settle("ingest SIGKILLed mid-batch, restarted", publisher.sent, messages + more)
+    publisher.close()
+    assert_exact(outcome)
+
+
+def test_qos1_redelivery_of_written_messages_stores_each_once(rig: Rig) -> None:
+    proxy = CuttableProxy(rig.broker.options.host, rig.broker.options.port)
+    rig.ingest(port=proxy.port)
+    messages = rig.traffic(12_000)
+    publisher = rig.publisher()
+    stream = rig.publish_in_background(messages, RATE, publisher)
+    for _ in range(3):
+        written = len(stored_keys(rig.influx))
+        wait_for(lambda w=written: len(stored_keys(rig.influx)) > w + 500)
+        proxy.cut()  # ingest's connection dies between its writes and its acknowledgements
+        time.sleep(1.5)
+    stream.join()
+    outcome = rig.settle("ingest's connection cut 3× (QoS 1 redelivery)", publisher.sent, messages)
+    publisher.close()
+    proxy.close()
+    assert_exact(outcome)
+    received = rig.counters("ingest-1")["received"]
+    assert received > outcome.sent_valid + outcome.sent_invalid, "some were delivered twice"
+    outcome.note = f"{received - outcome.sent_valid - outcome.sent_invalid:,} redelivered"
+
+
+def test_two_shared_workers_one_killed_lose_nothing(rig: Rig) -> None:
+    rig.ingest("ingest-a", shared_group="ingest")
+    victim = rig.ingest("ingest-b", shared_group="ingest")
+    messages = rig.traffic(20_000)
+    publisher = rig.publisher()
+    stream = rig.publish_in_background(messages, RATE, publisher)
+    wait_for(lambda: rig.counters("ingest-b").get("received", 0) > 3000)
+    victim.kill()
+    stream.join()
+    time.sleep(3.0)
+    valid = {k for k in publisher.sent if k[0] != "bad"}
+    waiting = len(valid - stored_keys(rig.influx))
+    rig.ingest("ingest-b", shared_group="ingest")  # its session still holds what it had
+    outcome = rig.settle(
+        "2 shared workers, one SIGKILLed",
+        publisher.sent,
+        messages,
+        note=f"{waiting:,} waited in the killed worker's session until it restarted",
+    )
+    publisher.close()
+    assert_exact(outcome)
