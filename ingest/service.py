@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 import structlog
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ingest.batch import Batch, Inbound
@@ -80,6 +81,7 @@ class IngestService:
             self.counters,
             self.stop_event,
             self.cfg.retry_max_backoff_s,
+            self.cfg.device_status_every_s,
         )
         self.replayer = Replayer(
             self.spool,
@@ -128,6 +130,7 @@ class IngestService:
             self.stop_event.set()
             heartbeat.join(timeout=5)
             self.replayer.join(timeout=30)
+            self._flush_devices()
             self._beat()
             self.spool.close()
             log.info("ingest_stopped", worker=self.cfg.worker_id, **_flat(self.counters))
@@ -214,6 +217,12 @@ class IngestService:
         log.debug(
             "registry_loaded", stations=len(self._index.stations), devices=len(self._index.devices)
         )
+
+    def _flush_devices(self) -> None:
+        try:
+            self.sink.flush_devices()
+        except (Stopping, DBAPIError) as exc:
+            log.warning("device_status_not_written", error=str(exc)[:300])
 
     # --- heartbeat -------------------------------------------------------------------
 

@@ -72,6 +72,8 @@ class IngestSettings(BaseModel):
     heartbeat_s: float = Field(2.0, gt=0)
     write_timeout_s: float = Field(10, gt=0)
     retry_max_backoff_s: float = Field(30, gt=0)
+    device_status_every_s: float = Field(10, ge=0)
+    """How often a worker writes device liveness (``device_status``) to the relational store."""
     spool_max_mb: float = Field(1024, gt=0)
     """Disk kept for points while InfluxDB is away (compressed, about 50 bytes a point:
     1 GiB holds some 20 million points, four days of the county at full sun). When it is

@@ -128,3 +128,41 @@ def test_a_batch_for_a_stopped_server_is_spooled_and_stored_when_it_returns(
     stored = series_values(client.query('SELECT COUNT("W") FROM "telemetry"'))
     assert stored[0]["count"] == 50
     client.close()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_device_liveness_is_written_at_most_every_interval_and_at_shutdown(
+    influx: InfluxClient, engine: Engine, tmp_path: Path
+) -> None:
+    now = int(time.time())
+    sessions = session_factory(engine)
+    spool = Spool(tmp_path / "spool.sqlite3", 10**6)
+    sink = Sink(
+        influx.write,
+        sessions,
+        spool,
+        "w1",
+        Counters(),
+        threading.Event(),
+        device_status_every_s=3600,
+    )
+
+    def batch_at(ts: int, received: float) -> Batch:
+        batch = Batch.starting(TZ, now)
+        batch.add(
+            Inbound("pv/VS001/D1/telemetry", b"{}", 1, 1, received, 1), _reading("D1", ts, 1.0)
+        )
+        return batch
+
+    def status() -> list[tuple[int, int]]:
+        with sessions() as session:
+            rows = session.scalars(select(tables.DeviceStatus)).all()
+        return [(int(r.last_ts.timestamp()), int(r.last_received_at.timestamp())) for r in rows]
+
+    sink.write(batch_at(now - 120, now - 5))
+    assert status() == [(now - 120, now - 5)], "a device's first sight is written at once"
+    sink.write(batch_at(now - 60, now - 3))
+    sink.write(batch_at(now - 600, now - 1))  # a late reading: the device still spoke
+    assert status() == [(now - 120, now - 5)], "then held back for the interval"
+    sink.flush_devices()
+    assert status() == [(now - 60, now - 1)]
