@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 import orjson
+import paho.mqtt.client as mqtt
 import psycopg
 from sqlalchemy import select
 
@@ -141,6 +142,19 @@ class Bench:
         argv += ["--rate", str(rate), "--times", str(times)]
         return Publishing(subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE), times)
 
+    def forget_session(self, client_id: str) -> None:
+        """End a persistent session the measurement left behind. An offline session stays
+        subscribed: the broker would keep queueing a copy of every later run's messages for
+        it (and, in a shared group, route a share to it), slowing and skewing what follows."""
+        client = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5
+        )
+        client.connect(self.broker.options.host, self.broker.options.port, clean_start=True)
+        client.loop_start()
+        time.sleep(0.2)
+        client.disconnect()
+        client.loop_stop()
+
     # --- a) limits -------------------------------------------------------------------
 
     def bare_subscriber(self, count: int) -> tuple[float, float]:
@@ -157,6 +171,7 @@ class Bench:
         self.publish(count).wait()
         out = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, check=True)
         drained = _times(out.stdout)
+        self.forget_session("bare-subscriber")
         return live_rate, count / (drained["last"] - drained["connected"])
 
     def influx_write_limit(self, count: int) -> float:
@@ -219,7 +234,7 @@ class Bench:
         """Live: from the first publish to the last point stored. Backlog: queued while the
         workers were stopped, from the first batch they stored to the last."""
         database = f"ingest_{workers}w_{'backlog' if backlog else 'live'}"
-        group = "bench" if workers > 1 else None
+        group = f"bench{workers}" if workers > 1 else None
         ids = [f"{database}-{n}" for n in range(workers)]
         procs = [self.ingest_worker(database, w, group) for w in ids]
         time.sleep(1.0)  # subscribed
@@ -252,6 +267,8 @@ class Bench:
             run.peak_rss_mb = max(run.peak_rss_mb, peak_rss_mb(p.pid))  # type: ignore[arg-type]
         for p in procs:
             p.stop()
+        for w in ids:
+            self.forget_session(f"pvmon-{w}")
         return run
 
     def latency(self, rate: float, seconds: int) -> tuple[float, float, float]:
@@ -275,6 +292,7 @@ class Bench:
         published = publishing.wait()
         rss = peak_rss_mb(worker.pid)  # type: ignore[arg-type]
         worker.stop()
+        self.forget_session("pvmon-latency")
         at, counts = np.array([t for t, _ in seen]), np.array([n for _, n in seen])
         stored_at = at[np.searchsorted(counts, np.arange(count) + 1)]
         delays = stored_at - published
