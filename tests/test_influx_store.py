@@ -15,7 +15,7 @@ from ingest.counters import Counters
 from ingest.parse import Reading
 from ingest.replay import Replayer
 from ingest.sink import Sink
-from ingest.spool import Spool
+from ingest.spool import Spool, SpoolEntry
 from pvmon.db import tables
 from pvmon.db.engine import session_factory
 from pvmon.influx.client import InfluxClient, InfluxRejected, InfluxUnavailable, series_values
@@ -166,3 +166,38 @@ def test_device_liveness_is_written_at_most_every_interval_and_at_shutdown(
     assert status() == [(now - 120, now - 5)], "then held back for the interval"
     sink.flush_devices()
     assert status() == [(now - 60, now - 1)]
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_point_refused_on_replay_is_dead_lettered_and_the_rest_stored(
+    influx: InfluxClient, engine: Engine, tmp_path: Path
+) -> None:
+    now = int(time.time())
+    influx.write([f"telemetry,device=D0,kind=village,station=VS001,township=T01 W=1.0 {now}"])
+    lines = [
+        f"telemetry,device=D{i},kind=village,station=VS001,township=T01 W=2.0 {now - 60}"
+        for i in range(6)
+    ]
+    lines[0] = lines[0].replace("W=2.0", "W=2i")  # conflicts with D0's float field
+    spool = Spool(tmp_path / "spool.sqlite3", 10**6)
+    spool.append(SpoolEntry(lines, [f"pv/VS001/D{i}/telemetry" for i in range(6)], []))
+    counters, stop = Counters(), threading.Event()
+    sessions = session_factory(engine)
+    replayer = Replayer(spool, influx.write, sessions, "w1", counters, stop, max_backoff_s=0.5)
+    replayer.start()
+    deadline = time.monotonic() + 30
+    while not spool.is_empty() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    stop.set()
+    replayer.join(10)
+    stored = series_values(
+        influx.query(f'SELECT "W", "device" FROM "telemetry" WHERE time = {now - 60}s')
+    )
+    assert sorted(r["device"] for r in stored) == ["D1", "D2", "D3", "D4", "D5"]
+    with sessions() as session:
+        letters = session.scalars(select(tables.DeadLetter)).all()
+    assert [(d.reason, d.topic, d.device_id) for d in letters] == [
+        ("store_rejected", "pv/VS001/D0/telemetry", "D0")
+    ]
+    assert "refused when replayed from the spool" in letters[0].detail
+    assert counters.snapshot()["rejected"] == {"store_rejected": 1}
