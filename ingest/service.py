@@ -73,9 +73,9 @@ class IngestService:
         self.spool = Spool(
             spool_dir / f"{self.cfg.worker_id}.sqlite3", int(self.cfg.spool_max_mb * 2**20)
         )
-        store = (self.influx.write, self.sessions)
         self.sink = Sink(
-            *store,
+            self.influx.write,
+            self.sessions,
             self.spool,
             self.cfg.worker_id,
             self.counters,
@@ -85,7 +85,8 @@ class IngestService:
         )
         self.replayer = Replayer(
             self.spool,
-            *store,
+            self.influx.write,
+            self.sessions,
             self.cfg.worker_id,
             self.counters,
             self.stop_event,

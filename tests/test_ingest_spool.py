@@ -20,6 +20,7 @@ from pvmon.ingeststatus import read_status
 from pvmon.registry.schema import Registry
 from pvmon.services.influxd import Influxd
 from pvmon.services.mosquitto import Mosquitto
+from pvmon.settings import Settings
 from tests.conftest import RunningIngest, make_settings
 from tests.test_ingest_flow import wait_for
 from tests.traffic import publish_readings, readings, stored_keys
@@ -124,7 +125,10 @@ def test_a_store_going_away_midway_reports_exactly_what_is_owed_in_order() -> No
 # --- a real ingest with a real influxd that goes away ---------------------------------------
 
 
-def _ingest(tmp_path: Path, broker: Mosquitto, server: Influxd, engine: Engine, **ingest: object):
+def _influxd_away(
+    tmp_path: Path, broker: Mosquitto, server: Influxd, engine: Engine, **ingest: object
+) -> tuple[Settings, InfluxClient]:
+    """Settings for an ingest whose influxd is provisioned, then stopped."""
     influx = InfluxClient(server.url, "pvmon", timeout=2)
     url = engine.url.render_as_string(hide_password=False)
     settings = make_settings(
@@ -134,6 +138,8 @@ def _ingest(tmp_path: Path, broker: Mosquitto, server: Influxd, engine: Engine, 
         url,
         ingest={"batch_size": 200, "retry_max_backoff_s": 0.5, **ingest},
     )
+    provision(influx, raw_days=400)
+    server.stop()
     return settings, influx
 
 
@@ -151,9 +157,7 @@ def test_influxdb_away_points_are_spooled_acknowledged_and_replayed_after_a_rest
     start_ingest: Callable[..., RunningIngest],
 ) -> None:
     server = influxd_factory()
-    settings, influx = _ingest(tmp_path, broker, server, loaded_engine)
-    provision(influx, raw_days=400)
-    server.stop()
+    settings, influx = _influxd_away(tmp_path, broker, server, loaded_engine)
 
     first = start_ingest(settings, loaded_engine, influx)
     messages = readings(default_registry, 3000, day_offset=1)  # late data: yesterday's
@@ -189,9 +193,7 @@ def test_a_full_spool_stops_acknowledging_and_the_broker_keeps_the_rest(
     start_ingest: Callable[..., RunningIngest],
 ) -> None:
     server = influxd_factory()
-    settings, influx = _ingest(tmp_path, broker, server, loaded_engine, spool_max_mb=0.002)
-    provision(influx, raw_days=400)
-    server.stop()
+    settings, influx = _influxd_away(tmp_path, broker, server, loaded_engine, spool_max_mb=0.002)
 
     running = start_ingest(settings, loaded_engine, influx)
     sent = publish_readings(

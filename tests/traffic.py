@@ -22,15 +22,18 @@ MAX_OUTSTANDING = 20_000
 count wraps, so a publisher keeps well below that many unacknowledged."""
 
 
-def readings(registry: Registry, count: int, day_offset: int = 0) -> list[tuple[str, bytes, Key]]:
+def readings(
+    registry: Registry, count: int, day_offset: int = 0, shift_s: int = 0
+) -> list[tuple[str, bytes, Key]]:
     """``count`` valid readings (topic, payload, key) cycling over the fleet's inverters,
-    each pass one minute earlier, ``day_offset`` days back (late data when > 0)."""
+    each pass one minute earlier, ``day_offset`` days (late data when > 0) and ``shift_s``
+    seconds back."""
     devices = [(i.station_id, i.id) for i in registry.inverters]
     now = int(time.time())
     out = []
     for n in range(count):
         station, device = devices[n % len(devices)]
-        ts = now - 60 * (n // len(devices)) - 1 - 86400 * day_offset
+        ts = now - 60 * (n // len(devices)) - 1 - 86400 * day_offset - shift_s
         payload = json.dumps({"ts": ts, "W": 100.0 + n % 50, "WH": 1000 + n}).encode()
         out.append((telemetry_topic(station, device), payload, (device, ts)))
     return out

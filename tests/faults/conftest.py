@@ -136,18 +136,15 @@ class Rig:
     def traffic(self, count: int) -> list[tuple[str, bytes, Key]]:
         """``count`` messages, readings of times no earlier traffic used, one in
         ``INVALID_EVERY`` a malformed message (its key marks it invalid)."""
-        valid = readings(self.registry, count, day_offset=0)
-        shift = self._offset
+        valid = readings(self.registry, count, shift_s=self._offset)
         self._offset += -(-count // len(self.registry.inverters)) * 60
         out = []
-        for n, (topic, payload, (device, ts)) in enumerate(valid):
+        for n, (topic, payload, key) in enumerate(valid):
             if n % INVALID_EVERY == INVALID_EVERY - 1:
                 bad = next(self._bad)
                 out.append((topic, b'{"ts": %d, "W": ' % bad, ("bad", bad)))
             else:
-                body = json.loads(payload)
-                body["ts"] = ts - shift
-                out.append((topic, json.dumps(body).encode(), (device, ts - shift)))
+                out.append((topic, payload, key))
         return out
 
     def publisher(self, name: str = "logger") -> Publisher:
