@@ -1,23 +1,34 @@
-"""The MQTT side of ingest: a persistent MQTT 5 session that acknowledges only on request."""
+"""The MQTT side of ingest as the parse/write loop sees it: batches in, acknowledgements out.
+
+The MQTT session itself runs in a receiver process (ingest/receiver.py). This handle starts
+it, turns its pipe into batches, connection state and counts, and starts a new receiver
+(with fresh session numbers) if one dies; the broker redelivers whatever the dead one had
+not acknowledged, because its session is persistent.
+"""
 
 from __future__ import annotations
 
-import ssl
+import contextlib
+import functools
+import queue
+import socket
+import subprocess
+import sys
 import threading
-import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Iterable
+from multiprocessing.connection import Connection
 
-import paho.mqtt.client as mqtt
 import structlog
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
-from paho.mqtt.subscribeoptions import SubscribeOptions
 
+from ingest import receiver
 from ingest.batch import Inbound
+from ingest.counters import Counters
 from pvmon.settings import MqttEndpoint
 
 log = structlog.get_logger(__name__)
+RESTART_DELAY_S = 1.0
+STOP_TIMEOUT_S = 10.0
+SESSIONS_PER_RECEIVER = 1 << 32
 
 
 def subscription(shared_group: str | None) -> str:
@@ -25,7 +36,7 @@ def subscription(shared_group: str | None) -> str:
 
 
 class MqttConsumer:
-    """Receives QoS 1 messages with manual acknowledgement.
+    """Receives QoS 1 messages with manual acknowledgement, in whole batches.
 
     The broker keeps the session (and every unacknowledged message) for
     ``session_expiry_s`` after a crash, and never has more than ``receive_maximum``
@@ -42,114 +53,145 @@ class MqttConsumer:
         receive_maximum: int,
         session_expiry_s: int,
         keepalive_s: int,
-        deliver: Callable[[Inbound], None],
+        batch_size: int,
+        batch_max_wait_s: float,
+        counters: Counters,
+        log_level: str = "info",
     ) -> None:
-        self.endpoint = endpoint
         self.topic = topic
-        self.receive_maximum = receive_maximum
-        self.session_expiry_s = session_expiry_s
-        self.keepalive_s = keepalive_s
-        self._deliver = deliver
-        self._session = 0
+        self.counters = counters
         self.connected = threading.Event()
         self.subscribed = threading.Event()
-        client = mqtt.Client(
-            mqtt.CallbackAPIVersion.VERSION2,
+        self.waiting = 0
+        """Messages the receiver held after handing over its last batch."""
+        self._config = functools.partial(
+            receiver.ReceiverConfig,
+            host=endpoint.host,
+            port=endpoint.port,
+            username=endpoint.username,
+            password=endpoint.password,
+            tls=endpoint.tls,
             client_id=client_id,
-            protocol=mqtt.MQTTv5,
-            manual_ack=True,
+            topic=topic,
+            receive_maximum=receive_maximum,
+            session_expiry_s=session_expiry_s,
+            keepalive_s=keepalive_s,
+            batch_size=batch_size,
+            batch_max_wait_s=batch_max_wait_s,
+            log_level=log_level,
         )
-        if endpoint.username:
-            client.username_pw_set(endpoint.username, endpoint.password)
-        if endpoint.tls:
-            client.tls_set_context(ssl.create_default_context())
-        client.reconnect_delay_set(min_delay=1, max_delay=30)
-        client.on_connect = self._on_connect
-        client.on_disconnect = self._on_disconnect
-        client.on_subscribe = self._on_subscribe
-        client.on_message = self._on_message
-        self._client = client
+        self._batches: queue.Queue[list[Inbound]] = queue.Queue()
+        self._stopping = threading.Event()
+        self._send_lock = threading.Lock()
+        self._generation = 0
+        self._conn: Connection | None = None
+        self._process: subprocess.Popen[bytes] | None = None
+        self._pump = threading.Thread(target=self._supervise, name="ingest-receiver", daemon=True)
 
-    @property
-    def session(self) -> int:
-        return self._session
+    # --- what the loop uses ----------------------------------------------------------
 
     def start(self) -> None:
-        properties = Properties(PacketTypes.CONNECT)
-        properties.SessionExpiryInterval = self.session_expiry_s
-        properties.ReceiveMaximum = self.receive_maximum
-        self._client.connect_async(
-            self.endpoint.host,
-            self.endpoint.port,
-            self.keepalive_s,
-            clean_start=False,
-            properties=properties,
-        )
-        self._client.loop_start()
+        """Start the receiver and ask for the first batch."""
+        self._spawn()
+        self._pump.start()
+        self.request(())
+
+    def take(self, timeout: float) -> list[Inbound]:
+        """The next batch, or an empty list when none came within ``timeout``."""
+        try:
+            return self._batches.get(timeout=timeout)
+        except queue.Empty:
+            return []
+
+    def request(self, stored: Iterable[Inbound]) -> None:
+        """Acknowledge ``stored`` (QoS 0 needs none) and ask for the next batch. A message
+        whose connection is gone is not acknowledged: the broker sends it again on the
+        session's next connection, and rewriting it is harmless."""
+        acks = [(m.mid, m.qos, m.session) for m in stored if m.qos]
+        with self._send_lock:
+            if self._conn is None:
+                return
+            try:
+                self._conn.send(acks)
+            except OSError as exc:  # the receiver died; the pump restarts it and asks again
+                log.warning("mqtt_receiver_unreachable", error=str(exc)[:200])
 
     def stop(self) -> None:
-        self._client.disconnect()
-        self._client.loop_stop()
-
-    def ack(self, message: Inbound) -> bool:
-        """Acknowledge a stored message; False when its connection is gone (the broker will
-        deliver it again on the session's next connection, and rewriting it is harmless)."""
-        if message.qos == 0:
-            return True
-        if message.session != self._session:
-            return False
-        self._client.ack(message.mid, message.qos)
-        return True
-
-    def _on_connect(
-        self,
-        client: mqtt.Client,
-        _userdata: Any,
-        flags: mqtt.ConnectFlags,
-        reason_code: Any,
-        _properties: Any,
-    ) -> None:
-        if reason_code.is_failure:
-            log.error("mqtt_connect_refused", reason=str(reason_code))
-            return
-        self._session += 1
-        self.connected.set()
-        log.info(
-            "mqtt_connected",
-            host=self.endpoint.host,
-            port=self.endpoint.port,
-            session_present=flags.session_present,
-            topic=self.topic,
-        )
-        client.subscribe(self.topic, options=SubscribeOptions(qos=1))
-
-    def _on_subscribe(
-        self,
-        _client: mqtt.Client,
-        _userdata: Any,
-        _mid: int,
-        reason_codes: list[Any],
-        _properties: Any,
-    ) -> None:
-        failures = [str(code) for code in reason_codes if code.is_failure]
-        if failures:
-            log.error("mqtt_subscribe_refused", topic=self.topic, reasons=failures)
-        else:
-            log.info("mqtt_subscribed", topic=self.topic)
-            self.subscribed.set()
-
-    def _on_disconnect(
-        self, _client: mqtt.Client, _userdata: Any, _flags: Any, reason_code: Any, _properties: Any
-    ) -> None:
+        """Disconnect cleanly; unacknowledged messages stay in the broker's session."""
+        self._stopping.set()
+        with self._send_lock:
+            if self._conn is not None:
+                with contextlib.suppress(OSError):
+                    self._conn.send(None)
+        if self._process is not None:
+            try:
+                self._process.wait(STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                log.warning("mqtt_receiver_killed", pid=self._process.pid)
+                self._process.kill()
+                self._process.wait()
+        if self._pump.is_alive():
+            self._pump.join(STOP_TIMEOUT_S)
         self.connected.clear()
-        if reason_code.is_failure:
-            log.warning("mqtt_disconnected", reason=str(reason_code))
-        else:
-            log.info("mqtt_disconnected", reason=str(reason_code))
 
-    def _on_message(self, _client: mqtt.Client, _userdata: Any, msg: mqtt.MQTTMessage) -> None:
-        try:
-            topic = msg.topic
-        except UnicodeDecodeError:
-            topic = repr(msg._topic)  # the broker should refuse such topics; keep it visible
-        self._deliver(Inbound(topic, msg.payload, msg.mid, msg.qos, time.time(), self._session))
+    # --- the receiver process --------------------------------------------------------
+
+    def _spawn(self) -> None:
+        """Start ``python -m ingest.receiver`` on one end of a socket pair. A plain
+        subprocess rather than multiprocessing's spawn, which would re-import this
+        program's ``__main__`` (the whole CLI) in the child; the pipe speaks
+        multiprocessing's ``Connection`` protocol all the same."""
+        config = self._config(session_base=self._generation * SESSIONS_PER_RECEIVER)
+        self._generation += 1
+        ours, theirs = socket.socketpair()
+        with theirs:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "ingest.receiver", str(theirs.fileno())],
+                pass_fds=(theirs.fileno(),),
+            )
+        conn = Connection(ours.detach())
+        conn.send(config)
+        with self._send_lock:
+            self._conn, self._process = conn, process
+        log.info("mqtt_receiver_started", pid=process.pid, generation=self._generation)
+
+    def _supervise(self) -> None:
+        while True:
+            assert self._conn is not None
+            assert self._process is not None
+            self._read_until_closed(self._conn)
+            if self._stopping.is_set():
+                return
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._process.wait(STOP_TIMEOUT_S)
+            log.error(
+                "mqtt_receiver_died",
+                pid=self._process.pid,
+                exitcode=self._process.returncode,
+                restart_in_s=RESTART_DELAY_S,
+            )
+            self.connected.clear()
+            self.counters.add(receiver_restarts=1)
+            if self._stopping.wait(RESTART_DELAY_S):
+                return
+            self._spawn()
+            self.request(())
+
+    def _read_until_closed(self, conn: Connection) -> None:
+        while True:
+            try:
+                message = conn.recv()
+            except (EOFError, OSError):
+                return
+            kind = message[0]
+            if kind == "batch":
+                _, rows, self.waiting, held_back = message
+                if held_back:
+                    self.counters.add(queue_full_waits=held_back)
+                self._batches.put([Inbound(*row) for row in rows])
+            elif kind == "acked":
+                self.counters.add(acked=message[1], acks_for_lost_connections=message[2])
+            elif kind == "state":
+                _, connected, subscribed = message
+                (self.connected.set if connected else self.connected.clear)()
+                (self.subscribed.set if subscribed else self.subscribed.clear)()

@@ -1,16 +1,16 @@
 """The ingest process: MQTT in, InfluxDB and the relational store out, at least once.
 
-Threads: paho's network thread hands each message to a bounded queue; this service's loop
-takes batches from the queue, parses and validates them, makes them durable through the
-sink, and only then acknowledges them to the broker; a heartbeat thread publishes the
-counters to the relational store, where ``pvmon up`` and the API read every worker's.
+A receiver process holds the MQTT session and hands over whole batches (ingest/consumer.py,
+ingest/receiver.py); this process's loop parses and validates each batch, makes it durable
+through the sink, and only then has the receiver acknowledge it to the broker; a heartbeat
+thread publishes the counters to the relational store, where ``pvmon up`` and the API read
+every worker's.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
-import queue
 import socket
 import threading
 import time
@@ -56,18 +56,17 @@ class IngestService:
         self.influx = influx
         self.counters = Counters()
         self.stop_event = threading.Event()
-        receive_max = self.cfg.effective_receive_maximum
-        # Bounded: QoS 1 traffic can never exceed the receive maximum; QoS 0 beyond the
-        # margin makes paho's thread wait (counted), which pushes back on the broker.
-        self.queue: queue.Queue[Inbound] = queue.Queue(maxsize=receive_max + 1000)
         self.consumer = MqttConsumer(
             mqtt,
             f"pvmon-{self.cfg.worker_id}",
             subscription(self.cfg.shared_group),
-            receive_maximum=receive_max,
+            receive_maximum=self.cfg.effective_receive_maximum,
             session_expiry_s=self.cfg.session_expiry_s,
             keepalive_s=self.cfg.keepalive_s,
-            deliver=self._enqueue,
+            batch_size=self.cfg.batch_size,
+            batch_max_wait_s=self.cfg.batch_max_wait_s,
+            counters=self.counters,
+            log_level=settings.log_level,
         )
         spool_dir = self.cfg.spool_dir or settings.data_dir / "spool"
         self.spool = Spool(
@@ -121,9 +120,9 @@ class IngestService:
         )
         try:
             while not self.stop_event.is_set():
-                messages = self._collect()
-                if messages:
-                    self._process(messages)
+                messages = self.consumer.take(timeout=0.2)
+                if messages and self._process(messages):
+                    self.consumer.request(messages)
                 if time.monotonic() - self._index_loaded > self.cfg.registry_refresh_s:
                     self._reload_index()
         finally:
@@ -141,31 +140,8 @@ class IngestService:
 
     # --- the loop --------------------------------------------------------------------
 
-    def _enqueue(self, message: Inbound) -> None:
-        try:
-            self.queue.put_nowait(message)
-        except queue.Full:
-            self.counters.add(queue_full_waits=1)
-            self.queue.put(message)
-
-    def _collect(self) -> list[Inbound]:
-        try:
-            first = self.queue.get(timeout=0.2)
-        except queue.Empty:
-            return []
-        messages = [first]
-        deadline = time.monotonic() + self.cfg.batch_max_wait_s
-        while len(messages) < self.cfg.batch_size:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                break
-            try:
-                messages.append(self.queue.get(timeout=remaining))
-            except queue.Empty:
-                break
-        return messages
-
-    def _process(self, messages: list[Inbound]) -> None:
+    def _process(self, messages: list[Inbound]) -> bool:
+        """Parse and store a batch; True when it is durable and may be acknowledged."""
         now = time.time()
         batch = Batch.starting(self.tz, now)
         for message in messages:
@@ -174,9 +150,9 @@ class IngestService:
             spooled = self.sink.write(batch)
         except Stopping:
             log.info("batch_left_unacknowledged", messages=len(batch))
-            return
-        acked = sum(self.consumer.ack(m) for m in messages)
-        self._count(batch, acked, spooled)
+            return False
+        self._count(batch, spooled)
+        return True
 
     def _parse(self, message: Inbound, now: float) -> Parsed:
         parsed = parse_message(message.topic, message.payload, self._index, now, self.limits)
@@ -189,13 +165,12 @@ class IngestService:
             parsed = parse_message(message.topic, message.payload, self._index, now, self.limits)
         return parsed
 
-    def _count(self, batch: Batch, acked: int, spooled: int) -> None:
+    def _count(self, batch: Batch, spooled: int) -> None:
         stored_rejects = sum(1 for _, r in batch.rejected if r.reason == Reason.STORE_REJECTED)
         for _, rejection in batch.rejected:
             self.counters.reject(rejection.reason)
         self.counters.add(
             received=len(batch),
-            acked=acked,
             batches=1,
             points_written=len(batch.lines) - stored_rejects - spooled,
             readings=batch.readings,
@@ -208,7 +183,7 @@ class IngestService:
         self.counters.gauge(
             lag_s=round(time.time() - oldest, 3),
             last_batch_size=len(batch),
-            queue_depth=self.queue.qsize(),
+            queue_depth=self.consumer.waiting,
         )
 
     def _reload_index(self) -> None:

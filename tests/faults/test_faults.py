@@ -7,9 +7,11 @@ from __future__ import annotations
 import os
 import signal
 import time
+from pathlib import Path
 
 import pytest
 
+from pvmon.services.process import ManagedProcess
 from tests.faults.conftest import Outcome, Rig
 from tests.faults.proxy import CuttableProxy
 from tests.test_ingest_flow import wait_for
@@ -18,6 +20,21 @@ from tests.traffic import stored_keys
 pytestmark = pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 RATE = 2000
 """Messages a second while a fault happens: 40 times the county's daylight rate."""
+
+
+def receiver_pid(worker: ManagedProcess) -> int:
+    """The worker's MQTT receiver process (ingest/receiver.py), its only child."""
+    assert worker.pid is not None
+    children = Path(f"/proc/{worker.pid}/task/{worker.pid}/children").read_text().split()
+    assert len(children) == 1, children
+    return int(children[0])
+
+
+def _gone(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
 
 
 def assert_exact(outcome: Outcome) -> None:
@@ -90,7 +107,10 @@ def test_ingest_killed_mid_batch_and_restarted_loses_nothing(rig: Rig) -> None:
     publisher = rig.publisher()
     stream = rig.publish_in_background(messages, 0, publisher)  # as fast as it goes
     wait_for(lambda: rig.counters("ingest-1").get("points_written", 0) > 0)
+    receiver = receiver_pid(worker)
     worker.kill()  # SIGKILL while batches are arriving and being written
+    # Its receiver must not outlive it: it would hold the session the restart needs.
+    wait_for(lambda: _gone(receiver), timeout=10)
     stream.join()
     more = rig.traffic(5_000)  # arrives while no worker runs: queued for its session
     publisher.publish(more, 0)
@@ -98,6 +118,22 @@ def test_ingest_killed_mid_batch_and_restarted_loses_nothing(rig: Rig) -> None:
     outcome = rig.settle("ingest SIGKILLed mid-batch, restarted", publisher.sent, messages + more)
     publisher.close()
     assert_exact(outcome)
+
+
+def test_ingest_receiver_killed_is_restarted_and_loses_nothing(rig: Rig) -> None:
+    worker = rig.ingest()
+    messages = rig.traffic(12_000)
+    publisher = rig.publisher()
+    stream = rig.publish_in_background(messages, RATE, publisher)
+    wait_for(lambda: rig.counters("ingest-1").get("points_written", 0) > 2000)
+    os.kill(receiver_pid(worker), signal.SIGKILL)  # the MQTT half only; the worker lives
+    stream.join()
+    outcome = rig.settle("ingest's MQTT receiver SIGKILLed", publisher.sent, messages)
+    publisher.close()
+    assert_exact(outcome)
+    assert worker.returncode() is None, "the worker itself kept running"
+    assert rig.counters("ingest-1")["receiver_restarts"] == 1
+    outcome.note = "restarted by its worker"
 
 
 def test_qos1_redelivery_of_written_messages_stores_each_once(rig: Rig) -> None:
