@@ -14,14 +14,14 @@ c) HARDWARIO's mqtt2influxdb 1.5.2 in a virtual environment of its own, configur
 d) the ratios; and 1, 2 and 4 ingest workers on a shared subscription draining a backlog:
    aggregate rate, each worker's share and CPU seconds per 10,000 messages.
 
-Run: .venv/bin/python -m bench.ingest [--messages 200000] [--skip-bridge] [--workers 1,2,4]
+Run: .venv/bin/python -m bench.ingest [--messages 400000] [--skip-bridge] [--workers 1,2,4]
+     [--scale-only]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -65,13 +65,13 @@ def process_tree(pid: int) -> list[int]:
     return [pid, *(p for child in children for p in process_tree(child))]
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of the process and its live descendants."""
-    total = 0
+def cpu_split(pid: int) -> np.ndarray:
+    """User + system CPU seconds of the process and of each live descendant."""
+    ticks = []
     for p in process_tree(pid):
         fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
+        ticks.append(int(fields[11]) + int(fields[12]))
+    return np.array(ticks) / os.sysconf("SC_CLK_TCK")
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -89,7 +89,8 @@ class WorkerRun:
     rate: float
     stored: int
     shares: list[int] = field(default_factory=list)
-    cpu_per_10k: list[float] = field(default_factory=list)
+    cpu_per_10k: list[np.ndarray] = field(default_factory=list)
+    """Per worker: CPU seconds per 10,000 messages of its parse/write process, its receiver."""
     peak_rss_mb: float = 0.0
 
 
@@ -226,12 +227,14 @@ class Bench:
         log = self.tmp / f"{database}-{worker_id}.log"
         worker = ManagedProcess(worker_id, [sys.executable, "-m", "pvmon", "ingest"], log, env)
         worker.start()
-        worker.wait_ready(lambda: self.pids().get(worker_id) == worker.pid, timeout=60)
+        worker.wait_ready(lambda: self._connected(worker_id, worker.pid), timeout=60)
         return worker
 
-    def pids(self) -> dict[str, int]:
+    def _connected(self, worker_id: str, pid: int | None) -> bool:
+        """The worker's heartbeat says its receiver is connected: both processes started."""
         with session_factory(self.engine)() as session:
-            return {r.worker_id: r.pid for r in session.scalars(select(tables.IngestWorker))}
+            row = session.get(tables.IngestWorker, worker_id)
+            return row is not None and row.pid == pid and bool(row.counters.get("connected"))
 
     def counters(self) -> dict[str, dict]:
         with session_factory(self.engine)() as session:
@@ -254,8 +257,7 @@ class Bench:
         procs = [self.ingest_worker(database, w, group) for w in ids]
         # What starting costs a worker (imports, the registry), read while it has nothing
         # to do: a restarted worker drains its share at once, before it could be read again.
-        startup = [cpu_seconds(p.pid) for p in procs]  # type: ignore[arg-type]
-        time.sleep(1.0)  # subscribed
+        startup = [cpu_split(p.pid) for p in procs]  # type: ignore[arg-type]
         publishing = None
         if backlog:
             for p in procs:
@@ -267,7 +269,7 @@ class Bench:
                 time.sleep(TICK_S / 5)
             began, owed = time.time(), count - written
         else:
-            cpu0 = [cpu_seconds(p.pid) for p in procs]  # type: ignore[arg-type]
+            cpu0 = [cpu_split(p.pid) for p in procs]  # type: ignore[arg-type]
             publishing, owed = self.publish(count), count
         deadline = time.time() + 600
         while self._written(ids)[1] < count and time.time() < deadline:
@@ -280,7 +282,7 @@ class Bench:
         for w, p, before in zip(ids, procs, cpu0, strict=True):
             n = int(c[w].get("received", 0))
             run.shares.append(n)
-            used = cpu_seconds(p.pid) - before  # type: ignore[arg-type]
+            used = cpu_split(p.pid) - before  # type: ignore[arg-type]
             run.cpu_per_10k.append(used / max(n, 1) * 10_000)
             run.peak_rss_mb = max(run.peak_rss_mb, peak_rss_mb(p.pid))  # type: ignore[arg-type]
         for p in procs:
@@ -380,10 +382,13 @@ def _times(output: str) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--messages", type=int, default=200_000)
+    parser.add_argument("--messages", type=int, default=400_000)
     parser.add_argument("--bridge-messages", type=int, default=30_000)
     parser.add_argument("--skip-bridge", action="store_true")
     parser.add_argument("--workers", default="1,2,4")
+    parser.add_argument(
+        "--scale-only", action="store_true", help="only the table of 1, 2 and 4 workers"
+    )
     args = parser.parse_args()
     n = args.messages
     with tempfile.TemporaryDirectory(prefix="pvmon-bench-") as tmp:
@@ -396,6 +401,24 @@ def main() -> None:
 
 def report(bench: Bench, n: int, args: argparse.Namespace) -> None:
     print(f"workload: {n:,} messages over {len(bench.registry.inverters):,} inverters", flush=True)
+    one = bench.ingest(n, 1, backlog=True) if args.scale_only else limits_and_bridge(bench, n, args)
+    print(
+        "\nworkers | aggregate msg/s (backlog) | share of messages | "
+        "CPU s per 10,000 msgs (parse/write + receiver)"
+    )
+    worst = 0.0
+    for k in (int(x) for x in args.workers.split(",")):
+        run = one if k == 1 else bench.ingest(n, k, backlog=True)
+        shares = " / ".join(f"{s / n:.0%}" for s in run.shares)
+        cpu = " / ".join(f"{c.sum():.2f} ({c[0]:.2f} + {c[1]:.2f})" for c in run.cpu_per_10k)
+        print(f"{k} | {run.rate:,.0f} (stored {run.stored:,}) | {shares} | {cpu}", flush=True)
+        worst = max([worst, *(c.sum() for c in run.cpu_per_10k)])
+    baseline = one.cpu_per_10k[0].sum()
+    print(f"\nmost CPU per 10k of any worker against one worker's: {worst / baseline - 1:+.0%}")
+
+
+def limits_and_bridge(bench: Bench, n: int, args: argparse.Namespace) -> WorkerRun:
+    """a) to d); returns the one-worker backlog run, the scaling table's first row."""
     bare_live, bare_backlog = bench.bare_subscriber(n)
     print(
         f"a) bare paho subscriber, QoS 1: live {bare_live:,.0f} msg/s, "
@@ -409,7 +432,7 @@ def report(bench: Bench, n: int, args: argparse.Namespace) -> None:
     print(
         f"b) pvmon ingest: live {live.rate:,.0f} msg/s (stored {live.stored:,}/{n:,}), "
         f"backlog {backlog.rate:,.0f} msg/s (stored {backlog.stored:,}/{n:,}); "
-        f"peak RSS {max(live.peak_rss_mb, backlog.peak_rss_mb):.0f} MB",
+        f"peak RSS {max(live.peak_rss_mb, backlog.peak_rss_mb):.0f} MB (both processes)",
         flush=True,
     )
     p50, p99, rss = bench.latency(2000, 30)
@@ -429,13 +452,7 @@ def report(bench: Bench, n: int, args: argparse.Namespace) -> None:
         f"d) ingest/bare subscriber: live {live.rate / bare_live:.0%}, "
         f"backlog {backlog.rate / bare_backlog:.0%}"
     )
-    print("\nworkers | aggregate msg/s (backlog) | share of messages | CPU s per 10,000 msgs")
-    for k in (int(x) for x in args.workers.split(",")):
-        run = backlog if k == 1 else bench.ingest(n, k, backlog=True)
-        shares = " / ".join(f"{s / n:.0%}" for s in run.shares)
-        cpu = " / ".join(f"{c:.2f}" for c in run.cpu_per_10k)
-        print(f"{k} | {run.rate:,.0f} (stored {run.stored:,}) | {shares} | {cpu}", flush=True)
-    print(f"\nmedian CPU per 10k, 1 worker: {statistics.median(backlog.cpu_per_10k):.2f} s")
+    return backlog
 
 
 if __name__ == "__main__":
