@@ -57,11 +57,14 @@ class MqttConsumer:
         batch_max_wait_s: float,
         counters: Counters,
         log_level: str = "info",
+        retire: bool = False,
     ) -> None:
         self.topic = topic
         self.counters = counters
         self.connected = threading.Event()
         self.subscribed = threading.Event()
+        self.drained = threading.Event()
+        """Retiring: the session holds nothing more (ingest/receiver.py)."""
         self.waiting = 0
         """Messages the receiver held after handing over its last batch."""
         self._config = functools.partial(
@@ -79,6 +82,7 @@ class MqttConsumer:
             batch_size=batch_size,
             batch_max_wait_s=batch_max_wait_s,
             log_level=log_level,
+            retire=retire,
         )
         self._batches: queue.Queue[list[Inbound]] = queue.Queue()
         self._stopping = threading.Event()
@@ -191,6 +195,8 @@ class MqttConsumer:
                 self._batches.put([Inbound(*row) for row in rows])
             elif kind == "acked":
                 self.counters.add(acked=message[1], acks_for_lost_connections=message[2])
+            elif kind == "drained":
+                self.drained.set()
             elif kind == "state":
                 _, connected, subscribed = message
                 (self.connected.set if connected else self.connected.clear)()

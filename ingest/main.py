@@ -15,14 +15,14 @@ from pvmon.settings import Settings
 log = structlog.get_logger(__name__)
 
 
-def run_ingest(settings: Settings) -> None:
+def run_ingest(settings: Settings, *, retire: bool = False) -> None:
     endpoint = settings.mqtt
     if endpoint is None:
         raise ValueError("no broker configured: set PVMON_MQTT_URL (pvmon up starts one)")
     engine = open_database(settings)
     influx = open_influx(settings)
     _provision_when_reachable(influx, settings)
-    service = IngestService(settings, engine, influx, endpoint)
+    service = IngestService(settings, engine, influx, endpoint, retire=retire)
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: service.stop())
     try:

@@ -17,7 +17,8 @@ Protocol over the pipe (tuples and lists, cheap to pickle):
   child → parent: ``("state", connected, subscribed)`` on every change;
                   ``("batch", rows, pending_after, held_back)`` with rows
                   ``(topic, payload, mid, qos, received_at, session)``;
-                  ``("acked", acknowledged, stale)`` after each list of acknowledgements.
+                  ``("acked", acknowledged, stale)`` after each list of acknowledgements;
+                  ``("drained",)`` once a retiring receiver's session is empty.
 """
 
 from __future__ import annotations
@@ -52,6 +53,9 @@ socket (TCP pushes back on the broker) rather than in memory."""
 MISC_EVERY_S = 0.5
 RECONNECT_MIN_S = 1.0
 RECONNECT_MAX_S = 30.0
+RETIRE_QUIET_S = 2.0
+"""A retiring receiver has drained its session once nothing arrived for this long after
+the broker confirmed the unsubscription and everything handed over was acknowledged."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,9 @@ class ReceiverConfig:
     batch_max_wait_s: float
     session_base: int
     """Sessions count up from here, so a restarted receiver never reuses a number."""
+    retire: bool = False
+    """Leave the shared group for good: unsubscribe, drain what the session still holds,
+    then end the session (see ``Receiver._drained``)."""
     log_level: str = "info"
     log_json: bool | None = None
 
@@ -102,6 +109,11 @@ class Receiver:
         self.subscribed = False
         self.wanted_at: float | None = None
         self.held_back = 0
+        self.outstanding = 0
+        """QoS 1 messages handed to the parent and not yet reported stored."""
+        self.unsubscribed_at: float | None = None
+        self.last_message_at = 0.0
+        self.drained = False
         self.reconnect_delay = RECONNECT_MIN_S
         self.next_attempt = 0.0
         self.last_misc = 0.0
@@ -121,6 +133,7 @@ class Receiver:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_subscribe = self._on_subscribe
+        client.on_unsubscribe = self._on_unsubscribe
         client.on_message = self._on_message
         # Writes happen in our loop when the socket is writable, never inside paho calls.
         client.on_socket_register_write = lambda *_: None
@@ -149,6 +162,9 @@ class Receiver:
                 return
             self._hand_over()
             self._misc()
+            if self.cfg.retire and not self.drained and self._drained():
+                self.drained = True
+                self.conn.send(("drained",))
 
     def _timeout(self, buffered: bool) -> float:
         if buffered:
@@ -187,6 +203,7 @@ class Receiver:
             self._disconnect()
             return False
         acknowledged = stale = 0
+        self.outstanding -= len(acks)
         for mid, qos, session in acks:
             if session == self.session and self.connected:
                 self.client.ack(mid, qos)
@@ -212,9 +229,18 @@ class Receiver:
             return
         count = min(self.cfg.batch_size, len(self.pending))
         rows = [self.pending.popleft() for _ in range(count)]
+        self.outstanding += sum(1 for row in rows if row[3])
         self.conn.send(("batch", rows, len(self.pending), self.held_back))
         self.held_back = 0
         self.wanted_at = None
+
+    def _drained(self) -> bool:
+        """Retiring: the broker has stopped routing to this session, every message it still
+        held has arrived, been handed over and been acknowledged."""
+        if self.unsubscribed_at is None or self.pending or self.outstanding:
+            return False
+        quiet_since = max(self.unsubscribed_at, self.last_message_at)
+        return time.time() - quiet_since >= RETIRE_QUIET_S
 
     def _state(self) -> None:
         self.conn.send(("state", self.connected, self.subscribed))
@@ -248,10 +274,15 @@ class Receiver:
             self.reconnect_delay = min(RECONNECT_MAX_S, self.reconnect_delay * 2)
 
     def _disconnect(self) -> None:
-        """End the connection cleanly (the session and its unacknowledged messages stay)."""
+        """End the connection cleanly: the session and its unacknowledged messages stay,
+        unless this receiver retired and drained it, which ends the session too."""
         if self.client.socket() is None:
             return
-        self.client.disconnect()
+        properties = None
+        if self.drained:
+            properties = Properties(PacketTypes.DISCONNECT)
+            properties.SessionExpiryInterval = 0
+        self.client.disconnect(properties=properties)
         deadline = time.monotonic() + 5
         while self.client.socket() is not None and time.monotonic() < deadline:
             self.client.loop_write()
@@ -277,7 +308,10 @@ class Receiver:
             session_present=flags.session_present,
             topic=self.cfg.topic,
         )
-        client.subscribe(self.cfg.topic, options=SubscribeOptions(qos=1))
+        if self.cfg.retire:
+            client.unsubscribe(self.cfg.topic)
+        else:
+            client.subscribe(self.cfg.topic, options=SubscribeOptions(qos=1))
         self._state()
 
     def _on_subscribe(
@@ -296,6 +330,17 @@ class Receiver:
         self.subscribed = True
         self._state()
 
+    def _on_unsubscribe(
+        self,
+        _client: mqtt.Client,
+        _userdata: Any,
+        _mid: int,
+        reason_codes: list[Any],
+        _properties: Any,
+    ) -> None:
+        log.info("mqtt_unsubscribed", topic=self.cfg.topic, reasons=[str(c) for c in reason_codes])
+        self.unsubscribed_at = time.time()
+
     def _on_disconnect(
         self, _client: mqtt.Client, _userdata: Any, _flags: Any, reason_code: Any, _props: Any
     ) -> None:
@@ -312,7 +357,8 @@ class Receiver:
             topic = msg.topic
         except UnicodeDecodeError:
             topic = repr(msg._topic)  # the broker should refuse such topics; keep it visible
-        self.pending.append((topic, msg.payload, msg.mid, msg.qos, time.time(), self.session))
+        now = self.last_message_at = time.time()
+        self.pending.append((topic, msg.payload, msg.mid, msg.qos, now, self.session))
 
 
 if __name__ == "__main__":

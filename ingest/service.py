@@ -47,8 +47,16 @@ STALE_INDEX_S = 5.0
 
 class IngestService:
     def __init__(
-        self, settings: Settings, engine: Engine, influx: InfluxClient, mqtt: MqttEndpoint
+        self,
+        settings: Settings,
+        engine: Engine,
+        influx: InfluxClient,
+        mqtt: MqttEndpoint,
+        *,
+        retire: bool = False,
     ) -> None:
+        """``retire``: leave the shared group for good — take what this worker's session
+        still holds, store it, replay the spool, end the session and return."""
         self.settings = settings
         self.cfg = settings.ingest
         self.tz = ZoneInfo(settings.timezone)
@@ -67,6 +75,7 @@ class IngestService:
             batch_max_wait_s=self.cfg.batch_max_wait_s,
             counters=self.counters,
             log_level=settings.log_level,
+            retire=retire,
         )
         spool_dir = self.cfg.spool_dir or settings.data_dir / "spool"
         self.spool = Spool(
@@ -123,6 +132,9 @@ class IngestService:
                 messages = self.consumer.take(timeout=0.2)
                 if messages and self._process(messages):
                     self.consumer.request(messages)
+                if self.consumer.drained.is_set() and self.spool.is_empty():
+                    log.info("ingest_retired", worker=self.cfg.worker_id)
+                    break
                 if time.monotonic() - self._index_loaded > self.cfg.registry_refresh_s:
                     self._reload_index()
         finally:

@@ -76,6 +76,13 @@ def ingest(
     shared_group: Annotated[
         str | None, typer.Option(help="Join the MQTT 5 shared subscription $share/<group>/pv/#.")
     ] = None,
+    retire: Annotated[
+        bool,
+        typer.Option(
+            help="Retire this (stopped) worker id: store what its session still holds and "
+            "its spool, then end the session so the broker routes nothing more to it."
+        ),
+    ] = False,
 ) -> None:
     """Consume telemetry from MQTT into InfluxDB (acknowledging only what is stored)."""
     from ingest.main import run_ingest
@@ -91,7 +98,7 @@ def ingest(
             {**settings.ingest.model_dump(), **updates}
         )
     try:
-        run_ingest(settings)
+        run_ingest(settings, retire=retire)
     except ValueError as exc:
         raise _fail(str(exc)) from None
 

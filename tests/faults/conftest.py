@@ -99,6 +99,33 @@ class Rig:
         self, worker_id: str = "ingest-1", *, shared_group: str | None = None, port: int = 0
     ) -> ManagedProcess:
         """Start ``pvmon ingest`` and return once it has subscribed."""
+        env = self._env(worker_id, shared_group, port)
+        log = self.tmp_path / f"{worker_id}.log"
+        process = ManagedProcess(worker_id, [sys.executable, "-m", "pvmon", "ingest"], log, env)
+        start = log.stat().st_size if log.exists() else 0
+        process.start()
+        process.wait_ready(lambda: "mqtt_subscribed" in log.read_text()[start:], timeout=60)
+        self.workers.append(process)
+        return process
+
+    def retire(self, worker_id: str, *, shared_group: str) -> tuple[int | None, str]:
+        """Run ``pvmon ingest --retire`` for a stopped worker id, to its end: its exit code
+        (None if it ran for two minutes) and its log."""
+        log = self.tmp_path / f"{worker_id}-retire.log"
+        argv = [sys.executable, "-m", "pvmon", "ingest", "--retire"]
+        process = ManagedProcess(
+            f"{worker_id}-retire", argv, log, self._env(worker_id, shared_group, 0)
+        )
+        process.start()
+        deadline = time.monotonic() + 120
+        while process.returncode() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        code = process.returncode()
+        if code is None:
+            process.kill()
+        return code, log.read_text()
+
+    def _env(self, worker_id: str, shared_group: str | None, port: int) -> dict[str, str]:
         env = {
             **os.environ,
             "PVMON_MQTT_URL": f"mqtt://127.0.0.1:{port or self.broker.options.port}",
@@ -114,13 +141,7 @@ class Rig:
         }
         if shared_group:
             env["PVMON_INGEST__SHARED_GROUP"] = shared_group
-        log = self.tmp_path / f"{worker_id}.log"
-        process = ManagedProcess(worker_id, [sys.executable, "-m", "pvmon", "ingest"], log, env)
-        start = log.stat().st_size if log.exists() else 0
-        process.start()
-        process.wait_ready(lambda: "mqtt_subscribed" in log.read_text()[start:], timeout=60)
-        self.workers.append(process)
-        return process
+        return env
 
     def stop_all(self) -> None:
         for worker in self.workers:

@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 from pathlib import Path
 
+import paho.mqtt.client as mqtt
 import pytest
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 from pvmon.services.process import ManagedProcess
 from tests.faults.conftest import Outcome, Rig
@@ -178,3 +182,52 @@ def test_two_shared_workers_one_killed_lose_nothing(rig: Rig) -> None:
     )
     publisher.close()
     assert_exact(outcome)
+
+
+def test_a_retired_worker_leaves_the_group_and_nothing_waits_for_it(rig: Rig) -> None:
+    rig.ingest("ingest-a", shared_group="ingest")
+    leaving = rig.ingest("ingest-b", shared_group="ingest")
+    messages = rig.traffic(10_000)
+    publisher = rig.publisher()
+    stream = rig.publish_in_background(messages, RATE, publisher)
+    wait_for(lambda: rig.counters("ingest-b").get("received", 0) > 2000)
+    leaving.stop()  # its persistent session keeps receiving a share while it is away
+    time.sleep(1.0)
+    code, log = rig.retire("ingest-b", shared_group="ingest")
+    assert code == 0, log[-3000:]
+    assert "ingest_retired" in log
+    stream.join()
+    after = rig.traffic(3_000)  # only ingest-a is left to take these
+    publisher.publish(after, RATE)
+    outcome = rig.settle(
+        "2 shared workers, one retired mid-stream", publisher.sent, messages + after
+    )
+    publisher.close()
+    assert_exact(outcome)
+    assert not session_present(rig, "pvmon-ingest-b"), "the retired worker's session ended"
+    outcome.note = "retired with pvmon ingest --retire; later traffic all to the other"
+
+
+def session_present(rig: Rig, client_id: str) -> bool:
+    """Whether the broker still holds a session for ``client_id`` (asked without ending it)."""
+    answered = threading.Event()
+    present: list[bool] = []
+
+    def on_connect(_c: mqtt.Client, _u: object, flags: mqtt.ConnectFlags, *_: object) -> None:
+        present.append(flags.session_present)
+        answered.set()
+
+    client = mqtt.Client(
+        mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5
+    )
+    client.on_connect = on_connect
+    properties = Properties(PacketTypes.CONNECT)
+    properties.SessionExpiryInterval = 3600
+    client.connect(
+        rig.broker.options.host, rig.broker.options.port, clean_start=False, properties=properties
+    )
+    client.loop_start()
+    assert answered.wait(10)
+    client.disconnect()
+    client.loop_stop()
+    return present[0]
