@@ -154,7 +154,10 @@ class MqttConsumer:
                 pass_fds=(theirs.fileno(),),
             )
         conn = Connection(ours.detach())
-        conn.send(config)
+        try:
+            conn.send(config)
+        except OSError as exc:  # it died at once: reading its pipe ends, and it is restarted
+            log.warning("mqtt_receiver_unreachable", error=str(exc)[:200])
         with self._send_lock:
             self._conn, self._process = conn, process
         log.info("mqtt_receiver_started", pid=process.pid, generation=self._generation)
@@ -166,6 +169,8 @@ class MqttConsumer:
             self._read_until_closed(self._conn)
             if self._stopping.is_set():
                 return
+            with self._send_lock:
+                self._conn.close()
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self._process.wait(STOP_TIMEOUT_S)
             log.error(

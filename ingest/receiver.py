@@ -203,7 +203,7 @@ class Receiver:
             self._disconnect()
             return False
         acknowledged = stale = 0
-        self.outstanding -= len(acks)
+        self.outstanding -= sum(1 for _, _, session in acks if session >= self.cfg.session_base)
         for mid, qos, session in acks:
             if session == self.session and self.connected:
                 self.client.ack(mid, qos)
@@ -237,7 +237,7 @@ class Receiver:
     def _drained(self) -> bool:
         """Retiring: the broker has stopped routing to this session, every message it still
         held has arrived, been handed over and been acknowledged."""
-        if self.unsubscribed_at is None or self.pending or self.outstanding:
+        if not self.connected or self.unsubscribed_at is None or self.pending or self.outstanding:
             return False
         quiet_since = max(self.unsubscribed_at, self.last_message_at)
         return time.time() - quiet_since >= RETIRE_QUIET_S
@@ -345,6 +345,7 @@ class Receiver:
         self, _client: mqtt.Client, _userdata: Any, _flags: Any, reason_code: Any, _props: Any
     ) -> None:
         self.connected = self.subscribed = False
+        self.unsubscribed_at = None  # a retiring receiver unsubscribes again on reconnecting
         self.next_attempt = time.monotonic() + self.reconnect_delay
         if reason_code.is_failure:
             log.warning("mqtt_disconnected", reason=str(reason_code))
