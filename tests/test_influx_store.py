@@ -21,6 +21,7 @@ from pvmon.db.engine import session_factory
 from pvmon.influx.client import InfluxClient, InfluxRejected, InfluxUnavailable, series_values
 from pvmon.influx.provision import RAW_RP, ROLLUP_RP, detect_generation, provision
 from pvmon.services.influxd import Influxd
+from tests.test_ingest_flow import wait_for
 
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -118,9 +119,7 @@ def test_a_batch_for_a_stopped_server_is_spooled_and_stored_when_it_returns(
     time.sleep(1.5)
     assert spool.depth.points == 50, "kept while the server is away"
     server.start()
-    deadline = time.monotonic() + 30
-    while not spool.is_empty() and time.monotonic() < deadline:
-        time.sleep(0.1)
+    wait_for(spool.is_empty, timeout=30)
     stop.set()
     replayer.join(10)
     assert counters.snapshot()["write_retries"] >= 1
@@ -185,9 +184,7 @@ def test_a_point_refused_on_replay_is_dead_lettered_and_the_rest_stored(
     sessions = session_factory(engine)
     replayer = Replayer(spool, influx.write, sessions, "w1", counters, stop, max_backoff_s=0.5)
     replayer.start()
-    deadline = time.monotonic() + 30
-    while not spool.is_empty() and time.monotonic() < deadline:
-        time.sleep(0.1)
+    wait_for(spool.is_empty, timeout=30)
     stop.set()
     replayer.join(10)
     stored = series_values(

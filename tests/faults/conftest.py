@@ -13,6 +13,7 @@ import contextlib
 import itertools
 import json
 import os
+import subprocess
 import sys
 import threading
 import time
@@ -113,16 +114,14 @@ class Rig:
         (None if it ran for two minutes) and its log."""
         log = self.tmp_path / f"{worker_id}-retire.log"
         argv = [sys.executable, "-m", "pvmon", "ingest", "--retire"]
-        process = ManagedProcess(
-            f"{worker_id}-retire", argv, log, self._env(worker_id, shared_group, 0)
-        )
-        process.start()
-        deadline = time.monotonic() + 120
-        while process.returncode() is None and time.monotonic() < deadline:
-            time.sleep(0.2)
-        code = process.returncode()
-        if code is None:
-            process.kill()
+        env = self._env(worker_id, shared_group, 0)
+        with log.open("w") as out:
+            try:
+                code = subprocess.run(
+                    argv, env=env, stdout=out, stderr=subprocess.STDOUT, timeout=120, check=False
+                ).returncode
+            except subprocess.TimeoutExpired:
+                code = None
         return code, log.read_text()
 
     def _env(self, worker_id: str, shared_group: str | None, port: int) -> dict[str, str]:

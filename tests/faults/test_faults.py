@@ -19,7 +19,7 @@ from pvmon.services.process import ManagedProcess
 from tests.faults.conftest import Outcome, Rig
 from tests.faults.proxy import CuttableProxy
 from tests.test_ingest_flow import wait_for
-from tests.traffic import stored_keys
+from tests.traffic import Key, Publisher, stored_keys
 
 pytestmark = pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 RATE = 2000
@@ -161,13 +161,22 @@ def test_qos1_redelivery_of_written_messages_stores_each_once(rig: Rig) -> None:
     outcome.note = f"{received - outcome.sent_valid - outcome.sent_invalid:,} redelivered"
 
 
-def test_two_shared_workers_one_killed_lose_nothing(rig: Rig) -> None:
+def streaming_to_two_shared_workers(
+    rig: Rig, count: int, b_received: int
+) -> tuple[ManagedProcess, list[tuple[str, bytes, Key]], Publisher, threading.Thread]:
+    """Workers ingest-a and ingest-b share the stream of ``count`` messages at ``RATE``;
+    returns once ingest-b has received ``b_received`` of them."""
     rig.ingest("ingest-a", shared_group="ingest")
-    victim = rig.ingest("ingest-b", shared_group="ingest")
-    messages = rig.traffic(20_000)
+    b = rig.ingest("ingest-b", shared_group="ingest")
+    messages = rig.traffic(count)
     publisher = rig.publisher()
     stream = rig.publish_in_background(messages, RATE, publisher)
-    wait_for(lambda: rig.counters("ingest-b").get("received", 0) > 3000)
+    wait_for(lambda: rig.counters("ingest-b").get("received", 0) > b_received)
+    return b, messages, publisher, stream
+
+
+def test_two_shared_workers_one_killed_lose_nothing(rig: Rig) -> None:
+    victim, messages, publisher, stream = streaming_to_two_shared_workers(rig, 20_000, 3000)
     victim.kill()
     stream.join()
     time.sleep(3.0)
@@ -185,12 +194,7 @@ def test_two_shared_workers_one_killed_lose_nothing(rig: Rig) -> None:
 
 
 def test_a_retired_worker_leaves_the_group_and_nothing_waits_for_it(rig: Rig) -> None:
-    rig.ingest("ingest-a", shared_group="ingest")
-    leaving = rig.ingest("ingest-b", shared_group="ingest")
-    messages = rig.traffic(10_000)
-    publisher = rig.publisher()
-    stream = rig.publish_in_background(messages, RATE, publisher)
-    wait_for(lambda: rig.counters("ingest-b").get("received", 0) > 2000)
+    leaving, messages, publisher, stream = streaming_to_two_shared_workers(rig, 10_000, 2000)
     leaving.stop()  # its persistent session keeps receiving a share while it is away
     time.sleep(1.0)
     code, log = rig.retire("ingest-b", shared_group="ingest")
