@@ -10,6 +10,8 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from pvmon.broker import INGEST_USER, generate, read_credentials
@@ -17,11 +19,16 @@ from pvmon.services.mosquitto import Mosquitto
 
 
 def client(
-    broker: Mosquitto, user: str | None, password: str | None
+    broker: Mosquitto,
+    user: str | None,
+    password: str | None,
+    *,
+    client_id: str | None = None,
+    clean: bool = False,
 ) -> tuple[mqtt.Client, ReasonCode]:
     c = mqtt.Client(
         CallbackAPIVersion.VERSION2,
-        client_id=f"t-{user}-{time.monotonic_ns()}",
+        client_id=client_id or f"t-{user}-{time.monotonic_ns()}",
         protocol=mqtt.MQTTv5,
     )
     if user:
@@ -34,7 +41,9 @@ def client(
         connected.set()
 
     c.on_connect = on_connect
-    c.connect(broker.options.host, broker.options.port)
+    properties = Properties(PacketTypes.CONNECT)
+    properties.SessionExpiryInterval = 0 if clean else 3600
+    c.connect(broker.options.host, broker.options.port, clean_start=clean, properties=properties)
     c.loop_start()
     assert connected.wait(10), "the broker answers"
     return c, outcome[0]
@@ -84,3 +93,40 @@ def test_regenerating_keeps_passwords_and_rotating_changes_them(tmp_path: Path) 
     hashed = (tmp_path / "passwd").read_text()
     assert rotated["VS001"] not in hashed
     assert "VS001:$7$" in hashed
+
+
+def test_no_credential_takes_over_another_clients_session(
+    tmp_path: Path, broker_factory: Callable[..., Mosquitto]
+) -> None:
+    """A logger's credential connecting under ingest's client id, or another logger's, does
+    not disconnect them or end their sessions (it may only ever be its own client)."""
+    files = generate(["VS001", "VS002"], tmp_path / "broker")
+    broker = broker_factory(password_file=files.passwd, acl_file=files.acl)
+    passwords = read_credentials(files.credentials)
+    ingest, _ = client(broker, INGEST_USER, passwords[INGEST_USER], client_id="pvmon-ingest-1")
+    received: list[str] = []
+    ingest.on_message = lambda _c, _u, m: received.append(m.topic)
+    subscribed = threading.Event()
+    ingest.on_subscribe = lambda *_: subscribed.set()
+    ingest.subscribe("pv/#", qos=1)
+    assert subscribed.wait(10)
+    logger, _ = client(broker, "VS002", passwords["VS002"], client_id="VS002")
+    kicked: list[str] = []
+    ingest.on_disconnect = lambda *_: kicked.append("ingest")
+    logger.on_disconnect = lambda *_: kicked.append("VS002")
+
+    intruders = [
+        client(broker, "VS001", passwords["VS001"], client_id="pvmon-ingest-1", clean=True),
+        client(broker, "VS001", passwords["VS001"], client_id="VS002", clean=True),
+    ]
+    time.sleep(2.0)
+    logger.publish("pv/VS002/INV2/telemetry", b'{"ts": 1, "W": 2}', qos=1).wait_for_publish(10)
+    time.sleep(1.0)
+    assert kicked == [], "nobody was knocked off by a client id that is not the intruder's"
+    assert received == ["pv/VS002/INV2/telemetry"], "ingest's subscription is intact"
+    for c, _ in intruders:
+        c.loop_stop()
+        c.disconnect()
+    for c in (ingest, logger):
+        c.loop_stop()
+        c.disconnect()

@@ -23,12 +23,20 @@ count wraps, so a publisher keeps well below that many unacknowledged."""
 
 
 def readings(
-    registry: Registry, count: int, day_offset: int = 0, shift_s: int = 0
+    registry: Registry,
+    count: int,
+    day_offset: int = 0,
+    shift_s: int = 0,
+    stations: frozenset[str] | None = None,
 ) -> list[tuple[str, bytes, Key]]:
-    """``count`` valid readings (topic, payload, key) cycling over the fleet's inverters,
-    each pass one minute earlier, ``day_offset`` days (late data when > 0) and ``shift_s``
-    seconds back."""
-    devices = [(i.station_id, i.id) for i in registry.inverters]
+    """``count`` valid readings (topic, payload, key) cycling over the fleet's inverters (or
+    those of ``stations``), each pass one minute earlier, ``day_offset`` days (late data when
+    > 0) and ``shift_s`` seconds back."""
+    devices = [
+        (i.station_id, i.id)
+        for i in registry.inverters
+        if stations is None or i.station_id in stations
+    ]
     now = int(time.time())
     out = []
     for n in range(count):
@@ -48,6 +56,8 @@ class Publisher:
     url_host: str
     port: int
     client_id: str = "fault-publisher"
+    username: str | None = None
+    password: str | None = None
     sent: set[Key] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -55,6 +65,8 @@ class Publisher:
         client = mqtt.Client(
             mqtt.CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=mqtt.MQTTv5
         )
+        if self.username:
+            client.username_pw_set(self.username, self.password)
         client.max_inflight_messages_set(500)
         client.reconnect_delay_set(0.2, 2)
         self._client = client

@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 
+from pvmon.broker import INGEST_USER, BrokerFiles, generate
 from pvmon.db import tables
 from pvmon.db.engine import session_factory
 from pvmon.influx.client import InfluxClient
@@ -82,8 +83,11 @@ class Rig:
         influxd: Influxd,
         engine: Engine,
         registry: Registry,
+        broker_files: BrokerFiles | None = None,
     ) -> None:
         self.tmp_path = tmp_path
+        self.broker_files = broker_files
+        """With these, the broker admits only the registry's loggers and ingest."""
         self.broker = broker
         self.influxd = influxd
         self.engine = engine
@@ -125,9 +129,12 @@ class Rig:
         return code, log.read_text()
 
     def _env(self, worker_id: str, shared_group: str | None, port: int) -> dict[str, str]:
+        credential = ""
+        if self.broker_files:
+            credential = f"{INGEST_USER}:{self.broker_files.password_of(INGEST_USER)}@"
         env = {
             **os.environ,
-            "PVMON_MQTT_URL": f"mqtt://127.0.0.1:{port or self.broker.options.port}",
+            "PVMON_MQTT_URL": f"mqtt://{credential}127.0.0.1:{port or self.broker.options.port}",
             "PVMON_INFLUX_URL": self.influxd.url,
             "PVMON_INFLUX_DB": "pvmon",
             "PVMON_DATABASE_URL": self.engine.url.render_as_string(hide_password=False),
@@ -153,10 +160,13 @@ class Rig:
 
     # --- traffic ---------------------------------------------------------------------
 
-    def traffic(self, count: int) -> list[tuple[str, bytes, Key]]:
-        """``count`` messages, readings of times no earlier traffic used, one in
-        ``INVALID_EVERY`` a malformed message (its key marks it invalid)."""
-        valid = readings(self.registry, count, shift_s=self._offset)
+    def traffic(
+        self, count: int, stations: frozenset[str] | None = None
+    ) -> list[tuple[str, bytes, Key]]:
+        """``count`` messages (of ``stations``' inverters, or the fleet's), readings of times
+        no earlier traffic used, one in ``INVALID_EVERY`` a malformed message (its key marks
+        it invalid)."""
+        valid = readings(self.registry, count, shift_s=self._offset, stations=stations)
         self._offset += -(-count // len(self.registry.inverters)) * 60
         out = []
         for n, (topic, payload, key) in enumerate(valid):
@@ -168,7 +178,15 @@ class Rig:
         return out
 
     def publisher(self, name: str = "logger") -> Publisher:
-        return Publisher(self.broker.options.host, self.broker.options.port, client_id=name)
+        """A publisher; on an authenticating broker, the logger of station ``name``."""
+        password = self.broker_files.password_of(name) if self.broker_files else None
+        return Publisher(
+            self.broker.options.host,
+            self.broker.options.port,
+            client_id=name,
+            username=name if password else None,
+            password=password,
+        )
 
     def publish_in_background(
         self, messages: list[tuple[str, bytes, Key]], per_second: float, publisher: Publisher
@@ -225,5 +243,22 @@ def rig(
     default_registry: Registry,
 ) -> Iterator[Rig]:
     rig = Rig(tmp_path, broker_factory(), influxd_factory(), loaded_engine, default_registry)
+    yield rig
+    rig.stop_all()
+
+
+@pytest.fixture
+def secure_rig(
+    tmp_path: Path,
+    broker_factory: Callable[..., Mosquitto],
+    influxd_factory: Callable[[], Influxd],
+    loaded_engine: Engine,
+    default_registry: Registry,
+) -> Iterator[Rig]:
+    """The rig with the broker as ``pvmon up`` and production run it: credentials per logger
+    and for ingest, each logger only under its own station (``pvmon broker config``)."""
+    files = generate([s.id for s in default_registry.stations], tmp_path / "broker")
+    broker = broker_factory(password_file=files.passwd, acl_file=files.acl)
+    rig = Rig(tmp_path, broker, influxd_factory(), loaded_engine, default_registry, files)
     yield rig
     rig.stop_all()

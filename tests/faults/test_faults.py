@@ -235,3 +235,41 @@ def session_present(rig: Rig, client_id: str) -> bool:
     client.disconnect()
     client.loop_stop()
     return present[0]
+
+
+def intruder(rig: Rig, station: str, client_id: str) -> mqtt.Client:
+    """A logger's credential connecting under someone else's client id with a clean start,
+    over and over (paho reconnects by itself when the broker drops it)."""
+    assert rig.broker_files is not None
+    client = mqtt.Client(
+        mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5
+    )
+    client.username_pw_set(station, rig.broker_files.password_of(station))
+    client.reconnect_delay_set(0.2, 1)
+    client.connect_async(rig.broker.options.host, rig.broker.options.port, clean_start=True)
+    client.loop_start()
+    return client
+
+
+def test_a_logger_using_ingests_or_another_loggers_client_id_takes_nothing(
+    secure_rig: Rig,
+) -> None:
+    rig = secure_rig
+    rig.ingest()
+    messages = rig.traffic(8_000, stations=frozenset({"VS001"}))
+    publisher = rig.publisher("VS001")
+    stream = rig.publish_in_background(messages, RATE / 4, publisher)
+    wait_for(lambda: len(publisher.sent) > 1000)
+    intruders = [intruder(rig, "VS002", "pvmon-ingest-1"), intruder(rig, "VS002", "VS001")]
+    stream.join()
+    for c in intruders:
+        c.loop_stop()
+        c.disconnect()
+    outcome = rig.settle(
+        "a logger's credential under ingest's and another logger's client id",
+        publisher.sent,
+        messages,
+        note="broker ties client ids to credentials",
+    )
+    publisher.close()
+    assert_exact(outcome)
