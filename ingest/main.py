@@ -8,6 +8,7 @@ import time
 import structlog
 
 from ingest.service import IngestService
+from pvmon.broker import ingest_client_id
 from pvmon.influx.client import InfluxUnavailable
 from pvmon.runtime import open_database, open_influx, provision_influx
 from pvmon.settings import Settings
@@ -19,6 +20,15 @@ def run_ingest(settings: Settings, *, retire: bool = False) -> None:
     endpoint = settings.mqtt
     if endpoint is None:
         raise ValueError("no broker configured: set PVMON_MQTT_URL (pvmon up starts one)")
+    client_id = ingest_client_id(settings.ingest.worker_id)
+    if endpoint.username and endpoint.username != client_id:
+        log.warning(
+            "broker_user_is_not_the_client_id",
+            user=endpoint.username,
+            client_id=client_id,
+            why="a broker that uses usernames as client ids (pvmon broker config) gives "
+            "every worker of one credential the same session: give each worker its own",
+        )
     engine = open_database(settings)
     influx = open_influx(settings)
     _provision_when_reachable(influx, settings)

@@ -28,6 +28,7 @@ from ingest.parse import Limits, Parsed, Rejection, parse_message
 from ingest.replay import Replayer
 from ingest.sink import Sink, Stopping
 from ingest.spool import Spool
+from pvmon.broker import ingest_client_id
 from pvmon.db import tables
 from pvmon.db.engine import session_factory
 from pvmon.db.upsert import upsert
@@ -66,7 +67,7 @@ class IngestService:
         self.stop_event = threading.Event()
         self.consumer = MqttConsumer(
             mqtt,
-            f"pvmon-{self.cfg.worker_id}",
+            ingest_client_id(self.cfg.worker_id),
             subscription(self.cfg.shared_group),
             receive_maximum=self.cfg.effective_receive_maximum,
             session_expiry_s=self.cfg.session_expiry_s,

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from sqlalchemy import select
 
+from pvmon.broker import DEFAULT_INGEST_WORKER
 from pvmon.logs import configure_logging
 from pvmon.settings import Settings, SettingsError, load_settings
 
@@ -382,11 +383,17 @@ def broker_config(
         Path | None, typer.Option(help="Directory (default: <data dir>/broker).")
     ] = None,
     rotate: Annotated[bool, typer.Option(help="New passwords for everyone.")] = False,
+    ingest_workers: Annotated[
+        str,
+        typer.Option(help="Ingest worker ids, comma-separated: a read-only credential each."),
+    ] = DEFAULT_INGEST_WORKER,
 ) -> None:
     """Mosquitto password file and ACL from the registry: one credential per data logger
     (username = station id), publishing only under its own pv/<station>/…, and a read-only
-    one for ingest. Keeps existing passwords unless --rotate."""
-    from pvmon.broker import BrokerConfigError, generate
+    one per ingest worker (username = its client id, pvmon-<worker id>). The broker must use
+    usernames as client ids (use_username_as_clientid). Keeps existing passwords unless
+    --rotate."""
+    from pvmon.broker import BrokerConfigError, generate, ingest_client_id
     from pvmon.db import tables
     from pvmon.db.engine import session_factory
     from pvmon.runtime import open_database
@@ -398,14 +405,19 @@ def broker_config(
     engine.dispose()
     if not stations:
         raise _fail("the registry is empty: pvmon registry generate (or import) first")
+    workers = tuple(w.strip() for w in ingest_workers.split(",") if w.strip())
     try:
-        files = generate(stations, out or settings.data_dir / "broker", rotate=rotate)
+        files = generate(
+            stations, out or settings.data_dir / "broker", ingest_workers=workers, rotate=rotate
+        )
     except BrokerConfigError as exc:
         raise _fail(str(exc)) from None
+    readers = ", ".join(ingest_client_id(w) for w in workers)
     typer.echo(
-        f"{len(stations)} logger credentials and one for ingest in {files.credentials}\n"
-        f"mosquitto.conf:\n  allow_anonymous false\n  password_file {files.passwd}\n"
-        f"  acl_file {files.acl}"
+        f"{len(stations)} logger credentials and {len(workers)} for ingest ({readers}) in "
+        f"{files.credentials}\nmosquitto.conf:\n  allow_anonymous false\n"
+        f"  password_file {files.passwd}\n  acl_file {files.acl}\n"
+        "  use_username_as_clientid true"
     )
 
 

@@ -21,6 +21,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from pvmon.broker import DEFAULT_INGEST_WORKER, WORKER_ID_PATTERN
 from pvmon.domain import CertType, StationKind
 from pvmon.findings import Severity
 
@@ -54,8 +55,10 @@ class MqttEndpoint(BaseModel):
 
 
 class IngestSettings(BaseModel):
-    worker_id: str = Field("ingest-1", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
-    """Stable MQTT client id suffix; the broker keeps this worker's session under it."""
+    worker_id: str = Field(DEFAULT_INGEST_WORKER, pattern=WORKER_ID_PATTERN)
+    """Stable MQTT client id suffix; the broker keeps this worker's session under it. With
+    broker authentication, the worker's credential is named as its client id
+    (``pvmon-<worker id>``, pvmon/broker.py)."""
     shared_group: str | None = Field(None, pattern=r"^[A-Za-z0-9_-]{1,64}$")
     """Join ``$share/<group>/pv/#`` (MQTT 5) so several workers split the stream."""
     batch_size: int = Field(5000, ge=1, le=32000)

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 import structlog
 from sqlalchemy import Engine, select
 
-from pvmon.broker import INGEST_USER, generate
+from pvmon.broker import generate, ingest_client_id
 from pvmon.db import tables
 from pvmon.db.engine import session_factory
 from pvmon.ingeststatus import read_status
@@ -129,7 +129,12 @@ def _start_services(
     env["PVMON_DATABASE_URL"] = settings.database_url or f"sqlite:///{data_dir / 'pvmon.db'}"
     env["PVMON_DEMO"] = "true"  # the demo users' published password is allowed here
     if settings.mqtt_url is None:
-        files = generate(stations, data_dir / "broker") if settings.local.broker_auth else None
+        worker = settings.ingest.worker_id
+        files = (
+            generate(stations, data_dir / "broker", ingest_workers=(worker,))
+            if settings.local.broker_auth
+            else None
+        )
         broker = Mosquitto(
             MosquittoOptions(
                 port=settings.local.mqtt_port or free_port(),
@@ -145,8 +150,9 @@ def _start_services(
         fleet.processes.append(broker)
         env["PVMON_MQTT_URL"] = broker.url
         if files:
-            password = quote(files.password_of(INGEST_USER), safe="")
-            env["PVMON_MQTT_URL"] = broker.url.replace("://", f"://{INGEST_USER}:{password}@")
+            user = ingest_client_id(worker)
+            password = quote(files.password_of(user), safe="")
+            env["PVMON_MQTT_URL"] = broker.url.replace("://", f"://{user}:{password}@")
             env["PVMON_SIMULATOR__CREDENTIALS"] = str(files.credentials)
         auth = f"; logger credentials in {files.credentials}" if files else ""
         out(f"mosquitto  {broker.url}  (data in {broker.options.directory}{auth})")

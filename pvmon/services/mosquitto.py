@@ -40,7 +40,13 @@ def render_config(o: MosquittoOptions) -> str:
     if o.certfile and o.keyfile:
         lines += [f"certfile {o.certfile}", f"keyfile {o.keyfile}"]
     if o.password_file:
-        lines += ["allow_anonymous false", f"password_file {o.password_file}"]
+        # The username is the client id: a credential can only be its own client, never
+        # knock another off or take over its session (pvmon/broker.py).
+        lines += [
+            "allow_anonymous false",
+            f"password_file {o.password_file}",
+            "use_username_as_clientid true",
+        ]
         if o.acl_file:
             lines.append(f"acl_file {o.acl_file}")
     else:

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 
-from pvmon.broker import INGEST_USER, BrokerFiles, generate
+from pvmon.broker import BrokerFiles, generate, ingest_client_id
 from pvmon.db import tables
 from pvmon.db.engine import session_factory
 from pvmon.influx.client import InfluxClient
@@ -131,7 +131,8 @@ class Rig:
     def _env(self, worker_id: str, shared_group: str | None, port: int) -> dict[str, str]:
         credential = ""
         if self.broker_files:
-            credential = f"{INGEST_USER}:{self.broker_files.password_of(INGEST_USER)}@"
+            user = ingest_client_id(worker_id)
+            credential = f"{user}:{self.broker_files.password_of(user)}@"
         env = {
             **os.environ,
             "PVMON_MQTT_URL": f"mqtt://{credential}127.0.0.1:{port or self.broker.options.port}",
@@ -167,7 +168,8 @@ class Rig:
         no earlier traffic used, one in ``INVALID_EVERY`` a malformed message (its key marks
         it invalid)."""
         valid = readings(self.registry, count, shift_s=self._offset, stations=stations)
-        self._offset += -(-count // len(self.registry.inverters)) * 60
+        devices = len({key[0] for _, _, key in valid})
+        self._offset += -(-count // devices) * 60
         out = []
         for n, (topic, payload, key) in enumerate(valid):
             if n % INVALID_EVERY == INVALID_EVERY - 1:
@@ -257,7 +259,11 @@ def secure_rig(
 ) -> Iterator[Rig]:
     """The rig with the broker as ``pvmon up`` and production run it: credentials per logger
     and for ingest, each logger only under its own station (``pvmon broker config``)."""
-    files = generate([s.id for s in default_registry.stations], tmp_path / "broker")
+    files = generate(
+        [s.id for s in default_registry.stations],
+        tmp_path / "broker",
+        ingest_workers=("ingest-1", "ingest-a", "ingest-b"),
+    )
     broker = broker_factory(password_file=files.passwd, acl_file=files.acl)
     rig = Rig(tmp_path, broker, influxd_factory(), loaded_engine, default_registry, files)
     yield rig

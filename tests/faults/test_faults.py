@@ -162,14 +162,15 @@ def test_qos1_redelivery_of_written_messages_stores_each_once(rig: Rig) -> None:
 
 
 def streaming_to_two_shared_workers(
-    rig: Rig, count: int, b_received: int
+    rig: Rig, count: int, b_received: int, logger: str | None = None
 ) -> tuple[ManagedProcess, list[tuple[str, bytes, Key]], Publisher, threading.Thread]:
-    """Workers ingest-a and ingest-b share the stream of ``count`` messages at ``RATE``;
-    returns once ingest-b has received ``b_received`` of them."""
+    """Workers ingest-a and ingest-b share the stream of ``count`` messages at ``RATE`` (all
+    from station ``logger``'s logger when given, else the fleet's); returns once ingest-b has
+    received ``b_received`` of them."""
     rig.ingest("ingest-a", shared_group="ingest")
     b = rig.ingest("ingest-b", shared_group="ingest")
-    messages = rig.traffic(count)
-    publisher = rig.publisher()
+    messages = rig.traffic(count, stations=frozenset({logger}) if logger else None)
+    publisher = rig.publisher(logger) if logger else rig.publisher()
     stream = rig.publish_in_background(messages, RATE, publisher)
     wait_for(lambda: rig.counters("ingest-b").get("received", 0) > b_received)
     return b, messages, publisher, stream
@@ -193,15 +194,20 @@ def test_two_shared_workers_one_killed_lose_nothing(rig: Rig) -> None:
     assert_exact(outcome)
 
 
-def test_a_retired_worker_leaves_the_group_and_nothing_waits_for_it(rig: Rig) -> None:
-    leaving, messages, publisher, stream = streaming_to_two_shared_workers(rig, 10_000, 2000)
+def test_a_retired_worker_leaves_the_group_and_nothing_waits_for_it(secure_rig: Rig) -> None:
+    """On the broker as production runs it: the retiring worker's own credential is the
+    only one that can take its session back."""
+    rig = secure_rig
+    leaving, messages, publisher, stream = streaming_to_two_shared_workers(
+        rig, 10_000, 2000, logger="VS001"
+    )
     leaving.stop()  # its persistent session keeps receiving a share while it is away
     time.sleep(1.0)
     code, log = rig.retire("ingest-b", shared_group="ingest")
     assert code == 0, log[-3000:]
     assert "ingest_retired" in log
     stream.join()
-    after = rig.traffic(3_000)  # only ingest-a is left to take these
+    after = rig.traffic(3_000, stations=frozenset({"VS001"}))  # only ingest-a is left
     publisher.publish(after, RATE)
     outcome = rig.settle(
         "2 shared workers, one retired mid-stream", publisher.sent, messages + after
@@ -224,6 +230,8 @@ def session_present(rig: Rig, client_id: str) -> bool:
     client = mqtt.Client(
         mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5
     )
+    if rig.broker_files:  # the broker names the client after its credential
+        client.username_pw_set(client_id, rig.broker_files.password_of(client_id))
     client.on_connect = on_connect
     properties = Properties(PacketTypes.CONNECT)
     properties.SessionExpiryInterval = 3600
