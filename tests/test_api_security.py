@@ -4,9 +4,12 @@ outside the demo with a published password or a placeholder secret."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+import os
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
@@ -19,6 +22,7 @@ from api.users import DEMO_PASSWORD, demo_users
 from pvmon.cli import app as cli
 from pvmon.db.engine import session_factory
 from pvmon.influx.client import InfluxClient
+from pvmon.services.process import ManagedProcess, free_port, port_open
 from pvmon.settings import load_settings, placeholder_secrets
 
 
@@ -105,3 +109,55 @@ def test_outside_the_demo_the_api_refuses_published_passwords_and_placeholders(
     assert result.exit_code == 1
     assert "refusing to start outside demo mode" in result.output
     assert DEMO_PASSWORD not in result.output, "names the problem, never the secret"
+
+
+@pytest.fixture
+def api_process(ctx: ApiContext, tmp_path: Path) -> Iterator[Callable[..., str]]:
+    """``pvmon api`` as it runs in production (uvicorn with the project's settings), on a
+    free port; returns its base URL."""
+    started: list[ManagedProcess] = []
+
+    def start(**env: str) -> str:
+        port = free_port()
+        process = ManagedProcess(
+            "api",
+            [sys.executable, "-m", "pvmon", "api"],
+            tmp_path / f"api-{port}.log",
+            {
+                **os.environ,
+                "PVMON_DEMO": "true",
+                "PVMON_API_PORT": str(port),
+                "PVMON_DATA_DIR": str(tmp_path),
+                "PVMON_DATABASE_URL": ctx.engine.url.render_as_string(hide_password=False),
+                "PVMON_INFLUX_URL": ctx.influx.url,
+                "PVMON_INFLUX_DB": ctx.influx.database,
+                **env,
+            },
+        )
+        process.start()
+        started.append(process)
+        process.wait_ready(lambda: port_open("127.0.0.1", port), timeout=60)
+        return f"http://127.0.0.1:{port}"
+
+    yield start
+    for process in started:
+        process.stop()
+
+
+def test_a_forged_forwarded_address_does_not_lift_the_lockout(
+    api_process: Callable[..., str],
+) -> None:
+    base = api_process()
+
+    def login(password: str, forwarded: str | None = None) -> int:
+        headers = {"X-Forwarded-For": forwarded} if forwarded else {}
+        return httpx.post(
+            f"{base}/api/v1/auth/login",
+            json={"username": "bureau", "password": password},
+            headers=headers,
+        ).status_code
+
+    assert [login(f"guess{n}") for n in range(5)] == [401] * 5
+    assert login(DEMO_PASSWORD) == 429
+    assert login(DEMO_PASSWORD, forwarded="203.0.113.77") == 429, "no proxy is trusted"
+    assert login(DEMO_PASSWORD, forwarded="203.0.113.78, 127.0.0.1") == 429
