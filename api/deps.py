@@ -69,6 +69,12 @@ def caller(
 Who = Annotated[Caller, Depends(caller)]
 
 
+def caller_address(request: Request) -> str:
+    """The caller's address: the connection's, or a configured proxy's ``X-Forwarded-For``
+    (uvicorn rewrites it only for ``trusted_proxies``, api/main.py)."""
+    return request.client.host if request.client else "unknown"
+
+
 FIRST_YEAR = 2000
 """The fleet was built from 2016; days before 2000 or far in the future are mistakes."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uvicorn
+from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from api.app import create_app
@@ -31,10 +32,24 @@ def refuse_insecure(settings: Settings, engine: Engine) -> None:
         )
 
 
+def server_config(settings: Settings, app: FastAPI, host: str) -> uvicorn.Config:
+    """uvicorn believes ``X-Forwarded-For`` only from the configured proxies (its own default
+    trusts 127.0.0.1, so any local caller could claim any address)."""
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=settings.api_port,
+        log_config=None,
+        access_log=False,
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=settings.trusted_proxies or None,
+    )
+
+
 def serve(settings: Settings, host: str = "127.0.0.1") -> None:
     engine = open_database(settings)
     refuse_insecure(settings, engine)
     with open_influx(settings) as influx:
         app = create_app(ApiContext(settings, engine, influx))
-        uvicorn.run(app, host=host, port=settings.api_port, log_config=None, access_log=False)
+        uvicorn.Server(server_config(settings, app, host)).run()
     engine.dispose()

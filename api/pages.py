@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from alerts import actions, messages
 from api import security
-from api.deps import SESSION_COOKIE, Caller, Context, Db, caller
+from api.deps import SESSION_COOKIE, Caller, Context, Db, caller, caller_address
 from api.i18n import LANG_COOKIE, Lang, word
 from api.routes import fleet, stations, villages
 from api.routes.auth import SESSION_HOURS
@@ -104,7 +104,7 @@ def login_form(
     password: Annotated[str, Form()],
     next: Annotated[str, Form()] = "/",
 ) -> Response:
-    address = request.client.host if request.client else "unknown"
+    address = caller_address(request)
     try:
         user = security.sign_in(session, username, password, address, ctx.now())
     except security.TooManyAttempts as exc:

@@ -8,6 +8,7 @@ Nested sections use ``__`` in environment names: ``PVMON_INGEST__BATCH_SIZE=2000
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import os
 from pathlib import Path
 from typing import Literal
@@ -287,6 +288,10 @@ class Settings(BaseSettings):
     database_url: str | None = None
     """SQLAlchemy URL; unset means a SQLite file in the data directory."""
     api_port: int = Field(8000, ge=1, le=65535)
+    trusted_proxies: list[str] = Field(default_factory=list)
+    """Addresses or networks of reverse proxies whose ``X-Forwarded-For`` the API believes
+    (none by default: every caller is who its connection says, so a forged header cannot
+    lift the sign-in lockout)."""
     timezone: str = "Asia/Shanghai"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     demo: bool = False
@@ -341,6 +346,16 @@ class Settings(BaseSettings):
     def _database_url_supported(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("sqlite:", "postgresql")):
             raise ValueError(f"database URL must be sqlite:///… or postgresql://…, got {value!r}")
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, value: list[str]) -> list[str]:
+        for item in value:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"not an IP address or network: {item!r}") from None
         return value
 
     @field_validator("timezone")

@@ -161,3 +161,20 @@ def test_a_forged_forwarded_address_does_not_lift_the_lockout(
     assert login(DEMO_PASSWORD) == 429
     assert login(DEMO_PASSWORD, forwarded="203.0.113.77") == 429, "no proxy is trusted"
     assert login(DEMO_PASSWORD, forwarded="203.0.113.78, 127.0.0.1") == 429
+
+
+def test_a_configured_proxy_is_believed_about_its_callers(
+    api_process: Callable[..., str],
+) -> None:
+    base = api_process(PVMON_TRUSTED_PROXIES='["127.0.0.0/8"]')
+
+    def login(password: str, forwarded: str) -> int:
+        return httpx.post(
+            f"{base}/api/v1/auth/login",
+            json={"username": "bureau", "password": password},
+            headers={"X-Forwarded-For": forwarded},
+        ).status_code
+
+    assert [login(f"guess{n}", "203.0.113.5") for n in range(5)] == [401] * 5
+    assert login(DEMO_PASSWORD, "203.0.113.5") == 429, "the proxy's caller is locked out"
+    assert login(DEMO_PASSWORD, "198.51.100.9") == 200, "another caller behind it is not"

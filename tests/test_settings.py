@@ -58,6 +58,7 @@ def test_postgres_url_gets_the_psycopg_driver() -> None:
         ("PVMON_TIMEZONE", "Mars/Olympus", "unknown time zone"),
         ("PVMON_INGEST__BATCH_SIZE", "0", "PVMON_INGEST__BATCH_SIZE"),
         ("PVMON_API_PORT", "eighty", "PVMON_API_PORT"),
+        ("PVMON_TRUSTED_PROXIES", '["proxy.example"]', "not an IP address or network"),
     ],
 )
 def test_bad_settings_are_refused_with_a_clear_message(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request, Response, status
 
 from api import security
-from api.deps import SESSION_COOKIE, Context, Db, Who
+from api.deps import SESSION_COOKIE, Context, Db, Who, caller_address
 from api.models import Login, Me, TokenCreated, TokenRequest
 from pvmon.db import tables
 
@@ -27,7 +27,7 @@ def me_of(user: tables.User) -> Me:
 
 @router.post("/login", response_model=Me, summary="Sign in; sets the session cookie")
 def login(body: Login, request: Request, response: Response, ctx: Context, session: Db) -> Me:
-    address = request.client.host if request.client else "unknown"
+    address = caller_address(request)
     try:
         user = security.sign_in(session, body.username, body.password, address, ctx.now())
     except security.TooManyAttempts as exc:
