@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 import schemathesis
+from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 from sqlalchemy.orm import Session
@@ -19,7 +20,7 @@ from pvmon.db import tables
 from pvmon.db.engine import session_factory
 from pvmon.registry.schema import Registry
 from pvmon.services.influxd import Influxd
-from tests.test_api import World, _fleet
+from tests.test_api import World, _fleet, login
 
 EXAMPLES = 30
 """Generated requests per operation (about 25 operations)."""
@@ -67,3 +68,28 @@ def test_no_generated_request_gets_a_server_error(schema_world: World, bureau_to
     assert {"/api/v1/fleet/summary", "/api/v1/villages/{village_id}", "/metrics"} <= {
         key.split(" ", 1)[1] for key in calls
     }
+
+
+HOSTILE_REQUESTS = [
+    ("GET", "/api/v1/stations/{station}/series?start=9999-12-31T23:59:59-12:00"),
+    ("GET", "/api/v1/stations/{station}/series?end=0001-01-01T00:00:00%2B14:00"),
+    ("GET", "/api/v1/devices/{device}/series?start=9999-12-31T23:59:59-12:00"),
+    ("GET", "/api/v1/devices/{device}/series?end=0001-01-01T00:00:00%2B14:00"),
+    ("GET", "/a/9223372036854775808"),
+    ("GET", "/a/99999999999999999999"),
+    ("POST", "/a/9223372036854775808/ack"),
+    ("POST", "/a/99999999999999999999/resolve"),
+]
+
+
+@pytest.mark.parametrize(("method", "path"), HOSTILE_REQUESTS)
+def test_values_outside_their_range_are_refused_not_a_server_error(
+    schema_world: World, method: str, path: str
+) -> None:
+    station = schema_world.stations[0]
+    device = next(i.id for i in schema_world.registry.inverters if i.station_id == station)
+    with TestClient(create_app(schema_world.ctx), raise_server_exceptions=False) as c:
+        cookie = login(c, "bureau")
+        r = c.request(method, path.format(station=station, device=device), headers=cookie)
+        assert 400 <= r.status_code < 500, (r.status_code, r.text[:300])
+        assert c.get("/api/v1/auth/me", headers=cookie).status_code == 200
