@@ -7,6 +7,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry, generate_latest
@@ -42,6 +44,17 @@ def create_app(ctx: ApiContext) -> FastAPI:
     app.include_router(api)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=Path(pages.__file__).parent / "static"), "static")
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        """The API answers 422 with the errors; a page says so in words (a path value out of
+        its range names nothing that exists: 404)."""
+        if request.url.path.startswith(API_PREFIX):
+            return await request_validation_exception_handler(request, exc)
+        in_path = any(e["loc"][:1] == ("path",) for e in exc.errors())
+        if in_path:
+            return pages.problem_page(request, None, 404, "not_found")
+        return pages.problem_page(request, None, 400, "bad_request")
 
     @app.exception_handler(pages.SignIn)
     def sign_in(_request: Request, exc: pages.SignIn) -> RedirectResponse:

@@ -90,7 +90,11 @@ def checked_time(at: dt.datetime, ctx: ApiContext) -> dt.datetime:
         raise HTTPException(
             status.HTTP_400_BAD_REQUEST, "times need an offset (e.g. 2026-11-28T08:00:00+08:00)"
         )
-    checked_day(at.astimezone(ctx.tz).date(), ctx)
+    try:
+        local = at.astimezone(ctx.tz)
+    except OverflowError:  # 9999-12-31T23:59:59-12:00 is beyond year 9999 in UTC
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, f"no data for {at.isoformat()}") from None
+    checked_day(local.date(), ctx)
     return at
 
 

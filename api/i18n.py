@@ -90,6 +90,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "print": ("打印", "Print"),
     "supervision": ("监督电话：县能源局", "Questions: county energy bureau"),
     "not_found": ("未找到", "Not found"),
+    "bad_request": ("请求的参数无效", "The request's values are not valid"),
     "map": ("电站分布", "Station map"),
     "households": ("户用光伏", "Household arrays"),
 }

@@ -19,6 +19,7 @@ from alerts import actions, messages
 from api import security
 from api.deps import SESSION_COOKIE, Caller, Context, Db, caller, caller_address
 from api.i18n import LANG_COOKIE, Lang, word
+from api.params import AlertId, VillageId, Year
 from api.routes import fleet, stations, villages
 from api.routes.auth import SESSION_HOURS
 from api.scope import Role
@@ -74,6 +75,13 @@ def render(request: Request, name: str, who: Caller | None, **data: Any) -> HTML
     if "lang" in request.query_params:
         response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax")
     return response
+
+
+def problem_page(request: Request, who: Caller | None, status: int, key: str) -> HTMLResponse:
+    """A page that says what went wrong, in the page's language, with its status code."""
+    page = render(request, "message.html", who, message=word(key, lang_of(request)))
+    page.status_code = status
+    return page
 
 
 @router.get("/")
@@ -194,12 +202,12 @@ def my_page(request: Request, who: Viewer, ctx: Context, session: Db) -> HTMLRes
 
 
 @router.get("/a/{alert_id}")
-def alert_page(alert_id: int, request: Request, who: Viewer, session: Db, ctx: Context) -> Response:
+def alert_page(
+    alert_id: AlertId, request: Request, who: Viewer, session: Db, ctx: Context
+) -> Response:
     alert = session.get(tables.Alert, alert_id)
     if alert is None or not who.scope.sees_alert(alert):
-        page = render(request, "message.html", who, message=word("not_found", lang_of(request)))
-        page.status_code = 404
-        return page
+        return problem_page(request, who, 404, "not_found")
     return render(
         request,
         "alert.html",
@@ -214,7 +222,7 @@ def alert_page(alert_id: int, request: Request, who: Viewer, session: Db, ctx: C
 
 @router.post("/a/{alert_id}/{how}")
 def alert_action(
-    alert_id: int,
+    alert_id: AlertId,
     how: str,
     who: Viewer,
     ctx: Context,
@@ -251,33 +259,29 @@ def village_list(request: Request, who: Viewer, ctx: Context, session: Db) -> HT
 
 @router.get("/villages/{village_id}")
 def village_page(
-    village_id: str, request: Request, who: Viewer, ctx: Context, session: Db
+    village_id: VillageId, request: Request, who: Viewer, ctx: Context, session: Db
 ) -> Response:
     try:
         detail = villages.village(village_id, who, ctx, session, None)
     except HTTPException:
-        page = render(request, "message.html", who, message=word("not_found", lang_of(request)))
-        page.status_code = 404
-        return page
+        return problem_page(request, who, 404, "not_found")
     return render(request, "village.html", who, v=detail, names=_place_names(ctx), year=detail.year)
 
 
 @router.get("/villages/{village_id}/disclosure")
 def disclosure(
-    village_id: str,
+    village_id: VillageId,
     request: Request,
     who: Viewer,
     ctx: Context,
     session: Db,
-    year: int | None = None,
+    year: Year = None,
 ) -> Response:
-    chosen = year if year and 2000 <= year <= 2100 else ctx.today().year
+    chosen = year or ctx.today().year
     try:
         detail = villages.village(village_id, who, ctx, session, chosen)
     except HTTPException:
-        page = render(request, "message.html", who, message=word("not_found", lang_of(request)))
-        page.status_code = 404
-        return page
+        return problem_page(request, who, 404, "not_found")
     view = ctx.view()
     return render(
         request,

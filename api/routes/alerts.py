@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
-from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi import APIRouter, HTTPException, Query
 from sqlalchemy import select
 
 from alerts import actions
 from api.deps import Context, Db, Who, forbidden, not_found
 from api.models import AlertAction, AlertDetail, AlertEventOut, AlertOut, DeliveryOut
+from api.params import AlertId
 from pvmon.db import tables
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
-
-AlertId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The alert's number")]
 
 
 def out(a: tables.Alert) -> AlertOut:

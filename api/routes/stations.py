@@ -11,6 +11,7 @@ from sqlalchemy import select
 from api import figures
 from api.deps import Context, Db, Who, checked_time, not_found
 from api.models import Person, Series, SeriesPoint, StationDetail, StationItem
+from api.params import DeviceId, StationId
 from pvmon.certification import compliance
 from pvmon.db import tables
 from pvmon.domain import StationKind
@@ -80,7 +81,7 @@ def _station(who: Who, ctx: Context, station_id: str) -> StationRow:
 
 
 @router.get("/stations/{station_id}", response_model=StationDetail, summary="One station")
-def station(station_id: str, who: Who, ctx: Context, session: Db) -> StationDetail:
+def station(station_id: StationId, who: Who, ctx: Context, session: Db) -> StationDetail:
     s = _station(who, ctx, station_id)
     view = ctx.view()
     alerts = figures.open_alerts_by_station(ctx)
@@ -171,7 +172,7 @@ def _telemetry(
     "/stations/{station_id}/series", response_model=Series, summary="A station's time series"
 )
 def station_series(
-    station_id: str,
+    station_id: StationId,
     who: Who,
     ctx: Context,
     field: Field = "W",
@@ -200,7 +201,7 @@ def station_series(
 
 @router.get("/devices/{device_id}/series", response_model=Series, summary="An inverter's series")
 def device_series(
-    device_id: str,
+    device_id: DeviceId,
     who: Who,
     ctx: Context,
     field: Field = "W",

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from sqlalchemy import select
 
 from analytics import jobs
 from api.deps import Context, Db, Who, not_found
 from api.models import Forecast, Household, Statement, VillageDetail, VillageItem
+from api.params import VillageId, Year
 from pvmon.db import tables
 from pvmon.domain import StationKind
 from pvmon.registry.schema import VillageRow
@@ -31,9 +32,7 @@ def _item(v: VillageRow, ctx: Context, net: float | None) -> VillageItem:
 
 
 @router.get("/villages", response_model=list[VillageItem], summary="Villages")
-def villages(
-    who: Who, ctx: Context, session: Db, year: int | None = Query(None, ge=2000, le=2100)
-) -> list[VillageItem]:
+def villages(who: Who, ctx: Context, session: Db, year: Year = None) -> list[VillageItem]:
     """The caller's villages with the collective's distributable income this year."""
     period = str(year or ctx.today().year)
     net = dict(
@@ -73,11 +72,11 @@ def statement(row: tables.VillageStatement) -> Statement:
 
 @router.get("/villages/{village_id}", response_model=VillageDetail, summary="A village's income")
 def village(
-    village_id: str,
+    village_id: VillageId,
     who: Who,
     ctx: Context,
     session: Db,
-    year: int | None = Query(None, ge=2000, le=2100),
+    year: Year = None,
 ) -> VillageDetail:
     """Revenue by month and for the year (estimated until settled), where it comes from
     (stations and shares), and the year-end forecast against 200,000 yuan."""
@@ -114,7 +113,7 @@ def village(
     response_model=list[Household],
     summary="A village's household arrays",
 )
-def households(village_id: str, who: Who, ctx: Context) -> list[Household]:
+def households(village_id: VillageId, who: Who, ctx: Context) -> list[Household]:
     """Each household array in the village with its income forecast against ~3,000 yuan."""
     _village(who, ctx, village_id)
     day = ctx.today() - dt.timedelta(days=1)

@@ -15,7 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from pvmon.db import tables
 from pvmon.domain import CertType, PersonRole, StationKind, VillageCategory
 
-Code = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9_-]{1,32}$")]
+CODE_PATTERN = r"^[A-Za-z0-9_-]{1,32}$"
+"""Stable ids: stations, villages, townships, people, inverter serials."""
+Code = Annotated[str, StringConstraints(strip_whitespace=True, pattern=CODE_PATTERN)]
 """A stable identifier: safe in MQTT topics, InfluxDB tags and file names."""
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
 OptionalText = Annotated[str | None, StringConstraints(strip_whitespace=True, max_length=128)]
