@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import time
 from collections import Counter
@@ -23,6 +24,7 @@ from simulators.main import run_simulation
 from simulators.report import Report
 from simulators.scenario import Scenario
 from tests.conftest import RunningIngest, make_settings
+from tests.traffic import publish_readings
 
 TZ = ZoneInfo("Asia/Shanghai")
 SCENARIOS = Path(__file__).resolve().parent.parent / "simulators" / "scenarios"
@@ -146,7 +148,7 @@ def test_each_malformed_kind_lands_in_the_dead_letter_with_its_reason(
     unknown = [d for d in letters if d.reason == "unknown_station"]
     assert all(d.station_id == "ZZ999" for d in unknown)
     oversized = [d for d in letters if d.reason == "oversized"]
-    assert all(len(d.payload) > 20_000 for d in oversized), "the payload is kept whole"
+    assert all(d.payload_bytes > 20_000 for d in oversized), "its whole size is kept"
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
@@ -212,3 +214,33 @@ def test_a_lost_link_reports_the_logger_offline_through_its_last_will(
         states = {s.station_id: s for s in session.scalars(select(tables.LoggerStatus))}
     others = min(s.since for sid, s in states.items() if sid != "VS010")
     assert (others - states["VS010"].since).total_seconds() > 4, "VS010 went offline by its will"
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_huge_message_is_dead_lettered_by_its_head_with_its_size_and_digest(
+    tmp_path: Path,
+    broker: Mosquitto,
+    influx: InfluxClient,
+    loaded_engine: Engine,
+    default_registry: Registry,
+    start_ingest: Callable[..., RunningIngest],
+) -> None:
+    settings = make_settings(
+        tmp_path, broker, influx, loaded_engine.url.render_as_string(hide_password=False)
+    )
+    start_ingest(settings, loaded_engine, influx)
+    device = next(i.id for i in default_registry.inverters if i.station_id == "VS001")
+    payload = b'{"ts": 1, "W": "' + b"x" * 1_000_000 + b'"}'
+    sent = publish_readings(
+        broker.options.host,
+        broker.options.port,
+        [(f"pv/VS001/{device}/telemetry", payload, (device, 1))],
+    )
+    assert sent == {(device, 1)}
+    wait_for(lambda: dead_letters(loaded_engine) == Counter({"oversized": 1}))
+    with session_factory(loaded_engine)() as session:
+        letter = session.scalars(select(tables.DeadLetter)).one()
+    assert (letter.station_id, letter.device_id) == ("VS001", device), "named by its topic"
+    assert letter.payload == payload[: settings.ingest.dead_letter_head_bytes]
+    assert letter.payload_bytes == len(payload)
+    assert letter.payload_sha256 == hashlib.sha256(payload).hexdigest()
