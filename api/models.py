@@ -253,7 +253,11 @@ class DeadLetterOut(BaseModel):
     station_id: str | None
     device_id: str | None
     payload: str
-    """The payload as received (UTF-8, undecodable bytes replaced)."""
+    """The payload's head as received (UTF-8, undecodable bytes replaced), at most
+    ``ingest.dead_letter_head_bytes``."""
+    payload_bytes: int
+    """The whole payload's size."""
+    payload_sha256: str
 
 
 class ImportResult(BaseModel):

@@ -87,16 +87,19 @@ def parse_message(
 ) -> Parsed:
     station = device = None
     try:
+        try:
+            where = parse_topic(topic)
+        except TopicError as exc:
+            where, topic_error = None, str(exc)
+        else:
+            station, device = where.station, where.device
         if len(payload) > limits.max_payload_bytes:
             raise _Refused(
                 Reason.OVERSIZED,
                 f"payload of {len(payload)} bytes exceeds {limits.max_payload_bytes}",
             )
-        try:
-            where = parse_topic(topic)
-        except TopicError as exc:
-            raise _Refused(Reason.BAD_TOPIC, str(exc)) from None
-        station, device = where.station, where.device
+        if where is None:
+            raise _Refused(Reason.BAD_TOPIC, topic_error)
         info = index.stations.get(station)
         if info is None:
             raise _Refused(Reason.UNKNOWN_STATION, f"station {station!r} is not in the registry")

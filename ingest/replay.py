@@ -10,6 +10,7 @@ import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
 from ingest.counters import Counters
+from ingest.deadletter import DeadLetterRows
 from ingest.sink import Stopping, retry_transient, stamp_late, write_splitting
 from ingest.spool import Spool, SpoolEntry
 from pvmon.db import tables
@@ -29,7 +30,7 @@ class Replayer:
         spool: Spool,
         influx_write: Callable[[Sequence[str]], None],
         sessions: sessionmaker[Session],
-        worker_id: str,
+        dead_letters: DeadLetterRows,
         counters: Counters,
         stop: threading.Event,
         max_backoff_s: float,
@@ -37,7 +38,7 @@ class Replayer:
         self.spool = spool
         self.influx_write = influx_write
         self.sessions = sessions
-        self.worker_id = worker_id
+        self.dead_letters = dead_letters
         self.counters = counters
         self.stop = stop
         self.max_backoff_s = max_backoff_s
@@ -114,14 +115,10 @@ class Replayer:
             retry_transient("relational store", write, self.counters, self.stop, self.max_backoff_s)
 
     def _dead_letter(self, topic: str, line: str, error: str) -> dict[str, object]:
-        tags = dict(part.split("=", 1) for part in line.split(" ", 1)[0].split(",")[1:])
-        return {
-            "received_at": dt.datetime.now(dt.UTC),
-            "worker_id": self.worker_id,
-            "topic": topic,
-            "payload": line.encode(),
-            "reason": str(Reason.STORE_REJECTED),
-            "detail": f"refused when replayed from the spool: {error}"[:1000],
-            "station_id": tags.get("station"),
-            "device_id": tags.get("device"),
-        }
+        return self.dead_letters.row(
+            dt.datetime.now(dt.UTC),
+            topic,
+            line.encode(),
+            str(Reason.STORE_REJECTED),
+            f"refused when replayed from the spool: {error}",
+        )

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ingest.batch import Batch, Inbound
 from ingest.consumer import MqttConsumer, subscription
 from ingest.counters import Counters
+from ingest.deadletter import DeadLetterRows
 from ingest.parse import Limits, Parsed, Rejection, parse_message
 from ingest.replay import Replayer
 from ingest.sink import Sink, Stopping
@@ -82,11 +83,12 @@ class IngestService:
         self.spool = Spool(
             spool_dir / f"{self.cfg.worker_id}.sqlite3", int(self.cfg.spool_max_mb * 2**20)
         )
+        dead_letters = DeadLetterRows(self.cfg.worker_id, self.cfg.dead_letter_head_bytes)
         self.sink = Sink(
             self.influx.write,
             self.sessions,
             self.spool,
-            self.cfg.worker_id,
+            dead_letters,
             self.counters,
             self.stop_event,
             self.cfg.retry_max_backoff_s,
@@ -96,7 +98,7 @@ class IngestService:
             self.spool,
             self.influx.write,
             self.sessions,
-            self.cfg.worker_id,
+            dead_letters,
             self.counters,
             self.stop_event,
             self.cfg.retry_max_backoff_s,

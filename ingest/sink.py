@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ingest.batch import Batch, DeviceSeen
 from ingest.counters import Counters
+from ingest.deadletter import DeadLetterRows
 from ingest.parse import Rejection
 from ingest.spool import Spool, SpoolEntry
 from pvmon.db import tables
@@ -94,7 +95,7 @@ class Sink:
         influx_write: Callable[[Sequence[str]], None],
         sessions: sessionmaker[Session],
         spool: Spool,
-        worker_id: str,
+        dead_letters: DeadLetterRows,
         counters: Counters,
         stop: threading.Event,
         max_backoff_s: float = 30.0,
@@ -103,7 +104,7 @@ class Sink:
         self.influx_write = influx_write
         self.sessions = sessions
         self.spool = spool
-        self.worker_id = worker_id
+        self.dead_letters = dead_letters
         self.counters = counters
         self.stop = stop
         self.max_backoff_s = max_backoff_s
@@ -206,16 +207,15 @@ class Sink:
         for index, rejection in batch.rejected:
             message = batch.messages[index]
             rows.append(
-                {
-                    "received_at": _utc(message.received_at),
-                    "worker_id": self.worker_id,
-                    "topic": message.topic,
-                    "payload": message.payload,
-                    "reason": str(rejection.reason),
-                    "detail": rejection.detail,
-                    "station_id": rejection.station,
-                    "device_id": rejection.device,
-                }
+                self.dead_letters.row(
+                    _utc(message.received_at),
+                    message.topic,
+                    message.payload,
+                    str(rejection.reason),
+                    rejection.detail,
+                    rejection.station,
+                    rejection.device,
+                )
             )
         session.execute(tables.DeadLetter.__table__.insert(), rows)
 

@@ -72,6 +72,9 @@ class IngestSettings(BaseModel):
     """Oldest reading accepted, in days before now (store-and-forward backlogs)."""
     max_future_skew_s: float = Field(300, ge=0)
     max_payload_bytes: int = Field(8192, ge=256)
+    dead_letter_head_bytes: int = Field(1024, ge=64, le=65536)
+    """How much of a refused payload the dead letter keeps (with its whole size and
+    SHA-256); the API's listing shows at most this much of any payload."""
     registry_refresh_s: float = Field(60, gt=0)
     heartbeat_s: float = Field(2.0, gt=0)
     write_timeout_s: float = Field(10, gt=0)

@@ -25,6 +25,7 @@ from api.app import create_app
 from api.context import ApiContext
 from api.scope import Role
 from api.users import DEMO_PASSWORD, NewUser, add_user, demo_users
+from ingest.deadletter import DeadLetterRows
 from pvmon.db import tables
 from pvmon.db.engine import make_engine, session_factory
 from pvmon.db.migrate import upgrade
@@ -409,17 +410,27 @@ def test_operations_ingest_dead_letters_registry_health_metrics(
     client: TestClient, users: dict[str, dict[str, str]], world: World
 ) -> None:
     h = users["bureau"]
+    rows = DeadLetterRows("w", world.settings.ingest.dead_letter_head_bytes)
     with session_factory(world.engine).begin() as session:
+        session.execute(
+            tables.DeadLetter.__table__.insert(),
+            [
+                rows.row(now, "pv/VS001/x/telemetry", b"{bad", "malformed_json", "Expecting")
+                for now in [dt.datetime.now(dt.UTC)]
+            ],
+        )
+        # As rows kept whole before heads were cut (migration 0006 keeps them so).
         session.add(
             tables.DeadLetter(
-                received_at=dt.datetime.now(dt.UTC),
+                received_at=dt.datetime.now(dt.UTC) - dt.timedelta(days=2),
                 worker_id="w",
-                topic="pv/VS001/x/telemetry",
-                payload=b"{bad",
-                reason="malformed_json",
-                detail="Expecting value",
-                station_id="VS001",
-                device_id=None,
+                topic="pv/VS002/x/telemetry",
+                payload=b"y" * 50_000,
+                payload_bytes=50_000,
+                payload_sha256="0" * 64,
+                reason="oversized",
+                detail="payload of 50000 bytes exceeds 8192",
+                station_id="VS002",
             )
         )
         now = dt.datetime.now(dt.UTC)
@@ -440,6 +451,11 @@ def test_operations_ingest_dead_letters_registry_health_metrics(
         "/api/v1/ingest/dead-letters", params={"reason": "malformed_json"}, headers=h
     ).json()
     assert letters[0]["payload"] == "{bad"
+    assert letters[0]["station_id"] == "VS001"
+    old = client.get("/api/v1/ingest/dead-letters", params={"reason": "oversized"}, headers=h)
+    assert old.json()[0]["payload_bytes"] == 50_000
+    assert len(old.json()[0]["payload"]) == world.settings.ingest.dead_letter_head_bytes
+    assert len(old.content) < 5_000, "the listing is bounded by the heads"
     exported = client.get("/api/v1/registry/export", headers=h)
     assert exported.status_code == 200
     book = openpyxl.load_workbook(io.BytesIO(exported.content), read_only=True)

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, select
 
 from ingest.batch import Batch, Inbound
 from ingest.counters import Counters
+from ingest.deadletter import DeadLetterRows
 from ingest.parse import Reading
 from ingest.replay import Replayer
 from ingest.sink import Sink
@@ -24,6 +25,7 @@ from pvmon.services.influxd import Influxd
 from tests.test_ingest_flow import wait_for
 
 TZ = ZoneInfo("Asia/Shanghai")
+ROWS = DeadLetterRows("w1", head_bytes=1024)
 
 
 def test_provisioning_creates_retention_policies_and_is_repeatable(influx: InfluxClient) -> None:
@@ -84,7 +86,7 @@ def test_a_bad_point_is_dead_lettered_and_the_rest_of_its_batch_stored(
         batch.add(message, _reading(f"D{i + 1}", now - i, 100.0 + i))
     batch.lines[5] = batch.lines[5].replace("W=105.0", "W=105i")  # a type conflict
     spool = Spool(tmp_path / "spool.sqlite3", 10**6)
-    sink = Sink(influx.write, session_factory(engine), spool, "w1", Counters(), threading.Event())
+    sink = Sink(influx.write, session_factory(engine), spool, ROWS, Counters(), threading.Event())
     assert sink.write(batch) == 0, "nothing spooled"
     stored = series_values(influx.query('SELECT "W", "device" FROM "telemetry"'))
     assert sorted(r["device"] for r in stored) == ["D1", "D2", "D3", "D4", "D5", "D7", "D8"]
@@ -112,9 +114,9 @@ def test_a_batch_for_a_stopped_server_is_spooled_and_stored_when_it_returns(
     spool = Spool(tmp_path / "spool.sqlite3", 10**6)
     counters, stop = Counters(), threading.Event()
     sessions = session_factory(engine)
-    assert Sink(client.write, sessions, spool, "w1", counters, stop).write(batch) == 50
+    assert Sink(client.write, sessions, spool, ROWS, counters, stop).write(batch) == 50
     assert spool.depth.points == 50
-    replayer = Replayer(spool, client.write, sessions, "w1", counters, stop, max_backoff_s=0.5)
+    replayer = Replayer(spool, client.write, sessions, ROWS, counters, stop, max_backoff_s=0.5)
     replayer.start()
     time.sleep(1.5)
     assert spool.depth.points == 50, "kept while the server is away"
@@ -140,7 +142,7 @@ def test_device_liveness_is_written_at_most_every_interval_and_at_shutdown(
         influx.write,
         sessions,
         spool,
-        "w1",
+        ROWS,
         Counters(),
         threading.Event(),
         device_status_every_s=3600,
@@ -182,7 +184,7 @@ def test_a_point_refused_on_replay_is_dead_lettered_and_the_rest_stored(
     spool.append(SpoolEntry(lines, [f"pv/VS001/D{i}/telemetry" for i in range(6)], []))
     counters, stop = Counters(), threading.Event()
     sessions = session_factory(engine)
-    replayer = Replayer(spool, influx.write, sessions, "w1", counters, stop, max_backoff_s=0.5)
+    replayer = Replayer(spool, influx.write, sessions, ROWS, counters, stop, max_backoff_s=0.5)
     replayer.start()
     wait_for(spool.is_empty, timeout=30)
     stop.set()

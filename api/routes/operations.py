@@ -48,14 +48,17 @@ def ingest_status(who: Who, ctx: Context) -> IngestStatus:
 @router.get("/ingest/dead-letters", response_model=list[DeadLetterOut], summary="Dead letter")
 def dead_letters(
     who: Who,
+    ctx: Context,
     session: Db,
     reason: Annotated[str | None, Query(max_length=32)] = None,
     station_id: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[DeadLetterOut]:
-    """Refused messages with their reason, newest first."""
+    """Refused messages with their reason, newest first, a page at a time; each with the
+    head of its payload, its whole size and SHA-256."""
     _operator(who)
+    head = ctx.settings.ingest.dead_letter_head_bytes
     q = select(tables.DeadLetter)
     if reason:
         q = q.where(tables.DeadLetter.reason == reason)
@@ -71,7 +74,9 @@ def dead_letters(
             detail=d.detail,
             station_id=d.station_id,
             device_id=d.device_id,
-            payload=d.payload.decode("utf-8", errors="replace"),
+            payload=d.payload[:head].decode("utf-8", errors="replace"),
+            payload_bytes=d.payload_bytes,
+            payload_sha256=d.payload_sha256,
         )
         for d in session.scalars(q)
     ]

@@ -203,6 +203,10 @@ class DeadLetter(Base):
     worker_id: Mapped[str] = mapped_column(String(64))
     topic: Mapped[str] = mapped_column(Text)
     payload: Mapped[bytes] = mapped_column(LargeBinary)
+    """The payload's head (``ingest.dead_letter_head_bytes``)."""
+    payload_bytes: Mapped[int] = mapped_column(Integer)
+    """The whole payload's size."""
+    payload_sha256: Mapped[str] = mapped_column(String(64))
     reason: Mapped[str] = mapped_column(String(32), index=True)
     detail: Mapped[str] = mapped_column(Text)
     station_id: Mapped[str | None] = mapped_column(String(64), index=True)
