@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -533,3 +534,17 @@ def test_a_revoked_token_stops_at_once_even_when_its_hash_was_checked_recently(
         assert row.last_used_at is not None
         row.revoked = True
     assert client.get("/api/v1/auth/me", headers=bearer).status_code == 401
+
+
+def test_a_refused_registry_import_names_the_upload_not_the_servers_files(
+    client: TestClient, users: dict[str, dict[str, str]]
+) -> None:
+    bad = client.post(
+        "/api/v1/registry/import",
+        files={"file": ("fleet.xlsx", b"not a workbook", "application/octet-stream")},
+        headers=users["bureau"],
+    )
+    assert bad.status_code == 422
+    assert "fleet.xlsx" in bad.text, "the problem names the file the user sent"
+    assert tempfile.gettempdir() not in bad.text
+    assert "upload" not in bad.text
