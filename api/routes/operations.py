@@ -101,6 +101,11 @@ def export_registry(who: Who, session: Db) -> FileResponse:
     )
 
 
+def _shown_name(filename: str | None) -> str:
+    """The uploaded file's own name, as its sender knows it, without any directories."""
+    return Path(filename or "").name[:100] or "workbook"
+
+
 def _remove(folder: Path) -> None:
     for f in folder.iterdir():
         f.unlink()
@@ -119,7 +124,7 @@ async def import_workbook(who: Who, ctx: Context, file: UploadFile) -> ImportRes
         path = Path(folder) / "upload.xlsx"
         path.write_bytes(data)
         try:
-            registry = import_registry(ctx.sessions, path)
+            registry = import_registry(ctx.sessions, path, _shown_name(file.filename))
         except RegistryInvalid as exc:
             raise HTTPException(422, [str(e) for e in exc.errors]) from None
     ctx.forget()

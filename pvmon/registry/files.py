@@ -16,7 +16,15 @@ RawSheets = dict[str, list[dict[str, Any]]]
 
 
 class RegistryFileError(Exception):
-    """The file cannot be read as a registry at all (not a bad row: a bad file)."""
+    """The file cannot be read as a registry at all (not a bad row: a bad file).
+
+    ``reason`` says why without naming the file's place, so that a server can show it to
+    whoever uploaded the file (the message names the path, for the command line)."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason.replace(str(path.parent), "").replace(str(path), path.name)
 
 
 def registry_format(path: Path) -> str:
@@ -24,7 +32,7 @@ def registry_format(path: Path) -> str:
         return "xlsx"
     if path.suffix == "" or path.is_dir():
         return "csv"
-    raise RegistryFileError(f"{path}: expected a folder of CSV files or an .xlsx workbook")
+    raise RegistryFileError(path, "expected a folder of CSV files or an .xlsx workbook")
 
 
 def write_registry(registry: Registry, path: Path) -> None:
@@ -40,7 +48,7 @@ def write_registry(registry: Registry, path: Path) -> None:
 
 def read_registry(path: Path) -> RawSheets:
     if not path.exists():
-        raise RegistryFileError(f"{path}: no such file or folder")
+        raise RegistryFileError(path, "no such file or folder")
     return _read_xlsx(path) if registry_format(path) == "xlsx" else _read_csv(path)
 
 
@@ -71,16 +79,16 @@ def _csv_text(value: Any) -> str:
 
 def _read_csv(folder: Path) -> RawSheets:
     if not folder.is_dir():
-        raise RegistryFileError(f"{folder}: not a folder of CSV files")
+        raise RegistryFileError(folder, "not a folder of CSV files")
     sheets: RawSheets = {}
     for file in sorted(folder.glob("*.csv")):
         try:
             with file.open(encoding="utf-8-sig", newline="") as f:
                 sheets[file.stem] = [dict(r) for r in csv.DictReader(f)]
         except (UnicodeDecodeError, csv.Error) as exc:
-            raise RegistryFileError(f"{file}: not a UTF-8 CSV file ({exc})") from None
+            raise RegistryFileError(file, f"{file.name}: not a UTF-8 CSV file ({exc})") from None
     if not sheets:
-        raise RegistryFileError(f"{folder}: holds no .csv files")
+        raise RegistryFileError(folder, "holds no .csv files")
     return sheets
 
 
@@ -101,7 +109,7 @@ def _read_xlsx(path: Path) -> RawSheets:
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a damaged file
-        raise RegistryFileError(f"{path}: not a readable XLSX workbook ({exc})") from None
+        raise RegistryFileError(path, f"not a readable XLSX workbook ({exc})") from None
     sheets: RawSheets = {}
     for ws in book.worksheets:
         values = list(ws.iter_rows(values_only=True))

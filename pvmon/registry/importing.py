@@ -12,15 +12,18 @@ from pvmon.registry.store import replace_registry
 from pvmon.registry.validate import RegistryInvalid, RowError, check_registry, parse_sheets
 
 
-def import_registry(sessions: sessionmaker[Session], path: Path) -> Registry:
+def import_registry(
+    sessions: sessionmaker[Session], path: Path, name: str | None = None
+) -> Registry:
     """Validate every row, then replace the stored registry in one transaction.
 
-    Raises ``RegistryInvalid`` listing every problem; the store is then unchanged.
+    Raises ``RegistryInvalid`` listing every problem, the file named as ``name`` (the name
+    its sender knows; default the file's own); the store is then unchanged.
     """
     try:
         raw = read_registry(path)
     except RegistryFileError as exc:
-        raise RegistryInvalid([RowError(path.name, None, str(exc))]) from None
+        raise RegistryInvalid([RowError(name or path.name, None, exc.reason)]) from None
     registry, errors = parse_sheets(raw)
     registry, cross_errors = check_registry(registry)
     errors += cross_errors
