@@ -18,6 +18,8 @@ from sqlalchemy import text
 from api import pages
 from api.context import ApiContext
 from api.metrics import StoreCollector
+from api.models import Health
+from api.responses import SIGNED_IN
 from api.routes import alerts, auth, exports, fleet, operations, stations, villages
 from pvmon.influx.client import InfluxError, InfluxUnavailable
 
@@ -39,8 +41,9 @@ def create_app(ctx: ApiContext) -> FastAPI:
         return JSONResponse({"detail": "InfluxDB is unavailable; try again shortly"}, 503)
 
     api = APIRouter(prefix=API_PREFIX)
-    for module in (auth, fleet, stations, villages, alerts, exports, operations):
-        api.include_router(module.router)
+    api.include_router(auth.router)
+    for module in (fleet, stations, villages, alerts, exports, operations):
+        api.include_router(module.router, responses=SIGNED_IN)
     app.include_router(api)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=Path(pages.__file__).parent / "static"), "static")
@@ -63,7 +66,13 @@ def create_app(ctx: ApiContext) -> FastAPI:
     registry = CollectorRegistry()
     registry.register(StoreCollector(ctx))
 
-    @app.get("/healthz", tags=["operations"], summary="Liveness of the stores")
+    @app.get(
+        "/healthz",
+        tags=["operations"],
+        summary="Liveness of the stores",
+        response_model=Health,
+        responses={503: {"model": Health, "description": "A store is unreachable"}},
+    )
     def healthz() -> JSONResponse:
         checks = {"database": "ok", "influxdb": "ok"}
         try:
@@ -78,7 +87,13 @@ def create_app(ctx: ApiContext) -> FastAPI:
         ok = all(v == "ok" for v in checks.values())
         return JSONResponse({"status": "ok" if ok else "degraded", **checks}, 200 if ok else 503)
 
-    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
+    @app.get(
+        "/metrics",
+        tags=["operations"],
+        summary="Prometheus metrics",
+        response_class=Response,
+        responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+    )
     def metrics() -> Response:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 

@@ -5,11 +5,13 @@ answers the description documents; hostile values in the API and the pages get 4
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import Counter
 from collections.abc import Iterator
 
 import pytest
 import schemathesis
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import (
@@ -21,7 +23,7 @@ from schemathesis.checks import (
 )
 from schemathesis.core.failures import FailureGroup
 
-from api import security
+from api import pages, security
 from api.app import create_app
 from pvmon.db import tables
 from pvmon.db.engine import session_factory
@@ -124,3 +126,51 @@ def test_values_outside_their_range_are_refused_not_a_server_error(
         r = c.request(method, path.format(station=station, device=device), headers=cookie)
         assert 400 <= r.status_code < 500, (r.status_code, r.text[:300])
         assert c.get("/api/v1/auth/me", headers=cookie).status_code == 200
+
+
+HOSTILE_VALUES = [
+    "0",
+    "-1",
+    "9223372036854775808",
+    "99999999999999999999",
+    "1e309",
+    "NaN",
+    "..%2F..%2Fetc%2Fpasswd",
+    "%00",
+    "' OR 1=1 --",
+    "<script>alert(1)</script>",
+    "郑家塬",
+    "x" * 5000,
+]
+HOSTILE_QUERIES = ["year", "lang", "next", "state", "page"]
+
+
+def page_routes() -> list[tuple[str, str]]:
+    """(method, path) of every HTML page but signing out (which takes no values and would
+    end the sweep's session)."""
+    return [
+        (method, route.path)
+        for route in pages.router.routes
+        if isinstance(route, APIRoute) and route.path != "/logout"
+        for method in sorted(route.methods)
+    ]
+
+
+@pytest.mark.parametrize("role", ["bureau", "collective"])
+def test_hostile_path_and_query_values_on_every_page_get_no_server_error(
+    schema_world: World, role: str
+) -> None:
+    app = create_app(schema_world.ctx)
+    routes = page_routes()
+    assert len(routes) >= 10
+    cookie = {"Cookie": f"pvmon_session={session_of(schema_world, role)}"}
+    served: Counter[int] = Counter()
+    with TestClient(app, raise_server_exceptions=False, follow_redirects=False) as c:
+        for method, path in routes:
+            for value in HOSTILE_VALUES:
+                filled = re.sub(r"\{[^}]+\}", value, path)
+                for query in [{}, *({q: value} for q in HOSTILE_QUERIES)]:
+                    r = c.request(method, filled, params=query, headers=cookie)
+                    served[r.status_code] += 1
+                    assert r.status_code < 500, (method, filled, query, r.text[:300])
+    print(f"pages ({role}): {sum(served.values())} requests, statuses {dict(served)}")

@@ -11,6 +11,7 @@ from alerts import actions
 from api.deps import Context, Db, Who, forbidden, not_found
 from api.models import AlertAction, AlertDetail, AlertEventOut, AlertOut, DeliveryOut
 from api.params import AlertId
+from api.responses import problems
 from pvmon.db import tables
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
@@ -49,7 +50,12 @@ def _alert(who: Who, session: Db, alert_id: int) -> tables.Alert:
     return a
 
 
-@router.get("/{alert_id}", response_model=AlertDetail, summary="One alert, with its history")
+@router.get(
+    "/{alert_id}",
+    response_model=AlertDetail,
+    summary="One alert, with its history",
+    responses=problems(404),
+)
 def alert(alert_id: AlertId, who: Who, session: Db) -> AlertDetail:
     a = _alert(who, session, alert_id)
     return AlertDetail(
@@ -81,14 +87,24 @@ def _act(
     return out(changed)
 
 
-@router.post("/{alert_id}/ack", response_model=AlertOut, summary="Acknowledge: I am on it")
+@router.post(
+    "/{alert_id}/ack",
+    response_model=AlertOut,
+    summary="Acknowledge: I am on it",
+    responses=problems(404, 409),
+)
 def acknowledge(
     alert_id: AlertId, who: Who, ctx: Context, session: Db, body: AlertAction | None = None
 ) -> AlertOut:
     return _act(alert_id, who, ctx, session, body, "ack")
 
 
-@router.post("/{alert_id}/resolve", response_model=AlertOut, summary="Resolve by hand")
+@router.post(
+    "/{alert_id}/resolve",
+    response_model=AlertOut,
+    summary="Resolve by hand",
+    responses=problems(404, 409),
+)
 def resolve(
     alert_id: AlertId, who: Who, ctx: Context, session: Db, body: AlertAction | None = None
 ) -> AlertOut:

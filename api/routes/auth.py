@@ -7,6 +7,7 @@ from fastapi import APIRouter, HTTPException, Request, Response, status
 from api import security
 from api.deps import SESSION_COOKIE, Context, Db, Who, caller_address
 from api.models import Login, Me, TokenCreated, TokenRequest
+from api.responses import problems
 from pvmon.db import tables
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -25,7 +26,12 @@ def me_of(user: tables.User) -> Me:
     )
 
 
-@router.post("/login", response_model=Me, summary="Sign in; sets the session cookie")
+@router.post(
+    "/login",
+    response_model=Me,
+    summary="Sign in; sets the session cookie",
+    responses=problems(401, 429, 503),
+)
 def login(body: Login, request: Request, response: Response, ctx: Context, session: Db) -> Me:
     address = caller_address(request)
     try:
@@ -59,12 +65,18 @@ def logout(request: Request, response: Response, session: Db) -> Response:
     return response
 
 
-@router.get("/me", response_model=Me, summary="Who is calling")
+@router.get("/me", response_model=Me, summary="Who is calling", responses=problems(401))
 def me(who: Who) -> Me:
     return me_of(who.user)
 
 
-@router.post("/tokens", response_model=TokenCreated, status_code=201, summary="New API token")
+@router.post(
+    "/tokens",
+    response_model=TokenCreated,
+    status_code=201,
+    summary="New API token",
+    responses=problems(401),
+)
 def new_token(body: TokenRequest, who: Who, ctx: Context, session: Db) -> TokenCreated:
     user = session.merge(who.user)
     token = security.create_token(session, user, body.name, ctx.now())

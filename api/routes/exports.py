@@ -15,16 +15,14 @@ from sqlalchemy import select
 
 from alerts import actions
 from api.deps import Context, Db, Who, checked_day, forbidden
+from api.responses import XLSX, files, problems
 from api.routes import fleet
 from pvmon.db import tables
 
 router = APIRouter(prefix="/exports", tags=["exports"])
 
 Format = Literal["csv", "xlsx"]
-MEDIA = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
+MEDIA = {"csv": "text/csv; charset=utf-8", "xlsx": XLSX}
 
 
 def table(rows: Sequence[Sequence[Any]], header: Sequence[str], fmt: Format, name: str) -> Response:
@@ -65,7 +63,12 @@ STATEMENT_COLUMNS = [
 ]
 
 
-@router.get("/statements.{fmt}", summary="Village statements (monthly and annual)")
+@router.get(
+    "/statements.{fmt}",
+    summary="Village statements (monthly and annual)",
+    response_class=Response,
+    responses={**files(*MEDIA.values()), **problems(400)},
+)
 def statements(
     fmt: Format,
     who: Who,
@@ -100,7 +103,12 @@ def statements(
     return table(rows, STATEMENT_COLUMNS, fmt, f"statements-{chosen}")
 
 
-@router.get("/summary.{fmt}", summary="Generation and revenue by township")
+@router.get(
+    "/summary.{fmt}",
+    summary="Generation and revenue by township",
+    response_class=Response,
+    responses={**files(*MEDIA.values()), **problems(400)},
+)
 def summary(fmt: Format, who: Who, ctx: Context) -> Response:
     data = fleet.summary(who, ctx)
     rows = [
@@ -127,7 +135,12 @@ ALERT_COLUMNS = [
 ]
 
 
-@router.get("/alerts.{fmt}", summary="Alerts")
+@router.get(
+    "/alerts.{fmt}",
+    summary="Alerts",
+    response_class=Response,
+    responses={**files(*MEDIA.values()), **problems(400)},
+)
 def alerts(
     fmt: Format,
     who: Who,

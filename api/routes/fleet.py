@@ -13,6 +13,7 @@ from analytics import jobs
 from api import figures
 from api.deps import Context, Who, checked_day, forbidden
 from api.models import Compliance, FleetSummary, Forecast, MaintainerOut
+from api.responses import problems
 from pvmon.certification import Requirement, compliance
 from pvmon.db import tables
 
@@ -50,7 +51,12 @@ def last_day(ctx: Context, as_of: dt.date | None) -> dt.date:
     return as_of or ctx.today() - dt.timedelta(days=1)
 
 
-@router.get("/targets", response_model=Forecast, summary="Village stations against 21 GWh")
+@router.get(
+    "/targets",
+    response_model=Forecast,
+    summary="Village stations against 21 GWh",
+    responses=problems(400),
+)
 def targets(
     who: Who,
     ctx: Context,
@@ -83,7 +89,12 @@ def maintainer_out(r: Requirement, ctx: Context) -> MaintainerOut:
     )
 
 
-@router.get("/compliance", response_model=Compliance, summary="Certification (持证上岗)")
+@router.get(
+    "/compliance",
+    response_model=Compliance,
+    summary="Certification (持证上岗)",
+    responses=problems(400),
+)
 def certification(
     who: Who,
     ctx: Context,

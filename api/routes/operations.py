@@ -15,6 +15,7 @@ from starlette.background import BackgroundTask
 from api import figures
 from api.deps import Context, Db, Who, forbidden
 from api.models import DeadLetterOut, ImportResult, IngestStatus
+from api.responses import XLSX, files, invalid_file, problems
 from pvmon.db import tables
 from pvmon.ingeststatus import read_status
 from pvmon.registry.files import write_registry
@@ -24,7 +25,6 @@ from pvmon.registry.validate import RegistryInvalid
 
 router = APIRouter(tags=["operations"])
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_UPLOAD = 20 * 1024 * 1024
 
 
@@ -86,7 +86,7 @@ def dead_letters(
     "/registry/export",
     response_class=FileResponse,
     summary="The registry as an XLSX workbook",
-    responses={200: {"content": {XLSX: {}}}},
+    responses=files(XLSX),
 )
 def export_registry(who: Who, session: Db) -> FileResponse:
     _operator(who)
@@ -112,7 +112,12 @@ def _remove(folder: Path) -> None:
     folder.rmdir()
 
 
-@router.post("/registry/import", response_model=ImportResult, summary="Replace the registry")
+@router.post(
+    "/registry/import",
+    response_model=ImportResult,
+    summary="Replace the registry",
+    responses=problems(413),
+)
 async def import_workbook(who: Who, ctx: Context, file: UploadFile) -> ImportResult:
     """An XLSX workbook as exported: checked whole; any bad row → 422 listing every
     problem, and nothing changes."""
@@ -126,6 +131,6 @@ async def import_workbook(who: Who, ctx: Context, file: UploadFile) -> ImportRes
         try:
             registry = import_registry(ctx.sessions, path, _shown_name(file.filename))
         except RegistryInvalid as exc:
-            raise HTTPException(422, [str(e) for e in exc.errors]) from None
+            raise HTTPException(422, invalid_file(exc.errors)) from None
     ctx.forget()
     return ImportResult(sheets={name: len(rows) for name, rows in registry.sheets().items()})

@@ -12,6 +12,7 @@ from api import figures
 from api.deps import Context, Db, Who, checked_time, not_found
 from api.models import Person, Series, SeriesPoint, StationDetail, StationItem
 from api.params import DeviceId, StationId
+from api.responses import problems
 from pvmon.certification import compliance
 from pvmon.db import tables
 from pvmon.domain import StationKind
@@ -80,7 +81,12 @@ def _station(who: Who, ctx: Context, station_id: str) -> StationRow:
     return s
 
 
-@router.get("/stations/{station_id}", response_model=StationDetail, summary="One station")
+@router.get(
+    "/stations/{station_id}",
+    response_model=StationDetail,
+    summary="One station",
+    responses=problems(404),
+)
 def station(station_id: StationId, who: Who, ctx: Context, session: Db) -> StationDetail:
     s = _station(who, ctx, station_id)
     view = ctx.view()
@@ -169,7 +175,10 @@ def _telemetry(
 
 
 @router.get(
-    "/stations/{station_id}/series", response_model=Series, summary="A station's time series"
+    "/stations/{station_id}/series",
+    response_model=Series,
+    summary="A station's time series",
+    responses=problems(400, 404),
 )
 def station_series(
     station_id: StationId,
@@ -199,7 +208,12 @@ def station_series(
     return Series(subject=station_id, field=field, resolution=resolution, points=points)
 
 
-@router.get("/devices/{device_id}/series", response_model=Series, summary="An inverter's series")
+@router.get(
+    "/devices/{device_id}/series",
+    response_model=Series,
+    summary="An inverter's series",
+    responses=problems(400, 404),
+)
 def device_series(
     device_id: DeviceId,
     who: Who,

@@ -12,6 +12,7 @@ from analytics import jobs
 from api.deps import Context, Db, Who, not_found
 from api.models import Forecast, Household, Statement, VillageDetail, VillageItem
 from api.params import VillageId, Year
+from api.responses import problems
 from pvmon.db import tables
 from pvmon.domain import StationKind
 from pvmon.registry.schema import VillageRow
@@ -70,7 +71,12 @@ def statement(row: tables.VillageStatement) -> Statement:
     )
 
 
-@router.get("/villages/{village_id}", response_model=VillageDetail, summary="A village's income")
+@router.get(
+    "/villages/{village_id}",
+    response_model=VillageDetail,
+    summary="A village's income",
+    responses=problems(404),
+)
 def village(
     village_id: VillageId,
     who: Who,
@@ -112,6 +118,7 @@ def village(
     "/villages/{village_id}/households",
     response_model=list[Household],
     summary="A village's household arrays",
+    responses=problems(404),
 )
 def households(village_id: VillageId, who: Who, ctx: Context) -> list[Household]:
     """Each household array in the village with its income forecast against ~3,000 yuan."""

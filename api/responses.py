@@ -1,0 +1,57 @@
+"""What the API answers besides success, documented once: every error is a ``Problem``
+(``{"detail": "…"}``), and each route lists the codes it can give, so the OpenAPI
+description says exactly what a client will see (checked by schemathesis)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+from pvmon.registry.validate import RowError
+
+
+class Problem(BaseModel):
+    detail: str
+
+
+WHY = {
+    400: "A value the data cannot answer (a day outside the fleet's years, a range too long)",
+    401: "Not signed in (no or an invalid token or session)",
+    403: "Not allowed for the caller's role",
+    404: "Not found, or outside the caller's scope",
+    409: "The alert's state does not allow this now",
+    413: "The upload is too large",
+    429: "Too many failed sign-ins from this address (see Retry-After)",
+    503: "A store is unavailable; try again shortly",
+}
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for these error codes."""
+    return {code: {"model": Problem, "description": WHY[code]} for code in codes}
+
+
+SIGNED_IN = problems(401, 403, 503)
+"""What every route that needs a caller can answer."""
+
+
+def files(*media: str) -> dict[int | str, dict[str, Any]]:
+    """A 200 that is a file of one of these media types."""
+    binary = {"schema": {"type": "string", "format": "binary"}}
+    return {200: {"description": "The file", "content": dict.fromkeys(media, binary)}}
+
+
+def invalid_file(errors: list[RowError]) -> list[dict[str, Any]]:
+    """A refused file's problems in FastAPI's validation-error shape (HTTP 422): each
+    located in the upload by sheet and row."""
+    return [
+        {
+            "loc": ["body", "file", e.sheet, *([e.row] if e.row is not None else [])],
+            "msg": str(e),
+            "type": "registry_invalid",
+        }
+        for e in errors
+    ]
