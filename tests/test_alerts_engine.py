@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from alerts import actions
 from alerts.routing import Directory
 from alerts.service import AlertService
+from ingest.deadletter import DeadLetterRows
 from pvmon.db import tables
 from pvmon.db.engine import session_factory
 from pvmon.domain import StationKind
@@ -37,6 +38,9 @@ from tests.alerting import (
 )
 from tests.conftest import AS_OF
 from tests.receivers import HttpReceiver, closed_port_url
+
+LETTERS = DeadLetterRows("w1", head_bytes=1024)
+"""Dead letters as ingest keeps them."""
 
 
 def test_a_failed_station_is_one_alert_repeated_escalated_then_resolved_with_a_notice(
@@ -299,14 +303,7 @@ def test_ingest_data_quality_raises_alerts_for_rejected_and_silent_devices(
         reject(session, station, noisy, 30)
         session.add(  # an id nobody owns: counted by ingest, no device alert
             tables.DeadLetter(
-                received_at=T0 - HOUR,
-                worker_id="w1",
-                topic="pv/X/Y/telemetry",
-                payload=b"{}",
-                reason="unknown_station",
-                detail="",
-                station_id="X",
-                device_id="Y",
+                **LETTERS.row(T0 - HOUR, "pv/X/Y/telemetry", b"{}", "unknown_station", "")
             )
         )
     influx.write(
@@ -356,13 +353,12 @@ def reject(session: Session, station: str, device: str, count: int) -> None:
     for n in range(count):
         session.add(
             tables.DeadLetter(
-                received_at=T0 - HOUR + n * MIN,
-                worker_id="w1",
-                topic=f"pv/{station}/{device}/telemetry",
-                payload=b"{}",
-                reason="out_of_range" if n % 3 else "far_future",
-                detail="",
-                station_id=station,
-                device_id=device,
+                **LETTERS.row(
+                    T0 - HOUR + n * MIN,
+                    f"pv/{station}/{device}/telemetry",
+                    b"{}",
+                    "out_of_range" if n % 3 else "far_future",
+                    "",
+                )
             )
         )
