@@ -22,6 +22,7 @@ from analytics import jobs
 from analytics.context import Analytics
 from analytics.daily import compute_day
 from analytics.records import sync_findings
+from api import figures
 from api.app import create_app
 from api.context import ApiContext
 from api.scope import Role
@@ -334,6 +335,8 @@ def test_a_village_in_the_computed_township_shows_its_statements_and_forecast(
         s.id for s in world.registry.stations if s.kind == "household" and s.village_id == village
     ]
     assert sorted(r["station_id"] for r in rows) == sorted(expected)
+    assert all(r["forecast"]["target_yuan"] == 3_000 for r in rows), "each has its forecast"
+    assert any(r["forecast"]["actual_yuan"] > 0 for r in rows), "from its computed days"
 
 
 def test_station_detail_and_series(
@@ -548,3 +551,36 @@ def test_a_refused_registry_import_names_the_upload_not_the_servers_files(
     assert "fleet.xlsx" in bad.text, "the problem names the file the user sent"
     assert tempfile.gettempdir() not in bad.text
     assert "upload" not in bad.text
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_todays_live_energy_follows_the_counter_rules(
+    tmp_path: Path, loaded_engine: Engine, influx: InfluxClient, default_registry: Registry
+) -> None:
+    """A household's counter jumps by 1,000 kWh in one five-minute interval at ~2 kW: that
+    interval counts as its power, as in the daily rollup, not as the jump."""
+    tz = dt.timezone(dt.timedelta(hours=8))
+    noon = dt.datetime(2026, 11, 20, 12, 0, tzinfo=tz)
+    home = next(s for s in default_registry.stations if s.kind == "household")
+    device = next(i for i in default_registry.inverters if i.station_id == home.id)
+    first = int(dt.datetime(2026, 11, 20, 10, 0, tzinfo=tz).timestamp())
+    lines, wh = [], 5_000_000.0
+    for n in range(25):
+        if n:
+            wh += 1_000_000 if n == 7 else 2000 * 300 / 3600
+        fields = {"W": 2000.0, "WH": wh, "St": 4}
+        lines.append(
+            schema.telemetry_line(
+                home.id, device.id, "household", home.township_id, first + 300 * n, fields
+            )
+        )
+    influx.write(lines)
+    settings = load_settings(
+        data_dir=tmp_path,
+        influx_url=influx.url,
+        influx_db=influx.database,
+        database_url=loaded_engine.url.render_as_string(hide_password=False),
+    )
+    ctx = ApiContext(settings, loaded_engine, influx, clock=lambda: noon)
+    today = figures.summary(ctx, None)["today"]
+    assert today["by_segment"]["household"] == pytest.approx(24 * 2000 * 300 / 3600 / 1000)

@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import openpyxl
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from alerts.service import AlertService
+from analytics.records import sync_findings
 from api.app import create_app
 from api.users import DEMO_PASSWORD
 from pvmon.db import tables
 from pvmon.db.engine import session_factory
+from pvmon.findings import Finding, FindingKind, Severity, Subject
 from pvmon.registry.schema import Registry
 from pvmon.services.influxd import Influxd
 from tests.test_api import TOWNSHIP, World, _fleet
@@ -160,3 +165,36 @@ def test_exports_as_csv_and_xlsx(app: TestClient, world: World) -> None:
     assert collective.get("/api/v1/exports/alerts.csv").status_code == 403
     theirs = collective.get("/api/v1/exports/statements.csv", params={"village_id": village})
     assert village not in theirs.content.decode("utf-8-sig"), "another village's books: empty"
+
+
+def test_a_supervisor_sees_their_townships_alerts_however_many_are_newer_elsewhere(
+    tmp_path: Path, influxd: Influxd, default_registry: Registry
+) -> None:
+    w = _fleet(tmp_path, influxd, default_registry)
+    with session_factory(w.engine)() as session:
+        township = session.scalars(
+            select(tables.User.township_id).where(tables.User.username == "supervisor")
+        ).one()
+        ours = session.scalars(
+            select(tables.Alert.id).where(
+                tables.Alert.township_id == township, tables.Alert.state != "resolved"
+            )
+        ).all()
+    assert ours, "the world has an open alert in the supervisor's township"
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)
+    elsewhere = [
+        s.id for s in default_registry.stations if s.township_id != township and s.kind == "village"
+    ][:25]
+    with session_factory(w.engine).begin() as session:
+        found = [
+            Finding(FindingKind.ZERO_OUTPUT, Subject.STATION, s, Severity.WARNING, later, {}, s)
+            for s in elsewhere
+        ]
+        sync_findings(session, found, set(), later)
+    AlertService(w.settings, w.engine, w.influx).evaluate(later)
+    with TestClient(create_app(w.ctx)) as c:
+        page = signed_in(c, "supervisor").get("/overview")
+    shown = {int(i) for i in re.findall(r'href="/a/(\d+)"', page.text)}
+    assert set(ours) <= shown
+    w.influx.close()
+    w.engine.dispose()
