@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TypeVar
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
-from alerts.lifecycle import ACKNOWLEDGED, OPEN, RESOLVED, event, resolve
+from alerts.lifecycle import ACKNOWLEDGED, RESOLVED, active, event, resolve
 from pvmon.db import tables
+
+T = TypeVar("T", bound=tuple)  # type: ignore[type-arg]
 
 
 class AlertNotFound(LookupError):
@@ -38,10 +41,12 @@ class AlertFilter:
     offset: int = 0
 
 
-def filtered(q: Select[tuple[tables.Alert]], f: AlertFilter) -> Select[tuple[tables.Alert]]:
-    """``q`` narrowed by the filter and ordered newest first (without limit and offset)."""
+def _narrowed(q: Select[T], f: AlertFilter, where: ColumnElement[bool] | None) -> Select[T]:
+    """``q`` narrowed by the filter and by ``where`` (a caller's scope, in SQL)."""
+    if where is not None:
+        q = q.where(where)
     if f.state == "active":
-        q = q.where(tables.Alert.state.in_((OPEN, ACKNOWLEDGED)))
+        q = q.where(active())
     elif f.state:
         q = q.where(tables.Alert.state == f.state)
     for column, value in (
@@ -53,12 +58,22 @@ def filtered(q: Select[tuple[tables.Alert]], f: AlertFilter) -> Select[tuple[tab
     ):
         if value:
             q = q.where(column == value)
-    return q.order_by(tables.Alert.opened_at.desc(), tables.Alert.id.desc())
+    return q
 
 
-def list_alerts(session: Session, f: AlertFilter) -> list[tables.Alert]:
-    q = filtered(select(tables.Alert), f)
+def list_alerts(
+    session: Session, f: AlertFilter, where: ColumnElement[bool] | None = None
+) -> list[tables.Alert]:
+    """The alerts matching ``f`` within ``where``, newest first, one page of them: the scope
+    applies in SQL before the page is cut, so a page is never short of what a caller may see."""
+    q = _narrowed(select(tables.Alert), f, where)
+    q = q.order_by(tables.Alert.opened_at.desc(), tables.Alert.id.desc())
     return list(session.scalars(q.limit(f.limit).offset(f.offset)))
+
+
+def count_alerts(session: Session, f: AlertFilter, where: ColumnElement[bool] | None = None) -> int:
+    q = _narrowed(select(func.count()).select_from(tables.Alert), f, where)
+    return int(session.scalar(q) or 0)
 
 
 def get_alert(session: Session, alert_id: int) -> tables.Alert:

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from alerts.routing import AlertTarget, Directory
@@ -24,6 +24,14 @@ from pvmon.findings import Severity
 from pvmon.settings import AlertSettings
 
 OPEN, ACKNOWLEDGED, RESOLVED = "open", "acknowledged", "resolved"
+
+
+def active() -> ColumnElement[bool]:
+    """An open alert: open or acknowledged, not yet resolved. The one definition, for every
+    query that counts or lists open alerts."""
+    return tables.Alert.state.in_((OPEN, ACKNOWLEDGED))
+
+
 SYSTEM = "system"
 SEVERITY_RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.CRITICAL: 2}
 
@@ -66,10 +74,7 @@ def apply(
     d: Directory,
 ) -> list[Notice]:
     """Bring the alerts in line with the conditions of the rules in ``evaluated``."""
-    unresolved = {
-        a.dedup_key: a
-        for a in session.scalars(select(tables.Alert).where(tables.Alert.state != RESOLVED))
-    }
+    unresolved = {a.dedup_key: a for a in session.scalars(select(tables.Alert).where(active()))}
     recent = _recently_resolved(session, now - dt.timedelta(hours=cfg.flap_window_h))
     notices: list[Notice] = []
     held = set()

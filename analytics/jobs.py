@@ -238,7 +238,7 @@ def _villages(a: Analytics, position: YearPosition) -> dict[str, Forecast]:
 
 
 def household_targets(a: Analytics, as_of: dt.date) -> dict[str, Forecast]:
-    """Each household's income from its array against about 3,000 yuan a year."""
+    """Each household array's income (by station id) against about 3,000 yuan a year."""
     position = YearPosition.of(a.climate, as_of)
     homes = a.frames.stations[a.frames.stations["kind"] == "household"]
     totals = _totals(
@@ -253,7 +253,7 @@ def household_targets(a: Analytics, as_of: dt.date) -> dict[str, Forecast]:
     price = _typical_price(a, "household")
     target = a.settings.targets.household_income_yuan
     return {
-        str(row.household_id): forecast(
+        str(station): forecast(
             totals.get(station, NO_DATA),
             position,
             capacity_kwp=float(row.capacity_kwp),

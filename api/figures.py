@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from alerts import actions
 from api.context import ApiContext
 from pvmon.db import tables
 from pvmon.influx import schema
@@ -146,7 +147,7 @@ def open_alerts_by_station(ctx: ApiContext) -> dict[str, str]:
     with ctx.sessions() as session:
         rows = session.execute(
             select(tables.Alert.station_id, tables.Alert.severity).where(
-                tables.Alert.state != "resolved", tables.Alert.station_id.is_not(None)
+                actions.active(), tables.Alert.station_id.is_not(None)
             )
         )
         for station, severity in rows:

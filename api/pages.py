@@ -13,7 +13,6 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from sqlalchemy import select
 
 from alerts import actions, messages
 from api import security
@@ -159,7 +158,9 @@ def overview(request: Request, who: Viewer, ctx: Context, session: Db) -> HTMLRe
     target = fleet.targets(who, ctx, None)
     compliance = fleet.certification(who, ctx, None)
     listed = stations.stations(who, ctx, None, None, None, 5000, 0)
-    open_alerts = actions.list_alerts(session, actions.AlertFilter(state="active", limit=20))
+    open_alerts = actions.list_alerts(
+        session, actions.AlertFilter(state="active", limit=20), who.scope.alert_filter()
+    )
     return render(
         request,
         "overview.html",
@@ -170,7 +171,7 @@ def overview(request: Request, who: Viewer, ctx: Context, session: Db) -> HTMLRe
         points=[
             {"lon": st.lon, "lat": st.lat, "name": st.name, "state": st.state} for st in listed
         ],
-        alerts=[a for a in open_alerts if who.scope.sees_alert(a)],
+        alerts=open_alerts,
         place=_place_names(ctx),
         tz=ctx.tz,
     )
@@ -186,10 +187,9 @@ def _place_names(ctx: Context) -> dict[str, str]:
 @router.get("/my")
 def my_page(request: Request, who: Viewer, ctx: Context, session: Db) -> HTMLResponse:
     listed = stations.stations(who, ctx, None, None, None, 5000, 0)
-    q = select(tables.Alert).where(tables.Alert.state != "resolved")
-    if (condition := who.scope.alert_filter()) is not None:
-        q = q.where(condition)
-    mine = session.scalars(q.order_by(tables.Alert.opened_at.desc()).limit(100)).all()
+    mine = actions.list_alerts(
+        session, actions.AlertFilter(state="active", limit=100), who.scope.alert_filter()
+    )
     return render(
         request,
         "my.html",

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter, HTTPException, Query
-from sqlalchemy import select
 
 from alerts import actions
 from api.deps import Context, Db, Who, forbidden, not_found
@@ -35,12 +34,10 @@ def list_alerts(
     """The alerts the caller may see (a collective sees none)."""
     if who.scope.role == "collective":
         raise forbidden()
-    q = select(tables.Alert)
-    if (condition := who.scope.alert_filter()) is not None:
-        q = q.where(condition)
-    f = actions.AlertFilter(state=state, rule=rule, station_id=station_id, severity=severity)
-    q = actions.filtered(q, f).limit(limit).offset(offset)
-    return [out(a) for a in session.scalars(q)]
+    f = actions.AlertFilter(
+        state=state, rule=rule, station_id=station_id, severity=severity, limit=limit, offset=offset
+    )
+    return [out(a) for a in actions.list_alerts(session, f, who.scope.alert_filter())]
 
 
 def _alert(who: Who, session: Db, alert_id: int) -> tables.Alert:

@@ -7,15 +7,14 @@ from collections import Counter
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from sqlalchemy import func, select
 
+from alerts import actions
 from analytics import jobs
 from api import figures
 from api.deps import Context, Who, checked_day, forbidden
 from api.models import Compliance, FleetSummary, Forecast, MaintainerOut
 from api.responses import problems
 from pvmon.certification import Requirement, compliance
-from pvmon.db import tables
 
 router = APIRouter(tags=["fleet"])
 
@@ -40,11 +39,10 @@ def summary(who: Who, ctx: Context) -> FleetSummary:
 
 def _open_alerts(who: Who, ctx: Context) -> int:
     """Unresolved alerts the caller may see (stations', maintainers' and the fleet's)."""
-    q = select(func.count()).select_from(tables.Alert).where(tables.Alert.state != "resolved")
-    if (condition := who.scope.alert_filter()) is not None:
-        q = q.where(condition)
     with ctx.sessions() as session:
-        return int(session.scalar(q) or 0)
+        return actions.count_alerts(
+            session, actions.AlertFilter(state="active"), who.scope.alert_filter()
+        )
 
 
 def last_day(ctx: Context, as_of: dt.date | None) -> dt.date:

@@ -6,15 +6,14 @@ import datetime as dt
 from typing import Literal
 
 from fastapi import APIRouter, HTTPException, Query
-from sqlalchemy import select
 
+from alerts import actions
 from api import figures
 from api.deps import Context, Db, Who, checked_time, not_found
 from api.models import Person, Series, SeriesPoint, StationDetail, StationItem
 from api.params import DeviceId, StationId
 from api.responses import problems
 from pvmon.certification import compliance
-from pvmon.db import tables
 from pvmon.domain import StationKind
 from pvmon.influx import schema
 from pvmon.influx.client import series_values
@@ -99,11 +98,7 @@ def station(station_id: StationId, who: Who, ctx: Context, session: Db) -> Stati
         if s.kind != StationKind.HOUSEHOLD
         else (view.village_crews.get(s.village_id or "", []))
     )
-    rows = session.scalars(
-        select(tables.Alert).where(
-            tables.Alert.station_id == s.id, tables.Alert.state != "resolved"
-        )
-    )
+    rows = actions.list_alerts(session, actions.AlertFilter(state="active", station_id=s.id))
     base = item(s, ctx, figures.station_state(s.id, alerts, online), None)
     return StationDetail(
         **base.model_dump(),
