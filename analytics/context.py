@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from analytics.fleet import FleetFrames, fleet_frames
 from analytics.influxstore import RollupStore, TelemetryReader
 from analytics.targets import climate_table
+from analytics.today import Today
 from pvmon.db.engine import session_factory
 from pvmon.influx.client import InfluxClient
 from pvmon.registry.schema import Registry
@@ -33,6 +34,8 @@ class Analytics:
     climate: pd.Series
     carry: tuple[dt.date, pd.DataFrame] | None = None
     """The last readings of the day computed last, for the next day's first intervals."""
+    today: Today | None = None
+    """Today's energy so far, brought up to date by each frequent run."""
 
     @classmethod
     def open(cls, settings: Settings, engine: Engine, influx: InfluxClient) -> Analytics:

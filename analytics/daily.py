@@ -16,7 +16,7 @@ from analytics.context import Analytics
 from analytics.detect import township_day_weights, usable
 from analytics.influxstore import rollup_lines
 from analytics.revenue import attribute_to_villages, daily_costs, station_revenue
-from analytics.rollup import DayInput, device_day, station_day, station_hours
+from analytics.rollup import DayInput, device_day, last_readings, station_day, station_hours
 from pvmon.influx import schema
 from pvmon.influx.client import InfluxError
 
@@ -152,12 +152,6 @@ def compute_days(a: Analytics, days: Sequence[tuple[dt.date, bool]]) -> list[Day
             )
         )
     return out
-
-
-def last_readings(readings: pd.DataFrame) -> pd.DataFrame:
-    """Each device's last reading: the start of the next day's first interval."""
-    last = readings.sort_values("ts").groupby("device").tail(1)
-    return last[["device", "ts", "W", "WH"]].reset_index(drop=True)
 
 
 def _previous(a: Analytics, day: dt.date, start: int) -> pd.DataFrame:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import pandas as pd
 from sqlalchemy import select
 
+from analytics import today
 from analytics.clearsky import local_day_bounds, sun_up_through
 from analytics.context import Analytics
 from analytics.detect import (
@@ -63,7 +64,17 @@ def frequent(a: Analytics, now: dt.datetime) -> dict[str, int]:
         "opened": opened,
         "cleared": cleared,
         "judged_stations": len({s for _, s in evaluated}),
+        "today_kwh": round(energy_today(a, now), 1),
     }
+
+
+def energy_today(a: Analytics, now: dt.datetime) -> float:
+    """Bring today's energy so far up to ``now`` and store it for the dashboards; the
+    fleet's total [kWh]."""
+    a.today = today.advance(a.today, a.reader, a.frames.devices, now, a.tz)
+    frame = today.station_energy(a.today, a.frames.devices, a.frames.stations)
+    today.write(a.influx, frame, a.today.day, a.tz)
+    return float(frame["energy_kwh"].sum())
 
 
 # --- daily evaluation: underperformance, certification, targets ------------------------

@@ -44,19 +44,12 @@ def device_day(day: DayInput, devices: pd.DataFrame, stations: pd.DataFrame) -> 
     Vectorized over all devices at once: a day of the whole fleet at one-minute resolution
     is some 700,000 readings.
     """
-    rows = _combined(day, devices)
+    rows = interval_rows(day.previous, day.readings, devices)
     townships = stations["township_id"]
     known = rows[~rows["before"]]
     if known.empty:
         return _silent_devices(devices.index, devices, townships, day.daylight)
-    energy = _interval_energy(rows)
-    per_device = (
-        energy.groupby(rows["device"])
-        .sum()
-        .rename(
-            columns={"energy": "energy_wh", "reset": "resets", "jump": "jumps", "wrap": "wraps"}
-        )
-    )
+    per_device = energy_by_device(rows)
     hours = _device_hours(known, day, townships)
     counters = rows.dropna(subset=["WH"]).groupby("device")["WH"].agg(["first", "last"])
     frame = pd.DataFrame(index=pd.Index(known["device"].unique(), name="device"))
@@ -103,10 +96,14 @@ _DEVICE_COLUMNS = [
 ]
 
 
-def _combined(day: DayInput, devices: pd.DataFrame) -> pd.DataFrame:
-    """Known devices' last reading before the day, then the day's, by device and time."""
+def interval_rows(
+    previous: pd.DataFrame, readings: pd.DataFrame, devices: pd.DataFrame
+) -> pd.DataFrame:
+    """Known devices' last reading before a span (``previous``), then the span's readings, by
+    device and time, with each device's rating and counter scale: what ``energy_by_device``
+    takes."""
     rows = pd.concat(
-        [day.previous.assign(before=True), day.readings.assign(before=False)], ignore_index=True
+        [previous.assign(before=True), readings.assign(before=False)], ignore_index=True
     )
     rows = rows[rows["device"].isin(devices.index)]
     rows = rows.sort_values(["device", "ts", "before"], kind="stable")
@@ -116,6 +113,27 @@ def _combined(day: DayInput, devices: pd.DataFrame) -> pd.DataFrame:
     rows["rated_w"] = meta["rated_ac_w"].to_numpy()
     rows["wh_scale_exp"] = meta["wh_scale_exp"].to_numpy()
     return rows
+
+
+def last_readings(readings: pd.DataFrame) -> pd.DataFrame:
+    """Each device's last reading: where its next span's first interval starts."""
+    last = readings.sort_values("ts").groupby("device").tail(1)
+    return last[["device", "ts", "W", "WH"]].reset_index(drop=True)
+
+
+def energy_by_device(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per device: ``energy_wh`` of the span's intervals (each device's first one starting
+    from its reading before the span), and the ``resets``, ``jumps``, ``wraps`` and
+    ``unknown`` intervals, by the counter rules of ``analytics.energy``: the one way energy
+    is computed from telemetry, for a whole day and for today so far."""
+    return (
+        _interval_energy(rows)
+        .groupby(rows["device"])
+        .sum()
+        .rename(
+            columns={"energy": "energy_wh", "reset": "resets", "jump": "jumps", "wrap": "wraps"}
+        )
+    )
 
 
 def _interval_energy(rows: pd.DataFrame) -> pd.DataFrame:

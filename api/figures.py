@@ -52,18 +52,14 @@ def rollup_totals(
 
 
 def live_today(ctx: ApiContext, start: int) -> dict[tuple[str, str], float]:
-    """(township, kind) → today's energy so far (kWh), from each inverter's counter rise: a
-    live estimate until tonight's rollup replaces it."""
-    exponents = {i.id: i.wh_scale_exp for i in ctx.view().registry.inverters}
+    """(township, kind) → today's energy so far (kWh), as analytics' frequent job last
+    computed it with the counter rules of the daily rollup (``analytics/today.py``): a live
+    estimate until tonight's rollup replaces it."""
     series = ctx.influx.query(
-        f'SELECT SPREAD("WH") AS wh FROM "{schema.TELEMETRY}" WHERE time >= {start}s '
-        f'GROUP BY "township", "kind", "device"'
+        f'SELECT SUM("energy_kwh") AS e FROM "{schema.STATION_TODAY}" WHERE time = {start}s '
+        f'GROUP BY "township", "kind"'
     )
-    out: dict[tuple[str, str], float] = defaultdict(float)
-    for r in series_values(series):
-        scale = 10 ** exponents.get(r["device"], 0)
-        out[(r["township"], r["kind"])] += float(r["wh"] or 0) * scale / 1000
-    return dict(out)
+    return {(r["township"], r["kind"]): float(r["e"] or 0) for r in series_values(series)}
 
 
 def summary(ctx: ApiContext, townships: frozenset[str] | None) -> dict[str, Any]:

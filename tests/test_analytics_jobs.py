@@ -352,3 +352,34 @@ def test_certification_findings_exist_from_the_first_start_without_telemetry(
             select(tables.JobRun).where(tables.JobRun.job == "certification")
         )
     assert again.attempts == 1, "once a day"
+
+
+def test_todays_energy_run_by_run_equals_the_days_rollup(
+    tmp_path: Path, influx: InfluxClient, loaded_engine: Engine, default_registry: Registry
+) -> None:
+    """The live figure, brought up to date run by run, is the day's rollup energy by the
+    day's last run: the same counter rules, the first interval from before midnight (the
+    minutes after that run are night)."""
+    day = dt.date.today() - dt.timedelta(days=2)
+    subset = township_stations(default_registry)
+    writer = FleetWriter(default_registry, subset, day - dt.timedelta(days=1))
+    writer.day(influx, day - dt.timedelta(days=1))
+    writer.day(influx, day)
+    a = Analytics.open(settings_for(tmp_path, influx, loaded_engine), loaded_engine, influx)
+    midnight = dt.datetime.combine(day, dt.time(0), TZ)
+    runs = [midnight + dt.timedelta(hours=h, minutes=7) for h in (6, 9, 11, 13, 17)]
+    for moment in [*runs, midnight + dt.timedelta(days=1, seconds=-1)]:
+        jobs.energy_today(a, moment)
+    at = int(midnight.timestamp())
+    live = series_values(
+        influx.query(
+            f'SELECT "energy_kwh" FROM "{schema.STATION_TODAY}" WHERE time = {at}s '
+            'GROUP BY "station"'
+        )
+    )
+    by_station = pd.Series({r["station"]: r["energy_kwh"] for r in live})
+    result = compute_day(a, day, recompute=False)
+    np.testing.assert_allclose(
+        by_station[subset].to_numpy(), result.stations.loc[subset, "energy_kwh"].to_numpy()
+    )
+    assert by_station[subset].sum() > 100, "a day of sun in the township"

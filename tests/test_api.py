@@ -563,7 +563,7 @@ def test_todays_live_energy_follows_the_counter_rules(
     noon = dt.datetime(2026, 11, 20, 12, 0, tzinfo=tz)
     home = next(s for s in default_registry.stations if s.kind == "household")
     device = next(i for i in default_registry.inverters if i.station_id == home.id)
-    first = int(dt.datetime(2026, 11, 20, 10, 0, tzinfo=tz).timestamp())
+    first = int(dt.datetime(2026, 11, 20, 9, 55, tzinfo=tz).timestamp())
     lines, wh = [], 5_000_000.0
     for n in range(25):
         if n:
@@ -581,6 +581,7 @@ def test_todays_live_energy_follows_the_counter_rules(
         influx_db=influx.database,
         database_url=loaded_engine.url.render_as_string(hide_password=False),
     )
+    jobs.energy_today(Analytics.open(settings, loaded_engine, influx), noon)  # the frequent job
     ctx = ApiContext(settings, loaded_engine, influx, clock=lambda: noon)
     today = figures.summary(ctx, None)["today"]
     assert today["by_segment"]["household"] == pytest.approx(24 * 2000 * 300 / 3600 / 1000)

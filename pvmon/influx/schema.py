@@ -19,6 +19,8 @@ VILLAGE_DAILY = "village_daily"
 TOWNSHIP_DAILY = "township_daily"
 SEGMENT_DAILY = "segment_daily"
 FLEET_DAILY = "fleet_daily"
+STATION_TODAY = "station_today"
+"""Each station's energy so far today (raw retention; replaced by the day's rollup)."""
 
 
 def telemetry_line(
