@@ -8,6 +8,7 @@ COPY analytics ./analytics
 COPY api ./api
 COPY alerts ./alerts
 COPY simulators ./simulators
+COPY launch ./launch
 RUN pip install --no-cache-dir . && useradd --system --home /data pvmon && mkdir -p /data \
     && chown pvmon /data
 USER pvmon

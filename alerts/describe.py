@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from alerts.messages import AlertText, Language, phrase
+from alerts.messages import AlertText, phrase
 from alerts.routing import Directory
 from pvmon.db import tables
+from pvmon.i18n import Lang
 
 
-def place(a: tables.Alert, d: Directory, lang: Language) -> str:
+def place(a: tables.Alert, d: Directory, lang: Lang) -> str:
     """Where the alert is, as people say it: township and station, a person, a village."""
     township = d.township_names.get(a.township_id or "", "")
     station = d.stations.get(a.station_id or "")
@@ -31,7 +32,7 @@ def link(base_url: str, alert_id: int) -> str:
     return f"{base_url}/a/{alert_id}"
 
 
-def text_of(a: tables.Alert, d: Directory, base_url: str, lang: Language) -> AlertText:
+def text_of(a: tables.Alert, d: Directory, base_url: str, lang: Lang) -> AlertText:
     return AlertText(
         id=a.id,
         rule=a.rule,

@@ -11,24 +11,21 @@ from rich.table import Table
 
 from alerts import actions
 from alerts.actions import AlertFilter
-from alerts.service import AlertService, utc_now
+from alerts.service import AlertService
 from pvmon.db.engine import session_factory
-from pvmon.runtime import open_database, open_influx
+from pvmon.localtime import utc_now
 from pvmon.settings import Settings
+from pvmon.stores import open_database, opened_stores
 
 
 @contextmanager
 def opened(settings: Settings) -> Iterator[AlertService]:
-    engine = open_database(settings)
-    influx = open_influx(settings) if settings.influx_url else None
-    service = AlertService(settings, engine, influx)
-    try:
-        yield service
-    finally:
-        service.close()
-        if influx:
-            influx.close()
-        engine.dispose()
+    with opened_stores(settings, influx="optional") as stores:
+        service = AlertService(settings, stores.engine, stores.influx)
+        try:
+            yield service
+        finally:
+            service.close()
 
 
 def serve(settings: Settings) -> None:

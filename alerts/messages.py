@@ -1,82 +1,33 @@
-"""The words of an alert: Chinese first, English when configured (pure).
-
-Two languages and a few dozen phrases: a typed catalog in code is easier to keep right
-than gettext catalogs that need a compile step, and every phrase is checked by the tests
-in both languages.
-"""
+"""The words of an alert: Chinese first, English when configured (pure). The words
+themselves are in the one catalog, ``pvmon/i18n.py``; this module puts them together."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
-Language = Literal["zh", "en"]
+from pvmon.i18n import Lang, text
 
 SMS_LIMIT = 70
 """Characters in one Chinese SMS segment; longer texts are split and cost more."""
 
-RULE_TITLES: dict[str, tuple[str, str]] = {
-    "comm_loss": ("通信中断", "communication lost"),
-    "device_silent": ("逆变器无数据", "inverter silent"),
-    "zero_output": ("白天零发电", "zero output in daylight"),
-    "fault_state": ("逆变器故障", "inverter fault"),
-    "underperformance": ("发电持续偏低", "persistent underperformance"),
-    "cert_missing": ("无有效电工证", "no valid electrician certificate"),
-    "cert_expired": ("电工证已过期", "certificate expired"),
-    "cert_review_overdue": ("电工证逾期未复审", "certificate review overdue"),
-    "cert_due": ("电工证即将到期或复审", "certificate expiry or review due"),
-    "station_uncovered": ("电站无持证管护员", "no certified maintainer"),
-    "target_at_risk": ("年度目标有风险", "annual target at risk"),
-    "village_income_at_risk": ("村集体收益低于目标", "village income below target"),
-    "ingest_rejects": ("数据大多被拒收", "most messages rejected"),
-    "device_silent_days": ("设备多日无数据", "device silent for days"),
-}
 
-SEVERITY_WORDS = {
-    "critical": ("严重", "critical"),
-    "warning": ("警告", "warning"),
-    "info": ("提示", "info"),
-}
-
-PURPOSE_HEADS = {
-    "new": ("【光伏告警】", "[PV alert]"),
-    "repeat": ("【告警未确认·再次提醒】", "[PV alert, not acknowledged]"),
-    "escalation": ("【告警升级】", "[PV alert escalated]"),
-    "reopened": ("【告警复发】", "[PV alert again]"),
-    "resolved": ("【告警已解除】", "[PV alert resolved]"),
-}
-
-PHRASES = {
-    "ack": ("请确认处理", "acknowledge"),
-    "since": ("起", "since"),
-    "unacked_h": ("已{h}小时未确认", "unacknowledged for {h} h"),
-    "auto": ("条件已恢复，自动解除", "condition cleared, resolved automatically"),
-    "by": ("由{who}解除", "resolved by {who}"),
-    "digest": ("【光伏告警汇总】共{n}条", "[PV alerts] {n} alerts"),
-    "all": ("全部告警", "all alerts"),
-    "inverter": ("逆变器", "inverter"),
-    "fleet": ("村级电站", "village stations"),
-    "sms_digest": ("【永和光伏】您有{n}条光伏告警", "[Yonghe PV] {n} PV alerts for you"),
-    "sms_brand": ("【永和光伏】", "[Yonghe PV] "),
-}
+def phrase(key: str, lang: Lang, **values: object) -> str:
+    return text(f"msg.{key}", lang, **values)
 
 
-def _pick(pair: tuple[str, str], lang: Language) -> str:
-    return pair[0] if lang == "zh" else pair[1]
+def rule_title(rule: str, lang: Lang) -> str:
+    return text(f"rule.{rule}", lang)
 
 
-def phrase(key: str, lang: Language, **values: object) -> str:
-    return _pick(PHRASES[key], lang).format(**values)
+def severity_word(severity: str, lang: Lang) -> str:
+    return text(f"severity.{severity}", lang)
 
 
-def rule_title(rule: str, lang: Language) -> str:
-    return _pick(RULE_TITLES.get(rule, (rule, rule)), lang)
-
-
-def severity_word(severity: str, lang: Language) -> str:
-    return _pick(SEVERITY_WORDS.get(severity, (severity, severity)), lang)
+def head(purpose: str, lang: Lang) -> str:
+    return text(f"head.{purpose}", lang)
 
 
 @dataclass(frozen=True)
@@ -99,84 +50,100 @@ def _pct(value: object) -> str:
     return f"{float(value) * 100:.0f}%"  # type: ignore[arg-type]
 
 
-def _cert_detail(e: Mapping[str, Any], lang: Language) -> str:
+def _certificate(e: Mapping[str, Any], lang: Lang) -> dict[str, object]:
     when = e.get("due_on") or e.get("review_due_on") or e.get("expires_on")
-    if lang == "zh":
-        return f"{e.get('name', '')} 证书{e.get('certificate') or '无'} 日期{when or '—'}"
-    return f"{e.get('name', '')} certificate {e.get('certificate') or 'none'} date {when or '—'}"
+    return {
+        "name": e.get("name", ""),
+        "certificate": e.get("certificate") or text("detail.no_certificate", lang),
+        "date": when or "—",
+    }
 
 
-DETAILS: dict[str, Callable[[Mapping[str, Any], Language], str]] = {
-    "comm_loss": lambda e, lang: (
-        f"{e.get('minutes_without_data')} 分钟无数据"
-        if lang == "zh"
-        else f"no data for {e.get('minutes_without_data')} min"
+def _target(e: Mapping[str, Any], _lang: Lang) -> dict[str, object]:
+    target_kwh = e.get("target_kwh") or 0
+    return {
+        "forecast_wan_kwh": e["forecast_kwh"] / 1e4,
+        "forecast_wan_yuan": e["forecast_yuan"] / 1e4,
+        "target_wan_kwh": target_kwh / 1e4,
+        "target_wan_yuan": e["target_yuan"] / 1e4,
+        "forecast_gwh": e["forecast_kwh"] / 1e6,
+        "forecast_m_yuan": e["forecast_yuan"] / 1e6,
+        "target_gwh": target_kwh / 1e6,
+        "target_m_yuan": e["target_yuan"] / 1e6,
+    }
+
+
+DETAILS: dict[str, tuple[str, Callable[[Mapping[str, Any], Lang], dict[str, object]]]] = {
+    "comm_loss": ("comm_loss", lambda e, _: {"minutes": e.get("minutes_without_data")}),
+    "zero_output": (
+        "zero_output",
+        lambda e, _: {"output": _pct(e["output_share"]), "peers": _pct(e["peer_median_share"])},
     ),
-    "zero_output": lambda e, lang: (
-        f"出力{_pct(e['output_share'])}，同乡镇电站{_pct(e['peer_median_share'])}"
-        if lang == "zh"
-        else f"output {_pct(e['output_share'])}, peers {_pct(e['peer_median_share'])}"
+    "fault_state": (
+        "fault_state",
+        lambda e, _: {
+            "devices": ", ".join(e.get("devices", [])),
+            "codes": e.get("event_codes", []),
+        },
     ),
-    "fault_state": lambda e, lang: (
-        f"故障逆变器 {', '.join(e.get('devices', []))} 事件码 {e.get('event_codes', [])}"
-        if lang == "zh"
-        else f"inverters {', '.join(e.get('devices', []))} event codes {e.get('event_codes', [])}"
+    "underperformance": (
+        "underperformance",
+        lambda e, _: {
+            "recent": e["recent_peer_index"],
+            "usual": e["usual_peer_index"],
+            "drop": _pct(e["drop"]),
+        },
     ),
-    "underperformance": lambda e, lang: (
-        f"对标指数{e['recent_peer_index']}（平时{e['usual_peer_index']}），下降{_pct(e['drop'])}"
-        if lang == "zh"
-        else f"peer index {e['recent_peer_index']} (usually {e['usual_peer_index']}), "
-        f"down {_pct(e['drop'])}"
+    "target_at_risk": ("target_at_risk", _target),
+    "village_income_at_risk": (
+        "village_income_at_risk",
+        lambda e, _: {
+            "forecast_yuan": e["forecast_yuan"],
+            "target_yuan": e["target_yuan"],
+            "forecast_wan_yuan": e["forecast_yuan"] / 1e4,
+            "target_wan_yuan": e["target_yuan"] / 1e4,
+        },
     ),
-    "target_at_risk": lambda e, lang: (
-        f"预计全年{e['forecast_kwh'] / 1e4:.0f}万千瓦时/{e['forecast_yuan'] / 1e4:.0f}万元，"
-        f"目标{(e.get('target_kwh') or 0) / 1e4:.0f}万千瓦时/{e['target_yuan'] / 1e4:.0f}万元"
-        if lang == "zh"
-        else f"forecast {e['forecast_kwh'] / 1e6:.2f} GWh / {e['forecast_yuan'] / 1e6:.2f} M yuan, "
-        f"target {(e.get('target_kwh') or 0) / 1e6:.2f} GWh / {e['target_yuan'] / 1e6:.2f} M yuan"
+    "ingest_rejects": (
+        "ingest_rejects",
+        lambda e, _: {"rejected": e["rejected"], "stored": e["stored"]},
     ),
-    "village_income_at_risk": lambda e, lang: (
-        f"预计全年{e['forecast_yuan'] / 1e4:.1f}万元，目标{e['target_yuan'] / 1e4:.0f}万元"
-        if lang == "zh"
-        else f"forecast {e['forecast_yuan']:,.0f} yuan, target {e['target_yuan']:,.0f} yuan"
-    ),
-    "ingest_rejects": lambda e, lang: (
-        f"一天内{e['rejected']}条被拒收，{e['stored']}条入库"
-        if lang == "zh"
-        else f"{e['rejected']} rejected, {e['stored']} stored in a day"
-    ),
-    "device_silent_days": lambda e, lang: (
-        f"已{e['silent_days']}天无数据" if lang == "zh" else f"silent for {e['silent_days']} days"
-    ),
+    "device_silent_days": ("device_silent_days", lambda e, _: {"days": e["silent_days"]}),
     **dict.fromkeys(
-        ("cert_missing", "cert_expired", "cert_review_overdue", "cert_due"), _cert_detail
+        ("cert_missing", "cert_expired", "cert_review_overdue", "cert_due"),
+        ("certificate", _certificate),
     ),
 }
+"""rule → (its detail phrase, the phrase's values from the alert's evidence)."""
 
 
-def detail(rule: str, evidence: Mapping[str, Any], lang: Language) -> str:
+def detail(rule: str, evidence: Mapping[str, Any], lang: Lang) -> str:
     """The figures that matter, in a few words; nothing when the evidence lacks them."""
-    describe = DETAILS.get(rule)
-    if describe is None:
+    found = DETAILS.get(rule)
+    if found is None:
         return ""
+    key, values = found
     try:
-        return describe(evidence, lang)
+        return text(f"detail.{key}", lang, **values(evidence, lang))
     except (KeyError, TypeError, ValueError):
         return ""
 
 
-def headline(a: AlertText, lang: Language, tz: dt.tzinfo) -> str:
+def headline(a: AlertText, lang: Lang, tz: dt.tzinfo) -> str:
     """``[严重] 芝河镇 上村1号电站：通信中断（11-28 14:05起）``"""
-    since = a.since.astimezone(tz).strftime("%m-%d %H:%M")
-    sev = severity_word(a.severity, lang)
-    if lang == "zh":
-        return f"[{sev}] {a.place}：{rule_title(a.rule, lang)}（{since}起）"
-    return f"[{sev}] {a.place}: {rule_title(a.rule, lang)} (since {since})"
+    return phrase(
+        "headline",
+        lang,
+        severity=severity_word(a.severity, lang),
+        place=a.place,
+        rule=rule_title(a.rule, lang),
+        since=a.since.astimezone(tz).strftime("%m-%d %H:%M"),
+    )
 
 
-def message(a: AlertText, purpose: str, lang: Language, tz: dt.tzinfo, now: dt.datetime) -> str:
+def message(a: AlertText, purpose: str, lang: Lang, tz: dt.tzinfo, now: dt.datetime) -> str:
     """The text for a group robot, an e-mail body or a webhook."""
-    lines = [_pick(PURPOSE_HEADS[purpose], lang), headline(a, lang, tz)]
+    lines = [head(purpose, lang), headline(a, lang, tz)]
     figures = detail(a.rule, a.evidence, lang)
     if figures:
         lines.append(figures)
@@ -189,35 +156,35 @@ def message(a: AlertText, purpose: str, lang: Language, tz: dt.tzinfo, now: dt.d
             phrase("auto", lang) if who in (None, "system") else phrase("by", lang, who=who)
         )
     else:
-        lines.append(f"{phrase('ack', lang)}：{a.link}" if lang == "zh" else f"ack: {a.link}")
+        lines.append(phrase("ack_link", lang, link=a.link))
     return "\n".join(lines)
 
 
-def subject_line(a: AlertText, purpose: str, lang: Language) -> str:
-    return f"{_pick(PURPOSE_HEADS[purpose], lang)}{a.place} {rule_title(a.rule, lang)}"
+def subject_line(a: AlertText, purpose: str, lang: Lang) -> str:
+    return f"{head(purpose, lang)}{a.place} {rule_title(a.rule, lang)}"
 
 
-def sms(a: AlertText, purpose: str, lang: Language) -> str:
+def sms(a: AlertText, purpose: str, lang: Lang) -> str:
     """One SMS segment: brand, what, where (cut to fit), and the link."""
-    head = phrase("sms_brand", lang)
+    brand = phrase("sms_brand", lang)
     what = rule_title(a.rule, lang)
     if purpose == "resolved":
-        what += "已解除" if lang == "zh" else " resolved"
+        what = phrase("sms_resolved", lang, rule=what)
     tail = f" {a.link}"
-    room = SMS_LIMIT - len(head) - len(what) - len(tail) - 1
+    room = SMS_LIMIT - len(brand) - len(what) - len(tail) - 1
     place = a.place if len(a.place) <= room else a.place[: max(0, room - 1)] + "…"
-    return f"{head}{place} {what}{tail}"
+    return f"{brand}{place} {what}{tail}"
 
 
-def digest(items: list[tuple[AlertText, str]], lang: Language, tz: dt.tzinfo, overview: str) -> str:
+def digest(items: list[tuple[AlertText, str]], lang: Lang, tz: dt.tzinfo, overview: str) -> str:
     """Many alerts in one message, one line each (a robot's rate limit was reached)."""
     lines = [phrase("digest", lang, n=len(items))]
     for i, (a, purpose) in enumerate(items, 1):
-        mark = "" if purpose in ("new", "reopened") else _pick(PURPOSE_HEADS[purpose], lang)
+        mark = "" if purpose in ("new", "reopened") else head(purpose, lang)
         lines.append(f"{i}. {mark}{headline(a, lang, tz)} {a.link}")
-    lines.append(f"{phrase('all', lang)}：{overview}" if lang == "zh" else f"all: {overview}")
+    lines.append(phrase("all_link", lang, link=overview))
     return "\n".join(lines)
 
 
-def sms_digest(count: int, lang: Language, overview: str) -> str:
+def sms_digest(count: int, lang: Lang, overview: str) -> str:
     return f"{phrase('sms_digest', lang, n=count)} {overview}"

@@ -20,7 +20,8 @@ import httpx
 import orjson
 
 from alerts import messages
-from alerts.messages import AlertText, Language
+from alerts.messages import AlertText
+from pvmon.i18n import Lang
 from pvmon.settings import AlertSettings, RobotSettings, SmsSettings, SmtpSettings, WebhookSettings
 
 
@@ -43,7 +44,7 @@ class Item:
 
 @dataclass(frozen=True)
 class Style:
-    lang: Language
+    lang: Lang
     tz: dt.tzinfo
     overview: str
     """Link to the list of alerts, for digests."""

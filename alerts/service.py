@@ -25,14 +25,11 @@ from alerts.routing import Directory
 from pvmon.db import tables
 from pvmon.db.engine import session_factory
 from pvmon.influx.client import InfluxClient, InfluxError
+from pvmon.localtime import local_day, utc_now
 from pvmon.registry.store import load_registry
 from pvmon.settings import Settings
 
 log = structlog.get_logger("alerts")
-
-
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 @dataclass
@@ -73,7 +70,7 @@ class AlertService:
         with self.sessions() as session:
             registry = load_registry(session)
         return Directory.build(
-            registry, now.astimezone(self.tz).date(), self.settings.registry.required_cert
+            registry, local_day(now, self.tz), self.settings.registry.required_cert
         )
 
     def evaluate(self, now: dt.datetime | None = None) -> Evaluation:

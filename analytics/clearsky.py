@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 import pvlib
 
+from pvmon.localtime import day_bounds
+
 STEP_MIN = 5
 
 
@@ -28,12 +30,6 @@ class DaySun:
     """station → clear-sky in-plane insolation [kWh/m²], i.e. reference yield [kWh/kWp]."""
 
 
-def local_day_bounds(day: dt.date, tz: ZoneInfo) -> tuple[int, int]:
-    start = dt.datetime.combine(day, dt.time(0), tz)
-    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tz)
-    return int(start.timestamp()), int(end.timestamp())
-
-
 def day_sun(
     stations: pd.DataFrame,
     centres: pd.DataFrame,
@@ -43,7 +39,7 @@ def day_sun(
 ) -> DaySun:
     """``stations`` needs township_id, tilt_deg, azimuth_deg; ``centres`` lat, lon,
     altitude_m per township."""
-    start, end = local_day_bounds(day, tz)
+    start, end = day_bounds(day, tz)
     times = pd.date_range(
         pd.Timestamp(start, unit="s", tz=tz),
         pd.Timestamp(end, unit="s", tz=tz),

@@ -58,9 +58,3 @@ class Analytics:
         with self.sessions() as session:
             self.registry = load_registry(session)
         self.frames = fleet_frames(self.registry)
-
-    def local_now(self, now: dt.datetime) -> dt.datetime:
-        return now.astimezone(self.tz)
-
-    def midnight(self, day: dt.date) -> dt.datetime:
-        return dt.datetime.combine(day, dt.time(0), self.tz)

@@ -11,7 +11,7 @@ import pandas as pd
 import structlog
 
 from analytics.aggregate import totals, village_totals, with_capacity
-from analytics.clearsky import day_sun, local_day_bounds
+from analytics.clearsky import day_sun
 from analytics.context import Analytics
 from analytics.detect import township_day_weights, usable
 from analytics.influxstore import rollup_lines
@@ -19,6 +19,7 @@ from analytics.revenue import attribute_to_villages, daily_costs, station_revenu
 from analytics.rollup import DayInput, device_day, last_readings, station_day, station_hours
 from pvmon.influx import schema
 from pvmon.influx.client import InfluxError
+from pvmon.localtime import day_bounds
 
 log = structlog.get_logger(__name__)
 
@@ -92,7 +93,7 @@ class DayResult:
 def compute_day(a: Analytics, day: dt.date, *, recompute: bool = True) -> DayResult:
     """Compute and store every rollup of ``day``; recomputing replaces the day exactly.
     ``recompute=False`` says the day was never computed (nothing to delete first)."""
-    start, end = local_day_bounds(day, a.tz)
+    start, end = day_bounds(day, a.tz)
     f = a.frames
     sun = day_sun(
         f.stations, f.township_centres, day, a.tz, a.settings.analytics.daylight_elevation_deg

@@ -13,6 +13,7 @@ from analytics.targets import Forecast, TargetStatus
 from pvmon.certification import Compliance
 from pvmon.domain import CertState
 from pvmon.findings import Finding, FindingKind, Severity, Subject
+from pvmon.localtime import midnight
 from pvmon.telemetry import OperatingState
 
 # --- live: the last minutes of telemetry -------------------------------------------------
@@ -238,7 +239,7 @@ def underperformance(
                 Subject.STATION,
                 station,
                 Severity.CRITICAL if drop >= 0.25 else Severity.WARNING,
-                dt.datetime.combine(first_low, dt.time(0), tz).astimezone(dt.UTC),
+                midnight(first_low, tz).astimezone(dt.UTC),
                 {
                     "usual_peer_index": round(usual, 3),
                     "recent_peer_index": round(level, 3),
@@ -272,14 +273,14 @@ _CERT_KIND = {
 
 
 def certification_findings(c: Compliance, tz: dt.tzinfo) -> list[Finding]:
-    since = dt.datetime.combine(c.on, dt.time(0), tz).astimezone(dt.UTC)
+    since = midnight(c.on, tz).astimezone(dt.UTC)
     out = []
     for r in c.invalid():
         start = since
         if r.state == CertState.EXPIRED and r.expires_on:
-            start = dt.datetime.combine(r.expires_on, dt.time(0), tz).astimezone(dt.UTC)
+            start = midnight(r.expires_on, tz).astimezone(dt.UTC)
         elif r.state == CertState.REVIEW_OVERDUE and r.review_due_on:
-            start = dt.datetime.combine(r.review_due_on, dt.time(0), tz).astimezone(dt.UTC)
+            start = midnight(r.review_due_on, tz).astimezone(dt.UTC)
         out.append(
             Finding(
                 _CERT_KIND[r.state],
@@ -335,7 +336,7 @@ def _iso(day: dt.date | None) -> str | None:
 def target_findings(
     segment: Forecast, villages: dict[str, Forecast], tz: dt.tzinfo
 ) -> list[Finding]:
-    since = dt.datetime.combine(segment.as_of, dt.time(0), tz).astimezone(dt.UTC)
+    since = midnight(segment.as_of, tz).astimezone(dt.UTC)
     out = []
     if segment.status == TargetStatus.AT_RISK:
         out.append(

@@ -10,7 +10,7 @@ import pandas as pd
 from sqlalchemy import select
 
 from analytics import today
-from analytics.clearsky import local_day_bounds, sun_up_through
+from analytics.clearsky import sun_up_through
 from analytics.context import Analytics
 from analytics.detect import (
     LiveWindow,
@@ -26,6 +26,7 @@ from pvmon.certification import Compliance, compliance
 from pvmon.db import tables
 from pvmon.findings import Finding, FindingKind
 from pvmon.influx import schema
+from pvmon.localtime import day_bounds, local_day
 
 LIVE_WINDOW_S = 30 * 60
 """The frequent job looks at the last half hour: three household reports, thirty village."""
@@ -81,10 +82,10 @@ def energy_today(a: Analytics, now: dt.datetime) -> float:
 
 
 def station_history(a: Analytics, last: dt.date, days: int = HISTORY_DAYS) -> pd.DataFrame:
-    start, _ = local_day_bounds(last - dt.timedelta(days=days - 1), a.tz)
-    _, end = local_day_bounds(last, a.tz)
+    start, _ = day_bounds(last - dt.timedelta(days=days - 1), a.tz)
+    _, end = day_bounds(last, a.tz)
     frame = a.rollups.read(schema.STATION_DAILY, start, end, "station", UNDERPERFORMANCE_FIELDS)
-    frame["date"] = [dt.datetime.fromtimestamp(t, a.tz).date() for t in frame["ts"]]
+    frame["date"] = [local_day(t, a.tz) for t in frame["ts"]]
     frame["usable"] = frame["usable"].fillna(0) > 0
     return frame.rename(columns={"station": "station_id"})
 
@@ -165,9 +166,9 @@ def _totals(
     where: str = "",
 ) -> dict[str, Totals]:
     """Year-to-date and recent sums per tag value, straight from InfluxDB."""
-    start, _ = local_day_bounds(dt.date(position.year, 1, 1), a.tz)
-    recent, _ = local_day_bounds(position.recent_from, a.tz)
-    _, end = local_day_bounds(position.as_of, a.tz)
+    start, _ = day_bounds(dt.date(position.year, 1, 1), a.tz)
+    recent, _ = day_bounds(position.recent_from, a.tz)
+    _, end = day_bounds(position.as_of, a.tz)
     year = a.rollups.sums(measurement, start, end, tag, [energy, *money], where)
     last = a.rollups.sums(measurement, recent, end, tag, [energy], where)
     out = {}
@@ -284,8 +285,8 @@ def statements(a: Analytics, year: int, month: int | None, now: dt.datetime) -> 
     first = dt.date(year, month or 1, 1)
     last_month = month or 12
     last = dt.date(year, last_month, calendar.monthrange(year, last_month)[1])
-    start, _ = local_day_bounds(first, a.tz)
-    _, end = local_day_bounds(last, a.tz)
+    start, _ = day_bounds(first, a.tz)
+    _, end = day_bounds(last, a.tz)
     f = a.frames
     rows = a.rollups.read(
         schema.STATION_DAILY,

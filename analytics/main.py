@@ -14,21 +14,17 @@ from analytics import jobs
 from analytics.context import Analytics
 from analytics.daily import compute_day
 from analytics.schedule import days
-from analytics.service import AnalyticsService, utc_now
-from pvmon.runtime import open_database, open_influx, provision_influx
+from analytics.service import AnalyticsService
+from pvmon.localtime import local_day, utc_now
 from pvmon.settings import Settings
+from pvmon.stores import opened_stores
 
 
 @contextmanager
 def opened(settings: Settings) -> Iterator[Analytics]:
-    engine = open_database(settings)
-    influx = open_influx(settings)
-    provision_influx(influx, settings)
-    try:
-        yield Analytics.open(settings, engine, influx)
-    finally:
-        influx.close()
-        engine.dispose()
+    with opened_stores(settings, provisioned=True) as stores:
+        assert stores.influx is not None
+        yield Analytics.open(settings, stores.engine, stores.influx)
 
 
 def serve(settings: Settings) -> None:
@@ -67,7 +63,7 @@ def run_frequent(settings: Settings, console: Console) -> None:
 
 def show_targets(settings: Settings, as_of: dt.date | None, console: Console) -> None:
     with opened(settings) as a:
-        day = as_of or (utc_now().astimezone(a.tz).date() - dt.timedelta(days=1))
+        day = as_of or (local_day(utc_now(), a.tz) - dt.timedelta(days=1))
         report = jobs.targets(a, day)
         households = jobs.household_targets(a, day)
     s = report.segment
@@ -110,7 +106,7 @@ def show_targets(settings: Settings, as_of: dt.date | None, console: Console) ->
 
 def show_compliance(settings: Settings, on: dt.date | None, console: Console) -> None:
     with opened(settings) as a:
-        day = on or utc_now().astimezone(a.tz).date()
+        day = on or local_day(utc_now(), a.tz)
         report = jobs.certification(a, day)
     console.print(
         f"持证率 certification rate on {day}: {report.rate:.1%} "

@@ -14,8 +14,8 @@ from concurrent.futures import ProcessPoolExecutor
 
 from analytics.context import Analytics
 from analytics.daily import DayOutcome, compute_days
-from pvmon.runtime import open_database, open_influx
 from pvmon.settings import Settings
+from pvmon.stores import open_database, open_influx
 
 CHUNK_DAYS = 7
 

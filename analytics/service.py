@@ -23,6 +23,7 @@ from analytics.parallel import compute_parallel
 from analytics.records import done_periods, late_days, record_run
 from analytics.schedule import daily_due, monthly_due
 from pvmon.influx.client import InfluxError
+from pvmon.localtime import day_start, local_day, utc_now
 
 log = structlog.get_logger(__name__)
 
@@ -35,10 +36,6 @@ CERTIFICATION = "certification"
 
 PARALLEL_FROM = 14
 """Catching up on at least this many days spreads them over the worker processes."""
-
-
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 @dataclass
@@ -63,13 +60,11 @@ class AnalyticsService:
             return configured
         if self._first_day is None:
             local = now.astimezone(self.a.tz)
-            new_year = int(
-                dt.datetime.combine(dt.date(local.year, 1, 1), dt.time(0), self.a.tz).timestamp()
-            )
+            new_year = day_start(dt.date(local.year, 1, 1), self.a.tz)
             first = self.a.reader.first_time(new_year)
             if first is None:
                 return local.date()
-            self._first_day = dt.datetime.fromtimestamp(first, self.a.tz).date()
+            self._first_day = local_day(first, self.a.tz)
         return self._first_day
 
     def catch_up(

@@ -22,7 +22,7 @@ from analytics.influxstore import TelemetryReader, rollup_lines
 from analytics.rollup import energy_by_device, interval_rows, last_readings
 from pvmon.influx import schema
 from pvmon.influx.client import InfluxClient
-from pvmon.localtime import day_bounds
+from pvmon.localtime import day_bounds, local_day
 
 SETTLE_S = 120
 """Readings younger than this are left for the next run: ingest may still be writing them."""
@@ -47,7 +47,7 @@ def advance(
     tz: dt.tzinfo,
 ) -> Today:
     """``state`` brought up to ``now`` (a new local day starts afresh from midnight)."""
-    day = now.astimezone(tz).date()
+    day = local_day(now, tz)
     start, _ = day_bounds(day, tz)
     if state is None or state.day != day:
         state = Today(day, start, reader.previous(start), pd.Series(dtype=float))

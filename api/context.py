@@ -18,6 +18,7 @@ from api.scope import FleetView
 from api.security import VerifiedTokens
 from pvmon.db.engine import session_factory
 from pvmon.influx.client import InfluxClient
+from pvmon.localtime import local_day
 from pvmon.registry.store import load_registry
 from pvmon.settings import Settings
 
@@ -53,7 +54,7 @@ class ApiContext:
         return self.clock()
 
     def today(self) -> dt.date:
-        return self.now().astimezone(self.tz).date()
+        return local_day(self.now(), self.tz)
 
     def view(self) -> FleetView:
         with self._lock:

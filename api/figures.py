@@ -16,12 +16,9 @@ from pvmon.db import tables
 from pvmon.influx import schema
 from pvmon.influx.client import series_values
 from pvmon.influx.provision import ROLLUP_RP
+from pvmon.localtime import day_start, local_day
 
 SEGMENTS = ("village", "household", "central")
-
-
-def midnight(day: dt.date, ctx: ApiContext) -> int:
-    return int(dt.datetime.combine(day, dt.time(0), ctx.tz).timestamp())
 
 
 @dataclass
@@ -66,9 +63,9 @@ def summary(ctx: ApiContext, townships: frozenset[str] | None) -> dict[str, Any]
     """Today, this month and this year, by segment and township (the caller's townships)."""
     today = ctx.today()
     now = ctx.now()
-    start_today = midnight(today, ctx)
-    month = rollup_totals(ctx, midnight(today.replace(day=1), ctx), start_today)
-    year = rollup_totals(ctx, midnight(dt.date(today.year, 1, 1), ctx), start_today)
+    start_today = day_start(today, ctx.tz)
+    month = rollup_totals(ctx, day_start(today.replace(day=1), ctx.tz), start_today)
+    year = rollup_totals(ctx, day_start(dt.date(today.year, 1, 1), ctx.tz), start_today)
     live = live_today(ctx, start_today)
     periods = {"today": Totals(), "month": Totals(), "year": Totals()}
     by_township: dict[str, dict[str, float]] = defaultdict(
@@ -106,17 +103,16 @@ def latest_station_kpis(ctx: ApiContext) -> dict[str, dict[str, Any]]:
     """Each station's figures of the last computed day."""
     last = ctx.influx.query(
         f'SELECT LAST("energy_kwh") FROM "{ROLLUP_RP}"."{schema.STATION_DAILY}" '
-        f"WHERE time >= {midnight(ctx.today() - dt.timedelta(days=7), ctx)}s"
+        f"WHERE time >= {day_start(ctx.today() - dt.timedelta(days=7), ctx.tz)}s"
     )
     if not last:
         return {}
-    day_start = int(last[0]["values"][0][0])
+    first = int(last[0]["values"][0][0])
     series = ctx.influx.query(
         f'SELECT "energy_kwh", "yf", "csi", "peer_index", "availability" FROM '
-        f'"{ROLLUP_RP}"."{schema.STATION_DAILY}" WHERE time >= {day_start}s AND '
-        f'time < {day_start + 86400}s GROUP BY "station"'
+        f'"{ROLLUP_RP}"."{schema.STATION_DAILY}" WHERE time = {first}s GROUP BY "station"'
     )
-    day = dt.datetime.fromtimestamp(day_start, ctx.tz).date().isoformat()
+    day = local_day(first, ctx.tz).isoformat()
     return {
         r["station"]: {"day": day, **{k: r[k] for k in r if k not in ("station", "time")}}
         for r in series_values(series)
@@ -124,15 +120,14 @@ def latest_station_kpis(ctx: ApiContext) -> dict[str, dict[str, Any]]:
 
 
 def station_days(ctx: ApiContext, station: str, days: int) -> list[dict[str, Any]]:
-    start = midnight(ctx.today() - dt.timedelta(days=days), ctx)
+    start = day_start(ctx.today() - dt.timedelta(days=days), ctx.tz)
     series = ctx.influx.query(
         f'SELECT "energy_kwh", "yf", "yr_cs", "csi", "peer_index", "availability", '
         f'"grid_yuan", "subsidy_yuan" FROM "{ROLLUP_RP}"."{schema.STATION_DAILY}" '
         f"WHERE time >= {start}s AND \"station\" = '{station}'"
     )
     return [
-        {"day": dt.datetime.fromtimestamp(r.pop("time"), ctx.tz).date().isoformat(), **r}
-        for r in series_values(series)
+        {"day": local_day(r.pop("time"), ctx.tz).isoformat(), **r} for r in series_values(series)
     ]
 
 

@@ -10,8 +10,8 @@ from api.app import create_app
 from api.context import ApiContext
 from api.users import users_with_demo_password
 from pvmon.db.engine import session_factory
-from pvmon.runtime import open_database, open_influx
 from pvmon.settings import Settings, placeholder_secrets
+from pvmon.stores import open_database, open_influx
 
 
 class InsecureStart(Exception):

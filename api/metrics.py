@@ -10,8 +10,8 @@ from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
 from api.context import ApiContext
+from ingest.status import read_status
 from pvmon.db import tables
-from pvmon.ingeststatus import read_status
 
 
 class StoreCollector(Collector):

@@ -17,14 +17,16 @@ from fastapi.templating import Jinja2Templates
 from alerts import actions, messages
 from api import security
 from api.deps import SESSION_COOKIE, Caller, Context, Db, caller, caller_address
-from api.i18n import LANG_COOKIE, Lang, word
 from api.params import AlertId, VillageId, Year
 from api.routes import fleet, stations, villages
 from api.routes.auth import SESSION_HOURS
 from api.scope import Role
 from pvmon.db import tables
+from pvmon.i18n import Lang, text
 
 router = APIRouter(include_in_schema=False)
+LANG_COOKIE = "pvmon_lang"
+"""Remembers a page's ``?lang=`` choice."""
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 HOME = {
     Role.BUREAU: "/overview",
@@ -62,7 +64,7 @@ def render(request: Request, name: str, who: Caller | None, **data: Any) -> HTML
         request,
         name,
         {
-            "t": lambda key: word(key, lang),
+            "t": lambda key: text(key, lang),
             "rule": lambda name: messages.rule_title(name, lang),
             "severity": lambda level: messages.severity_word(level, lang),
             "detail": lambda name, evidence: messages.detail(name, evidence, lang),
@@ -78,7 +80,7 @@ def render(request: Request, name: str, who: Caller | None, **data: Any) -> HTML
 
 def problem_page(request: Request, who: Caller | None, status: int, key: str) -> HTMLResponse:
     """A page that says what went wrong, in the page's language, with its status code."""
-    page = render(request, "message.html", who, message=word(key, lang_of(request)))
+    page = render(request, "message.html", who, message=text(key, lang_of(request)))
     page.status_code = status
     return page
 
@@ -290,5 +292,5 @@ def disclosure(
         v=detail,
         names=_place_names(ctx),
         capacity={sid: view.stations[sid].capacity_kwp for sid in detail.stations},
-        printed=ctx.now().astimezone(ctx.tz).date(),
+        printed=ctx.today(),
     )

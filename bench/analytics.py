@@ -22,22 +22,22 @@ import numpy as np
 import pandas as pd
 
 from analytics import jobs
-from analytics.clearsky import local_day_bounds
 from analytics.context import Analytics
 from analytics.daily import compute_day
 from analytics.influxstore import rollup_lines
+from launch.local.influxd import Influxd, InfluxdOptions
+from launch.local.process import free_port
 from pvmon.db.engine import session_factory
 from pvmon.influx import schema
 from pvmon.influx.client import InfluxClient
 from pvmon.influx.fastlines import telemetry_lines
 from pvmon.influx.provision import ROLLUP_RP
-from pvmon.registry.generate import GenerationOptions, generate_registry
+from pvmon.localtime import day_bounds
 from pvmon.registry.store import replace_registry
-from pvmon.runtime import open_database, provision_influx
-from pvmon.services.influxd import Influxd, InfluxdOptions
-from pvmon.services.process import free_port
 from pvmon.settings import load_settings
+from pvmon.stores import open_database, provision_influx
 from pvmon.telemetry import FLOAT_FIELDS, INT_FIELDS
+from simulators.demo_registry import GenerationOptions, generate_registry
 from simulators.fleet import build_fleet
 from simulators.history import device_prefixes
 from simulators.model import FleetModel
@@ -52,7 +52,7 @@ DAY = dt.date.today() - dt.timedelta(days=2)
 def write_day(influx: InfluxClient, registry, settings) -> int:
     fleet = build_fleet(registry, 7, settings.telemetry_interval_s)
     model = FleetModel(fleet, SkyModel(fleet.townships, TZ, 7))
-    start, end = local_day_bounds(DAY, TZ)
+    start, end = day_bounds(DAY, TZ)
     generator = ReadingGenerator(fleet, model, [], initial_counters(fleet, model, {}, start), start)
     batch = generator.span(end - 1)
     rows = batch.rows()
@@ -76,7 +76,7 @@ def year_of_rollups(influx: InfluxClient, a: Analytics, year: int, last: dt.date
     written = 0
     day = dt.date(year, 1, 1)
     while day <= last:
-        ts = local_day_bounds(day, a.tz)[0]
+        ts = day_bounds(day, a.tz)[0]
         typical = a.climate[day.month] / 30
         energy = stations["capacity_kwp"] * typical * rng.uniform(0.6, 1.2)
         revenue = energy * 0.78

@@ -28,15 +28,15 @@ from analytics.context import Analytics
 from api.security import create_token
 from api.users import demo_users
 from bench.analytics import year_of_rollups
+from launch.local.influxd import Influxd, InfluxdOptions
+from launch.local.process import free_port
 from pvmon.db import tables
 from pvmon.db.engine import session_factory
 from pvmon.influx.client import InfluxClient
-from pvmon.registry.generate import GenerationOptions, generate_registry
 from pvmon.registry.store import replace_registry
-from pvmon.runtime import open_database, provision_influx
-from pvmon.services.influxd import Influxd, InfluxdOptions
-from pvmon.services.process import free_port
 from pvmon.settings import load_settings
+from pvmon.stores import open_database, provision_influx
+from simulators.demo_registry import GenerationOptions, generate_registry
 
 CLIENTS = 20
 
@@ -114,7 +114,7 @@ def main() -> None:
                 "PVMON_LOG_LEVEL": "warning",
                 "PVMON_DEMO": "true",  # its users have the demo password
             }
-            api = subprocess.Popen([sys.executable, "-m", "pvmon", "api"], env=env)
+            api = subprocess.Popen([sys.executable, "-m", "launch", "api"], env=env)
             try:
                 base = f"http://127.0.0.1:{port}"
                 for _ in range(100):

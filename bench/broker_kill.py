@@ -24,13 +24,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from launch.local.influxd import Influxd, InfluxdOptions
+from launch.local.mosquitto import Mosquitto, MosquittoOptions
+from launch.local.process import free_port
 from pvmon.db.engine import make_engine, session_factory
 from pvmon.db.migrate import upgrade
-from pvmon.registry.generate import GenerationOptions, generate_registry
 from pvmon.registry.store import replace_registry
-from pvmon.services.influxd import Influxd, InfluxdOptions
-from pvmon.services.mosquitto import Mosquitto, MosquittoOptions
-from pvmon.services.process import free_port
+from simulators.demo_registry import GenerationOptions, generate_registry
 from tests.faults.conftest import Rig
 from tests.traffic import Publisher
 

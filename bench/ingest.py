@@ -37,6 +37,9 @@ import psycopg
 from sqlalchemy import select
 
 from bench.workload import fleet, messages
+from launch.local.influxd import Influxd, InfluxdOptions
+from launch.local.mosquitto import Mosquitto, MosquittoOptions
+from launch.local.process import ManagedProcess, free_port
 from pvmon.db import tables
 from pvmon.db.engine import make_engine, session_factory
 from pvmon.db.migrate import upgrade
@@ -44,9 +47,6 @@ from pvmon.influx.client import InfluxClient
 from pvmon.influx.provision import provision
 from pvmon.influx.schema import telemetry_line
 from pvmon.registry.store import replace_registry
-from pvmon.services.influxd import Influxd, InfluxdOptions
-from pvmon.services.mosquitto import Mosquitto, MosquittoOptions
-from pvmon.services.process import ManagedProcess, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 BRIDGE_VENV = ROOT / "bench" / ".mqtt2influxdb-venv"
@@ -225,7 +225,7 @@ class Bench:
         if group:
             env["PVMON_INGEST__SHARED_GROUP"] = group
         log = self.tmp / f"{database}-{worker_id}.log"
-        worker = ManagedProcess(worker_id, [sys.executable, "-m", "pvmon", "ingest"], log, env)
+        worker = ManagedProcess(worker_id, [sys.executable, "-m", "launch", "ingest"], log, env)
         worker.start()
         worker.wait_ready(lambda: self._connected(worker_id, worker.pid), timeout=60)
         return worker

@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 from bench.workload import fleet
 from bench.workload import messages as workload
 from ingest.batch import Batch, Inbound
+from ingest.fleetindex import DeviceInfo, FleetIndex, StationInfo
 from ingest.parse import Limits, parse_message
-from pvmon.fleetindex import DeviceInfo, FleetIndex, StationInfo
 
 ROUNDS = 20
 

@@ -7,9 +7,9 @@ import datetime as dt
 import json
 from collections.abc import Iterator
 
-from pvmon.registry.generate import GenerationOptions, generate_registry
 from pvmon.registry.schema import Registry
 from pvmon.telemetry import telemetry_topic
+from simulators.demo_registry import GenerationOptions, generate_registry
 
 AS_OF = dt.date(2026, 11, 28)
 

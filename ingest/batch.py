@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from ingest.parse import Event, LoggerState, Parsed, Reading, Rejection
 from pvmon.influx.schema import event_line, telemetry_line
+from pvmon.localtime import day_start, local_day
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,9 +57,7 @@ class Batch:
 
     @classmethod
     def starting(cls, tz: ZoneInfo, now: float) -> Batch:
-        local_now = dt.datetime.fromtimestamp(now, tz)
-        midnight = local_now.replace(hour=0, minute=0, second=0, microsecond=0)
-        return cls(tz=tz, today_start=midnight.timestamp())
+        return cls(tz=tz, today_start=day_start(local_day(now, tz), tz))
 
     def __len__(self) -> int:
         return len(self.messages)
@@ -92,5 +91,5 @@ class Batch:
         if known is None or r.ts > known.last_ts:
             self.devices_seen[r.device] = DeviceSeen(r.station, r.ts, received_at)
         if r.ts < self.today_start:
-            day = dt.datetime.fromtimestamp(r.ts, self.tz).date()
+            day = local_day(r.ts, self.tz)
             self.late_days[(r.station, day)] = received_at

@@ -8,10 +8,10 @@ import time
 import structlog
 
 from ingest.service import IngestService
-from pvmon.broker import ingest_client_id
+from pvmon.brokerauth import ingest_client_id
 from pvmon.influx.client import InfluxUnavailable
-from pvmon.runtime import open_database, open_influx, provision_influx
 from pvmon.settings import Settings
+from pvmon.stores import open_database, open_influx, provision_influx
 
 log = structlog.get_logger(__name__)
 

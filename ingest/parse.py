@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 
-from pvmon.fleetindex import FleetIndex, StationInfo
+from ingest.fleetindex import FleetIndex, StationInfo
 from pvmon.telemetry import (
     EARLIEST_TS,
     FIELD_RANGES,

@@ -25,15 +25,15 @@ from ingest.batch import Batch, Inbound
 from ingest.consumer import MqttConsumer, subscription
 from ingest.counters import Counters
 from ingest.deadletter import DeadLetterRows
+from ingest.fleetindex import FleetIndex
 from ingest.parse import Limits, Parsed, Rejection, parse_message
 from ingest.replay import Replayer
 from ingest.sink import Sink, Stopping
 from ingest.spool import Spool
-from pvmon.broker import ingest_client_id
+from pvmon.brokerauth import ingest_client_id
 from pvmon.db import tables
 from pvmon.db.engine import session_factory
 from pvmon.db.upsert import upsert
-from pvmon.fleetindex import FleetIndex
 from pvmon.influx.client import InfluxClient
 from pvmon.settings import MqttEndpoint, Settings
 from pvmon.telemetry import Reason

@@ -22,7 +22,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from pvmon.broker import DEFAULT_INGEST_WORKER, WORKER_ID_PATTERN
+from pvmon.brokerauth import DEFAULT_INGEST_WORKER, WORKER_ID_PATTERN
 from pvmon.domain import CertType, StationKind
 from pvmon.findings import Severity
 
@@ -59,7 +59,7 @@ class IngestSettings(BaseModel):
     worker_id: str = Field(DEFAULT_INGEST_WORKER, pattern=WORKER_ID_PATTERN)
     """Stable MQTT client id suffix; the broker keeps this worker's session under it. With
     broker authentication, the worker's credential is named as its client id
-    (``pvmon-<worker id>``, pvmon/broker.py)."""
+    (``pvmon-<worker id>``, pvmon/brokerauth.py)."""
     shared_group: str | None = Field(None, pattern=r"^[A-Za-z0-9_-]{1,64}$")
     """Join ``$share/<group>/pv/#`` (MQTT 5) so several workers split the stream."""
     batch_size: int = Field(5000, ge=1, le=32000)
@@ -377,9 +377,14 @@ class Settings(BaseSettings):
         return MqttEndpoint.parse(self.mqtt_url) if self.mqtt_url else None
 
     @property
+    def effective_database_url(self) -> str:
+        """The configured database, or the SQLite file in the data directory."""
+        return self.database_url or f"sqlite:///{(self.data_dir / 'pvmon.db').resolve()}"
+
+    @property
     def sqlalchemy_url(self) -> str:
         """The database URL with the driver SQLAlchemy should use."""
-        url = self.database_url or f"sqlite:///{(self.data_dir / 'pvmon.db').resolve()}"
+        url = self.effective_database_url
         if url.startswith("postgresql://"):
             return "postgresql+psycopg://" + url.removeprefix("postgresql://")
         return url

@@ -10,12 +10,13 @@ from collections.abc import Callable, Collection
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from pvmon.broker import read_credentials
+from pvmon.brokerauth import read_credentials
 from pvmon.db.engine import session_factory
+from pvmon.localtime import day_start
 from pvmon.registry.schema import Registry
 from pvmon.registry.store import load_registry, registry_is_empty
-from pvmon.runtime import open_database
 from pvmon.settings import Settings
+from pvmon.stores import open_database
 from simulators.clock import demo_start
 from simulators.fleet import SimFleet, build_fleet
 from simulators.report import Report
@@ -116,7 +117,7 @@ def run_backfill(
     counters from there. Returns (points written, seconds)."""
     from rich.progress import Progress
 
-    from pvmon.runtime import open_influx, provision_influx
+    from pvmon.stores import open_influx, provision_influx
     from simulators.history import backfill
     from simulators.model import FleetModel
     from simulators.readings import ReadingGenerator
@@ -127,7 +128,7 @@ def run_backfill(
     registry = _registry(settings)
     seed = settings.simulator.seed
     fleet = build_fleet(registry, seed, settings.telemetry_interval_s, stations)
-    start = int(dt.datetime.combine(first, dt.time(0), tz).timestamp())
+    start = day_start(first, tz)
     end = int(until if until is not None else resolve_start("auto", _centre(fleet)))
     end -= (end - start) % 3600
     model = FleetModel(fleet, SkyModel(fleet.townships, tz, seed))

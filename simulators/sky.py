@@ -18,6 +18,8 @@ import numpy as np
 import pandas as pd
 import pvlib
 
+from pvmon.localtime import day_start, local_day
+
 MINUTES = 1440
 
 LINKE_TURBIDITY = (3.5, 3.9, 4.5, 5.0, 5.0, 4.8, 4.8, 4.5, 4.0, 3.7, 3.5, 3.4)
@@ -63,10 +65,6 @@ class DaySky:
         return self.ghi_clear * self.cloud
 
 
-def local_day_start(day: dt.date, tz: ZoneInfo) -> int:
-    return int(dt.datetime.combine(day, dt.time(0), tz).timestamp())
-
-
 class SkyModel:
     """Day-sized sky arrays for a set of townships, cached (a day costs ~50 ms)."""
 
@@ -77,10 +75,10 @@ class SkyModel:
         self.day = lru_cache(maxsize=8)(self._compute)
 
     def day_of(self, ts: int) -> dt.date:
-        return dt.datetime.fromtimestamp(ts, self.tz).date()
+        return local_day(ts, self.tz)
 
     def _compute(self, day: dt.date) -> DaySky:
-        start = local_day_start(day, self.tz)
+        start = day_start(day, self.tz)
         times = pd.date_range(
             dt.datetime.fromtimestamp(start, self.tz), periods=MINUTES, freq="1min"
         )

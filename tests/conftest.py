@@ -18,17 +18,17 @@ from sqlalchemy import Engine
 
 from alerts.routing import Directory
 from ingest.service import IngestService
+from launch.local.influxd import Influxd, InfluxdOptions
+from launch.local.mosquitto import Mosquitto, MosquittoOptions
+from launch.local.process import free_port
 from pvmon.db.engine import make_engine, session_factory
 from pvmon.db.migrate import upgrade
 from pvmon.influx.client import InfluxClient
 from pvmon.influx.provision import provision
-from pvmon.registry.generate import GenerationOptions, generate_registry
 from pvmon.registry.schema import Registry
 from pvmon.registry.store import replace_registry
-from pvmon.services.influxd import Influxd, InfluxdOptions
-from pvmon.services.mosquitto import Mosquitto, MosquittoOptions
-from pvmon.services.process import free_port
 from pvmon.settings import Settings, load_settings
+from simulators.demo_registry import GenerationOptions, generate_registry
 from tests.receivers import HttpReceiver
 
 CI = os.environ.get("CI", "").lower() == "true"

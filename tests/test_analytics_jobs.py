@@ -14,10 +14,10 @@ import pytest
 from sqlalchemy import Engine, select
 
 from analytics import jobs
-from analytics.clearsky import local_day_bounds
 from analytics.context import Analytics
 from analytics.daily import compute_day
 from analytics.service import AnalyticsService
+from launch.local.influxd import Influxd
 from pvmon.certification import compliance
 from pvmon.db import tables
 from pvmon.db.engine import session_factory
@@ -25,8 +25,8 @@ from pvmon.domain import StationKind
 from pvmon.influx import schema
 from pvmon.influx.client import InfluxClient, series_values
 from pvmon.influx.provision import ROLLUP_RP, provision
+from pvmon.localtime import day_bounds
 from pvmon.registry.schema import Registry
-from pvmon.services.influxd import Influxd
 from pvmon.settings import Settings, load_settings
 from simulators.fleet import SimFleet, build_fleet
 from simulators.history import batch_lines, device_prefixes, write_lines
@@ -58,7 +58,7 @@ class FleetWriter:
     ) -> None:
         self.fleet: SimFleet = build_fleet(registry, 5, INTERVALS, stations)
         model = FleetModel(self.fleet, SkyModel(self.fleet.townships, TZ, 5))
-        start, _ = local_day_bounds(first, TZ)
+        start, _ = day_bounds(first, TZ)
         active = resolve_faults(
             Scenario.model_validate({"faults": faults or []}), self.fleet, start, 5
         )
@@ -69,7 +69,7 @@ class FleetWriter:
         self.frames: dict[dt.date, pd.DataFrame] = {}
 
     def day(self, influx: InfluxClient, day: dt.date) -> int:
-        _, end = local_day_bounds(day, TZ)
+        _, end = day_bounds(day, TZ)
         batch = self.generator.span(end - 1)
         rows = batch.rows()
         self.frames[day] = pd.DataFrame(
@@ -135,7 +135,7 @@ def test_a_day_of_telemetry_becomes_rollups_and_recomputing_replaces_it_exactly(
     assert stored[subset[0]]["energy_kwh"] == pytest.approx(
         result.stations.loc[subset[0], "energy_kwh"]
     )
-    assert stored[subset[0]]["time"] == local_day_bounds(day, TZ)[0]
+    assert stored[subset[0]]["time"] == day_bounds(day, TZ)[0]
 
     # A late reading, a day's end after the others, recomputed: same points, new values.
     device = next(d for d in frame["device"] if station_of[d].startswith("VS"))

@@ -9,15 +9,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics.clearsky import local_day_bounds
 from analytics.revenue import attribute_to_villages, daily_costs, station_revenue, tariffs_on
 from analytics.rollup import DayInput, device_day, peer_index, station_day, station_hours
 from analytics.targets import TargetStatus, Totals, YearPosition, forecast, typical_yield
+from pvmon.localtime import day_bounds
 from pvmon.telemetry import OperatingState
 
 TZ = ZoneInfo("Asia/Shanghai")
 DAY = dt.date(2026, 6, 10)
-START, END = local_day_bounds(DAY, TZ)
+START, END = day_bounds(DAY, TZ)
 DAYLIGHT = pd.DataFrame([[6 <= h < 19 for h in range(24)]], index=["T01"], columns=range(24))
 
 
@@ -78,7 +78,7 @@ def test_the_first_interval_starts_from_the_reading_before_local_midnight() -> N
 
 def test_a_reading_just_after_midnight_belongs_to_the_new_day() -> None:
     """23:59:30 and 00:00:30 local fall on their own days (never UTC days)."""
-    yesterday_start, _ = local_day_bounds(DAY - dt.timedelta(days=1), TZ)
+    yesterday_start, _ = day_bounds(DAY - dt.timedelta(days=1), TZ)
     assert at(0, 0) == START
     assert START - yesterday_start == 86400
     assert dt.datetime.fromtimestamp(START + 30, TZ).date() == DAY

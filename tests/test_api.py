@@ -28,6 +28,7 @@ from api.context import ApiContext
 from api.scope import Role
 from api.users import DEMO_PASSWORD, NewUser, add_user, demo_users
 from ingest.deadletter import DeadLetterRows
+from launch.local.influxd import Influxd
 from pvmon.db import tables
 from pvmon.db.engine import make_engine, session_factory
 from pvmon.db.migrate import upgrade
@@ -37,7 +38,6 @@ from pvmon.influx.client import InfluxClient, series_values
 from pvmon.influx.provision import ROLLUP_RP, provision
 from pvmon.registry.schema import Registry
 from pvmon.registry.store import replace_registry
-from pvmon.services.influxd import Influxd
 from pvmon.settings import Settings, load_settings
 from tests.test_analytics_jobs import FleetWriter, township_stations
 

@@ -25,10 +25,10 @@ from schemathesis.core.failures import FailureGroup
 
 from api import pages, security
 from api.app import create_app
+from launch.local.influxd import Influxd
 from pvmon.db import tables
 from pvmon.db.engine import session_factory
 from pvmon.registry.schema import Registry
-from pvmon.services.influxd import Influxd
 from tests.test_api import World, _fleet
 
 EXAMPLES = 20

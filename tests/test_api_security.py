@@ -19,10 +19,10 @@ from api.app import create_app
 from api.context import ApiContext
 from api.main import InsecureStart, refuse_insecure
 from api.users import DEMO_PASSWORD, demo_users
-from pvmon.cli import app as cli
+from launch.cli import app as cli
+from launch.local.process import ManagedProcess, free_port, port_open
 from pvmon.db.engine import session_factory
 from pvmon.influx.client import InfluxClient
-from pvmon.services.process import ManagedProcess, free_port, port_open
 from pvmon.settings import load_settings, placeholder_secrets
 
 
@@ -121,7 +121,7 @@ def api_process(ctx: ApiContext, tmp_path: Path) -> Iterator[Callable[..., str]]
         port = free_port()
         process = ManagedProcess(
             "api",
-            [sys.executable, "-m", "pvmon", "api"],
+            [sys.executable, "-m", "launch", "api"],
             tmp_path / f"api-{port}.log",
             {
                 **os.environ,

@@ -14,8 +14,9 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
-from pvmon.broker import INGEST_USER, generate, read_credentials
-from pvmon.services.mosquitto import Mosquitto
+from launch.broker import generate
+from launch.local.mosquitto import Mosquitto
+from pvmon.brokerauth import INGEST_USER, read_credentials
 
 
 def client(

@@ -25,11 +25,11 @@ from sqlalchemy import select
 
 from api.app import create_app
 from api.users import DEMO_PASSWORD
+from launch.local.influxd import Influxd
+from launch.local.process import free_port
 from pvmon.db import tables
 from pvmon.db.engine import session_factory
 from pvmon.registry.schema import Registry
-from pvmon.services.influxd import Influxd
-from pvmon.services.process import free_port
 from tests.conftest import missing_service
 from tests.test_api import World, _fleet
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from analytics.records import sync_findings
-from pvmon.cli import app
+from launch.cli import app
 from pvmon.db import tables
 from pvmon.db.engine import make_engine, session_factory
 from pvmon.findings import Finding, FindingKind, Severity, Subject

@@ -18,11 +18,11 @@ from alerts.service import AlertService
 from analytics.records import sync_findings
 from api.app import create_app
 from api.users import DEMO_PASSWORD
+from launch.local.influxd import Influxd
 from pvmon.db import tables
 from pvmon.db.engine import session_factory
 from pvmon.findings import Finding, FindingKind, Severity, Subject
 from pvmon.registry.schema import Registry
-from pvmon.services.influxd import Influxd
 from tests.test_api import TOWNSHIP, World, _fleet
 
 

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import pytest
 
-from analytics.clearsky import day_sun, local_day_bounds, sun_up_through
+from analytics.clearsky import day_sun, sun_up_through
 from analytics.detect import (
     LiveWindow,
     live_findings,
@@ -30,6 +30,7 @@ from analytics.fleet import fleet_frames
 from analytics.rollup import DayInput, device_day, station_day, station_hours
 from pvmon.domain import StationKind
 from pvmon.findings import FindingKind
+from pvmon.localtime import day_bounds
 from pvmon.registry.schema import Registry
 from simulators.fleet import build_fleet
 from simulators.history import batch_frame
@@ -93,7 +94,7 @@ def test_faults_are_found_within_three_days_and_healthy_stations_left_alone(
     model = FleetModel(fleet, SkyModel(fleet.townships, TZ, SEED))
     frames = fleet_frames(default_registry)
     first = dt.date(2026, 4, 1)
-    start, _ = local_day_bounds(first, TZ)
+    start, _ = day_bounds(first, TZ)
     candidates = [s.id for s in fleet.stations if s.kind != StationKind.CENTRAL]
     plan, faults = plan_faults(candidates, HISTORY_DAYS)
     active = resolve_faults(Scenario.model_validate({"faults": faults}), fleet, start, SEED)
@@ -106,7 +107,7 @@ def test_faults_are_found_within_three_days_and_healthy_stations_left_alone(
     cloudy = 0
     for n in range(HISTORY_DAYS + FAULT_DAYS):
         day = first + dt.timedelta(days=n)
-        day_start, day_end = local_day_bounds(day, TZ)
+        day_start, day_end = day_bounds(day, TZ)
         readings = batch_frame(fleet, generator.span(day_end - 1))
         cloudy += model.sky.day(day).day_types[0] != DayType.CLEAR
         sun = day_sun(frames.stations, frames.township_centres, day, TZ, 5)

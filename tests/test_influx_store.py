@@ -17,11 +17,11 @@ from ingest.parse import Reading
 from ingest.replay import Replayer
 from ingest.sink import Sink
 from ingest.spool import Spool, SpoolEntry
+from launch.local.influxd import Influxd
 from pvmon.db import tables
 from pvmon.db.engine import session_factory
 from pvmon.influx.client import InfluxClient, InfluxRejected, InfluxUnavailable, series_values
 from pvmon.influx.provision import RAW_RP, ROLLUP_RP, detect_generation, provision
-from pvmon.services.influxd import Influxd
 from tests.test_ingest_flow import wait_for
 
 TZ = ZoneInfo("Asia/Shanghai")

@@ -14,11 +14,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import Engine, func, select
 
+from launch.local.mosquitto import Mosquitto
 from pvmon.db import tables
 from pvmon.db.engine import session_factory
 from pvmon.influx.client import InfluxClient, series_values
 from pvmon.registry.schema import Registry
-from pvmon.services.mosquitto import Mosquitto
 from pvmon.settings import Settings
 from simulators.main import run_simulation
 from simulators.report import Report

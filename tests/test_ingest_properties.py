@@ -22,11 +22,11 @@ from sqlalchemy import Engine
 
 from ingest.batch import reading_line
 from ingest.consumer import subscription
+from ingest.fleetindex import DeviceInfo, FleetIndex, StationInfo
 from ingest.parse import Event, Limits, LoggerState, Reading, Rejection, parse_message
+from launch.local.mosquitto import Mosquitto
 from pvmon.db.engine import session_factory
-from pvmon.fleetindex import DeviceInfo, FleetIndex, StationInfo
 from pvmon.influx.client import InfluxClient
-from pvmon.services.mosquitto import Mosquitto
 from pvmon.telemetry import Reason
 from tests.conftest import RunningIngest, make_settings
 from tests.test_ingest_flow import dead_letters, stored_count, wait_for

@@ -12,14 +12,14 @@ from sqlalchemy import Engine, select
 
 from ingest.sink import write_splitting
 from ingest.spool import Spool, SpoolEntry
+from ingest.status import read_status
+from launch.local.influxd import Influxd
+from launch.local.mosquitto import Mosquitto
 from pvmon.db import tables
 from pvmon.db.engine import session_factory
 from pvmon.influx.client import InfluxClient, InfluxRejected, InfluxUnavailable
 from pvmon.influx.provision import provision
-from pvmon.ingeststatus import read_status
 from pvmon.registry.schema import Registry
-from pvmon.services.influxd import Influxd
-from pvmon.services.mosquitto import Mosquitto
 from pvmon.settings import Settings
 from tests.conftest import RunningIngest, make_settings
 from tests.test_ingest_flow import wait_for

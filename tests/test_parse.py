@@ -4,8 +4,8 @@ import json
 
 import pytest
 
+from ingest.fleetindex import DeviceInfo, FleetIndex, StationInfo
 from ingest.parse import Event, Limits, LoggerState, Reading, Rejection, parse_message
-from pvmon.fleetindex import DeviceInfo, FleetIndex, StationInfo
 from pvmon.telemetry import Reason
 
 NOW = 1_790_000_000.0

@@ -6,9 +6,9 @@ from collections import Counter, defaultdict
 import pytest
 
 from pvmon.domain import CertificateTerms, CertState, PersonRole, StationKind, certificate_state
-from pvmon.registry.generate import GenerationOptions, generate_registry, village_table
 from pvmon.registry.schema import Registry
 from pvmon.registry.validate import check_registry
+from simulators.demo_registry import GenerationOptions, generate_registry, village_table
 from tests.conftest import AS_OF
 
 

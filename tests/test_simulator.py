@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from sqlalchemy import Engine
 
+from launch.local.mosquitto import Mosquitto
 from pvmon.domain import StationKind
 from pvmon.registry.schema import Registry
-from pvmon.services.mosquitto import Mosquitto
 from pvmon.settings import Settings, load_settings
 from pvmon.telemetry import OperatingState
 from simulators.clock import DAYLIGHT_ELEVATION, SimClock, demo_start, solar_elevation

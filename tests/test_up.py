@@ -13,9 +13,9 @@ from pathlib import Path
 import httpx
 
 from api.users import DEMO_PASSWORD
+from launch.local.influxd import Influxd
+from launch.local.mosquitto import Mosquitto
 from pvmon.influx.client import InfluxClient
-from pvmon.services.influxd import Influxd
-from pvmon.services.mosquitto import Mosquitto
 from tests.test_ingest_flow import wait_for
 
 STATIONS = 2240
@@ -45,8 +45,8 @@ def programs(pids: set[int]) -> set[str]:
         except OSError:
             continue
         args = [a.decode() for a in argv if a]
-        if "pvmon" in args:
-            names.add(args[args.index("pvmon") + 1])
+        if "launch" in args:  # python -m launch <subcommand>
+            names.add(args[args.index("launch") + 1])
         elif args:
             names.add(Path(args[0]).name)
     return names
@@ -71,7 +71,7 @@ def test_up_brings_every_station_in_and_ctrl_c_stops_everything(tmp_path: Path) 
     env = {**os.environ, "PVMON_DATA_DIR": str(tmp_path / "data"), "PYTHONUNBUFFERED": "1"}
     out = (tmp_path / "up.out").open("w+")
     up = subprocess.Popen(
-        [sys.executable, "-m", "pvmon", "up"],
+        [sys.executable, "-m", "launch", "up"],
         stdout=out,
         stderr=subprocess.STDOUT,
         env=env,
@@ -139,7 +139,7 @@ def test_up_uses_the_configured_broker_and_influxdb(
     out = tmp_path / "up.out"
     with out.open("w") as sink:
         up = subprocess.Popen(
-            [sys.executable, "-m", "pvmon", "up"],
+            [sys.executable, "-m", "launch", "up"],
             stdout=sink,
             stderr=subprocess.STDOUT,
             env=env,

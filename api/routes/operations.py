@@ -12,12 +12,13 @@ from fastapi.responses import FileResponse
 from sqlalchemy import select
 from starlette.background import BackgroundTask
 
+from alerts import actions
 from api import figures
 from api.deps import Context, Db, Who, forbidden
 from api.models import DeadLetterOut, ImportResult, IngestStatus
 from api.responses import XLSX, files, invalid_file, problems
+from ingest.status import read_status
 from pvmon.db import tables
-from pvmon.ingeststatus import read_status
 from pvmon.registry.files import write_registry
 from pvmon.registry.importing import import_registry
 from pvmon.registry.store import load_registry
@@ -39,8 +40,11 @@ def ingest_status(who: Who, ctx: Context) -> IngestStatus:
     dead letters of the last day by reason."""
     _operator(who)
     status = read_status(ctx.engine)
+    with ctx.sessions() as session:
+        open_alerts = actions.count_alerts(session, actions.AlertFilter(state="active"))
     return IngestStatus(
         **status.__dict__,
+        open_alerts=open_alerts,
         dead_letters_24h=figures.dead_letter_counts(ctx, ctx.now() - dt.timedelta(days=1)),
     )
 

@@ -24,15 +24,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 
-from pvmon.broker import BrokerFiles, generate, ingest_client_id
+from launch.broker import generate
+from launch.local.influxd import Influxd
+from launch.local.mosquitto import Mosquitto
+from launch.local.process import ManagedProcess
+from pvmon.brokerauth import BrokerFiles, ingest_client_id
 from pvmon.db import tables
 from pvmon.db.engine import session_factory
 from pvmon.influx.client import InfluxClient
 from pvmon.influx.provision import provision
 from pvmon.registry.schema import Registry
-from pvmon.services.influxd import Influxd
-from pvmon.services.mosquitto import Mosquitto
-from pvmon.services.process import ManagedProcess
 from tests.test_ingest_flow import wait_for
 from tests.traffic import Key, Publisher, readings, stored_keys
 
@@ -106,7 +107,7 @@ class Rig:
         """Start ``pvmon ingest`` and return once it has subscribed."""
         env = self._env(worker_id, shared_group, port)
         log = self.tmp_path / f"{worker_id}.log"
-        process = ManagedProcess(worker_id, [sys.executable, "-m", "pvmon", "ingest"], log, env)
+        process = ManagedProcess(worker_id, [sys.executable, "-m", "launch", "ingest"], log, env)
         start = log.stat().st_size if log.exists() else 0
         process.start()
         process.wait_ready(lambda: "mqtt_subscribed" in log.read_text()[start:], timeout=60)
@@ -117,7 +118,7 @@ class Rig:
         """Run ``pvmon ingest --retire`` for a stopped worker id, to its end: its exit code
         (None if it ran for two minutes) and its log."""
         log = self.tmp_path / f"{worker_id}-retire.log"
-        argv = [sys.executable, "-m", "pvmon", "ingest", "--retire"]
+        argv = [sys.executable, "-m", "launch", "ingest", "--retire"]
         env = self._env(worker_id, shared_group, 0)
         with log.open("w") as out:
             try:

@@ -7,7 +7,7 @@ import contextlib
 import socket
 import threading
 
-from pvmon.services.process import free_port
+from launch.local.process import free_port
 
 
 class CuttableProxy:

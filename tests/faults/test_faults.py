@@ -15,7 +15,7 @@ import pytest
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from pvmon.services.process import ManagedProcess
+from launch.local.process import ManagedProcess
 from tests.faults.conftest import Outcome, Rig
 from tests.faults.proxy import CuttableProxy
 from tests.test_ingest_flow import wait_for

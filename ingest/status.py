@@ -1,5 +1,6 @@
-"""Ingest's state as operators see it: counters summed over the live workers, loggers
-online, open alerts. Read by ``pvmon up``'s status line, the API and ``/metrics``."""
+"""Ingest's state as operators see it: counters summed over the live workers, and the
+loggers online. Ingest's public module: read by ``pvmon up``'s status line, the API and
+``/metrics``."""
 
 from __future__ import annotations
 
@@ -22,7 +23,6 @@ class Status:
     rejected: int = 0
     workers: int = 0
     loggers_online: int = 0
-    open_alerts: int = 0
     rejected_by_reason: dict[str, int] = field(default_factory=dict)
     write_retries: int = 0
     spool_points: int = 0
@@ -55,14 +55,6 @@ def read_status(engine: Engine) -> Status:
                 select(func.count())
                 .select_from(tables.LoggerStatus)
                 .where(tables.LoggerStatus.online.is_(True))
-            )
-            or 0
-        )
-        status.open_alerts = (
-            session.scalar(
-                select(func.count())
-                .select_from(tables.Alert)
-                .where(tables.Alert.state != "resolved")
             )
             or 0
         )

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from sqlalchemy import select
 
-from pvmon.broker import DEFAULT_INGEST_WORKER
+from pvmon.brokerauth import DEFAULT_INGEST_WORKER
 from pvmon.logs import configure_logging
 from pvmon.settings import Settings, SettingsError, load_settings
 
@@ -63,7 +63,7 @@ def up(
 ) -> None:
     """Run everything locally: broker, InfluxDB, simulator, ingest and analytics, with a
     status line."""
-    from pvmon.up import UpOptions, run_up
+    from launch.up import UpOptions, run_up
 
     settings = _settings()
     raise typer.Exit(
@@ -159,9 +159,9 @@ def registry_generate(
 ) -> None:
     """Generate the default registry of the whole fleet into the relational store."""
     from pvmon.db.engine import session_factory
-    from pvmon.registry.generate import GenerationOptions, generate_registry
     from pvmon.registry.store import registry_is_empty, replace_registry
-    from pvmon.runtime import open_database
+    from pvmon.stores import open_database
+    from simulators.demo_registry import GenerationOptions, generate_registry
 
     settings = _settings()
     engine = open_database(settings)
@@ -193,7 +193,7 @@ def registry_export(
     from pvmon.db.engine import session_factory
     from pvmon.registry.files import RegistryFileError, write_registry
     from pvmon.registry.store import load_registry
-    from pvmon.runtime import open_database
+    from pvmon.stores import open_database
 
     settings = _settings()
     with session_factory(open_database(settings))() as session:
@@ -213,7 +213,7 @@ def registry_import(
     from pvmon.db.engine import session_factory
     from pvmon.registry.importing import import_registry
     from pvmon.registry.validate import RegistryInvalid
-    from pvmon.runtime import open_database
+    from pvmon.stores import open_database
 
     settings = _settings()
     try:
@@ -393,10 +393,11 @@ def broker_config(
     one per ingest worker (username = its client id, pvmon-<worker id>). The broker must use
     usernames as client ids (use_username_as_clientid). Keeps existing passwords unless
     --rotate."""
-    from pvmon.broker import BrokerConfigError, generate, ingest_client_id
+    from launch.broker import generate
+    from pvmon.brokerauth import BrokerConfigError, ingest_client_id
     from pvmon.db import tables
     from pvmon.db.engine import session_factory
-    from pvmon.runtime import open_database
+    from pvmon.stores import open_database
 
     settings = _settings()
     engine = open_database(settings)
@@ -450,7 +451,7 @@ def users_add(
     from api.scope import Role
     from api.users import NewUser, UserError, add_user
     from pvmon.db.engine import session_factory
-    from pvmon.runtime import open_database
+    from pvmon.stores import open_database
 
     try:
         new = NewUser(username, Role(role), name, person, township, village)

@@ -23,15 +23,18 @@ from zoneinfo import ZoneInfo
 import structlog
 from sqlalchemy import Engine, select
 
-from pvmon.broker import generate, ingest_client_id
+from alerts.actions import AlertFilter, count_alerts
+from ingest.status import read_status
+from launch.broker import generate
+from launch.demo import ensure_registry
+from launch.local.influxd import Influxd, InfluxdOptions
+from launch.local.mosquitto import Mosquitto, MosquittoOptions
+from launch.local.process import ManagedProcess, ServiceError, free_port
+from pvmon.brokerauth import ingest_client_id
 from pvmon.db import tables
 from pvmon.db.engine import session_factory
-from pvmon.ingeststatus import read_status
-from pvmon.runtime import ensure_registry, open_database, open_influx, provision_influx
-from pvmon.services.influxd import Influxd, InfluxdOptions
-from pvmon.services.mosquitto import Mosquitto, MosquittoOptions
-from pvmon.services.process import ManagedProcess, ServiceError, free_port
 from pvmon.settings import Settings
+from pvmon.stores import open_database, open_influx, provision_influx
 
 log = structlog.get_logger(__name__)
 
@@ -126,7 +129,7 @@ def _start_services(
 ) -> dict[str, str]:
     env = dict(os.environ)
     env["PVMON_DATA_DIR"] = str(data_dir)
-    env["PVMON_DATABASE_URL"] = settings.database_url or f"sqlite:///{data_dir / 'pvmon.db'}"
+    env["PVMON_DATABASE_URL"] = settings.effective_database_url
     env["PVMON_DEMO"] = "true"  # the demo users' published password is allowed here
     if settings.mqtt_url is None:
         worker = settings.ingest.worker_id
@@ -246,7 +249,7 @@ def _start_pvmon(
     fleet: Fleet, name: str, args: list[str], env: dict[str, str], log_dir: Path
 ) -> None:
     process = ManagedProcess(
-        name, [sys.executable, "-m", "pvmon", *args], log_dir / f"{name}.log", env=env
+        name, [sys.executable, "-m", "launch", *args], log_dir / f"{name}.log", env=env
     )
     process.start()
     fleet.processes.append(process)
@@ -268,6 +271,8 @@ def _watch(
                 )
             return 1
         status = read_status(engine)
+        with session_factory(engine)() as session:
+            alerts = count_alerts(session, AlertFilter(state="active"))
         now = time.monotonic()
         rate = (status.received - last[1]) / max(1e-6, now - last[0])
         last = (now, status.received)
@@ -275,7 +280,7 @@ def _watch(
         line = (
             f"{running} | {rate:7.1f} msg/s | stored {status.stored:,} | "
             f"rejected {status.rejected:,} | loggers online {status.loggers_online:,} | "
-            f"alerts {status.open_alerts:,}"
+            f"open alerts {alerts:,}"
         )
         if status.spool_points:
             line += f" | spooled {status.spool_points:,}"

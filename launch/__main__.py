@@ -1,4 +1,4 @@
-from pvmon.cli import main
+from launch.cli import main
 
 if __name__ == "__main__":
     main()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 
-from pvmon.services.process import ManagedProcess, ServiceError
+from launch.local.process import ManagedProcess, ServiceError
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from pvmon.services.process import ManagedProcess, ServiceError, port_open
+from launch.local.process import ManagedProcess, ServiceError, port_open
 
 MAX_PACKET_BYTES = 1024 * 1024
 """Larger packets are refused by the broker itself; ingest refuses more than its own limit."""
@@ -41,7 +41,7 @@ def render_config(o: MosquittoOptions) -> str:
         lines += [f"certfile {o.certfile}", f"keyfile {o.keyfile}"]
     if o.password_file:
         # The username is the client id: a credential can only be its own client, never
-        # knock another off or take over its session (pvmon/broker.py).
+        # knock another off or take over its session (pvmon/brokerauth.py).
         lines += [
             "allow_anonymous false",
             f"password_file {o.password_file}",

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Literal
 
-import structlog
 from sqlalchemy import Engine
 
-from pvmon.db.engine import make_engine, session_factory
+from pvmon.db.engine import make_engine
 from pvmon.db.migrate import upgrade
 from pvmon.influx.client import InfluxClient
 from pvmon.influx.provision import provision
-from pvmon.registry.generate import GenerationOptions, generate_registry
-from pvmon.registry.store import registry_is_empty, replace_registry
 from pvmon.settings import Settings
-
-log = structlog.get_logger(__name__)
 
 
 def open_database(settings: Settings) -> Engine:
@@ -23,28 +21,6 @@ def open_database(settings: Settings) -> Engine:
     engine = make_engine(settings.sqlalchemy_url)
     upgrade(engine)
     return engine
-
-
-def ensure_registry(engine: Engine, settings: Settings, as_of: dt.date | None = None) -> bool:
-    """Load the generated default registry if the store has none; True if it did."""
-    sessions = session_factory(engine)
-    with sessions() as session:
-        if not registry_is_empty(session):
-            return False
-    registry = generate_registry(
-        GenerationOptions(
-            seed=settings.registry.seed, as_of=as_of, central_kwp=settings.registry.central_kwp
-        )
-    )
-    with sessions.begin() as session:
-        replace_registry(session, registry)
-    log.info(
-        "registry_generated",
-        stations=len(registry.stations),
-        inverters=len(registry.inverters),
-        seed=settings.registry.seed,
-    )
-    return True
 
 
 def open_influx(settings: Settings, url: str | None = None) -> InfluxClient:
@@ -68,3 +44,31 @@ def provision_influx(client: InfluxClient, settings: Settings) -> str:
         token=settings.influx_token,
         org=settings.influx_org,
     )
+
+
+@dataclass(frozen=True)
+class Stores:
+    engine: Engine
+    influx: InfluxClient | None
+    """None when the process may run without InfluxDB and none is configured."""
+
+
+@contextmanager
+def opened_stores(
+    settings: Settings,
+    *,
+    influx: Literal["required", "optional"] = "required",
+    provisioned: bool = False,
+) -> Iterator[Stores]:
+    """The relational store and InfluxDB for one command or process, closed afterwards;
+    ``provisioned`` also creates the database and retention policies when missing."""
+    engine = open_database(settings)
+    client = open_influx(settings) if influx == "required" or settings.influx_url else None
+    try:
+        if client is not None and provisioned:
+            provision_influx(client, settings)
+        yield Stores(engine, client)
+    finally:
+        if client is not None:
+            client.close()
+        engine.dispose()

@@ -1,0 +1,60 @@
+"""The relational schema, one module per owner: the package that writes a table is named in
+its module's docstring (``registry``: the core registry; ``ingest``; ``analytics``;
+``alerts``; ``users``: the API). Everything is re-exported here, so code says
+``tables.Alert``. Stable codes are the keys everywhere (townships, villages, stations,
+inverter serials, people); names are plain data. Alembic migrations in ``pvmon/migrations``
+create these tables.
+"""
+
+from pvmon.db.tables.alerts import Alert, AlertEvent, Delivery, Send
+from pvmon.db.tables.analytics import Finding, JobRun, VillageStatement
+from pvmon.db.tables.base import Base, UTCDateTime
+from pvmon.db.tables.ingest import DeadLetter, DeviceStatus, IngestWorker, LateDay, LoggerStatus
+from pvmon.db.tables.registry import (
+    REGISTRY_TABLES,
+    Certificate,
+    Inverter,
+    Person,
+    Station,
+    StationCost,
+    StationMaintainer,
+    StationShare,
+    Tariff,
+    Township,
+    Village,
+    VillageMaintainer,
+)
+from pvmon.db.tables.users import ApiToken, LoginFailure, User, WebSession
+
+__all__ = [
+    "REGISTRY_TABLES",
+    "Alert",
+    "AlertEvent",
+    "ApiToken",
+    "Base",
+    "Certificate",
+    "DeadLetter",
+    "Delivery",
+    "DeviceStatus",
+    "Finding",
+    "IngestWorker",
+    "Inverter",
+    "JobRun",
+    "LateDay",
+    "LoggerStatus",
+    "LoginFailure",
+    "Person",
+    "Send",
+    "Station",
+    "StationCost",
+    "StationMaintainer",
+    "StationShare",
+    "Tariff",
+    "Township",
+    "UTCDateTime",
+    "User",
+    "Village",
+    "VillageMaintainer",
+    "VillageStatement",
+    "WebSession",
+]

@@ -1,0 +1,77 @@
+"""What analytics decides and keeps: findings (the conditions it found), its job bookkeeping,
+and the village statements.
+
+Owner: ``analytics``. Findings are read by the alert engine; statements and job runs by the
+API and ``/metrics``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    Integer,
+    String,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from pvmon.db.tables.base import Base, UTCDateTime
+
+
+class Finding(Base):
+    """Something wrong that analytics found, one row per episode.
+
+    At most one row per (kind, subject_id) is active; it is updated while the condition
+    holds and cleared when it no longer does. Alerts are raised from these rows.
+    """
+
+    __tablename__ = "findings"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    subject_type: Mapped[str] = mapped_column(String(16))
+    subject_id: Mapped[str] = mapped_column(String(32), index=True)
+    station_id: Mapped[str | None] = mapped_column(String(16), index=True)
+    severity: Mapped[str] = mapped_column(String(16))
+    active: Mapped[bool] = mapped_column(Boolean, index=True)
+    since: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    """When the condition began, as far as the evidence shows."""
+    detected_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    cleared_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class JobRun(Base):
+    """The latest run of a job for a period (a day, a month, a five-minute slot)."""
+
+    __tablename__ = "job_runs"
+    job: Mapped[str] = mapped_column(String(32), primary_key=True)
+    period: Mapped[str] = mapped_column(String(32), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
+    duration_s: Mapped[float | None] = mapped_column(Float)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class VillageStatement(Base):
+    """A village collective's PV income for a month or a year (estimated until settled)."""
+
+    __tablename__ = "village_statements"
+    village_id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    period: Mapped[str] = mapped_column(String(8), primary_key=True)
+    """``2026-05`` for a month, ``2026`` for a year."""
+    energy_kwh: Mapped[float] = mapped_column(Float)
+    export_kwh: Mapped[float] = mapped_column(Float)
+    grid_yuan: Mapped[float] = mapped_column(Float)
+    subsidy_yuan: Mapped[float] = mapped_column(Float)
+    costs_yuan: Mapped[float] = mapped_column(Float)
+    net_yuan: Mapped[float] = mapped_column(Float)
+    """Distributable income: the village's share of revenue net of its stations' costs."""
+    estimated: Mapped[bool] = mapped_column(Boolean)
+    sources: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    computed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,73 @@
+"""One catalog for every word a person reads: each key in both languages, the same
+placeholders in both, every rule and severity named, every word a template asks for there,
+and a missing key an error rather than the key shown."""
+
+from __future__ import annotations
+
+import re
+import string
+from pathlib import Path
+
+import pytest
+
+from alerts.rules import DataRule
+from pvmon.findings import FindingKind, Severity
+from pvmon.i18n import CATALOG, LANGS, MissingText, text
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "api" / "templates"
+PURPOSES = ("new", "repeat", "escalation", "reopened", "resolved")
+DYNAMIC = {
+    # what templates pass to t() from data: statuses, segments, alert and station states
+    "on_track",
+    "at_risk",
+    "village",
+    "household",
+    "central",
+    "open",
+    "acknowledged",
+    "resolved",
+    *(f"state_{s}" for s in ("fault", "warning", "offline", "ok", "unknown")),
+}
+
+
+def placeholders(phrase: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(phrase) if name}
+
+
+UNITS_DIFFER = {"detail.target_at_risk", "detail.village_income_at_risk"}
+"""Figures in 万 for Chinese readers, in GWh / M yuan or yuan for English ones."""
+
+
+@pytest.mark.parametrize("key", sorted(CATALOG))
+def test_every_key_renders_in_both_languages_with_the_same_placeholders(key: str) -> None:
+    zh, en = CATALOG[key]
+    if key not in UNITS_DIFFER:
+        assert placeholders(zh) == placeholders(en)
+    values = dict.fromkeys(placeholders(zh) | placeholders(en), 1.5)
+    for lang in LANGS:
+        rendered = text(key, lang, **values)
+        assert rendered.strip(), f"{key} is empty in {lang}"
+        assert "{" not in rendered
+    assert re.search(r"[\u4e00-\u9fff]", text(key, "zh", **values)) or not re.search(
+        r"[A-Za-z]{3}", text(key, "zh", **values)
+    ), f"{key}: the Chinese text is English"
+
+
+def test_a_missing_key_is_an_error_not_the_key() -> None:
+    with pytest.raises(MissingText, match="no_such_word"):
+        text("no_such_word", "zh")
+
+
+def test_every_rule_severity_and_purpose_has_its_words() -> None:
+    wanted = {f"rule.{r}" for r in (*FindingKind, *DataRule)}
+    wanted |= {f"severity.{s}" for s in Severity}
+    wanted |= {f"head.{p}" for p in PURPOSES}
+    assert wanted <= set(CATALOG)
+
+
+def test_every_word_a_template_asks_for_is_in_the_catalog() -> None:
+    asked = set(DYNAMIC)
+    for template in TEMPLATES.glob("*.html"):
+        asked |= set(re.findall(r"""\bt\(['"]([a-z_.]+)['"]\)""", template.read_text()))
+    assert len(asked) > 50
+    assert asked <= set(CATALOG), sorted(asked - set(CATALOG))
