@@ -18,7 +18,7 @@ def place(a: tables.Alert, d: Directory, lang: Lang) -> str:
         person = d.people.get(a.subject_id)
         return f"{township} {person.name if person else a.subject_id}".strip()
     if a.subject_type == "village":
-        return f"{township} {d.village_names.get(a.subject_id, a.subject_id)}".strip()
+        return f"{township} {d.village_name(a.subject_id)}".strip()
     if a.subject_type == "fleet":
         return phrase("fleet", lang)
     name = station.name if station else (a.station_id or a.subject_id)

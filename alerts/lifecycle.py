@@ -4,7 +4,7 @@ Each evaluation matches the conditions that hold against the unresolved alerts b
 key: a new condition opens an alert (or reopens one resolved moments ago: flapping is
 suppressed), a held one is updated, a cleared one resolves itself once it has stayed clear
 for a while. Unacknowledged alerts are repeated and escalated as their steps fall due.
-Returns what must be told to whom; ``outbox`` turns that into deliveries.
+Returns what must be told to whom; ``alerts.deliveries`` turns that into deliveries.
 """
 
 from __future__ import annotations

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from alerts.rules import DataRule
 from pvmon.certification import compliance
 from pvmon.domain import CertType, PersonRole, StationKind
 from pvmon.findings import FindingKind, Severity
+from pvmon.registry.lookup import FleetLookup
 from pvmon.registry.schema import PersonRow, Registry, StationRow
 from pvmon.settings import AlertSettings, RobotSettings
 
@@ -57,27 +58,17 @@ class AlertTarget:
 
 
 @dataclass
-class Directory:
-    """The registry seen from routing: people, crews, and who is validly certified."""
+class Directory(FleetLookup):
+    """The registry seen from routing: the fleet's lookups, and who supervises and who is
+    validly certified."""
 
-    people: dict[str, PersonRow]
-    stations: dict[str, StationRow]
-    crews: dict[str, list[str]]
-    """station → its responsible maintainers"""
-    village_crews: dict[str, list[str]]
-    """village → the maintainers of its household arrays"""
     supervisors: dict[str, list[str]]
     bureau: list[str]
     certified: set[tuple[str, CertType]]
     required: dict[StationKind, CertType]
-    village_township: dict[str, str] = field(default_factory=dict)
-    township_names: dict[str, str] = field(default_factory=dict)
-    village_names: dict[str, str] = field(default_factory=dict)
-    station_of: dict[str, str] = field(default_factory=dict)
-    """inverter serial → its station"""
 
     @classmethod
-    def build(
+    def build(  # type: ignore[override]
         cls, registry: Registry, on: dt.date, required: dict[StationKind, CertType]
     ) -> Directory:
         supervisors: dict[str, list[str]] = defaultdict(list)
@@ -89,18 +80,11 @@ class Directory:
                 bureau.append(p.id)
         c = compliance(registry, on, required)
         return cls(
-            people={p.id: p for p in registry.people},
-            stations={s.id: s for s in registry.stations},
-            crews=registry.crews(),
-            village_crews=registry.village_crews(),
+            **cls.lookups(registry),  # type: ignore[arg-type]
             supervisors=dict(supervisors),
             bureau=bureau,
             certified={(r.person_id, r.cert_type) for r in c.requirements if r.valid},
             required=dict(required),
-            village_township={v.id: v.township_id for v in registry.villages},
-            township_names={t.id: t.name for t in registry.townships},
-            village_names={v.id: v.name for v in registry.villages},
-            station_of={i.id: i.station_id for i in registry.inverters},
         )
 
     def township_of(self, target: AlertTarget) -> str | None:
@@ -109,7 +93,7 @@ class Directory:
         station = self.stations.get(target.station_id or "")
         if station:
             return station.township_id
-        return self.village_township.get(target.village_id or "")
+        return self.township_of_village(target.village_id or "")
 
 
 @dataclass(frozen=True)

@@ -17,11 +17,11 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
 
 from alerts import describe, rules, sources
-from alerts.dispatch import Dispatcher, DispatchResult
+from alerts.deliveries import enqueue
 from alerts.lifecycle import apply
 from alerts.notifiers import Item, Notifier, Style, notifiers
-from alerts.outbox import enqueue
 from alerts.routing import Directory
+from alerts.sending import Sender, SendResult
 from pvmon.db import tables
 from pvmon.db.engine import session_factory
 from pvmon.influx.client import InfluxClient, InfluxError
@@ -59,9 +59,7 @@ class AlertService:
         self.http = httpx.Client(timeout=self.cfg.send_timeout_s)
         self.channels = channels if channels is not None else notifiers(self.cfg, self.http)
         self.directory = self._directory(clock())
-        self.dispatcher = Dispatcher(
-            self.sessions, self.cfg, self.channels, self._item, self._style
-        )
+        self.dispatcher = Sender(self.sessions, self.cfg, self.channels, self._item, self._style)
 
     def close(self) -> None:
         self.http.close()
@@ -111,10 +109,10 @@ class AlertService:
         result.skipped_rules = sorted(rules.ALL_RULES - evaluated)
         return found, evaluated
 
-    def dispatch(self, now: dt.datetime | None = None) -> DispatchResult:
+    def dispatch(self, now: dt.datetime | None = None) -> SendResult:
         return self.dispatcher.run(now or self.clock())
 
-    def tick(self, now: dt.datetime | None = None) -> tuple[Evaluation, DispatchResult]:
+    def tick(self, now: dt.datetime | None = None) -> tuple[Evaluation, SendResult]:
         now = now or self.clock()
         return self.evaluate(now), self.dispatch(now)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analytics.fleet import FleetFrames
+from analytics.frames import FleetFrames
 
 SUMMED = ["energy_kwh", "capacity_kwp", "export_kwh", "grid_yuan", "subsidy_yuan"]
 

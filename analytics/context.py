@@ -10,7 +10,7 @@ import pandas as pd
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from analytics.fleet import FleetFrames, fleet_frames
+from analytics.frames import FleetFrames, fleet_frames
 from analytics.influxstore import RollupStore, TelemetryReader
 from analytics.targets import climate_table
 from analytics.today import Today

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analytics.rollup import PEER_PRODUCING, ZERO_FRACTION
+from analytics.day_figures import PEER_PRODUCING, ZERO_FRACTION
 from analytics.targets import Forecast, TargetStatus
 from pvmon.certification import Compliance
 from pvmon.domain import CertState

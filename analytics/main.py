@@ -10,9 +10,9 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from analytics import jobs
+from analytics import evaluation, forecasts, statements
 from analytics.context import Analytics
-from analytics.daily import compute_day
+from analytics.rollups import compute_day
 from analytics.schedule import days
 from analytics.service import AnalyticsService
 from pvmon.localtime import local_day, utc_now
@@ -47,10 +47,10 @@ def run_days(settings: Settings, first: dt.date, last: dt.date, console: Console
         now = utc_now()
         months = sorted({(d.year, d.month) for d in span})
         for year, month in months:
-            jobs.statements(a, year, month, now)
+            statements.statements(a, year, month, now)
         for year in sorted({y for y, _ in months}):
-            jobs.statements(a, year, None, now)
-        result = jobs.evaluate(a, last, now)
+            statements.statements(a, year, None, now)
+        result = evaluation.evaluate(a, last, now)
     console.print(
         f"computed {len(span)} day(s), {len(months)} month(s) of statements; findings: {result}"
     )
@@ -64,8 +64,8 @@ def run_frequent(settings: Settings, console: Console) -> None:
 def show_targets(settings: Settings, as_of: dt.date | None, console: Console) -> None:
     with opened(settings) as a:
         day = as_of or (local_day(utc_now(), a.tz) - dt.timedelta(days=1))
-        report = jobs.targets(a, day)
-        households = jobs.household_targets(a, day)
+        report = forecasts.targets(a, day)
+        households = forecasts.household_targets(a, day)
     s = report.segment
     table = Table(
         title=f"村级电站 {s.year} 年目标 / village stations, target {s.year} (as of {s.as_of})"
@@ -107,7 +107,7 @@ def show_targets(settings: Settings, as_of: dt.date | None, console: Console) ->
 def show_compliance(settings: Settings, on: dt.date | None, console: Console) -> None:
     with opened(settings) as a:
         day = on or local_day(utc_now(), a.tz)
-        report = jobs.certification(a, day)
+        report = evaluation.certification(a, day)
     console.print(
         f"持证率 certification rate on {day}: {report.rate:.1%} "
         f"({report.certified} of {report.maintainers} maintainers)"

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 
 from analytics.context import Analytics
-from analytics.daily import DayOutcome, compute_days
+from analytics.rollups import DayOutcome, compute_days
 from pvmon.settings import Settings
 from pvmon.stores import open_database, open_influx
 

@@ -16,11 +16,11 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from analytics import jobs
+from analytics import evaluation, live, statements
 from analytics.context import Analytics
-from analytics.daily import compute_days
 from analytics.parallel import compute_parallel
 from analytics.records import done_periods, late_days, record_run
+from analytics.rollups import compute_days
 from analytics.schedule import daily_due, monthly_due
 from pvmon.influx.client import InfluxError
 from pvmon.localtime import day_start, local_day, utc_now
@@ -93,7 +93,7 @@ class AnalyticsService:
                 self.run_recorded(
                     MONTHLY,
                     f"{year}-{month:02d}",
-                    lambda y=year, m=month: {"villages": jobs.statements(self.a, y, m, now)},
+                    lambda y=year, m=month: {"villages": statements.statements(self.a, y, m, now)},
                 )
                 is not None
             ):
@@ -105,7 +105,7 @@ class AnalyticsService:
             certified_today = today.isoformat() in done_periods(session, CERTIFICATION)
         if not certified_today:
             self.run_recorded(
-                CERTIFICATION, today.isoformat(), lambda: jobs.certify(self.a, today, now)
+                CERTIFICATION, today.isoformat(), lambda: evaluation.certify(self.a, today, now)
             )
         return result
 
@@ -151,22 +151,24 @@ class AnalyticsService:
         self.run_recorded(
             MONTHLY,
             f"{last.year}-{last.month:02d}-running",
-            lambda: {"villages": jobs.statements(self.a, last.year, last.month, now)},
+            lambda: {"villages": statements.statements(self.a, last.year, last.month, now)},
         )
         self.run_recorded(
             MONTHLY,
             str(last.year),
-            lambda: {"villages": jobs.statements(self.a, last.year, None, now)},
+            lambda: {"villages": statements.statements(self.a, last.year, None, now)},
         )
         result.evaluation = (
-            self.run_recorded(EVALUATE, last.isoformat(), lambda: jobs.evaluate(self.a, last, now))
+            self.run_recorded(
+                EVALUATE, last.isoformat(), lambda: evaluation.evaluate(self.a, last, now)
+            )
             or {}
         )
 
     def frequent(self, now: dt.datetime | None = None) -> dict[str, object]:
         now = now or self.clock()
         slot = now.astimezone(self.a.tz).strftime("%Y-%m-%dT%H:%M")
-        return self.run_recorded(FREQUENT, slot, lambda: jobs.frequent(self.a, now)) or {}
+        return self.run_recorded(FREQUENT, slot, lambda: live.frequent(self.a, now)) or {}
 
     def run_recorded(self, job: str, period: str, action: Callable[[], dict]) -> dict | None:
         """Run and record one job for one period; its detail, or None if it failed."""

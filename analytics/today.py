@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from analytics.day_figures import energy_by_device, interval_rows, last_readings
 from analytics.influxstore import TelemetryReader, rollup_lines
-from analytics.rollup import energy_by_device, interval_rows, last_readings
 from pvmon.influx import schema
 from pvmon.influx.client import InfluxClient
 from pvmon.localtime import day_bounds, local_day

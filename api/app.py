@@ -16,17 +16,17 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 
 from api import pages
-from api.context import ApiContext
 from api.metrics import StoreCollector
 from api.models import Health
 from api.responses import SIGNED_IN
 from api.routes import alerts, auth, exports, fleet, operations, stations, villages
+from api.state import ApiState
 from pvmon.influx.client import InfluxError, InfluxUnavailable
 
 API_PREFIX = "/api/v1"
 
 
-def create_app(ctx: ApiContext) -> FastAPI:
+def create_app(ctx: ApiState) -> FastAPI:
     app = FastAPI(
         title="Yonghe PV operations monitor (永和县光伏扶贫电站运行监测)",
         version="1",

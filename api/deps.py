@@ -16,19 +16,19 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from api import security
-from api.context import ApiContext
 from api.scope import Scope, scope_for
+from api.state import ApiState
 from pvmon.db import tables
 
 SESSION_COOKIE = "pvmon_session"
 bearer = HTTPBearer(auto_error=False, description="An API token: pvm_<id>_<secret>")
 
 
-def context(request: Request) -> ApiContext:
+def context(request: Request) -> ApiState:
     return request.app.state.context  # type: ignore[no-any-return]
 
 
-Context = Annotated[ApiContext, Depends(context)]
+Context = Annotated[ApiState, Depends(context)]
 
 
 def db(ctx: Context) -> Iterator[Session]:
@@ -79,13 +79,13 @@ FIRST_YEAR = 2000
 """The fleet was built from 2016; days before 2000 or far in the future are mistakes."""
 
 
-def checked_day(day: dt.date, ctx: ApiContext) -> dt.date:
+def checked_day(day: dt.date, ctx: ApiState) -> dt.date:
     if not dt.date(FIRST_YEAR, 1, 1) <= day <= ctx.today() + dt.timedelta(days=366):
         raise HTTPException(status.HTTP_400_BAD_REQUEST, f"no data for {day.isoformat()}")
     return day
 
 
-def checked_time(at: dt.datetime, ctx: ApiContext) -> dt.datetime:
+def checked_time(at: dt.datetime, ctx: ApiState) -> dt.datetime:
     if at.tzinfo is None:
         raise HTTPException(
             status.HTTP_400_BAD_REQUEST, "times need an offset (e.g. 2026-11-28T08:00:00+08:00)"

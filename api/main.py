@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from api.app import create_app
-from api.context import ApiContext
+from api.state import ApiState
 from api.users import users_with_demo_password
 from pvmon.db.engine import session_factory
 from pvmon.settings import Settings, placeholder_secrets
@@ -50,6 +50,6 @@ def serve(settings: Settings, host: str = "127.0.0.1") -> None:
     engine = open_database(settings)
     refuse_insecure(settings, engine)
     with open_influx(settings) as influx:
-        app = create_app(ApiContext(settings, engine, influx))
+        app = create_app(ApiState(settings, engine, influx))
         uvicorn.Server(server_config(settings, app, host)).run()
     engine.dispose()

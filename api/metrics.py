@@ -9,13 +9,13 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
-from api.context import ApiContext
+from api.state import ApiState
 from ingest.status import read_status
 from pvmon.db import tables
 
 
 class StoreCollector(Collector):
-    def __init__(self, ctx: ApiContext) -> None:
+    def __init__(self, ctx: ApiState) -> None:
         self.ctx = ctx
 
     def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:

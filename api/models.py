@@ -57,7 +57,7 @@ class FleetSummary(BaseModel):
     note: str
 
 
-class Forecast(BaseModel):
+class ForecastOut(BaseModel):
     year: int
     as_of: dt.date
     capacity_kwp: float
@@ -86,7 +86,7 @@ class StationItem(BaseModel):
     kpis: dict[str, Any] | None
 
 
-class Person(BaseModel):
+class PersonOut(BaseModel):
     id: str
     name: str
     role: str
@@ -101,7 +101,7 @@ class StationDetail(StationItem):
     inverters: list[str]
     owners: dict[str, float]
     """village → ownership share (village stations) or beneficiary percentage (central)."""
-    maintainers: list[Person]
+    maintainers: list[PersonOut]
     days: list[dict[str, Any]]
     open_alerts: list[dict[str, Any]]
 
@@ -146,7 +146,7 @@ class VillageDetail(VillageItem):
     annual: Statement | None
     stations: dict[str, float]
     """station → the village's share"""
-    forecast: Forecast | None
+    forecast: ForecastOut | None
 
 
 class Household(BaseModel):
@@ -154,7 +154,7 @@ class Household(BaseModel):
     household_id: str | None
     household: str | None
     capacity_kwp: float
-    forecast: Forecast | None
+    forecast: ForecastOut | None
 
 
 class AlertOut(BaseModel):
@@ -219,7 +219,7 @@ class MaintainerOut(BaseModel):
     due: str | None
 
 
-class Compliance(BaseModel):
+class ComplianceOut(BaseModel):
     on: dt.date
     maintainers: int
     certified: int

@@ -9,7 +9,6 @@ cannot even learn that it exists.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -17,7 +16,7 @@ from sqlalchemy import ColumnElement, and_, false, or_
 
 from pvmon.db import tables
 from pvmon.domain import StationKind
-from pvmon.registry.schema import PersonRow, Registry, StationRow, VillageRow
+from pvmon.registry.lookup import FleetLookup
 
 
 class Role(StrEnum):
@@ -25,47 +24,6 @@ class Role(StrEnum):
     SUPERVISOR = "supervisor"
     MAINTAINER = "maintainer"
     COLLECTIVE = "collective"
-
-
-@dataclass
-class FleetView:
-    """The registry as the API reads it."""
-
-    registry: Registry
-    stations: dict[str, StationRow]
-    people: dict[str, PersonRow]
-    township_names: dict[str, str]
-    villages: dict[str, VillageRow]
-    owners: dict[str, dict[str, float]]
-    """station → village → share"""
-    holdings: dict[str, dict[str, float]]
-    """village → station → share"""
-    crews: dict[str, list[str]]
-    village_crews: dict[str, list[str]]
-    inverters: dict[str, list[str]]
-
-    @classmethod
-    def build(cls, registry: Registry) -> FleetView:
-        owners: dict[str, dict[str, float]] = defaultdict(dict)
-        holdings: dict[str, dict[str, float]] = defaultdict(dict)
-        for s in registry.station_shares:
-            owners[s.station_id][s.village_id] = s.share
-            holdings[s.village_id][s.station_id] = s.share
-        inverters: dict[str, list[str]] = defaultdict(list)
-        for i in registry.inverters:
-            inverters[i.station_id].append(i.id)
-        return cls(
-            registry=registry,
-            stations={s.id: s for s in registry.stations},
-            people={p.id: p for p in registry.people},
-            township_names={t.id: t.name for t in registry.townships},
-            villages={v.id: v for v in registry.villages},
-            owners=dict(owners),
-            holdings=dict(holdings),
-            crews=registry.crews(),
-            village_crews=registry.village_crews(),
-            inverters=dict(inverters),
-        )
 
 
 @dataclass(frozen=True)
@@ -132,7 +90,7 @@ class Scope:
         return self.role == Role.BUREAU
 
 
-def scope_for(user: tables.User, view: FleetView) -> Scope:
+def scope_for(user: tables.User, view: FleetLookup) -> Scope:
     role = Role(user.role)
     if role == Role.BUREAU:
         return Scope(role, user.id, user.person_id, None, None, None)

@@ -21,10 +21,10 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-from analytics import jobs
+from analytics import forecasts
 from analytics.context import Analytics
-from analytics.daily import compute_day
 from analytics.influxstore import rollup_lines
+from analytics.rollups import compute_day
 from launch.local.influxd import Influxd, InfluxdOptions
 from launch.local.process import free_port
 from pvmon.db.engine import session_factory
@@ -38,7 +38,7 @@ from pvmon.settings import load_settings
 from pvmon.stores import open_database, provision_influx
 from pvmon.telemetry import FLOAT_FIELDS, INT_FIELDS
 from simulators.demo_registry import GenerationOptions, generate_registry
-from simulators.fleet import build_fleet
+from simulators.fleet_arrays import build_fleet
 from simulators.history import device_prefixes
 from simulators.model import FleetModel
 from simulators.readings import ReadingGenerator
@@ -188,10 +188,10 @@ def run(tmp: Path, url: str) -> None:
     timings, home_timings = [], []
     for _ in range(5):
         began = time.perf_counter()
-        report = jobs.targets(ya, last)
+        report = forecasts.targets(ya, last)
         timings.append(time.perf_counter() - began)
         began = time.perf_counter()
-        homes = jobs.household_targets(ya, last)
+        homes = forecasts.household_targets(ya, last)
         home_timings.append(time.perf_counter() - began)
     s = report.segment
     print(

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import httpx
 
-from analytics import jobs
+from analytics import statements
 from analytics.context import Analytics
 from api.security import create_token
 from api.users import demo_users
@@ -57,8 +57,8 @@ def prepare(tmp: Path, url: str) -> tuple[str, list[str]]:
     points = year_of_rollups(influx, a, today.year, last)
     now = dt.datetime.now(dt.UTC)
     for month in range(1, today.month + 1):
-        jobs.statements(a, today.year, month, now)
-    jobs.statements(a, today.year, None, now)
+        statements.statements(a, today.year, month, now)
+    statements.statements(a, today.year, None, now)
     print(f"store: {points:,} rollup points and statements in {time.perf_counter() - began:.0f} s")
     with session_factory(engine).begin() as session:
         demo_users(session, now)

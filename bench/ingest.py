@@ -58,7 +58,8 @@ TICK_S = 0.05
 
 
 def process_tree(pid: int) -> list[int]:
-    """The process and its live descendants (a worker is two processes: ingest/receiver.py)."""
+    """The process and its live descendants (a worker is two processes, see
+    ingest/receiver_process.py)."""
     children = []
     for task in Path(f"/proc/{pid}/task").iterdir():
         children += [int(c) for c in (task / "children").read_text().split()]

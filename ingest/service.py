@@ -1,7 +1,7 @@
 """The ingest process: MQTT in, InfluxDB and the relational store out, at least once.
 
-A receiver process holds the MQTT session and hands over whole batches (ingest/consumer.py,
-ingest/receiver.py); this process's loop parses and validates each batch, makes it durable
+A receiver process holds the MQTT session and hands over whole batches (ingest/receiver_handle.py,
+ingest/receiver_process.py); this process's loop parses and validates each batch, makes it durable
 through the sink, and only then has the receiver acknowledge it to the broker; a heartbeat
 thread publishes the counters to the relational store, where ``pvmon up`` and the API read
 every worker's.
@@ -22,11 +22,11 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ingest.batch import Batch, Inbound
-from ingest.consumer import MqttConsumer, subscription
 from ingest.counters import Counters
 from ingest.deadletter import DeadLetterRows
 from ingest.fleetindex import FleetIndex
 from ingest.parse import Limits, Parsed, Rejection, parse_message
+from ingest.receiver_handle import ReceiverHandle, subscription
 from ingest.replay import Replayer
 from ingest.sink import Sink, Stopping
 from ingest.spool import Spool
@@ -66,7 +66,7 @@ class IngestService:
         self.influx = influx
         self.counters = Counters()
         self.stop_event = threading.Event()
-        self.consumer = MqttConsumer(
+        self.consumer = ReceiverHandle(
             mqtt,
             ingest_client_id(self.cfg.worker_id),
             subscription(self.cfg.shared_group),

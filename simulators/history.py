@@ -17,7 +17,7 @@ import pandas as pd
 
 from pvmon.influx.client import InfluxClient
 from pvmon.influx.fastlines import telemetry_lines, telemetry_prefix
-from simulators.fleet import SimFleet
+from simulators.fleet_arrays import SimFleet
 from simulators.readings import ReadingBatch, ReadingGenerator, first_on_grid
 
 WRITE_BATCH = 10_000

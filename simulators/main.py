@@ -18,7 +18,7 @@ from pvmon.registry.store import load_registry, registry_is_empty
 from pvmon.settings import Settings
 from pvmon.stores import open_database
 from simulators.clock import demo_start
-from simulators.fleet import SimFleet, build_fleet
+from simulators.fleet_arrays import SimFleet, build_fleet
 from simulators.report import Report
 from simulators.runner import SimOptions, Simulation
 from simulators.scenario import Scenario, parse_duration

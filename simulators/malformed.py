@@ -7,7 +7,7 @@ import random
 from dataclasses import dataclass
 
 from pvmon.telemetry import Reason, telemetry_topic
-from simulators.fleet import SimFleet
+from simulators.fleet_arrays import SimFleet
 
 OVERSIZED_BYTES = 20_000
 UNKNOWN_STATION = "ZZ999"

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulators.fleet import SimFleet
+from simulators.fleet_arrays import SimFleet
 from simulators.physics import NIGHT_ZENITH, Output, inverter_output, plane_of_array
 from simulators.sky import MINUTES, SkyModel
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pvmon.telemetry import EventBit, OperatingState
-from simulators.fleet import SimFleet
+from simulators.fleet_arrays import SimFleet
 from simulators.model import Conditions, FleetModel
 from simulators.physics import hash_noise
 from simulators.scenario import ActiveFault, FaultKind

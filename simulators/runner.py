@@ -23,7 +23,7 @@ from pvmon.domain import StationKind
 from pvmon.settings import MqttEndpoint
 from pvmon.telemetry import Reason, event_topic, telemetry_topic
 from simulators.clock import SimClock
-from simulators.fleet import SimFleet
+from simulators.fleet_arrays import SimFleet
 from simulators.logger import DataLogger, Outgoing
 from simulators.malformed import Injection, make_injection
 from simulators.model import FleetModel

@@ -53,7 +53,7 @@ from pydantic import (
 
 from pvmon.domain import StationKind
 from pvmon.telemetry import Reason
-from simulators.fleet import SimFleet
+from simulators.fleet_arrays import SimFleet
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
 _UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400}

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import structlog
 
-from simulators.fleet import SimFleet
+from simulators.fleet_arrays import SimFleet
 from simulators.model import FleetModel
 
 log = structlog.get_logger(__name__)

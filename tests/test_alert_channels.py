@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
+from alerts.deliveries import quiet_until
 from alerts.messages import SMS_LIMIT, AlertText
 from alerts.notifiers import (
     DeliveryError,
@@ -25,7 +26,6 @@ from alerts.notifiers import (
     Webhook,
     WeComRobot,
 )
-from alerts.outbox import quiet_until
 from pvmon.settings import RobotSettings, SmsSettings, SmtpSettings, WebhookSettings
 from tests.receivers import HttpReceiver, Mailbox, Reply, closed_port_url
 

@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from alerts.lifecycle import escalation_groups, target_of
 from alerts.routing import Directory, recipients
 from alerts.service import AlertService
-from analytics import jobs
+from analytics import live
 from analytics.context import Analytics
 from pvmon.influx.client import InfluxClient
 from pvmon.registry.schema import Registry
@@ -55,7 +55,7 @@ def test_a_station_silent_in_daylight_is_one_alert_then_a_resolution_notice(
     service = AlertService(settings, loaded_engine, influx)
     noon = dt.datetime.combine(day, dt.time(12, 30), TZ).astimezone(dt.UTC)
     for minutes in range(0, 30, 5):  # analytics every five minutes, alerts after each run
-        jobs.frequent(a, noon + minutes * MIN)
+        live.frequent(a, noon + minutes * MIN)
         service.tick(noon + minutes * MIN)
     (alert,) = alerts_of(loaded_engine)
     assert (alert.rule, alert.station_id, alert.state) == ("comm_loss", quiet, "open")
@@ -65,7 +65,7 @@ def test_a_station_silent_in_daylight_is_one_alert_then_a_resolution_notice(
     assert "通信中断" in content(told)
 
     back = noon + 2 * dt.timedelta(hours=1)  # the logger has sent its backlog and speaks
-    jobs.frequent(a, back)
+    live.frequent(a, back)
     service.tick(back)
     service.tick(back + 20 * MIN)
     (resolved,) = alerts_of(loaded_engine)

@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine, select
 
-from analytics import jobs
+from analytics import evaluation, forecasts, live, statements
 from analytics.context import Analytics
-from analytics.daily import compute_day
+from analytics.rollups import compute_day
 from analytics.service import AnalyticsService
 from launch.local.influxd import Influxd
 from pvmon.certification import compliance
@@ -28,7 +28,7 @@ from pvmon.influx.provision import ROLLUP_RP, provision
 from pvmon.localtime import day_bounds
 from pvmon.registry.schema import Registry
 from pvmon.settings import Settings, load_settings
-from simulators.fleet import SimFleet, build_fleet
+from simulators.fleet_arrays import SimFleet, build_fleet
 from simulators.history import batch_lines, device_prefixes, write_lines
 from simulators.model import FleetModel
 from simulators.readings import ReadingGenerator
@@ -235,24 +235,24 @@ def test_statements_targets_and_findings_from_the_rollups(
         writer.day(influx, day)
         compute_day(a, day, recompute=False)
     now = dt.datetime.now(dt.UTC)
-    assert jobs.statements(a, first.year, None, now) == len(default_registry.villages)
+    assert statements.statements(a, first.year, None, now) == len(default_registry.villages)
     with session_factory(loaded_engine)() as session:
-        statements = {s.village_id: s for s in session.scalars(select(tables.VillageStatement))}
+        stored = {s.village_id: s for s in session.scalars(select(tables.VillageStatement))}
     village = next(v.id for v in default_registry.villages if v.township_id == "T03")
-    s = statements[village]
+    s = stored[village]
     assert s.period == str(first.year)
     assert s.estimated is True
     assert s.net_yuan == pytest.approx(s.grid_yuan + s.subsidy_yuan - s.costs_yuan)
     assert sum(line["energy_kwh"] for line in s.sources) == pytest.approx(s.energy_kwh, abs=0.01)
     assert s.energy_kwh > 0
-    report = jobs.targets(a, days[-1])
+    report = forecasts.targets(a, days[-1])
     segment_energy = sum(
         r["energy_kwh"] for r in rollup(influx, schema.SEGMENT_DAILY) if r["kind"] == "village"
     )
     assert report.segment.actual_kwh == pytest.approx(segment_energy)
     assert report.segment.status == "at_risk", "one township's few days cannot make 21 GWh"
     assert report.villages[village].actual_yuan != 0
-    outcome = jobs.evaluate(a, days[-1], now)
+    outcome = evaluation.evaluate(a, days[-1], now)
     assert outcome["opened"] > 0
     with session_factory(loaded_engine)() as session:
         kinds = Counter(f.kind for f in session.scalars(select(tables.Finding)).all())
@@ -282,12 +282,12 @@ def test_the_frequent_job_finds_a_silent_station_and_clears_it_when_it_speaks(
         }
     )
     noon = dt.datetime.combine(day, dt.time(12, 30), TZ)
-    found = jobs.frequent(a, noon)
+    found = live.frequent(a, noon)
     assert found["opened"] == 1
     with session_factory(loaded_engine)() as session:
         finding = session.scalars(select(tables.Finding)).one()
     assert (finding.kind, finding.subject_id, finding.active) == ("comm_loss", quiet, True)
-    later = jobs.frequent(a, noon + dt.timedelta(hours=2))
+    later = live.frequent(a, noon + dt.timedelta(hours=2))
     assert later["cleared"] == 1
     with session_factory(loaded_engine)() as session:
         finding = session.scalars(select(tables.Finding)).one()
@@ -369,15 +369,15 @@ def test_todays_energy_run_by_run_equals_the_days_rollup(
     midnight = dt.datetime.combine(day, dt.time(0), TZ)
     runs = [midnight + dt.timedelta(hours=h, minutes=7) for h in (6, 9, 11, 13, 17)]
     for moment in [*runs, midnight + dt.timedelta(days=1, seconds=-1)]:
-        jobs.energy_today(a, moment)
+        live.energy_today(a, moment)
     at = int(midnight.timestamp())
-    live = series_values(
+    written = series_values(
         influx.query(
             f'SELECT "energy_kwh" FROM "{schema.STATION_TODAY}" WHERE time = {at}s '
             'GROUP BY "station"'
         )
     )
-    by_station = pd.Series({r["station"]: r["energy_kwh"] for r in live})
+    by_station = pd.Series({r["station"]: r["energy_kwh"] for r in written})
     result = compute_day(a, day, recompute=False)
     np.testing.assert_allclose(
         by_station[subset].to_numpy(), result.stations.loc[subset, "energy_kwh"].to_numpy()

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analytics.day_figures import DayInput, device_day, peer_index, station_day, station_hours
 from analytics.revenue import attribute_to_villages, daily_costs, station_revenue, tariffs_on
-from analytics.rollup import DayInput, device_day, peer_index, station_day, station_hours
 from analytics.targets import TargetStatus, Totals, YearPosition, forecast, typical_yield
 from pvmon.localtime import day_bounds
 from pvmon.telemetry import OperatingState

@@ -18,14 +18,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
 from alerts.service import AlertService
-from analytics import jobs
+from analytics import live, statements
 from analytics.context import Analytics
-from analytics.daily import compute_day
 from analytics.records import sync_findings
-from api import figures
+from analytics.rollups import compute_day
+from api import queries
 from api.app import create_app
-from api.context import ApiContext
 from api.scope import Role
+from api.state import ApiState
 from api.users import DEMO_PASSWORD, NewUser, add_user, demo_users
 from ingest.deadletter import DeadLetterRows
 from launch.local.influxd import Influxd
@@ -50,7 +50,7 @@ class World:
     engine: Engine
     influx: InfluxClient
     registry: Registry
-    ctx: ApiContext
+    ctx: ApiState
     stations: list[str]
     mine: str
     """A station of the demo maintainer."""
@@ -80,8 +80,8 @@ def _fleet(tmp: Path, influxd: Influxd, registry: Registry, township: str = TOWN
         compute_day(a, first + dt.timedelta(days=n), recompute=False)
     now = dt.datetime.now(dt.UTC)
     for year, month in sorted({(d.year, d.month) for d in writer.frames}):
-        jobs.statements(a, year, month, now)
-        jobs.statements(a, year, None, now)
+        statements.statements(a, year, month, now)
+        statements.statements(a, year, None, now)
     with session_factory(engine).begin() as session:
         demo = demo_users(session, now)
         maintainer = next(u for u in demo if u.role == Role.MAINTAINER).person_id
@@ -100,7 +100,7 @@ def _fleet(tmp: Path, influxd: Influxd, registry: Registry, township: str = TOWN
         ]
         sync_findings(session, found, set(), now)
     AlertService(settings, engine, influx).evaluate(now)
-    ctx = ApiContext(settings, engine, influx)
+    ctx = ApiState(settings, engine, influx)
     return World(settings, engine, influx, registry, ctx, stations, mine, others)
 
 
@@ -499,7 +499,7 @@ def test_operations_ingest_dead_letters_registry_health_metrics(
 def test_health_reports_an_unreachable_influxdb(world: World) -> None:
     from tests.receivers import closed_port_url
 
-    ctx = ApiContext(world.settings, world.engine, InfluxClient(closed_port_url(), "x"))
+    ctx = ApiState(world.settings, world.engine, InfluxClient(closed_port_url(), "x"))
     with TestClient(create_app(ctx)) as c:
         r = c.get("/healthz")
     assert r.status_code == 503
@@ -581,7 +581,7 @@ def test_todays_live_energy_follows_the_counter_rules(
         influx_db=influx.database,
         database_url=loaded_engine.url.render_as_string(hide_password=False),
     )
-    jobs.energy_today(Analytics.open(settings, loaded_engine, influx), noon)  # the frequent job
-    ctx = ApiContext(settings, loaded_engine, influx, clock=lambda: noon)
-    today = figures.summary(ctx, None)["today"]
+    live.energy_today(Analytics.open(settings, loaded_engine, influx), noon)  # the frequent job
+    ctx = ApiState(settings, loaded_engine, influx, clock=lambda: noon)
+    today = queries.summary(ctx, None)["today"]
     assert today["by_segment"]["household"] == pytest.approx(24 * 2000 * 300 / 3600 / 1000)

@@ -16,8 +16,8 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from api.app import create_app
-from api.context import ApiContext
 from api.main import InsecureStart, refuse_insecure
+from api.state import ApiState
 from api.users import DEMO_PASSWORD, demo_users
 from launch.cli import app as cli
 from launch.local.process import ManagedProcess, free_port, port_open
@@ -34,18 +34,18 @@ def users_engine(loaded_engine: Engine) -> Engine:
 
 
 @pytest.fixture
-def ctx(tmp_path: Path, users_engine: Engine, influx: InfluxClient) -> ApiContext:
+def ctx(tmp_path: Path, users_engine: Engine, influx: InfluxClient) -> ApiState:
     settings = load_settings(
         data_dir=tmp_path,
         influx_url=influx.url,
         influx_db=influx.database,
         database_url=users_engine.url.render_as_string(hide_password=False),
     )
-    return ApiContext(settings, users_engine, influx)
+    return ApiState(settings, users_engine, influx)
 
 
 @pytest.fixture
-def attacker(ctx: ApiContext) -> Iterator[TestClient]:
+def attacker(ctx: ApiState) -> Iterator[TestClient]:
     with TestClient(create_app(ctx), client=("203.0.113.9", 50000)) as c:
         yield c
 
@@ -57,7 +57,7 @@ def sign_in(c: TestClient, username: str, password: str) -> int:
 
 
 def test_five_wrong_passwords_lock_that_username_for_that_address(
-    attacker: TestClient, ctx: ApiContext
+    attacker: TestClient, ctx: ApiState
 ) -> None:
     assert [sign_in(attacker, "bureau", f"guess{n}") for n in range(5)] == [401] * 5
     locked = attacker.post(
@@ -92,7 +92,7 @@ def test_no_cross_origin_access(attacker: TestClient) -> None:
 
 
 def test_outside_the_demo_the_api_refuses_published_passwords_and_placeholders(
-    ctx: ApiContext, users_engine: Engine, monkeypatch: pytest.MonkeyPatch
+    ctx: ApiState, users_engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with pytest.raises(InsecureStart) as refused:
         refuse_insecure(ctx.settings, users_engine)
@@ -112,7 +112,7 @@ def test_outside_the_demo_the_api_refuses_published_passwords_and_placeholders(
 
 
 @pytest.fixture
-def api_process(ctx: ApiContext, tmp_path: Path) -> Iterator[Callable[..., str]]:
+def api_process(ctx: ApiState, tmp_path: Path) -> Iterator[Callable[..., str]]:
     """``pvmon api`` as it runs in production (uvicorn with the project's settings), on a
     free port; returns its base URL."""
     started: list[ManagedProcess] = []

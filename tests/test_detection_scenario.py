@@ -19,6 +19,7 @@ import pandas as pd
 import pytest
 
 from analytics.clearsky import day_sun, sun_up_through
+from analytics.day_figures import DayInput, device_day, station_day, station_hours
 from analytics.detect import (
     LiveWindow,
     live_findings,
@@ -26,13 +27,12 @@ from analytics.detect import (
     underperformance,
     usable,
 )
-from analytics.fleet import fleet_frames
-from analytics.rollup import DayInput, device_day, station_day, station_hours
+from analytics.frames import fleet_frames
 from pvmon.domain import StationKind
 from pvmon.findings import FindingKind
 from pvmon.localtime import day_bounds
 from pvmon.registry.schema import Registry
-from simulators.fleet import build_fleet
+from simulators.fleet_arrays import build_fleet
 from simulators.history import batch_frame
 from simulators.model import FleetModel
 from simulators.readings import ReadingGenerator

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Engine
 
 from analytics.context import Analytics
-from analytics.daily import compute_day
+from analytics.rollups import compute_day
 from pvmon.influx.client import InfluxClient, series_values
 from pvmon.settings import load_settings
 from simulators.main import run_backfill

@@ -21,9 +21,9 @@ from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import Engine
 
 from ingest.batch import reading_line
-from ingest.consumer import subscription
 from ingest.fleetindex import DeviceInfo, FleetIndex, StationInfo
 from ingest.parse import Event, Limits, LoggerState, Reading, Rejection, parse_message
+from ingest.receiver_handle import subscription
 from launch.local.mosquitto import Mosquitto
 from pvmon.db.engine import session_factory
 from pvmon.influx.client import InfluxClient

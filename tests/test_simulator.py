@@ -18,7 +18,7 @@ from pvmon.registry.schema import Registry
 from pvmon.settings import Settings, load_settings
 from pvmon.telemetry import OperatingState
 from simulators.clock import DAYLIGHT_ELEVATION, SimClock, demo_start, solar_elevation
-from simulators.fleet import build_fleet
+from simulators.fleet_arrays import build_fleet
 from simulators.main import run_simulation
 from simulators.model import FleetModel
 from simulators.physics import inverter_output

@@ -9,10 +9,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from alerts import actions
-from analytics import jobs
-from api import figures
+from api import queries
 from api.deps import Context, Who, checked_day, forbidden
-from api.models import Compliance, FleetSummary, Forecast, MaintainerOut
+from api.models import ComplianceOut, FleetSummary, ForecastOut, MaintainerOut
 from api.responses import problems
 from pvmon.certification import Requirement, compliance
 
@@ -26,11 +25,11 @@ def summary(who: Who, ctx: Context) -> FleetSummary:
     if not who.scope.reads_fleet:
         raise forbidden()
     townships = who.scope.townships
-    data = ctx.cached(("summary", townships), lambda: figures.summary(ctx, townships))
-    alerts = ctx.cached("alerts_by_station", lambda: figures.open_alerts_by_station(ctx))
-    online = ctx.cached("loggers_online", lambda: figures.loggers_online(ctx))
+    data = ctx.cached(("summary", townships), lambda: queries.summary(ctx, townships))
+    alerts = ctx.cached("alerts_by_station", lambda: queries.open_alerts_by_station(ctx))
+    online = ctx.cached("loggers_online", lambda: queries.loggers_online(ctx))
     states = Counter(
-        figures.station_state(s, alerts, online)
+        queries.station_state(s, alerts, online)
         for s in ctx.view().stations
         if who.scope.sees_station(s)
     )
@@ -51,7 +50,7 @@ def last_day(ctx: Context, as_of: dt.date | None) -> dt.date:
 
 @router.get(
     "/targets",
-    response_model=Forecast,
+    response_model=ForecastOut,
     summary="Village stations against 21 GWh",
     responses=problems(400),
 )
@@ -61,15 +60,15 @@ def targets(
     as_of: Annotated[
         dt.date | None, Query(description="Last day counted (default: yesterday)")
     ] = None,
-) -> Forecast:
+) -> ForecastOut:
     """Year to date against the annual energy and revenue targets of the village stations,
     the year-end forecast, on track or at risk, and the performance the rest of the year
     needs."""
     if not who.scope.reads_fleet:
         raise forbidden()
     day = checked_day(last_day(ctx, as_of), ctx)
-    report = ctx.cached(("targets", day), lambda: jobs.targets(ctx.analytics(), day), ttl=600)
-    return Forecast(**report.segment.as_dict())
+    report = queries.target_report(ctx, day)
+    return ForecastOut(**report.segment.as_dict())
 
 
 def maintainer_out(r: Requirement, ctx: Context) -> MaintainerOut:
@@ -89,7 +88,7 @@ def maintainer_out(r: Requirement, ctx: Context) -> MaintainerOut:
 
 @router.get(
     "/compliance",
-    response_model=Compliance,
+    response_model=ComplianceOut,
     summary="Certification (持证上岗)",
     responses=problems(400),
 )
@@ -97,7 +96,7 @@ def certification(
     who: Who,
     ctx: Context,
     on: Annotated[dt.date | None, Query(description="Default: today")] = None,
-) -> Compliance:
+) -> ComplianceOut:
     """The certification rate (target 100 %), maintainers not validly certified, those due
     within 60 days, and stations without a validly certified responsible maintainer."""
     if not who.scope.reads_fleet:
@@ -108,7 +107,7 @@ def certification(
     mine = [r for r in report.requirements if _in_scope(r, who, ctx)]
     invalid = {r.person_id for r in mine if not r.valid}
     people = {r.person_id for r in mine}
-    return Compliance(
+    return ComplianceOut(
         on=day,
         maintainers=len(people),
         certified=len(people - invalid),

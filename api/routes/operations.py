@@ -13,7 +13,7 @@ from sqlalchemy import select
 from starlette.background import BackgroundTask
 
 from alerts import actions
-from api import figures
+from api import queries
 from api.deps import Context, Db, Who, forbidden
 from api.models import DeadLetterOut, ImportResult, IngestStatus
 from api.responses import XLSX, files, invalid_file, problems
@@ -45,7 +45,7 @@ def ingest_status(who: Who, ctx: Context) -> IngestStatus:
     return IngestStatus(
         **status.__dict__,
         open_alerts=open_alerts,
-        dead_letters_24h=figures.dead_letter_counts(ctx, ctx.now() - dt.timedelta(days=1)),
+        dead_letters_24h=queries.dead_letter_counts(ctx, ctx.now() - dt.timedelta(days=1)),
     )
 
 

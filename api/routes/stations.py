@@ -8,9 +8,9 @@ from typing import Literal
 from fastapi import APIRouter, HTTPException, Query
 
 from alerts import actions
-from api import figures
+from api import queries
 from api.deps import Context, Db, Who, checked_time, not_found
-from api.models import Person, Series, SeriesPoint, StationDetail, StationItem
+from api.models import PersonOut, Series, SeriesPoint, StationDetail, StationItem
 from api.params import DeviceId, StationId
 from api.responses import problems
 from pvmon.certification import compliance
@@ -57,16 +57,16 @@ def stations(
     """The caller's stations: state (fault, warning, offline, ok, unknown) and the KPIs of
     the last computed day (energy, specific yield, clear-sky index, peer index,
     availability)."""
-    alerts = ctx.cached("alerts_by_station", lambda: figures.open_alerts_by_station(ctx))
-    online = ctx.cached("loggers_online", lambda: figures.loggers_online(ctx))
-    kpis = ctx.cached("station_kpis", lambda: figures.latest_station_kpis(ctx))
+    alerts = ctx.cached("alerts_by_station", lambda: queries.open_alerts_by_station(ctx))
+    online = ctx.cached("loggers_online", lambda: queries.loggers_online(ctx))
+    kpis = ctx.cached("station_kpis", lambda: queries.latest_station_kpis(ctx))
     out = []
     for s in ctx.view().stations.values():
         if not who.scope.sees_station(s.id):
             continue
         if (kind and s.kind != kind) or (township and s.township_id != township):
             continue
-        current = figures.station_state(s.id, alerts, online)
+        current = queries.station_state(s.id, alerts, online)
         if state and current != state:
             continue
         out.append(item(s, ctx, current, kpis.get(s.id)))
@@ -89,8 +89,8 @@ def _station(who: Who, ctx: Context, station_id: str) -> StationRow:
 def station(station_id: StationId, who: Who, ctx: Context, session: Db) -> StationDetail:
     s = _station(who, ctx, station_id)
     view = ctx.view()
-    alerts = figures.open_alerts_by_station(ctx)
-    online = figures.loggers_online(ctx)
+    alerts = queries.open_alerts_by_station(ctx)
+    online = queries.loggers_online(ctx)
     report = compliance(view.registry, ctx.today(), ctx.settings.registry.required_cert)
     valid = {r.person_id for r in report.requirements if r.valid}
     crew = (
@@ -99,7 +99,7 @@ def station(station_id: StationId, who: Who, ctx: Context, session: Db) -> Stati
         else (view.village_crews.get(s.village_id or "", []))
     )
     rows = actions.list_alerts(session, actions.AlertFilter(state="active", station_id=s.id))
-    base = item(s, ctx, figures.station_state(s.id, alerts, online), None)
+    base = item(s, ctx, queries.station_state(s.id, alerts, online), None)
     return StationDetail(
         **base.model_dump(),
         tilt_deg=s.tilt_deg,
@@ -108,7 +108,7 @@ def station(station_id: StationId, who: Who, ctx: Context, session: Db) -> Stati
         inverters=view.inverters.get(s.id, []),
         owners=view.owners.get(s.id, {}),
         maintainers=[
-            Person(
+            PersonOut(
                 id=p,
                 name=view.people[p].name,
                 role=str(view.people[p].role),
@@ -118,7 +118,7 @@ def station(station_id: StationId, who: Who, ctx: Context, session: Db) -> Stati
             for p in crew
             if p in view.people
         ],
-        days=figures.station_days(ctx, s.id, 30),
+        days=queries.station_days(ctx, s.id, 30),
         open_alerts=[
             {"id": a.id, "rule": a.rule, "severity": a.severity, "state": a.state} for a in rows
         ],

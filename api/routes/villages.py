@@ -8,9 +8,9 @@ import datetime as dt
 from fastapi import APIRouter
 from sqlalchemy import select
 
-from analytics import jobs
+from api import queries
 from api.deps import Context, Db, Who, not_found
-from api.models import Forecast, Household, Statement, VillageDetail, VillageItem
+from api.models import ForecastOut, Household, Statement, VillageDetail, VillageItem
 from api.params import VillageId, Year
 from api.responses import problems
 from pvmon.db import tables
@@ -101,9 +101,9 @@ def village(
     forecast = None
     if chosen == ctx.today().year:
         day = ctx.today() - dt.timedelta(days=1)
-        report = ctx.cached(("targets", day), lambda: jobs.targets(ctx.analytics(), day), 600)
+        report = queries.target_report(ctx, day)
         found = report.villages.get(village_id)
-        forecast = Forecast(**found.as_dict()) if found else None
+        forecast = ForecastOut(**found.as_dict()) if found else None
     return VillageDetail(
         **_item(v, ctx, annual.net_yuan if annual else None).model_dump(),
         year=chosen,
@@ -124,23 +124,21 @@ def households(village_id: VillageId, who: Who, ctx: Context) -> list[Household]
     """Each household array in the village with its income forecast against ~3,000 yuan."""
     _village(who, ctx, village_id)
     day = ctx.today() - dt.timedelta(days=1)
-    forecasts = ctx.cached(
-        ("households", day), lambda: jobs.household_targets(ctx.analytics(), day), 3600
-    )
+    found = queries.household_forecasts(ctx, day)
     view = ctx.view()
     out = []
     for s in view.stations.values():
         if s.kind != StationKind.HOUSEHOLD or s.village_id != village_id:
             continue
         person = view.people.get(s.household_id or "")
-        f = forecasts.get(s.id)
+        f = found.get(s.id)
         out.append(
             Household(
                 station_id=s.id,
                 household_id=s.household_id,
                 household=person.name if person else None,
                 capacity_kwp=s.capacity_kwp,
-                forecast=Forecast(**f.as_dict()) if f else None,
+                forecast=ForecastOut(**f.as_dict()) if f else None,
             )
         )
     return out

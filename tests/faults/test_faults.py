@@ -27,7 +27,7 @@ RATE = 2000
 
 
 def receiver_pid(worker: ManagedProcess) -> int:
-    """The worker's MQTT receiver process (ingest/receiver.py), its only child."""
+    """The worker's MQTT receiver process (ingest/receiver_process.py), its only child."""
     assert worker.pid is not None
     children = Path(f"/proc/{worker.pid}/task/{worker.pid}/children").read_text().split()
     assert len(children) == 1, children

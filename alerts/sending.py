@@ -21,12 +21,12 @@ import structlog
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from alerts.deliveries import FAILED, PENDING, SENT
 from alerts.notifiers import DeliveryError, Item, Notifier, Style
-from alerts.outbox import FAILED, PENDING, SENT
 from pvmon.db import tables
 from pvmon.settings import AlertSettings
 
-log = structlog.get_logger("alerts.dispatch")
+log = structlog.get_logger("alerts.sending")
 
 WINDOW = dt.timedelta(minutes=1)
 SHARED_LIMIT = {"sms"}
@@ -48,7 +48,7 @@ class Outcome:
 
 
 @dataclass
-class DispatchResult:
+class SendResult:
     requests: int = 0
     sent: int = 0
     retrying: int = 0
@@ -73,7 +73,7 @@ def pack(items: list[Item], fits: Callable[[list[Item]], bool], cap: int) -> lis
     return chunks
 
 
-class Dispatcher:
+class Sender:
     def __init__(
         self,
         sessions: sessionmaker[Session],
@@ -88,8 +88,8 @@ class Dispatcher:
         self.item_of = item_of
         self.style = style
 
-    def run(self, now: dt.datetime) -> DispatchResult:
-        result = DispatchResult()
+    def run(self, now: dt.datetime) -> SendResult:
+        result = SendResult()
         plan = self._plan(now, result)
         if not plan:
             return result
@@ -100,7 +100,7 @@ class Dispatcher:
         self._record([o for run in runs for o in run], now, result)
         return result
 
-    def _plan(self, now: dt.datetime, result: DispatchResult) -> list[list[Request]]:
+    def _plan(self, now: dt.datetime, result: SendResult) -> list[list[Request]]:
         """The requests to make now, grouped by rate-limit scope (one thread each)."""
         with self.sessions() as session:
             due = session.execute(
@@ -175,7 +175,7 @@ class Dispatcher:
                 outcomes.append(Outcome(request, exc))
         return outcomes
 
-    def _record(self, outcomes: list[Outcome], now: dt.datetime, result: DispatchResult) -> None:
+    def _record(self, outcomes: list[Outcome], now: dt.datetime, result: SendResult) -> None:
         with self.sessions.begin() as session:
             for o in outcomes:
                 r = o.request
@@ -211,7 +211,7 @@ class Dispatcher:
         send: tables.Send,
         error: DeliveryError | None,
         now: dt.datetime,
-        result: DispatchResult,
+        result: SendResult,
     ) -> None:
         delivery.attempts += 1
         delivery.send_id = send.id

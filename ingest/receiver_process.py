@@ -84,7 +84,7 @@ class ReceiverConfig:
 
 
 def main() -> None:
-    """``python -m ingest.receiver FD``: FD is the parent's end of a socket pair, over which
+    """``python -m ingest.receiver_process FD``: FD is the parent's end of a socket pair, over which
     the first message is the ``ReceiverConfig`` (not argv: it holds the broker password).
     The parent decides when to stop, or dies and closes the pipe."""
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -11,7 +11,9 @@ from typing import Any
 from sqlalchemy import func, select
 
 from alerts import actions
-from api.context import ApiContext
+from analytics import forecasts
+from analytics.targets import Forecast
+from api.state import ApiState
 from pvmon.db import tables
 from pvmon.influx import schema
 from pvmon.influx.client import series_values
@@ -22,7 +24,7 @@ SEGMENTS = ("village", "household", "central")
 
 
 @dataclass
-class Totals:
+class PeriodTotals:
     energy_kwh: float = 0.0
     revenue_yuan: float = 0.0
     by_segment: dict[str, float] = field(default_factory=lambda: dict.fromkeys(SEGMENTS, 0.0))
@@ -34,7 +36,7 @@ class Totals:
 
 
 def rollup_totals(
-    ctx: ApiContext, start: int, end: int
+    ctx: ApiState, start: int, end: int
 ) -> dict[tuple[str, str], tuple[float, float]]:
     """(township, kind) → (energy kWh, revenue yuan) summed over the days in [start, end)."""
     series = ctx.influx.query(
@@ -48,7 +50,7 @@ def rollup_totals(
     }
 
 
-def live_today(ctx: ApiContext, start: int) -> dict[tuple[str, str], float]:
+def live_today(ctx: ApiState, start: int) -> dict[tuple[str, str], float]:
     """(township, kind) → today's energy so far (kWh), as analytics' frequent job last
     computed it with the counter rules of the daily rollup (``analytics/today.py``): a live
     estimate until tonight's rollup replaces it."""
@@ -59,7 +61,7 @@ def live_today(ctx: ApiContext, start: int) -> dict[tuple[str, str], float]:
     return {(r["township"], r["kind"]): float(r["e"] or 0) for r in series_values(series)}
 
 
-def summary(ctx: ApiContext, townships: frozenset[str] | None) -> dict[str, Any]:
+def summary(ctx: ApiState, townships: frozenset[str] | None) -> dict[str, Any]:
     """Today, this month and this year, by segment and township (the caller's townships)."""
     today = ctx.today()
     now = ctx.now()
@@ -67,7 +69,7 @@ def summary(ctx: ApiContext, townships: frozenset[str] | None) -> dict[str, Any]
     month = rollup_totals(ctx, day_start(today.replace(day=1), ctx.tz), start_today)
     year = rollup_totals(ctx, day_start(dt.date(today.year, 1, 1), ctx.tz), start_today)
     live = live_today(ctx, start_today)
-    periods = {"today": Totals(), "month": Totals(), "year": Totals()}
+    periods = {"today": PeriodTotals(), "month": PeriodTotals(), "year": PeriodTotals()}
     by_township: dict[str, dict[str, float]] = defaultdict(
         lambda: {"today_kwh": 0.0, "month_kwh": 0.0, "year_kwh": 0.0, "year_yuan": 0.0}
     )
@@ -99,7 +101,7 @@ def summary(ctx: ApiContext, townships: frozenset[str] | None) -> dict[str, Any]
     }
 
 
-def latest_station_kpis(ctx: ApiContext) -> dict[str, dict[str, Any]]:
+def latest_station_kpis(ctx: ApiState) -> dict[str, dict[str, Any]]:
     """Each station's figures of the last computed day."""
     last = ctx.influx.query(
         f'SELECT LAST("energy_kwh") FROM "{ROLLUP_RP}"."{schema.STATION_DAILY}" '
@@ -119,7 +121,7 @@ def latest_station_kpis(ctx: ApiContext) -> dict[str, dict[str, Any]]:
     }
 
 
-def station_days(ctx: ApiContext, station: str, days: int) -> list[dict[str, Any]]:
+def station_days(ctx: ApiState, station: str, days: int) -> list[dict[str, Any]]:
     start = day_start(ctx.today() - dt.timedelta(days=days), ctx.tz)
     series = ctx.influx.query(
         f'SELECT "energy_kwh", "yf", "yr_cs", "csi", "peer_index", "availability", '
@@ -131,7 +133,7 @@ def station_days(ctx: ApiContext, station: str, days: int) -> list[dict[str, Any
     ]
 
 
-def open_alerts_by_station(ctx: ApiContext) -> dict[str, str]:
+def open_alerts_by_station(ctx: ApiState) -> dict[str, str]:
     """Each station with unresolved alerts → the worst severity."""
     rank = {"info": 0, "warning": 1, "critical": 2}
     worst: dict[str, str] = {}
@@ -147,7 +149,7 @@ def open_alerts_by_station(ctx: ApiContext) -> dict[str, str]:
     return worst
 
 
-def loggers_online(ctx: ApiContext) -> dict[str, bool]:
+def loggers_online(ctx: ApiState) -> dict[str, bool]:
     with ctx.sessions() as session:
         return dict(  # type: ignore[arg-type]
             session.execute(
@@ -168,7 +170,7 @@ def station_state(station: str, alerts: dict[str, str], online: dict[str, bool])
     return "ok" if online[station] else "offline"
 
 
-def dead_letter_counts(ctx: ApiContext, since: dt.datetime) -> dict[str, int]:
+def dead_letter_counts(ctx: ApiState, since: dt.datetime) -> dict[str, int]:
     with ctx.sessions() as session:
         rows = session.execute(
             select(tables.DeadLetter.reason, func.count())
@@ -176,3 +178,23 @@ def dead_letter_counts(ctx: ApiContext, since: dt.datetime) -> dict[str, int]:
             .group_by(tables.DeadLetter.reason)
         )
         return {reason: int(n) for reason, n in rows}
+
+
+TARGETS_TTL_S = 600
+"""Targets and forecasts change with the daily rollups; ten minutes is fresh."""
+
+
+def target_report(ctx: ApiState, day: dt.date) -> forecasts.TargetReport:
+    """The segment's and each village's forecast as of ``day`` (cached for everyone)."""
+    return ctx.cached(
+        ("targets", day), lambda: forecasts.targets(ctx.forecast_sources(), day), TARGETS_TTL_S
+    )
+
+
+def household_forecasts(ctx: ApiState, day: dt.date) -> dict[str, Forecast]:
+    """Each household array's forecast (by station id) as of ``day``."""
+    return ctx.cached(
+        ("households", day),
+        lambda: forecasts.household_targets(ctx.forecast_sources(), day),
+        TARGETS_TTL_S,
+    )

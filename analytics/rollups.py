@@ -13,10 +13,10 @@ import structlog
 from analytics.aggregate import totals, village_totals, with_capacity
 from analytics.clearsky import day_sun
 from analytics.context import Analytics
+from analytics.day_figures import DayInput, device_day, last_readings, station_day, station_hours
 from analytics.detect import township_day_weights, usable
 from analytics.influxstore import rollup_lines
 from analytics.revenue import attribute_to_villages, daily_costs, station_revenue
-from analytics.rollup import DayInput, device_day, last_readings, station_day, station_hours
 from pvmon.influx import schema
 from pvmon.influx.client import InfluxError
 from pvmon.localtime import day_bounds

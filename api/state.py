@@ -1,5 +1,5 @@
-"""What the API process holds: settings, stores, the registry view and the analytics
-context, with short-lived caches for the figures many callers ask for at once."""
+"""What the API process holds: settings, stores, the registry view and what analytics'
+forecasts read, with short-lived caches for the figures many callers ask for at once."""
 
 from __future__ import annotations
 
@@ -13,12 +13,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from analytics.context import Analytics
-from api.scope import FleetView
+from analytics.forecasts import ForecastSources
 from api.security import VerifiedTokens
 from pvmon.db.engine import session_factory
 from pvmon.influx.client import InfluxClient
 from pvmon.localtime import local_day
+from pvmon.registry.lookup import FleetLookup
 from pvmon.registry.store import load_registry
 from pvmon.settings import Settings
 
@@ -29,7 +29,7 @@ FIGURES_TTL_S = 60.0
 """Fleet figures change with each five-minute analytics run at most; a minute is fresh."""
 
 
-class ApiContext:
+class ApiState:
     def __init__(
         self,
         settings: Settings,
@@ -44,8 +44,8 @@ class ApiContext:
         self.tz = ZoneInfo(settings.timezone)
         self.clock = clock
         self._lock = threading.Lock()
-        self._view: tuple[float, FleetView] | None = None
-        self._analytics: Analytics | None = None
+        self._view: tuple[float, FleetLookup] | None = None
+        self._forecasts: ForecastSources | None = None
         self._cache: dict[Any, tuple[float, Any]] = {}
         self._key_locks: dict[Any, threading.Lock] = {}
         self.tokens = VerifiedTokens()
@@ -56,21 +56,22 @@ class ApiContext:
     def today(self) -> dt.date:
         return local_day(self.now(), self.tz)
 
-    def view(self) -> FleetView:
+    def view(self) -> FleetLookup:
         with self._lock:
             if self._view is None or time.monotonic() - self._view[0] > REGISTRY_REFRESH_S:
                 with self.sessions() as session:
-                    self._view = (time.monotonic(), FleetView.build(load_registry(session)))
-                self._analytics = None
+                    self._view = (time.monotonic(), FleetLookup.build(load_registry(session)))
+                self._forecasts = None
             return self._view[1]
 
-    def analytics(self) -> Analytics:
-        """The analytics context (targets, forecasts), renewed with the registry view."""
-        self.view()
+    def forecast_sources(self) -> ForecastSources:
+        """What analytics' forecasts read (``analytics.forecasts``), renewed with the
+        registry view."""
+        view = self.view()
         with self._lock:
-            if self._analytics is None:
-                self._analytics = Analytics.open(self.settings, self.engine, self.influx)
-            return self._analytics
+            if self._forecasts is None:
+                self._forecasts = ForecastSources.of(self.settings, self.influx, view.registry)
+            return self._forecasts
 
     def cached(self, key: Any, compute: Callable[[], T], ttl: float = FIGURES_TTL_S) -> T:
         """``compute()``, kept for ``ttl`` seconds under ``key``; callers arriving while it
@@ -92,5 +93,5 @@ class ApiContext:
         """Drop the registry view and cached figures (after a registry import)."""
         with self._lock:
             self._view = None
-            self._analytics = None
+            self._forecasts = None
             self._cache.clear()

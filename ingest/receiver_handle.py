@@ -1,6 +1,6 @@
 """The MQTT side of ingest as the parse/write loop sees it: batches in, acknowledgements out.
 
-The MQTT session itself runs in a receiver process (ingest/receiver.py). This handle starts
+The MQTT session itself runs in a receiver process (ingest/receiver_process.py). This handle starts
 it, turns its pipe into batches, connection state and counts, and starts a new receiver
 (with fresh session numbers) if one dies; the broker redelivers whatever the dead one had
 not acknowledged, because its session is persistent.
@@ -20,7 +20,7 @@ from multiprocessing.connection import Connection
 
 import structlog
 
-from ingest import receiver
+from ingest import receiver_process
 from ingest.batch import Inbound
 from ingest.counters import Counters
 from pvmon.settings import MqttEndpoint
@@ -35,7 +35,7 @@ def subscription(shared_group: str | None) -> str:
     return f"$share/{shared_group}/pv/#" if shared_group else "pv/#"
 
 
-class MqttConsumer:
+class ReceiverHandle:
     """Receives QoS 1 messages with manual acknowledgement, in whole batches.
 
     The broker keeps the session (and every unacknowledged message) for
@@ -64,11 +64,11 @@ class MqttConsumer:
         self.connected = threading.Event()
         self.subscribed = threading.Event()
         self.drained = threading.Event()
-        """Retiring: the session holds nothing more (ingest/receiver.py)."""
+        """Retiring: the session holds nothing more (ingest/receiver_process.py)."""
         self.waiting = 0
         """Messages the receiver held after handing over its last batch."""
         self._config = functools.partial(
-            receiver.ReceiverConfig,
+            receiver_process.ReceiverConfig,
             host=endpoint.host,
             port=endpoint.port,
             username=endpoint.username,
@@ -141,7 +141,7 @@ class MqttConsumer:
     # --- the receiver process --------------------------------------------------------
 
     def _spawn(self) -> None:
-        """Start ``python -m ingest.receiver`` on one end of a socket pair. A plain
+        """Start ``python -m ingest.receiver_process`` on one end of a socket pair. A plain
         subprocess rather than multiprocessing's spawn, which would re-import this
         program's ``__main__`` (the whole CLI) in the child; the pipe speaks
         multiprocessing's ``Connection`` protocol all the same."""
@@ -150,7 +150,7 @@ class MqttConsumer:
         ours, theirs = socket.socketpair()
         with theirs:
             process = subprocess.Popen(
-                [sys.executable, "-m", "ingest.receiver", str(theirs.fileno())],
+                [sys.executable, "-m", "ingest.receiver_process", str(theirs.fileno())],
                 pass_fds=(theirs.fileno(),),
             )
         conn = Connection(ours.detach())

@@ -1,0 +1,91 @@
+"""The daily evaluation: underperformance over the recent weeks, certification, and the
+targets, as findings."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from analytics.context import Analytics
+from analytics.detect import (
+    certification_findings,
+    target_findings,
+    underperformance,
+)
+from analytics.forecasts import targets
+from analytics.records import sync_findings
+from pvmon.certification import Compliance, compliance
+from pvmon.findings import Finding, FindingKind
+from pvmon.influx import schema
+from pvmon.localtime import day_bounds, local_day
+
+HISTORY_DAYS = 40
+"""Days of station rollups the underperformance check reads (baseline and recent)."""
+UNDERPERFORMANCE_FIELDS = ["peer_index", "weight", "usable"]
+
+
+def station_history(a: Analytics, last: dt.date, days: int = HISTORY_DAYS) -> pd.DataFrame:
+    start, _ = day_bounds(last - dt.timedelta(days=days - 1), a.tz)
+    _, end = day_bounds(last, a.tz)
+    frame = a.rollups.read(schema.STATION_DAILY, start, end, "station", UNDERPERFORMANCE_FIELDS)
+    frame["date"] = [local_day(t, a.tz) for t in frame["ts"]]
+    frame["usable"] = frame["usable"].fillna(0) > 0
+    return frame.rename(columns={"station": "station_id"})
+
+
+CERT_KINDS = (
+    FindingKind.CERT_MISSING,
+    FindingKind.CERT_EXPIRED,
+    FindingKind.CERT_REVIEW_OVERDUE,
+    FindingKind.CERT_DUE,
+)
+
+
+def evaluate(a: Analytics, day: dt.date, now: dt.datetime) -> dict[str, object]:
+    """Findings as of the end of ``day``: underperformance, certification, targets."""
+    found, evaluated = underperformance(station_history(a, day), day, a.tz)
+    report = certification(a, day)
+    cert, cert_evaluated = _certification_findings(a, report)
+    status = targets(a, day)
+    goals = target_findings(status.segment, status.villages, a.tz)
+    evaluated |= cert_evaluated
+    evaluated.add((str(FindingKind.TARGET_AT_RISK), "village-stations"))
+    evaluated |= {(str(FindingKind.VILLAGE_INCOME_AT_RISK), v) for v in status.villages}
+    with a.sessions.begin() as session:
+        opened, cleared = sync_findings(session, [*found, *cert, *goals], evaluated, now)
+    return {
+        "underperforming": len(found),
+        "certification_findings": len(cert),
+        "certification_rate": round(report.rate, 4),
+        "target": str(status.segment.status),
+        "opened": opened,
+        "cleared": cleared,
+    }
+
+
+def certify(a: Analytics, day: dt.date, now: dt.datetime) -> dict[str, object]:
+    """Certification findings as of ``day`` alone: they need the registry, not telemetry,
+    so they hold from the first start, before any day has been computed."""
+    report = certification(a, day)
+    cert, evaluated = _certification_findings(a, report)
+    with a.sessions.begin() as session:
+        opened, cleared = sync_findings(session, cert, evaluated, now)
+    return {
+        "certification_findings": len(cert),
+        "certification_rate": round(report.rate, 4),
+        "opened": opened,
+        "cleared": cleared,
+    }
+
+
+def _certification_findings(
+    a: Analytics, report: Compliance
+) -> tuple[list[Finding], set[tuple[str, str]]]:
+    evaluated = {(str(k), r.person_id) for r in report.requirements for k in CERT_KINDS}
+    evaluated |= {(str(FindingKind.STATION_UNCOVERED), s) for s in a.frames.stations.index}
+    return certification_findings(report, a.tz), evaluated
+
+
+def certification(a: Analytics, day: dt.date) -> Compliance:
+    return compliance(a.registry, day, a.settings.registry.required_cert)

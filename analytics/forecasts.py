@@ -1,0 +1,180 @@
+"""Targets and year-end forecasts from the rollups: the village-station segment against
+21 GWh / 17 million yuan, each village's collective income against 200,000 yuan, and each
+household array's against 3,000 yuan.
+
+Analytics' public module for the API: the forecasts need only the settings, the registry
+as tables, the climate table and the rollups (``ForecastSources``), not an analytics
+worker's whole context; ``ForecastSources.of`` builds them from what the API holds."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+
+from analytics.frames import FleetFrames, fleet_frames
+from analytics.influxstore import RollupStore
+from analytics.targets import Forecast, Totals, YearPosition, climate_table, forecast
+from pvmon.influx import schema
+from pvmon.influx.client import InfluxClient
+from pvmon.localtime import day_bounds
+from pvmon.registry.schema import Registry
+from pvmon.settings import Settings
+
+
+class Sources(Protocol):
+    """What the forecasts read (an analytics worker's context has it all)."""
+
+    settings: Settings
+    tz: ZoneInfo
+    rollups: RollupStore
+    frames: FleetFrames
+    climate: pd.Series
+
+
+@dataclass(frozen=True)
+class ForecastSources:
+    settings: Settings
+    tz: ZoneInfo
+    rollups: RollupStore
+    frames: FleetFrames
+    climate: pd.Series
+
+    @classmethod
+    def of(cls, settings: Settings, influx: InfluxClient, registry: Registry) -> ForecastSources:
+        return cls(
+            settings,
+            ZoneInfo(settings.timezone),
+            RollupStore(influx),
+            fleet_frames(registry),
+            climate_table(settings.analytics.climate_table),
+        )
+
+
+@dataclass(frozen=True)
+class TargetReport:
+    segment: Forecast
+    villages: dict[str, Forecast]
+
+
+def _totals(
+    a: Sources,
+    position: YearPosition,
+    measurement: str,
+    tag: str | None,
+    energy: str,
+    money: list[str],
+    where: str = "",
+) -> dict[str, Totals]:
+    """Year-to-date and recent sums per tag value, straight from InfluxDB."""
+    start, _ = day_bounds(dt.date(position.year, 1, 1), a.tz)
+    recent, _ = day_bounds(position.recent_from, a.tz)
+    _, end = day_bounds(position.as_of, a.tz)
+    year = a.rollups.sums(measurement, start, end, tag, [energy, *money], where)
+    last = a.rollups.sums(measurement, recent, end, tag, [energy], where)
+    out = {}
+    for key, row in year.iterrows():
+        recent_row = last.loc[key] if key in last.index else None
+        out[str(key)] = Totals(
+            float(row[energy]),
+            float(sum(row[m] for m in money)),
+            int(row["days"]),
+            float(recent_row[energy]) if recent_row is not None else 0.0,
+            int(recent_row["days"]) if recent_row is not None else 0,
+        )
+    return out
+
+
+NO_DATA = Totals(0.0, 0.0, 0, 0.0, 0)
+
+
+def targets(a: Sources, as_of: dt.date) -> TargetReport:
+    """The village-station segment against its annual targets, and each village's
+    collective income against 200,000 yuan."""
+    position = YearPosition.of(a.climate, as_of)
+    f = a.frames
+    cfg = a.settings.targets
+    target_kwh, target_yuan = cfg.segment_targets(as_of.year)
+    segment = _totals(
+        a,
+        position,
+        schema.SEGMENT_DAILY,
+        None,
+        "energy_kwh",
+        ["revenue_yuan"],
+        "\"kind\" = 'village'",
+    )
+    village_kwp = float(f.stations.loc[f.stations["kind"] == "village", "capacity_kwp"].sum())
+    report = forecast(
+        next(iter(segment.values()), NO_DATA),
+        position,
+        capacity_kwp=village_kwp,
+        target_yuan=target_yuan,
+        target_kwh=target_kwh,
+        yuan_per_kwh=_typical_price(a, "village"),
+    )
+    return TargetReport(report, _villages(a, position))
+
+
+def _typical_price(a: Sources, kind: str) -> float:
+    """Capacity-weighted yuan per inverter kWh of a kind of station, at today's tariffs."""
+    f = a.frames
+    stations = f.stations[f.stations["kind"] == kind]
+    rates = f.tariffs.drop_duplicates("station_id", keep="last").set_index("station_id")
+    price = (rates["grid_yuan_per_kwh"] + rates["subsidy_yuan_per_kwh"]).reindex(stations.index) * (
+        1 - stations["grid_loss_factor"]
+    )
+    weights = stations["capacity_kwp"]
+    return float((price * weights).sum() / weights.sum()) if weights.sum() else 0.0
+
+
+def _villages(a: Sources, position: YearPosition) -> dict[str, Forecast]:
+    f = a.frames
+    totals = _totals(a, position, schema.VILLAGE_DAILY, "village", "energy_kwh", ["net_yuan"])
+    owned = f.shares.join(f.stations["capacity_kwp"], on="station_id")
+    capacity = (owned["capacity_kwp"] * owned["share"]).groupby(owned["village_id"]).sum()
+    costs = f.shares.join(f.costs["annual_yuan"], on="station_id")
+    costs = (costs["annual_yuan"].fillna(0) * costs["share"]).groupby(costs["village_id"]).sum()
+    price = _typical_price(a, "village")
+    target = a.settings.targets.village_income_yuan
+    return {
+        v: forecast(
+            totals.get(v, NO_DATA),
+            position,
+            capacity_kwp=float(capacity.get(v, 0.0)),
+            target_yuan=target,
+            yuan_per_kwh=price,
+            daily_cost_yuan=float(costs.get(v, 0.0)) / 365,
+        )
+        for v in f.villages.index
+    }
+
+
+def household_targets(a: Sources, as_of: dt.date) -> dict[str, Forecast]:
+    """Each household array's income (by station id) against about 3,000 yuan a year."""
+    position = YearPosition.of(a.climate, as_of)
+    homes = a.frames.stations[a.frames.stations["kind"] == "household"]
+    totals = _totals(
+        a,
+        position,
+        schema.STATION_DAILY,
+        "station",
+        "energy_kwh",
+        ["grid_yuan", "subsidy_yuan"],
+        "\"kind\" = 'household'",
+    )
+    price = _typical_price(a, "household")
+    target = a.settings.targets.household_income_yuan
+    return {
+        str(station): forecast(
+            totals.get(station, NO_DATA),
+            position,
+            capacity_kwp=float(row.capacity_kwp),
+            target_yuan=target,
+            yuan_per_kwh=price,
+        )
+        for station, row in homes.iterrows()
+    }

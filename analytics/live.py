@@ -1,0 +1,62 @@
+"""The frequent job: live conditions (silence, zero output, faults) over the last half hour,
+and today's energy so far, every few minutes."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+from sqlalchemy import select
+
+from analytics import today
+from analytics.clearsky import sun_up_through
+from analytics.context import Analytics
+from analytics.detect import (
+    LiveWindow,
+    live_findings,
+)
+from analytics.records import sync_findings
+from pvmon.db import tables
+
+LIVE_WINDOW_S = 30 * 60
+"""The frequent job looks at the last half hour: three household reports, thirty village."""
+LIVE_ELEVATION_DEG = 10.0
+"""Live conditions are judged only with the sun well up: at dawn and dusk every station
+makes almost nothing, and silence is normal."""
+
+
+def frequent(a: Analytics, now: dt.datetime) -> dict[str, int]:
+    end = int(now.timestamp())
+    start = end - LIVE_WINDOW_S
+    with a.sessions() as session:
+        online = pd.Series(
+            {s.station_id: s.online for s in session.scalars(select(tables.LoggerStatus))},
+            dtype=bool,
+        )
+    window = LiveWindow(
+        start,
+        end,
+        a.reader.recent(start, end),
+        a.reader.events(start, end),
+        sun_up_through(a.frames.township_centres, start, end, LIVE_ELEVATION_DEG),
+        online,
+    )
+    found, evaluated = live_findings(window, a.frames.devices, a.frames.stations)
+    with a.sessions.begin() as session:
+        opened, cleared = sync_findings(session, found, evaluated, now)
+    return {
+        "found": len(found),
+        "opened": opened,
+        "cleared": cleared,
+        "judged_stations": len({s for _, s in evaluated}),
+        "today_kwh": round(energy_today(a, now), 1),
+    }
+
+
+def energy_today(a: Analytics, now: dt.datetime) -> float:
+    """Bring today's energy so far up to ``now`` and store it for the dashboards; the
+    fleet's total [kWh]."""
+    a.today = today.advance(a.today, a.reader, a.frames.devices, now, a.tz)
+    frame = today.station_energy(a.today, a.frames.devices, a.frames.stations)
+    today.write(a.influx, frame, a.today.day, a.tz)
+    return float(frame["energy_kwh"].sum())

@@ -1,0 +1,69 @@
+"""The registry as lookups by stable id: what the API's scopes and the alert engine's
+routing both read (stations, people, villages, who owns what, who looks after what, which
+inverter belongs where). Built once per registry load; every lookup is a dict."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from pvmon.registry.schema import PersonRow, Registry, StationRow, VillageRow
+
+
+@dataclass
+class FleetLookup:
+    registry: Registry
+    stations: dict[str, StationRow]
+    people: dict[str, PersonRow]
+    villages: dict[str, VillageRow]
+    township_names: dict[str, str]
+    owners: dict[str, dict[str, float]]
+    """station → village → share"""
+    holdings: dict[str, dict[str, float]]
+    """village → station → share"""
+    crews: dict[str, list[str]]
+    """station → its responsible maintainers"""
+    village_crews: dict[str, list[str]]
+    """village → the maintainers of its household arrays"""
+    inverters: dict[str, list[str]]
+    """station → its inverters' serials"""
+    station_of: dict[str, str]
+    """inverter serial → its station"""
+
+    @classmethod
+    def lookups(cls, registry: Registry) -> dict[str, object]:
+        """The lookups of ``registry`` as keyword arguments (for this class and for
+        projections that extend it)."""
+        owners: dict[str, dict[str, float]] = defaultdict(dict)
+        holdings: dict[str, dict[str, float]] = defaultdict(dict)
+        for s in registry.station_shares:
+            owners[s.station_id][s.village_id] = s.share
+            holdings[s.village_id][s.station_id] = s.share
+        inverters: dict[str, list[str]] = defaultdict(list)
+        for i in registry.inverters:
+            inverters[i.station_id].append(i.id)
+        return {
+            "registry": registry,
+            "stations": {s.id: s for s in registry.stations},
+            "people": {p.id: p for p in registry.people},
+            "villages": {v.id: v for v in registry.villages},
+            "township_names": {t.id: t.name for t in registry.townships},
+            "owners": dict(owners),
+            "holdings": dict(holdings),
+            "crews": registry.crews(),
+            "village_crews": registry.village_crews(),
+            "inverters": dict(inverters),
+            "station_of": {i.id: i.station_id for i in registry.inverters},
+        }
+
+    @classmethod
+    def build(cls, registry: Registry) -> FleetLookup:
+        return cls(**cls.lookups(registry))  # type: ignore[arg-type]
+
+    def village_name(self, village_id: str) -> str:
+        village = self.villages.get(village_id)
+        return village.name if village else village_id
+
+    def township_of_village(self, village_id: str) -> str | None:
+        village = self.villages.get(village_id)
+        return village.township_id if village else None
