@@ -12,7 +12,6 @@ from sqlalchemy import func, select
 
 from alerts import actions
 from analytics import forecasts
-from analytics.targets import Forecast
 from api.state import ApiState
 from pvmon.db import tables
 from pvmon.influx import schema
@@ -191,7 +190,7 @@ def target_report(ctx: ApiState, day: dt.date) -> forecasts.TargetReport:
     )
 
 
-def household_forecasts(ctx: ApiState, day: dt.date) -> dict[str, Forecast]:
+def household_forecasts(ctx: ApiState, day: dt.date) -> dict[str, forecasts.Forecast]:
     """Each household array's forecast (by station id) as of ``day``."""
     return ctx.cached(
         ("households", day),
