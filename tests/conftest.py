@@ -5,9 +5,7 @@ Under ``CI=true`` a service a test needs must be there: the test fails instead o
 
 from __future__ import annotations
 
-import datetime as dt
 import os
-import threading
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -29,18 +27,11 @@ from pvmon.registry.schema import Registry
 from pvmon.registry.store import replace_registry
 from pvmon.settings import Settings, load_settings
 from simulators.demo_registry import GenerationOptions, generate_registry
-from tests.receivers import HttpReceiver
+from tests.support.ingest import RunningIngest
+from tests.support.receivers import HttpReceiver
+from tests.support.services import AS_OF, missing_service
 
-CI = os.environ.get("CI", "").lower() == "true"
 PG_ADMIN_URL = os.environ.get("PVMON_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-AS_OF = dt.date(2026, 11, 28)
-"""The generated registry's certificates are dated relative to this day in tests."""
-
-
-def missing_service(reason: str) -> None:
-    if CI:
-        pytest.fail(f"CI=true and a service is missing: {reason}")
-    pytest.skip(reason)
 
 
 @pytest.fixture(autouse=True)
@@ -188,32 +179,6 @@ def directory(default_registry: Registry) -> Directory:
 
 
 # --- a running ingest worker -------------------------------------------------------------
-
-
-def make_settings(
-    tmp_path: Path, broker: Mosquitto, influx: InfluxClient, db: str, **overrides: object
-) -> Settings:
-    return load_settings(
-        data_dir=tmp_path,
-        mqtt_url=broker.url,
-        influx_url=influx.url,
-        influx_db=influx.database,
-        database_url=db,
-        **overrides,
-    )
-
-
-class RunningIngest:
-    def __init__(self, service: IngestService) -> None:
-        self.service = service
-        self.thread = threading.Thread(target=service.run, name="ingest-under-test")
-        self.thread.start()
-        if not service.consumer.subscribed.wait(10):
-            raise RuntimeError("ingest did not subscribe within 10 s")
-
-    def stop(self) -> None:
-        self.service.stop()
-        self.thread.join(30)
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ from alerts.notifiers import (
     WeComRobot,
 )
 from pvmon.settings import RobotSettings, SmsSettings, SmtpSettings, WebhookSettings
-from tests.receivers import HttpReceiver, Mailbox, Reply, closed_port_url
+from tests.support.receivers import HttpReceiver, Mailbox, Reply, closed_port_url
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = dt.datetime(2026, 11, 28, 6, 30, tzinfo=dt.UTC)

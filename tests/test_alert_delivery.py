@@ -19,7 +19,7 @@ from alerts.service import AlertService
 from pvmon.db import tables
 from pvmon.db.engine import session_factory
 from pvmon.findings import FindingKind
-from tests.alerting import (
+from tests.support.alerting import (
     MIN,
     T0,
     alerts_of,
@@ -29,7 +29,7 @@ from tests.alerting import (
     find,
     settings_for,
 )
-from tests.receivers import HttpReceiver, Mailbox, Reply, closed_port_url
+from tests.support.receivers import HttpReceiver, Mailbox, Reply, closed_port_url
 
 ALERT_LINK = re.compile(r"http://pv\.example/a/(\d+)")
 

@@ -21,7 +21,7 @@ from pvmon.domain import StationKind
 from pvmon.findings import Finding, FindingKind, Severity, Subject
 from pvmon.influx.client import InfluxClient
 from pvmon.registry.schema import Registry
-from tests.alerting import (
+from tests.support.alerting import (
     HOUR,
     MIN,
     T0,
@@ -36,8 +36,8 @@ from tests.alerting import (
     uncovered_station,
     wecom_ids,
 )
-from tests.conftest import AS_OF
-from tests.receivers import HttpReceiver, closed_port_url
+from tests.support.receivers import HttpReceiver, closed_port_url
+from tests.support.services import AS_OF
 
 LETTERS = DeadLetterRows("w1", head_bytes=1024)
 """Dead letters as ingest keeps them."""

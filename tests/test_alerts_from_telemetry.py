@@ -16,9 +16,9 @@ from analytics import live
 from analytics.context import Analytics
 from pvmon.influx.client import InfluxClient
 from pvmon.registry.schema import Registry
-from tests.alerting import alerts_of, content, mentions, settings_for, wecom_ids
-from tests.receivers import HttpReceiver
-from tests.test_analytics_jobs import TZ, FleetWriter, township_stations
+from tests.support.alerting import alerts_of, content, mentions, settings_for, wecom_ids
+from tests.support.fleetwriter import TZ, FleetWriter, township_stations
+from tests.support.receivers import HttpReceiver
 
 MIN = dt.timedelta(minutes=1)
 

@@ -22,7 +22,7 @@ from pvmon.domain import CertState, CertType, StationKind
 from pvmon.findings import FindingKind, Severity
 from pvmon.registry.schema import Registry
 from pvmon.telemetry import OperatingState
-from tests.conftest import AS_OF
+from tests.support.services import AS_OF
 
 TZ = ZoneInfo("Asia/Shanghai")
 REQUIRED = {

@@ -7,9 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import tempfile
-import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import openpyxl
@@ -17,117 +15,50 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
-from alerts.service import AlertService
-from analytics import live, statements
+from analytics import live
 from analytics.context import Analytics
-from analytics.records import sync_findings
-from analytics.rollups import compute_day
 from api import queries
 from api.app import create_app
 from api.scope import Role
 from api.state import ApiState
-from api.users import DEMO_PASSWORD, NewUser, add_user, demo_users
+from api.users import DEMO_PASSWORD, NewUser, add_user
 from ingest.deadletter import DeadLetterRows
 from launch.local.influxd import Influxd
 from pvmon.db import tables
-from pvmon.db.engine import make_engine, session_factory
-from pvmon.db.migrate import upgrade
-from pvmon.findings import Finding, FindingKind, Severity, Subject
+from pvmon.db.engine import session_factory
 from pvmon.influx import schema
 from pvmon.influx.client import InfluxClient, series_values
-from pvmon.influx.provision import ROLLUP_RP, provision
+from pvmon.influx.provision import ROLLUP_RP
 from pvmon.registry.schema import Registry
-from pvmon.registry.store import replace_registry
-from pvmon.settings import Settings, load_settings
-from tests.test_analytics_jobs import FleetWriter, township_stations
-
-TOWNSHIP = "T03"
-
-
-@dataclass
-class World:
-    settings: Settings
-    engine: Engine
-    influx: InfluxClient
-    registry: Registry
-    ctx: ApiState
-    stations: list[str]
-    mine: str
-    """A station of the demo maintainer."""
-    others: str
-    """A station of another maintainer, in another township."""
-
-
-def _fleet(tmp: Path, influxd: Influxd, registry: Registry, township: str = TOWNSHIP) -> World:
-    engine = make_engine(f"sqlite:///{tmp / 'pvmon.db'}")
-    upgrade(engine)
-    with session_factory(engine).begin() as session:
-        replace_registry(session, registry)
-    influx = InfluxClient(influxd.url, f"api_{uuid.uuid4().hex[:10]}")
-    settings = load_settings(
-        data_dir=tmp,
-        influx_url=influx.url,
-        influx_db=influx.database,
-        database_url=str(engine.url),
-    )
-    provision(influx, raw_days=400, generation="1")
-    stations = township_stations(registry, township)
-    first = dt.date.today() - dt.timedelta(days=4)
-    writer = FleetWriter(registry, stations, first)
-    a = Analytics.open(settings, engine, influx)
-    for n in range(4):
-        writer.day(influx, first + dt.timedelta(days=n))
-        compute_day(a, first + dt.timedelta(days=n), recompute=False)
-    now = dt.datetime.now(dt.UTC)
-    for year, month in sorted({(d.year, d.month) for d in writer.frames}):
-        statements.statements(a, year, month, now)
-        statements.statements(a, year, None, now)
-    with session_factory(engine).begin() as session:
-        demo = demo_users(session, now)
-        maintainer = next(u for u in demo if u.role == Role.MAINTAINER).person_id
-        crews = {s.station_id: s.person_id for s in registry.station_maintainers}
-        mine = next(s for s, p in sorted(crews.items()) if p == maintainer)
-        others = next(
-            s
-            for s, p in sorted(crews.items())
-            if p != maintainer
-            and not s.startswith("CS")
-            and next(x for x in registry.stations if x.id == s).township_id != township
-        )
-        found = [
-            Finding(FindingKind.COMM_LOSS, Subject.STATION, s, Severity.CRITICAL, now, {}, s)
-            for s in (mine, others)
-        ]
-        sync_findings(session, found, set(), now)
-    AlertService(settings, engine, influx).evaluate(now)
-    ctx = ApiState(settings, engine, influx)
-    return World(settings, engine, influx, registry, ctx, stations, mine, others)
+from pvmon.settings import load_settings
+from tests.support.world import TOWNSHIP, World, build_world, copy_world, login
 
 
 @pytest.fixture(scope="module")
-def world(
+def template(
     tmp_path_factory: pytest.TempPathFactory, influxd: Influxd, default_registry: Registry
 ) -> Iterator[World]:
-    w = _fleet(tmp_path_factory.mktemp("api"), influxd, default_registry)
+    """Built once for the module; each test gets its own copy (``world``)."""
+    w = build_world(tmp_path_factory.mktemp("api"), influxd, default_registry)
     yield w
     w.influx.close()
     w.engine.dispose()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
+def world(template: World, tmp_path: Path) -> Iterator[World]:
+    w = copy_world(template, tmp_path)
+    yield w
+    w.engine.dispose()
+
+
+@pytest.fixture
 def client(world: World) -> Iterator[TestClient]:
     with TestClient(create_app(world.ctx)) as c:
         yield c
 
 
-def login(client: TestClient, username: str, password: str = DEMO_PASSWORD) -> dict[str, str]:
-    """A signed-in user's cookie, as the dashboard gets it."""
-    r = client.post("/api/v1/auth/login", json={"username": username, "password": password})
-    assert r.status_code == 200, r.text
-    return {"Cookie": f"pvmon_session={r.cookies['pvmon_session']}"}
-
-
-@pytest.fixture(scope="module")
+@pytest.fixture
 def users(client: TestClient) -> dict[str, dict[str, str]]:
     return {
         name: login(client, name) for name in ("bureau", "supervisor", "maintainer", "collective")
@@ -497,7 +428,7 @@ def test_operations_ingest_dead_letters_registry_health_metrics(
 
 
 def test_health_reports_an_unreachable_influxdb(world: World) -> None:
-    from tests.receivers import closed_port_url
+    from tests.support.receivers import closed_port_url
 
     ctx = ApiState(world.settings, world.engine, InfluxClient(closed_port_url(), "x"))
     with TestClient(create_app(ctx)) as c:

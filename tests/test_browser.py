@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import shutil
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,31 +29,38 @@ from launch.local.process import free_port
 from pvmon.db import tables
 from pvmon.db.engine import session_factory
 from pvmon.registry.schema import Registry
-from tests.conftest import missing_service
-from tests.test_api import World, _fleet
+from tests.support.services import missing_service
+from tests.support.waiting import wait_for
+from tests.support.world import World, build_world, copy_world
 
 DEMO_TOWNSHIP = "T01"
 """The demo users' township (the first maintainer's village): its days are computed."""
 
 
 @pytest.fixture(scope="module")
-def site(
+def template(
     tmp_path_factory: pytest.TempPathFactory, influxd: Influxd, default_registry: Registry
-) -> Iterator[tuple[str, World]]:
-    world = _fleet(tmp_path_factory.mktemp("browser"), influxd, default_registry, DEMO_TOWNSHIP)
+) -> Iterator[World]:
+    """Built once for the module; each test serves its own copy (``site``)."""
+    w = build_world(tmp_path_factory.mktemp("browser"), influxd, default_registry, DEMO_TOWNSHIP)
+    yield w
+    w.influx.close()
+    w.engine.dispose()
+
+
+@pytest.fixture
+def site(template: World, tmp_path: Path) -> Iterator[tuple[str, World]]:
+    world = copy_world(template, tmp_path)
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(create_app(world.ctx), host="127.0.0.1", port=port, log_config=None)
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_for(lambda: server.started, timeout=20)
     yield f"http://127.0.0.1:{port}", world
     server.should_exit = True
     thread.join(10)
-    world.influx.close()
     world.engine.dispose()
 
 

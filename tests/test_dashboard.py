@@ -23,20 +23,28 @@ from pvmon.db import tables
 from pvmon.db.engine import session_factory
 from pvmon.findings import Finding, FindingKind, Severity, Subject
 from pvmon.registry.schema import Registry
-from tests.test_api import TOWNSHIP, World, _fleet
+from tests.support.world import TOWNSHIP, World, build_world, copy_world
 
 
 @pytest.fixture(scope="module")
-def world(
+def template(
     tmp_path_factory: pytest.TempPathFactory, influxd: Influxd, default_registry: Registry
 ) -> Iterator[World]:
-    w = _fleet(tmp_path_factory.mktemp("pages"), influxd, default_registry)
+    """Built once for the module; each test gets its own copy (``world``)."""
+    w = build_world(tmp_path_factory.mktemp("pages"), influxd, default_registry)
     yield w
     w.influx.close()
     w.engine.dispose()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
+def world(template: World, tmp_path: Path) -> Iterator[World]:
+    w = copy_world(template, tmp_path)
+    yield w
+    w.engine.dispose()
+
+
+@pytest.fixture
 def app(world: World) -> Iterator[TestClient]:
     with TestClient(create_app(world.ctx)) as c:
         yield c
@@ -168,9 +176,9 @@ def test_exports_as_csv_and_xlsx(app: TestClient, world: World) -> None:
 
 
 def test_a_supervisor_sees_their_townships_alerts_however_many_are_newer_elsewhere(
-    tmp_path: Path, influxd: Influxd, default_registry: Registry
+    world: World, default_registry: Registry
 ) -> None:
-    w = _fleet(tmp_path, influxd, default_registry)
+    w = world
     with session_factory(w.engine)() as session:
         township = session.scalars(
             select(tables.User.township_id).where(tables.User.username == "supervisor")
@@ -196,5 +204,3 @@ def test_a_supervisor_sees_their_townships_alerts_however_many_are_newer_elsewhe
         page = signed_in(c, "supervisor").get("/overview")
     shown = {int(i) for i in re.findall(r'href="/a/(\d+)"', page.text)}
     assert set(ours) <= shown
-    w.influx.close()
-    w.engine.dispose()

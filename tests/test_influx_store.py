@@ -22,7 +22,7 @@ from pvmon.db import tables
 from pvmon.db.engine import session_factory
 from pvmon.influx.client import InfluxClient, InfluxRejected, InfluxUnavailable, series_values
 from pvmon.influx.provision import RAW_RP, ROLLUP_RP, detect_generation, provision
-from tests.test_ingest_flow import wait_for
+from tests.support.waiting import wait_for
 
 TZ = ZoneInfo("Asia/Shanghai")
 ROWS = DeadLetterRows("w1", head_bytes=1024)
@@ -118,7 +118,7 @@ def test_a_batch_for_a_stopped_server_is_spooled_and_stored_when_it_returns(
     assert spool.depth.points == 50
     replayer = Replayer(spool, client.write, sessions, ROWS, counters, stop, max_backoff_s=0.5)
     replayer.start()
-    time.sleep(1.5)
+    wait_for(lambda: counters.snapshot()["write_retries"] >= 2, timeout=30)
     assert spool.depth.points == 50, "kept while the server is away"
     server.start()
     wait_for(spool.is_empty, timeout=30)

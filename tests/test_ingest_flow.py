@@ -5,14 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 
 from launch.local.mosquitto import Mosquitto
 from pvmon.db import tables
@@ -23,8 +22,10 @@ from pvmon.settings import Settings
 from simulators.main import run_simulation
 from simulators.report import Report
 from simulators.scenario import Scenario
-from tests.conftest import RunningIngest, make_settings
-from tests.traffic import publish_readings
+from tests.support.counts import dead_letters, stored_count
+from tests.support.ingest import RunningIngest, make_settings
+from tests.support.traffic import publish_readings
+from tests.support.waiting import wait_for
 
 TZ = ZoneInfo("Asia/Shanghai")
 SCENARIOS = Path(__file__).resolve().parent.parent / "simulators" / "scenarios"
@@ -34,20 +35,6 @@ SUBSET = ["VS001", "VS002", "VS010", "HH0001", "HH0002", "HH0100", "CS01"]
 def morning(days_ago: int, hour: int = 10) -> str:
     day = dt.datetime.now(TZ).date() - dt.timedelta(days=days_ago)
     return dt.datetime.combine(day, dt.time(hour), TZ).isoformat()
-
-
-def stored_count(influx: InfluxClient, where: str = "") -> int:
-    series = influx.query(f'SELECT COUNT("W") FROM "telemetry" {where}')
-    return int(series[0]["values"][0][1]) if series else 0
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.25)
-    raise AssertionError("condition not met in time")
 
 
 def simulate(
@@ -71,14 +58,6 @@ def simulate(
 def logger_states(engine: Engine) -> dict[str, bool]:
     with session_factory(engine)() as session:
         return {s.station_id: s.online for s in session.scalars(select(tables.LoggerStatus))}
-
-
-def dead_letters(engine: Engine) -> Counter[str]:
-    with session_factory(engine)() as session:
-        rows = session.execute(
-            select(tables.DeadLetter.reason, func.count()).group_by(tables.DeadLetter.reason)
-        )
-        return Counter(dict(rows.all()))
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

@@ -28,8 +28,9 @@ from launch.local.mosquitto import Mosquitto
 from pvmon.db.engine import session_factory
 from pvmon.influx.client import InfluxClient
 from pvmon.telemetry import Reason
-from tests.conftest import RunningIngest, make_settings
-from tests.test_ingest_flow import dead_letters, stored_count, wait_for
+from tests.support.counts import dead_letters, stored_count
+from tests.support.ingest import RunningIngest, make_settings
+from tests.support.waiting import wait_for
 
 PURE_EXAMPLES = 1500
 PIPELINE_EXAMPLES = 4

@@ -21,9 +21,9 @@ from pvmon.influx.client import InfluxClient, InfluxRejected, InfluxUnavailable
 from pvmon.influx.provision import provision
 from pvmon.registry.schema import Registry
 from pvmon.settings import Settings
-from tests.conftest import RunningIngest, make_settings
-from tests.test_ingest_flow import wait_for
-from tests.traffic import publish_readings, readings, stored_keys
+from tests.support.ingest import RunningIngest, make_settings
+from tests.support.traffic import publish_readings, readings, stored_keys
+from tests.support.waiting import wait_for
 
 
 def entry(*lines: str, late: int = 0) -> SpoolEntry:

@@ -9,7 +9,7 @@ from pvmon.domain import CertificateTerms, CertState, PersonRole, StationKind, c
 from pvmon.registry.schema import Registry
 from pvmon.registry.validate import check_registry
 from simulators.demo_registry import GenerationOptions, generate_registry, village_table
-from tests.conftest import AS_OF
+from tests.support.services import AS_OF
 
 
 def stations_of(reg: Registry, kind: StationKind) -> list:

@@ -7,7 +7,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -16,7 +15,7 @@ from api.users import DEMO_PASSWORD
 from launch.local.influxd import Influxd
 from launch.local.mosquitto import Mosquitto
 from pvmon.influx.client import InfluxClient
-from tests.test_ingest_flow import wait_for
+from tests.support.waiting import wait_for
 
 STATIONS = 2240
 
@@ -120,8 +119,7 @@ def test_up_brings_every_station_in_and_ctrl_c_stops_everything(tmp_path: Path) 
     finally:
         if up.poll() is None:
             up.kill()
-    time.sleep(0.5)
-    assert [pid for pid in started if alive(pid)] == []
+    wait_for(lambda: not any(alive(pid) for pid in started), timeout=15)
     assert "stopping" in Path(out.name).read_text()
 
 

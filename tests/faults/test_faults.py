@@ -16,10 +16,10 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from launch.local.process import ManagedProcess
-from tests.faults.conftest import Outcome, Rig
-from tests.faults.proxy import CuttableProxy
-from tests.test_ingest_flow import wait_for
-from tests.traffic import Key, Publisher, stored_keys
+from tests.support.faultrig import Outcome, Rig
+from tests.support.proxy import CuttableProxy
+from tests.support.traffic import Key, Publisher, stored_keys
+from tests.support.waiting import wait_for, wait_until_steady
 
 pytestmark = pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 RATE = 2000
@@ -180,7 +180,7 @@ def test_two_shared_workers_one_killed_lose_nothing(rig: Rig) -> None:
     victim, messages, publisher, stream = streaming_to_two_shared_workers(rig, 20_000, 3000)
     victim.kill()
     stream.join()
-    time.sleep(3.0)
+    wait_until_steady(lambda: len(stored_keys(rig.influx)), steady_s=1.0)  # ingest-a's share
     valid = {k for k in publisher.sent if k[0] != "bad"}
     waiting = len(valid - stored_keys(rig.influx))
     rig.ingest("ingest-b", shared_group="ingest")  # its session still holds what it had
@@ -202,7 +202,7 @@ def test_a_retired_worker_leaves_the_group_and_nothing_waits_for_it(secure_rig: 
         rig, 10_000, 2000, logger="VS001"
     )
     leaving.stop()  # its persistent session keeps receiving a share while it is away
-    time.sleep(1.0)
+    time.sleep(1.0)  # the fault: a second of traffic queues for the stopped worker
     code, log = rig.retire("ingest-b", shared_group="ingest")
     assert code == 0, log[-3000:]
     assert "ingest_retired" in log

@@ -17,8 +17,8 @@ from pvmon.db.engine import session_factory
 from pvmon.domain import StationKind
 from pvmon.findings import Finding, FindingKind, Severity, Subject
 from pvmon.settings import Settings, load_settings
-from tests.conftest import AS_OF
-from tests.receivers import HttpReceiver, Received
+from tests.support.receivers import HttpReceiver, Received
+from tests.support.services import AS_OF
 
 T0 = dt.datetime.combine(AS_OF, dt.time(6, 0), dt.UTC)  # 14:00 in Yonghe
 MIN = dt.timedelta(minutes=1)

@@ -1,0 +1,78 @@
+"""Simulated telemetry of some stations, written day by day into a real influxd."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine
+
+from pvmon.domain import StationKind
+from pvmon.influx.client import InfluxClient
+from pvmon.localtime import day_bounds
+from pvmon.registry.schema import Registry
+from pvmon.settings import Settings, load_settings
+from simulators.fleet_arrays import SimFleet, build_fleet
+from simulators.history import batch_lines, device_prefixes, write_lines
+from simulators.model import FleetModel
+from simulators.readings import ReadingGenerator
+from simulators.scenario import Scenario, resolve_faults
+from simulators.sky import SkyModel
+from simulators.state import initial_counters
+
+TZ = ZoneInfo("Asia/Shanghai")
+INTERVALS = {StationKind.VILLAGE: 60, StationKind.HOUSEHOLD: 300, StationKind.CENTRAL: 60}
+"""The telemetry intervals of the fleet's loggers [s]."""
+
+
+def township_stations(registry: Registry, township: str = "T03") -> list[str]:
+    return [s.id for s in registry.stations if s.township_id == township]
+
+
+class FleetWriter:
+    """Simulated telemetry of some stations written day by day into the store."""
+
+    def __init__(
+        self,
+        registry: Registry,
+        stations: list[str],
+        first: dt.date,
+        faults: list[dict] | None = None,
+    ) -> None:
+        self.fleet: SimFleet = build_fleet(registry, 5, INTERVALS, stations)
+        model = FleetModel(self.fleet, SkyModel(self.fleet.townships, TZ, 5))
+        start, _ = day_bounds(first, TZ)
+        active = resolve_faults(
+            Scenario.model_validate({"faults": faults or []}), self.fleet, start, 5
+        )
+        self.generator = ReadingGenerator(
+            self.fleet, model, active, initial_counters(self.fleet, model, {}, start), start
+        )
+        self.prefixes = device_prefixes(self.fleet)
+        self.frames: dict[dt.date, pd.DataFrame] = {}
+
+    def day(self, influx: InfluxClient, day: dt.date) -> int:
+        _, end = day_bounds(day, TZ)
+        batch = self.generator.span(end - 1)
+        rows = batch.rows()
+        self.frames[day] = pd.DataFrame(
+            {
+                "device": np.asarray(self.fleet.device_ids)[batch.idx[rows]],
+                "ts": batch.ts[rows],
+                "WH": batch.fields["WH"][rows],
+            }
+        )
+        return write_lines(influx, batch_lines(self.fleet, self.prefixes, batch))
+
+
+def settings_for(tmp_path: Path, influx: InfluxClient, engine: Engine, **extra: object) -> Settings:
+    return load_settings(
+        data_dir=tmp_path,
+        influx_url=influx.url,
+        influx_db=influx.database,
+        database_url=engine.url.render_as_string(hide_password=False),
+        **extra,
+    )
