@@ -1,8 +1,9 @@
 """``pvmon up``: the whole system on one machine, with a live status line.
 
-Starts Mosquitto and influxd when none is configured, prepares the stores, then runs the
-simulator and ingest as child processes (the same ``pvmon`` commands production runs).
-Ctrl-C stops every process it started, newest first.
+Starts Mosquitto and influxd when none is configured, prepares the stores (and the demo
+registry and users), then runs the simulator, ingest, analytics, the alert engine and the API
+as child processes — the same ``pvmon`` commands production runs. Ctrl-C stops every process
+it started, newest first.
 """
 
 from __future__ import annotations
