@@ -19,7 +19,7 @@ from api import security
 from api.deps import SESSION_COOKIE, Caller, Context, Db, caller, caller_address
 from api.params import AlertId, VillageId, Year
 from api.routes import fleet, stations, villages
-from api.routes.auth import SESSION_HOURS
+from api.routes.auth import start_session
 from api.scope import Role
 from pvmon.db import tables
 from pvmon.i18n import Lang, text
@@ -125,20 +125,11 @@ def login_form(
         page = render(request, "login.html", None, next=_local(next), failed="wrong")
         page.status_code = 401
         return page
-    cookie = security.open_session(session, user, ctx.now(), SESSION_HOURS)
-    session.commit()
     target = _local(next)
     if target == "/":
         target = HOME[Role(user.role)]
     response = RedirectResponse(target, 303)
-    response.set_cookie(
-        SESSION_COOKIE,
-        cookie,
-        max_age=int(SESSION_HOURS * 3600),
-        httponly=True,
-        samesite="lax",
-        secure=request.url.scheme == "https",
-    )
+    start_session(session, user, ctx, request, response)
     return response
 
 

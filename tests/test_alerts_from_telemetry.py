@@ -17,7 +17,11 @@ from analytics.context import Analytics
 from pvmon.influx.client import InfluxClient
 from pvmon.registry.schema import Registry
 from tests.support.alerting import alerts_of, content, mentions, settings_for, wecom_ids
-from tests.support.fleetwriter import TZ, FleetWriter, township_stations
+from tests.support.fleetwriter import (
+    TZ,
+    only_stations,
+    silent_station_day,
+)
 from tests.support.receivers import HttpReceiver
 
 MIN = dt.timedelta(minutes=1)
@@ -32,26 +36,12 @@ def test_a_station_silent_in_daylight_is_one_alert_then_a_resolution_notice(
     directory: Directory,
 ) -> None:
     day = dt.date.today() - dt.timedelta(days=1)
-    subset = township_stations(default_registry)[:12]
-    quiet = subset[0]
-    writer = FleetWriter(
-        default_registry,
-        subset,
-        day,
-        faults=[{"kind": "comm_loss", "stations": [quiet], "start": "+11h", "duration": "2h"}],
-    )
-    writer.day(influx, day)
+    subset, quiet = silent_station_day(default_registry, influx, day)
     settings = settings_for(tmp_path, loaded_engine, receiver, sms=None).model_copy(
         update={"influx_url": influx.url, "influx_db": influx.database}
     )
     a = Analytics.open(settings, loaded_engine, influx)
-    a.frames = a.frames.__class__(
-        **{
-            **a.frames.__dict__,
-            "stations": a.frames.stations.loc[subset],
-            "devices": a.frames.devices[a.frames.devices["station_id"].isin(subset)],
-        }
-    )
+    only_stations(a, subset)
     service = AlertService(settings, loaded_engine, influx)
     noon = dt.datetime.combine(day, dt.time(12, 30), TZ).astimezone(dt.UTC)
     for minutes in range(0, 30, 5):  # analytics every five minutes, alerts after each run

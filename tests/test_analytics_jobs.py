@@ -25,7 +25,14 @@ from pvmon.influx.client import InfluxClient, series_values
 from pvmon.influx.provision import ROLLUP_RP, provision
 from pvmon.localtime import day_bounds
 from pvmon.registry.schema import Registry
-from tests.support.fleetwriter import TZ, FleetWriter, settings_for, township_stations
+from tests.support.fleetwriter import (
+    TZ,
+    FleetWriter,
+    only_stations,
+    settings_for,
+    silent_station_day,
+    township_stations,
+)
 from tests.support.services import AS_OF
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
@@ -203,23 +210,9 @@ def test_the_frequent_job_finds_a_silent_station_and_clears_it_when_it_speaks(
     tmp_path: Path, influx: InfluxClient, loaded_engine: Engine, default_registry: Registry
 ) -> None:
     day = dt.date.today() - dt.timedelta(days=1)
-    subset = township_stations(default_registry)[:12]
-    quiet = subset[0]
-    writer = FleetWriter(
-        default_registry,
-        subset,
-        day,
-        faults=[{"kind": "comm_loss", "stations": [quiet], "start": "+11h", "duration": "2h"}],
-    )
-    writer.day(influx, day)
+    subset, quiet = silent_station_day(default_registry, influx, day)
     a = Analytics.open(settings_for(tmp_path, influx, loaded_engine), loaded_engine, influx)
-    a.frames = a.frames.__class__(
-        **{
-            **a.frames.__dict__,
-            "stations": a.frames.stations.loc[subset],
-            "devices": a.frames.devices[a.frames.devices["station_id"].isin(subset)],
-        }
-    )
+    only_stations(a, subset)
     noon = dt.datetime.combine(day, dt.time(12, 30), TZ)
     found = live.frequent(a, noon)
     assert found["opened"] == 1

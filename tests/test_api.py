@@ -23,7 +23,6 @@ from api.scope import Role
 from api.state import ApiState
 from api.users import DEMO_PASSWORD, NewUser, add_user
 from ingest.deadletter import DeadLetterRows
-from launch.local.influxd import Influxd
 from pvmon.db import tables
 from pvmon.db.engine import session_factory
 from pvmon.influx import schema
@@ -31,25 +30,9 @@ from pvmon.influx.client import InfluxClient, series_values
 from pvmon.influx.provision import ROLLUP_RP
 from pvmon.registry.schema import Registry
 from pvmon.settings import load_settings
-from tests.support.world import TOWNSHIP, World, build_world, copy_world, login
+from tests.support.world import TOWNSHIP, World, login, world_fixtures
 
-
-@pytest.fixture(scope="module")
-def template(
-    tmp_path_factory: pytest.TempPathFactory, influxd: Influxd, default_registry: Registry
-) -> Iterator[World]:
-    """Built once for the module; each test gets its own copy (``world``)."""
-    w = build_world(tmp_path_factory.mktemp("api"), influxd, default_registry)
-    yield w
-    w.influx.close()
-    w.engine.dispose()
-
-
-@pytest.fixture
-def world(template: World, tmp_path: Path) -> Iterator[World]:
-    w = copy_world(template, tmp_path)
-    yield w
-    w.engine.dispose()
+template, world = world_fixtures("api")
 
 
 @pytest.fixture

@@ -7,8 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import Counter
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import schemathesis
@@ -26,32 +24,15 @@ from schemathesis.core.failures import FailureGroup
 
 from api import pages, security
 from api.app import create_app
-from launch.local.influxd import Influxd
 from pvmon.db import tables
 from pvmon.db.engine import session_factory
-from pvmon.registry.schema import Registry
-from tests.support.world import World, build_world, copy_world
+from tests.support.world import World, world_fixtures
 
 EXAMPLES = 20
 """Generated requests per operation and role (about 27 operations, two roles)."""
 
 
-@pytest.fixture(scope="module")
-def template(
-    tmp_path_factory: pytest.TempPathFactory, influxd: Influxd, default_registry: Registry
-) -> Iterator[World]:
-    """Built once for the module; each test gets its own copy (``schema_world``)."""
-    w = build_world(tmp_path_factory.mktemp("schema"), influxd, default_registry)
-    yield w
-    w.influx.close()
-    w.engine.dispose()
-
-
-@pytest.fixture
-def schema_world(template: World, tmp_path: Path) -> Iterator[World]:
-    w = copy_world(template, tmp_path)
-    yield w
-    w.engine.dispose()
+template, schema_world = world_fixtures("schema")
 
 
 def token_of(world: World, username: str) -> str:

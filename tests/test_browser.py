@@ -24,33 +24,22 @@ from sqlalchemy import select
 
 from api.app import create_app
 from api.users import DEMO_PASSWORD
-from launch.local.influxd import Influxd
 from launch.local.process import free_port
 from pvmon.db import tables
 from pvmon.db.engine import session_factory
-from pvmon.registry.schema import Registry
 from tests.support.services import missing_service
 from tests.support.waiting import wait_for
-from tests.support.world import World, build_world, copy_world
+from tests.support.world import World, world_fixtures
 
 DEMO_TOWNSHIP = "T01"
 """The demo users' township (the first maintainer's village): its days are computed."""
 
 
-@pytest.fixture(scope="module")
-def template(
-    tmp_path_factory: pytest.TempPathFactory, influxd: Influxd, default_registry: Registry
-) -> Iterator[World]:
-    """Built once for the module; each test serves its own copy (``site``)."""
-    w = build_world(tmp_path_factory.mktemp("browser"), influxd, default_registry, DEMO_TOWNSHIP)
-    yield w
-    w.influx.close()
-    w.engine.dispose()
+template, world = world_fixtures("browser", DEMO_TOWNSHIP)
 
 
 @pytest.fixture
-def site(template: World, tmp_path: Path) -> Iterator[tuple[str, World]]:
-    world = copy_world(template, tmp_path)
+def site(world: World) -> Iterator[tuple[str, World]]:
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(create_app(world.ctx), host="127.0.0.1", port=port, log_config=None)
@@ -61,7 +50,6 @@ def site(template: World, tmp_path: Path) -> Iterator[tuple[str, World]]:
     yield f"http://127.0.0.1:{port}", world
     server.should_exit = True
     thread.join(10)
-    world.engine.dispose()
 
 
 @pytest.fixture(scope="module")

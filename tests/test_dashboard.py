@@ -7,7 +7,6 @@ import datetime as dt
 import io
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import openpyxl
 import pytest
@@ -18,30 +17,13 @@ from alerts.service import AlertService
 from analytics.records import sync_findings
 from api.app import create_app
 from api.users import DEMO_PASSWORD
-from launch.local.influxd import Influxd
 from pvmon.db import tables
 from pvmon.db.engine import session_factory
 from pvmon.findings import Finding, FindingKind, Severity, Subject
 from pvmon.registry.schema import Registry
-from tests.support.world import TOWNSHIP, World, build_world, copy_world
+from tests.support.world import TOWNSHIP, World, world_fixtures
 
-
-@pytest.fixture(scope="module")
-def template(
-    tmp_path_factory: pytest.TempPathFactory, influxd: Influxd, default_registry: Registry
-) -> Iterator[World]:
-    """Built once for the module; each test gets its own copy (``world``)."""
-    w = build_world(tmp_path_factory.mktemp("pages"), influxd, default_registry)
-    yield w
-    w.influx.close()
-    w.engine.dispose()
-
-
-@pytest.fixture
-def world(template: World, tmp_path: Path) -> Iterator[World]:
-    w = copy_world(template, tmp_path)
-    yield w
-    w.engine.dispose()
+template, world = world_fixtures("pages")
 
 
 @pytest.fixture

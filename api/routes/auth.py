@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Request, Response, status
+from sqlalchemy.orm import Session
 
 from api import security
 from api.deps import SESSION_COOKIE, Context, Db, Who, caller_address
 from api.models import Login, Me, TokenCreated, TokenRequest
 from api.responses import problems
+from api.state import ApiState
 from pvmon.db import tables
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -42,6 +44,15 @@ def login(body: Login, request: Request, response: Response, ctx: Context, sessi
         ) from None
     if user is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong username or password")
+    start_session(session, user, ctx, request, response)
+    return me_of(user)
+
+
+def start_session(
+    session: Session, user: tables.User, ctx: ApiState, request: Request, response: Response
+) -> None:
+    """A new dashboard session for ``user``, its cookie set on ``response`` (HttpOnly,
+    SameSite=Lax, Secure over HTTPS) — for the API's sign-in and the login page alike."""
     cookie = security.open_session(session, user, ctx.now(), SESSION_HOURS)
     session.commit()
     response.set_cookie(
@@ -52,7 +63,6 @@ def login(body: Login, request: Request, response: Response, ctx: Context, sessi
         samesite="lax",
         secure=request.url.scheme == "https",
     )
-    return me_of(user)
 
 
 @router.post("/logout", status_code=204, summary="Sign out")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -10,6 +11,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine
 
+from analytics.context import Analytics
 from pvmon.domain import StationKind
 from pvmon.influx.client import InfluxClient
 from pvmon.localtime import day_bounds
@@ -75,4 +77,31 @@ def settings_for(tmp_path: Path, influx: InfluxClient, engine: Engine, **extra: 
         influx_db=influx.database,
         database_url=engine.url.render_as_string(hide_password=False),
         **extra,
+    )
+
+
+def silent_station_day(
+    registry: Registry, influx: InfluxClient, day: dt.date
+) -> tuple[list[str], str]:
+    """A day of twelve stations of one township in which the first falls silent from 11:00
+    to 13:00 (a lost link); returns the stations and the silent one."""
+    subset = township_stations(registry)[:12]
+    quiet = subset[0]
+    writer = FleetWriter(
+        registry,
+        subset,
+        day,
+        faults=[{"kind": "comm_loss", "stations": [quiet], "start": "+11h", "duration": "2h"}],
+    )
+    writer.day(influx, day)
+    return subset, quiet
+
+
+def only_stations(a: Analytics, subset: list[str]) -> None:
+    """Narrow an analytics context's fleet to ``subset`` (the rest have no telemetry)."""
+    f = a.frames
+    a.frames = replace(
+        f,
+        stations=f.stations.loc[subset],
+        devices=f.devices[f.devices["station_id"].isin(subset)],
     )

@@ -7,9 +7,12 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
@@ -117,3 +120,25 @@ def login(client: TestClient, username: str, password: str = DEMO_PASSWORD) -> d
     r = client.post("/api/v1/auth/login", json={"username": username, "password": password})
     assert r.status_code == 200, r.text
     return {"Cookie": f"pvmon_session={r.cookies['pvmon_session']}"}
+
+
+def world_fixtures(name: str, township: str = TOWNSHIP) -> tuple[Any, Any]:
+    """A module's ``template`` (built once) and ``world`` (a copy per test) fixtures:
+    ``template, world = world_fixtures("api")``."""
+
+    @pytest.fixture(scope="module")
+    def template(
+        tmp_path_factory: pytest.TempPathFactory, influxd: Influxd, default_registry: Registry
+    ) -> Iterator[World]:
+        w = build_world(tmp_path_factory.mktemp(name), influxd, default_registry, township)
+        yield w
+        w.influx.close()
+        w.engine.dispose()
+
+    @pytest.fixture
+    def world(template: World, tmp_path: Path) -> Iterator[World]:
+        w = copy_world(template, tmp_path)
+        yield w
+        w.engine.dispose()
+
+    return template, world
