@@ -51,20 +51,28 @@ def client(
     return c, outcome[0]
 
 
+def subscribed_ingest(
+    broker: Mosquitto, passwords: dict[str, str], topic: str, client_id: str | None = None
+) -> tuple[mqtt.Client, list[str]]:
+    """Ingest's credential, subscribed to ``topic``; the topics it receives."""
+    ingest, ok = client(broker, INGEST_USER, passwords[INGEST_USER], client_id=client_id)
+    assert not ok.is_failure
+    received: list[str] = []
+    ingest.on_message = lambda _c, _u, m: received.append(m.topic)
+    subscribed = threading.Event()
+    ingest.on_subscribe = lambda *_: subscribed.set()
+    ingest.subscribe(topic, qos=1)
+    assert subscribed.wait(10)
+    return ingest, received
+
+
 def test_a_logger_publishes_under_its_own_station_only(
     tmp_path: Path, broker_factory: Callable[..., Mosquitto]
 ) -> None:
     files = generate(["VS001", "VS002"], tmp_path / "broker")
     broker = broker_factory(password_file=files.passwd, acl_file=files.acl)
     passwords = read_credentials(files.credentials)
-    ingest, ok = client(broker, INGEST_USER, passwords[INGEST_USER])
-    assert not ok.is_failure
-    received: list[str] = []
-    ingest.on_message = lambda _c, _u, m: received.append(m.topic)
-    subscribed = threading.Event()
-    ingest.on_subscribe = lambda *_: subscribed.set()
-    ingest.subscribe("$share/ingest/pv/#", qos=1)
-    assert subscribed.wait(10)
+    ingest, received = subscribed_ingest(broker, passwords, "$share/ingest/pv/#")
 
     logger, ok = client(broker, "VS001", passwords["VS001"])
     assert not ok.is_failure
@@ -106,13 +114,7 @@ def test_no_credential_takes_over_another_clients_session(
     files = generate(["VS001", "VS002"], tmp_path / "broker")
     broker = broker_factory(password_file=files.passwd, acl_file=files.acl)
     passwords = read_credentials(files.credentials)
-    ingest, _ = client(broker, INGEST_USER, passwords[INGEST_USER], client_id="pvmon-ingest-1")
-    received: list[str] = []
-    ingest.on_message = lambda _c, _u, m: received.append(m.topic)
-    subscribed = threading.Event()
-    ingest.on_subscribe = lambda *_: subscribed.set()
-    ingest.subscribe("pv/#", qos=1)
-    assert subscribed.wait(10)
+    ingest, received = subscribed_ingest(broker, passwords, "pv/#", client_id="pvmon-ingest-1")
     logger, _ = client(broker, "VS002", passwords["VS002"], client_id="VS002")
     kicked: list[str] = []
     ingest.on_disconnect = lambda *_: kicked.append("ingest")
