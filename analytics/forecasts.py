@@ -20,7 +20,7 @@ from analytics.influxstore import RollupStore
 from analytics.targets import Forecast, Totals, YearPosition, climate_table, forecast
 from pvmon.influx import schema
 from pvmon.influx.client import InfluxClient
-from pvmon.localtime import day_bounds
+from pvmon.localtime import day_bounds, local_day
 from pvmon.registry.schema import Registry
 from pvmon.settings import Settings
 
@@ -89,12 +89,31 @@ def _totals(
 
 
 NO_DATA = Totals(0.0, 0.0, 0, 0.0, 0)
+COMPLETE_AVAILABILITY = 0.8
+"""A day whose fleet-wide availability is below this is not over as far as the data know
+(the demo replaying its afternoon, or a county-wide outage): unknown, not low."""
+COMPLETE_LOOKBACK_DAYS = 7
+
+
+def last_complete_day(a: Sources, as_of: dt.date) -> dt.date:
+    """The latest day up to ``as_of`` whose data are complete, so that a day still being
+    filled in never counts as a whole actual day (``as_of`` itself when none of the last
+    week's days is computed yet: the forecast then rests on what there is)."""
+    start, _ = day_bounds(as_of - dt.timedelta(days=COMPLETE_LOOKBACK_DAYS - 1), a.tz)
+    _, end = day_bounds(as_of, a.tz)
+    days = a.rollups.read(schema.FLEET_DAILY, start, end, None, ["availability"])
+    if days.empty:
+        return as_of
+    complete = days[days["availability"].fillna(0) >= COMPLETE_AVAILABILITY]
+    if complete.empty:
+        return as_of
+    return local_day(int(complete["ts"].max()), a.tz)
 
 
 def targets(a: Sources, as_of: dt.date) -> TargetReport:
     """The village-station segment against its annual targets, and each village's
-    collective income against 200,000 yuan."""
-    position = YearPosition.of(a.climate, as_of)
+    collective income against 200,000 yuan, as of the last complete day up to ``as_of``."""
+    position = YearPosition.of(a.climate, last_complete_day(a, as_of))
     f = a.frames
     cfg = a.settings.targets
     target_kwh, target_yuan = cfg.segment_targets(as_of.year)
@@ -154,8 +173,9 @@ def _villages(a: Sources, position: YearPosition) -> dict[str, Forecast]:
 
 
 def household_targets(a: Sources, as_of: dt.date) -> dict[str, Forecast]:
-    """Each household array's income (by station id) against about 3,000 yuan a year."""
-    position = YearPosition.of(a.climate, as_of)
+    """Each household array's income (by station id) against about 3,000 yuan a year, as
+    of the last complete day up to ``as_of``."""
+    position = YearPosition.of(a.climate, last_complete_day(a, as_of))
     homes = a.frames.stations[a.frames.stations["kind"] == "household"]
     totals = _totals(
         a,

@@ -4,6 +4,12 @@ forecast = actual so far + the rest of the year's *typical* yield (a climatologi
 of kWh/kWp per month, shipped as ``pvmon/data/climate_monthly_yield.csv`` and overridable)
 × capacity × the recent performance against that table. The table is an assumption for
 Yonghe (about 1,240 kWh/kWp a year, the plan's 21 GWh over ~17 MWp), not a measurement.
+
+A forecast says what it rests on: the days of the year so far that have data. Days
+without data (before the system ran, or lost) are unknown, not zero: the forecast counts
+them at the typical yield × the recent performance, and while fewer than
+``MIN_DATA_DAYS`` days, or less than ``MIN_COVERAGE`` of the year so far, have data, its
+status is *insufficient data* — never *at risk* for lack of data.
 """
 
 from __future__ import annotations
@@ -20,11 +26,16 @@ import pandas as pd
 
 RECENT_DAYS = 30
 """Recent performance is measured over this many days before the as-of day."""
+MIN_DATA_DAYS = 14
+"""Fewer days of data than this say too little about the year."""
+MIN_COVERAGE = 0.5
+"""A forecast resting on less than this share of the year so far says too little."""
 
 
 class TargetStatus(StrEnum):
     ON_TRACK = "on_track"
     AT_RISK = "at_risk"
+    INSUFFICIENT_DATA = "insufficient_data"
 
 
 def climate_table(path: Path | None = None) -> pd.Series:
@@ -63,6 +74,10 @@ class YearPosition:
     typical_recent: float
     typical_rest: float
     days_left: int
+    days_elapsed: int
+    """Days of the year up to and including ``as_of``."""
+    typical_elapsed: float
+    """Typical kWh/kWp of those days."""
 
     @classmethod
     def of(cls, table: pd.Series, as_of: dt.date) -> YearPosition:
@@ -76,6 +91,8 @@ class YearPosition:
             typical_yield(table, recent_from, as_of),
             typical_yield(table, as_of + dt.timedelta(days=1), year_end),
             (year_end - as_of).days,
+            (as_of - start).days + 1,
+            typical_yield(table, start, as_of),
         )
 
 
@@ -119,8 +136,12 @@ class Forecast:
     target_kwh: float | None
     target_yuan: float
     required_performance: float | None
-    """What the rest of the year must reach, against typical, to meet the target."""
+    """What the rest of the year must reach, against typical, to meet the target (None
+    when the data say too little)."""
     status: TargetStatus
+    days_with_data: int
+    """Days of the year so far that the forecast rests on."""
+    days_elapsed: int
 
     def as_dict(self) -> dict[str, object]:
         values = asdict(self)
@@ -144,11 +165,12 @@ def forecast(
     ``yuan_per_kwh`` prices the rest of the year's energy (default: the year's average so
     far); ``daily_cost_yuan`` is subtracted for each remaining day.
     """
-    typical_recent = position.typical_recent * capacity_kwp
-    performance = (
-        totals.recent_kwh / typical_recent if typical_recent > 0 and totals.recent_days else 1.0
-    )
+    # The recent days with data against the typical yield of as many days of the window.
+    window = (position.as_of - position.recent_from).days + 1
+    typical_recent = position.typical_recent * capacity_kwp * totals.recent_days / window
+    performance = totals.recent_kwh / typical_recent if typical_recent > 0 else 1.0
     rest = position.typical_rest * capacity_kwp
+    missing = _typical_missing(totals, position) * capacity_kwp
     price = (
         yuan_per_kwh
         if yuan_per_kwh is not None
@@ -159,17 +181,23 @@ def forecast(
         )
     )
     costs_left = daily_cost_yuan * position.days_left
-    forecast_kwh = totals.actual_kwh + rest * performance
-    forecast_yuan = totals.actual_yuan + rest * performance * price - costs_left
-    required = None
-    if rest > 0:
-        gaps = []
-        if price > 0:
-            gaps.append((target_yuan - totals.actual_yuan + costs_left) / (rest * price))
-        if target_kwh is not None:
-            gaps.append((target_kwh - totals.actual_kwh) / rest)
-        required = max(gaps) if gaps else None
+    estimated = (rest + missing) * performance
+    forecast_kwh = totals.actual_kwh + estimated
+    forecast_yuan = totals.actual_yuan + estimated * price - costs_left
+    enough = totals.days >= min(MIN_DATA_DAYS, position.days_elapsed) and (
+        totals.days >= MIN_COVERAGE * position.days_elapsed
+    )
+    required = _required(
+        totals, rest, missing * performance, price, costs_left, target_yuan, target_kwh
+    )
     on_track = forecast_yuan >= target_yuan and (target_kwh is None or forecast_kwh >= target_kwh)
+    status = (
+        TargetStatus.INSUFFICIENT_DATA
+        if not enough
+        else TargetStatus.ON_TRACK
+        if on_track
+        else TargetStatus.AT_RISK
+    )
     return Forecast(
         position.year,
         position.as_of,
@@ -181,6 +209,39 @@ def forecast(
         forecast_yuan,
         target_kwh,
         target_yuan,
-        required,
-        TargetStatus.ON_TRACK if on_track else TargetStatus.AT_RISK,
+        required if enough else None,
+        status,
+        totals.days,
+        position.days_elapsed,
     )
+
+
+def _typical_missing(totals: Totals, position: YearPosition) -> float:
+    """Typical kWh/kWp of the days so far without data (their share of the elapsed
+    days' typical yield)."""
+    if position.days_elapsed <= 0:
+        return 0.0
+    missing_days = max(0, position.days_elapsed - totals.days)
+    return position.typical_elapsed * missing_days / position.days_elapsed
+
+
+def _required(
+    totals: Totals,
+    rest: float,
+    missing_kwh: float,
+    price: float,
+    costs_left: float,
+    target_yuan: float,
+    target_kwh: float | None,
+) -> float | None:
+    """The performance against typical the rest of the year needs to meet the targets."""
+    if rest <= 0:
+        return None
+    gaps = []
+    if price > 0:
+        gaps.append(
+            (target_yuan - totals.actual_yuan - missing_kwh * price + costs_left) / (rest * price)
+        )
+    if target_kwh is not None:
+        gaps.append((target_kwh - totals.actual_kwh - missing_kwh) / rest)
+    return max(gaps) if gaps else None

@@ -69,7 +69,12 @@ class ForecastOut(BaseModel):
     target_kwh: float | None
     target_yuan: float
     required_performance: float | None
-    status: str
+    """What the rest of the year needs against typical; null when the data say too little."""
+    status: Literal["on_track", "at_risk", "insufficient_data"]
+    days_with_data: int
+    """Days of the year so far the forecast rests on (days without data count at typical
+    × recent performance, not as zero)."""
+    days_elapsed: int
 
 
 class StationItem(BaseModel):

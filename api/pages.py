@@ -64,7 +64,7 @@ def render(request: Request, name: str, who: Caller | None, **data: Any) -> HTML
         request,
         name,
         {
-            "t": lambda key: text(key, lang),
+            "t": lambda key, **values: text(key, lang, **values),
             "rule": lambda name: messages.rule_title(name, lang),
             "severity": lambda level: messages.severity_word(level, lang),
             "detail": lambda name, evidence: messages.detail(name, evidence, lang),

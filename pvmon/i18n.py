@@ -49,6 +49,11 @@ CATALOG: dict[str, tuple[str, str]] = {
     "actual": ("已完成", "Actual so far"),
     "on_track": ("按计划", "On track"),
     "at_risk": ("有风险", "At risk"),
+    "insufficient_data": ("数据不足", "Not enough data"),
+    "basis": (
+        "依据今年{days}天的数据（已过{elapsed}天）",
+        "Based on {days} of the year's {elapsed} days",
+    ),
     "needed": ("余下时间需达到常年水平的", "The rest of the year needs, against typical,"),
     "segments": ("分类", "Segments"),
     "village": ("村级电站", "Village stations"),

@@ -309,9 +309,37 @@ def test_village_income_forecast_subtracts_the_remaining_costs() -> None:
 
 
 def test_a_subject_without_data_is_forecast_at_typical_performance() -> None:
+    """No data at all: the half year gone is unknown, not zero; the forecast is the typical
+    year, and it says the data are too few to judge."""
     position = YearPosition.of(FLAT, dt.date(2026, 6, 30))
     result = forecast(
         Totals(0.0, 0.0, 0, 0.0, 0), position, capacity_kwp=4.0, target_yuan=3000, yuan_per_kwh=0.8
     )
     assert result.performance == 1.0
-    assert result.forecast_yuan == pytest.approx(600 * 4.0 * 0.8)
+    assert result.forecast_yuan == pytest.approx((600 + 600) * 4.0 * 0.8)
+    assert result.status == TargetStatus.INSUFFICIENT_DATA
+    assert result.required_performance is None
+    assert (result.days_with_data, result.days_elapsed) == (0, 181)
+
+
+def test_a_forecast_from_a_near_empty_year_is_not_at_risk() -> None:
+    """The system's first days, in late November: five days of normal output say nothing
+    of the year, and the months before count at typical × the recent performance."""
+    days = pd.date_range("2026-11-24", "2026-11-28").date
+    daily = pd.DataFrame({"date": days, "energy_kwh": 1000 * 100 / 30 * 0.97, "yuan": 0.0})
+    daily["yuan"] = daily["energy_kwh"] * 0.8
+    position = YearPosition.of(FLAT, dt.date(2026, 11, 28))
+    result = forecast(
+        Totals.of_daily(daily, position),
+        position,
+        capacity_kwp=1000,
+        target_kwh=1_200_000,
+        target_yuan=960_000,
+        yuan_per_kwh=0.8,
+    )
+    assert result.status == TargetStatus.INSUFFICIENT_DATA
+    assert result.required_performance is None
+    # Against the window's average typical day (October's are a little shorter): within 0.5 %.
+    assert result.performance == pytest.approx(0.97, rel=0.005)
+    assert result.forecast_kwh == pytest.approx(0.97 * 1_200_000, rel=0.005)
+    assert (result.days_with_data, result.days_elapsed) == (5, 332)

@@ -74,7 +74,8 @@ def test_the_bureau_overview_shows_the_county_figures(app: TestClient, world: Wo
     summary = app.get("/api/v1/fleet/summary").json()
     year_wan = f"{summary['year']['energy_kwh'] / 1e4:.1f} 万千瓦时"
     assert year_wan in page.text
-    assert "有风险" in page.text
+    assert "数据不足" in page.text, "four days say nothing of the year"
+    assert "依据今年4天的数据" in page.text
     assert "通信中断" in page.text, "alerts in words, not rule ids"
     assert ">comm_loss<" not in page.text
     assert app.get("/static/vendor/echarts/echarts.min.js").status_code == 200

@@ -20,6 +20,7 @@ DYNAMIC = {
     # what templates pass to t() from data: statuses, segments, alert and station states
     "on_track",
     "at_risk",
+    "insufficient_data",
     "village",
     "household",
     "central",

@@ -7,9 +7,12 @@ from collections.abc import Callable
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pandas as pd
 import pytest
 from sqlalchemy import Engine, select
 
+from analytics.forecasts import ForecastSources, last_complete_day
+from analytics.influxstore import RollupStore, rollup_lines
 from ingest.batch import Batch, Inbound
 from ingest.counters import Counters
 from ingest.deadletter import DeadLetterRows
@@ -20,8 +23,11 @@ from ingest.spool import Spool, SpoolEntry
 from launch.local.influxd import Influxd
 from pvmon.db import tables
 from pvmon.db.engine import session_factory
+from pvmon.influx import schema
 from pvmon.influx.client import InfluxClient, InfluxRejected, InfluxUnavailable, series_values
 from pvmon.influx.provision import RAW_RP, ROLLUP_RP, detect_generation, provision
+from pvmon.localtime import day_bounds
+from pvmon.settings import load_settings
 from tests.support.waiting import wait_for
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -200,3 +206,24 @@ def test_a_point_refused_on_replay_is_dead_lettered_and_the_rest_stored(
     ]
     assert "refused when replayed from the spool" in letters[0].detail
     assert counters.snapshot()["rejected"] == {"store_rejected": 1}
+
+
+def test_a_day_still_being_filled_in_is_not_a_whole_actual_day(influx: InfluxClient) -> None:
+    """The demo replays yesterday's afternoon (or the county lost its link): a day whose
+    fleet-wide availability is low is not counted as a complete day by the forecasts."""
+    provision(influx, raw_days=400)
+    last = dt.date.today() - dt.timedelta(days=1)
+    lines = [
+        rollup_lines(
+            schema.FLEET_DAILY,
+            pd.DataFrame({"availability": [availability]}),
+            [],
+            ["availability"],
+            day_bounds(last - dt.timedelta(days=back), TZ)[0],
+        )[0]
+        for back, availability in ((2, 0.96), (1, 0.98), (0, 0.41))
+    ]
+    influx.write(lines, rp=ROLLUP_RP)
+    sources = ForecastSources(load_settings(), TZ, RollupStore(influx), None, None)  # type: ignore[arg-type]
+    assert last_complete_day(sources, last) == last - dt.timedelta(days=1)
+    assert last_complete_day(sources, last - dt.timedelta(days=3)) == last - dt.timedelta(days=3)
