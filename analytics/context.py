@@ -19,6 +19,7 @@ from pvmon.influx.client import InfluxClient
 from pvmon.registry.schema import Registry
 from pvmon.registry.store import load_registry
 from pvmon.settings import Settings
+from pvmon.stores import RegistryEmpty
 
 
 @dataclass
@@ -42,6 +43,8 @@ class Analytics:
         sessions = session_factory(engine)
         with sessions() as session:
             registry = load_registry(session)
+        if not registry.stations:
+            raise RegistryEmpty
         return cls(
             settings,
             ZoneInfo(settings.timezone),

@@ -13,7 +13,7 @@ from analytics.targets import Forecast, TargetStatus
 from pvmon.certification import Compliance
 from pvmon.domain import CertState
 from pvmon.findings import Finding, FindingKind, Severity, Subject
-from pvmon.localtime import midnight
+from pvmon.localtime import midnight, utc
 from pvmon.telemetry import OperatingState
 
 # --- live: the last minutes of telemetry -------------------------------------------------
@@ -31,10 +31,6 @@ class LiveWindow:
     """township → the sun is up through the whole window"""
     logger_online: pd.Series
     """station → the logger's last status said online"""
-
-
-def _utc(ts: float) -> dt.datetime:
-    return dt.datetime.fromtimestamp(ts, dt.UTC)
 
 
 def live_findings(
@@ -83,7 +79,7 @@ def _silence(
                     Subject.STATION,
                     station,
                     Severity.CRITICAL,
-                    _utc(w.start),
+                    utc(w.start),
                     {"minutes_without_data": minutes, "logger_online": online},
                     station,
                 )
@@ -95,7 +91,7 @@ def _silence(
                     Subject.STATION,
                     station,
                     Severity.WARNING,
-                    _utc(w.start),
+                    utc(w.start),
                     {"silent_devices": sorted(quiet), "minutes": minutes},
                     station,
                 )
@@ -119,7 +115,7 @@ def _zero_output(w: LiveWindow, readings: pd.DataFrame, stations: pd.DataFrame) 
             Subject.STATION,
             station,
             Severity.CRITICAL,
-            _utc(w.start),
+            utc(w.start),
             {
                 "output_share": round(float(row.share), 4),
                 "peer_median_share": round(float(row.peers), 3),
@@ -145,7 +141,7 @@ def _faults(
         first = readings[
             (readings["station_id"] == station) & (readings["St"] == OperatingState.FAULT)
         ]["ts"]
-        since = _utc(float(first.min())) if len(first) else _utc(w.start)
+        since = utc(float(first.min())) if len(first) else utc(w.start)
         out.append(
             Finding(
                 FindingKind.FAULT_STATE,

@@ -35,8 +35,9 @@ def compute_run(days: Sequence[tuple[dt.date, bool]]) -> list[DayOutcome]:
 def compute_parallel(
     settings: Settings, days: Sequence[tuple[dt.date, bool]], workers: int
 ) -> Iterator[list[DayOutcome]]:
-    """Runs of days, in order of submission, as the workers finish them."""
-    chunks = [days[i : i + CHUNK_DAYS] for i in range(0, len(days), CHUNK_DAYS)]
+    """Runs of days, in order of submission (each run in date order, so that a day starts
+    from the day before's last readings), as the workers finish them."""
+    chunks = [sorted(days[i : i + CHUNK_DAYS]) for i in range(0, len(days), CHUNK_DAYS)]
     context = multiprocessing.get_context("forkserver")
     with ProcessPoolExecutor(
         workers, mp_context=context, initializer=_open_worker, initargs=(settings,)

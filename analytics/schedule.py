@@ -33,13 +33,17 @@ def daily_due(
     late: Mapping[dt.date, dt.datetime],
 ) -> list[dt.date]:
     """Days never computed, or whose last computation started before late data for them
-    was stored (``done`` maps a day to that start)."""
+    was stored (``done`` maps a day to that start), newest first: the days people look at
+    first are ready first. A day before ``first`` is due too once data for it are stored
+    late (the demo's history fills the year in backwards)."""
+    last = last_due_day(now_local, run_at)
+    candidates = set(days(first, last)) | {day for day in late if day <= last}
     due = []
-    for day in days(first, last_due_day(now_local, run_at)):
+    for day in candidates:
         started = done.get(day.isoformat())
         if started is None or (day in late and late[day] >= started):
             due.append(day)
-    return due
+    return sorted(due, reverse=True)
 
 
 def monthly_due(

@@ -88,7 +88,9 @@ class AnalyticsService:
             result.days.append(day)
             if progress:
                 progress(day)
-        for year, month in monthly_due(local, first, done_months):
+        touched = {(d.year, d.month) for d in result.days}
+        over = {(y, m) for y, m in touched if (y, m) < (local.year, local.month)}
+        for year, month in sorted(set(monthly_due(local, first, done_months)) | over):
             if (
                 self.run_recorded(
                     MONTHLY,
@@ -221,10 +223,12 @@ class AnalyticsService:
             max_instances=1,
             misfire_grace_time=6 * 3600,
         )
-        # Hourly wake-ups pick up late data, and anything missed while stopped.
+        # Frequent wake-ups pick up late data (a logger's backlog, the demo's history, day
+        # by day as it is written) and anything missed while stopped; with nothing due, a
+        # wake-up costs a few queries.
         scheduler.add_job(
             self.catch_up,
-            IntervalTrigger(hours=1),
+            IntervalTrigger(seconds=cfg.catch_up_s),
             id="catch-up",
             coalesce=True,
             max_instances=1,

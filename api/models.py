@@ -49,8 +49,15 @@ class TownshipFigures(BaseModel):
 class FleetSummary(BaseModel):
     as_of: str
     today: PeriodTotals
+    """Live: today's energy so far (no revenue until tonight's rollup)."""
+    yesterday: PeriodTotals
     month: PeriodTotals
     year: PeriodTotals
+    computed_days_month: int
+    """Days of the month (before today) whose rollups exist: 0 means no figures yet."""
+    computed_days_year: int
+    daylight: bool
+    """The sun is up over the county: today's live figure leads; at night, yesterday's."""
     townships: list[TownshipFigures]
     stations_by_state: dict[str, int]
     open_alerts: int

@@ -15,17 +15,20 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from alerts import actions, messages
-from api import security
+from api import queries, security
 from api.deps import SESSION_COOKIE, Caller, Context, Db, caller, caller_address
 from api.params import AlertId, VillageId, Year
 from api.routes import fleet, stations, villages
 from api.routes.auth import start_session
 from api.scope import Role
+from api.state import ApiState
 from pvmon.db import tables
 from pvmon.i18n import Lang, text
 
 router = APIRouter(include_in_schema=False)
 LANG_COOKIE = "pvmon_lang"
+PROGRESS_TTL_S = 30.0
+"""The filling-in banner follows the computed days within half a minute."""
 """Remembers a page's ``?lang=`` choice."""
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 HOME = {
@@ -70,12 +73,18 @@ def render(request: Request, name: str, who: Caller | None, **data: Any) -> HTML
             "detail": lambda name, evidence: messages.detail(name, evidence, lang),
             "lang": lang,
             "who": who,
+            "progress": _year_progress(request) if who is not None else None,
             **data,
         },
     )
     if "lang" in request.query_params:
         response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax")
     return response
+
+
+def _year_progress(request: Request) -> queries.YearProgress:
+    ctx: ApiState = request.app.state.context
+    return ctx.cached("year_progress", lambda: queries.year_progress(ctx), PROGRESS_TTL_S)
 
 
 def problem_page(request: Request, who: Caller | None, status: int, key: str) -> HTMLResponse:

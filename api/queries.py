@@ -8,6 +8,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+import pandas as pd
+import pvlib
 from sqlalchemy import func, select
 
 from alerts import actions
@@ -23,7 +25,7 @@ SEGMENTS = ("village", "household", "central")
 
 
 @dataclass
-class PeriodTotals:
+class Tally:
     energy_kwh: float = 0.0
     revenue_yuan: float = 0.0
     by_segment: dict[str, float] = field(default_factory=lambda: dict.fromkeys(SEGMENTS, 0.0))
@@ -60,15 +62,44 @@ def live_today(ctx: ApiState, start: int) -> dict[tuple[str, str], float]:
     return {(r["township"], r["kind"]): float(r["e"] or 0) for r in series_values(series)}
 
 
+def computed_days(ctx: ApiState, start: int, end: int) -> int:
+    """Days in [start, end) whose rollups exist (0: the figures are no figures yet)."""
+    series = ctx.influx.query(
+        f'SELECT COUNT("energy_kwh") AS n FROM "{ROLLUP_RP}"."{schema.FLEET_DAILY}" '
+        f"WHERE time >= {start}s AND time < {end}s"
+    )
+    return int(series[0]["values"][0][1]) if series else 0
+
+
+DAYLIGHT_ELEVATION_DEG = 5.0
+"""Above this, the county's sun is up: the overview leads with today's live figure."""
+
+
+def sun_is_up(ctx: ApiState, now: dt.datetime) -> bool:
+    """Whether the sun stands above the county now (at the mean position of its villages)."""
+    villages = ctx.view().villages.values()
+    lat = sum(v.lat for v in villages) / max(1, len(villages))
+    lon = sum(v.lon for v in villages) / max(1, len(villages))
+    position = pvlib.solarposition.get_solarposition(pd.DatetimeIndex([now]), lat, lon)
+    return bool(position["elevation"].iloc[0] > DAYLIGHT_ELEVATION_DEG)
+
+
 def summary(ctx: ApiState, townships: frozenset[str] | None) -> dict[str, Any]:
     """Today, this month and this year, by segment and township (the caller's townships)."""
     today = ctx.today()
     now = ctx.now()
     start_today = day_start(today, ctx.tz)
-    month = rollup_totals(ctx, day_start(today.replace(day=1), ctx.tz), start_today)
-    year = rollup_totals(ctx, day_start(dt.date(today.year, 1, 1), ctx.tz), start_today)
+    start_month = day_start(today.replace(day=1), ctx.tz)
+    start_year = day_start(dt.date(today.year, 1, 1), ctx.tz)
+    month = rollup_totals(ctx, start_month, start_today)
+    year = rollup_totals(ctx, start_year, start_today)
+    yesterday = rollup_totals(ctx, day_start(today - dt.timedelta(days=1), ctx.tz), start_today)
     live = live_today(ctx, start_today)
-    periods = {"today": PeriodTotals(), "month": PeriodTotals(), "year": PeriodTotals()}
+    periods = {"today": Tally(), "month": Tally(), "year": Tally()}
+    before = Tally()
+    for (township, kind), (kwh, yuan) in yesterday.items():
+        if townships is None or township in townships:
+            before.add(kind, kwh, yuan)
     by_township: dict[str, dict[str, float]] = defaultdict(
         lambda: {"today_kwh": 0.0, "month_kwh": 0.0, "year_kwh": 0.0, "year_yuan": 0.0}
     )
@@ -89,8 +120,12 @@ def summary(ctx: ApiState, townships: frozenset[str] | None) -> dict[str, Any]:
     return {
         "as_of": now.isoformat(),
         "today": periods["today"].__dict__,
+        "yesterday": before.__dict__,
         "month": periods["month"].__dict__,
         "year": periods["year"].__dict__,
+        "computed_days_month": computed_days(ctx, start_month, start_today),
+        "computed_days_year": computed_days(ctx, start_year, start_today),
+        "daylight": sun_is_up(ctx, now),
         "townships": [
             {"id": t, "name": names.get(t, t), **{k: round(v, 1) for k, v in figures.items()}}
             for t, figures in sorted(by_township.items())
@@ -197,3 +232,41 @@ def household_forecasts(ctx: ApiState, day: dt.date) -> dict[str, forecasts.Fore
         lambda: forecasts.household_targets(ctx.forecast_sources(), day),
         TARGETS_TTL_S,
     )
+
+
+@dataclass(frozen=True)
+class YearProgress:
+    computed: int
+    """Days of the year before today whose rollups exist."""
+    elapsed: int
+    pending: int
+    """Days whose data arrived (late, or written by the demo's history) and that analytics
+    has not computed since: while there are any, the figures are still filling in."""
+
+
+def year_progress(ctx: ApiState) -> YearProgress:
+    """How much of the year so far the figures rest on (the banner while it fills in)."""
+    today = ctx.today()
+    first = dt.date(today.year, 1, 1)
+    done = computed_days(ctx, day_start(first, ctx.tz), day_start(today, ctx.tz))
+    arrived: dict[dt.date, dt.datetime] = {}
+    with ctx.sessions() as session:
+        for day, seen in session.execute(
+            select(tables.LateDay.day, tables.LateDay.last_seen_at).where(
+                tables.LateDay.day >= first, tables.LateDay.day < today
+            )
+        ):
+            arrived[day] = max(seen, arrived.get(day, seen))
+        computed = dict(
+            session.execute(
+                select(tables.JobRun.period, tables.JobRun.started_at).where(
+                    tables.JobRun.job == "daily", tables.JobRun.status == "ok"
+                )
+            ).all()
+        )
+    pending = sum(
+        1
+        for day, seen in arrived.items()
+        if (started := computed.get(day.isoformat())) is None or started <= seen
+    )
+    return YearProgress(done, (today - first).days, pending)

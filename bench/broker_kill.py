@@ -31,8 +31,8 @@ from pvmon.db.engine import make_engine, session_factory
 from pvmon.db.migrate import upgrade
 from pvmon.registry.store import replace_registry
 from simulators.demo_registry import GenerationOptions, generate_registry
-from tests.faults.conftest import Rig
-from tests.traffic import Publisher
+from tests.support.faultrig import Rig
+from tests.support.traffic import Publisher
 
 SETTINGS: dict[str, dict[str, object]] = {
     "persistence off": {"persistence": False},

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ingest.counters import Counters
 from ingest.deadletter import DeadLetterRows
-from ingest.sink import Stopping, retry_transient, stamp_late, write_splitting
+from ingest.late import stamp_late
+from ingest.sink import Stopping, retry_transient, write_splitting
 from ingest.spool import Spool, SpoolEntry
 from pvmon.db import tables
 from pvmon.telemetry import Reason

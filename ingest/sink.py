@@ -4,7 +4,6 @@ store. Only after both succeed may the batch's messages be acknowledged to the b
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -19,11 +18,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from ingest.batch import Batch, DeviceSeen
 from ingest.counters import Counters
 from ingest.deadletter import DeadLetterRows
+from ingest.late import stamp_late
 from ingest.parse import Rejection
 from ingest.spool import Spool, SpoolEntry
 from pvmon.db import tables
 from pvmon.db.upsert import greatest, upsert
 from pvmon.influx.client import InfluxRejected, InfluxUnavailable
+from pvmon.localtime import utc
 from pvmon.telemetry import Reason
 
 log = structlog.get_logger(__name__)
@@ -33,10 +34,6 @@ SPOOL_FULL_WAIT_S = 0.5
 
 class Stopping(Exception):
     """Shutdown was requested while a batch was still waiting for a store; it stays unacked."""
-
-
-def _utc(epoch: float) -> dt.datetime:
-    return dt.datetime.fromtimestamp(epoch, dt.UTC)
 
 
 @dataclass
@@ -208,7 +205,7 @@ class Sink:
             message = batch.messages[index]
             rows.append(
                 self.dead_letters.row(
-                    _utc(message.received_at),
+                    utc(message.received_at),
                     message.topic,
                     message.payload,
                     str(rejection.reason),
@@ -222,7 +219,7 @@ class Sink:
     @staticmethod
     def _logger_states(session: Session, batch: Batch) -> None:
         rows = [
-            {"station_id": station, "online": online, "since": _utc(at), "updated_at": _utc(at)}
+            {"station_id": station, "online": online, "since": utc(at), "updated_at": utc(at)}
             for station, (online, at) in batch.logger_states.items()
         ]
         upsert(
@@ -243,8 +240,8 @@ class Sink:
             {
                 "device_id": device,
                 "station_id": seen.station,
-                "last_ts": _utc(seen.last_ts),
-                "last_received_at": _utc(seen.received_at),
+                "last_ts": utc(seen.last_ts),
+                "last_received_at": utc(seen.received_at),
             }
             for device, seen in devices.items()
         ]
@@ -259,24 +256,6 @@ class Sink:
                 "last_received_at": new.last_received_at,
             },
         )
-
-
-def stamp_late(session: Session, days: list[tuple[str, dt.date, float]]) -> None:
-    """Record days that received data after they ended. Called once the points are in
-    InfluxDB, so ``last_seen_at`` is now: a day computation that started before this moment
-    may have missed them, one that started after cannot have."""
-    stored_at = _utc(time.time())
-    rows = [
-        {"station_id": station, "day": day, "first_seen_at": _utc(at), "last_seen_at": stored_at}
-        for station, day, at in days
-    ]
-    upsert(
-        session,
-        tables.LateDay.__table__,
-        rows,
-        ["station_id", "day"],
-        lambda t, new: {"last_seen_at": greatest(session, t.c.last_seen_at, new.last_seen_at)},
-    )
 
 
 def _is_transient(exc: DBAPIError) -> bool:

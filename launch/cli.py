@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from sqlalchemy import select
 
+from pvmon import localservices as local_services
 from pvmon.brokerauth import DEFAULT_INGEST_WORKER
 from pvmon.logs import configure_logging
 from pvmon.settings import Settings, SettingsError, load_settings
+from pvmon.stores import NotReady
 
 app = typer.Typer(
     help="Yonghe PV operations monitor (永和县光伏扶贫电站运行监测).",
@@ -40,12 +43,22 @@ def _date(text: str | None) -> dt.date | None:
 
 
 def _settings() -> Settings:
+    """The settings; where they name no broker or InfluxDB, those of a ``pvmon up`` running
+    for the same data directory."""
     try:
         settings = load_settings()
     except SettingsError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
     configure_logging(settings.log_level)
+    up = local_services.running(settings.data_dir)
+    if up is not None and up.pid != os.getpid():
+        settings = settings.model_copy(
+            update={
+                "mqtt_url": settings.mqtt_url or up.mqtt_url,
+                "influx_url": settings.influx_url or up.influx_url,
+            }
+        )
     return settings
 
 
@@ -59,13 +72,20 @@ def up(
     speed: Annotated[float | None, typer.Option(help="Simulated seconds per second.")] = None,
     scenario: Annotated[Path | None, typer.Option(help="Fault scenario (TOML).")] = None,
     start: Annotated[str, typer.Option(help="auto | now | RFC 3339 time.")] = "auto",
-    history: Annotated[bool, typer.Option(help="First backfill the year so far (hourly).")] = False,
+    history: Annotated[
+        bool,
+        typer.Option(
+            help="Write the simulated year so far (hourly, newest day first) behind the live "
+            "fleet; --no-history starts with the live fleet alone."
+        ),
+    ] = True,
 ) -> None:
-    """Run everything locally: broker, InfluxDB, simulator, ingest and analytics, with a
-    status line."""
+    """Run everything locally: broker, InfluxDB, simulator, ingest, analytics, alerts and
+    the API, with a status line."""
     from launch.up import UpOptions, run_up
 
     settings = _settings()
+    configure_logging(settings.log_level, file=settings.log_dir / "up.log", console_level="warning")
     raise typer.Exit(
         run_up(settings, UpOptions(speed=speed, scenario=scenario, start=start, history=history))
     )
@@ -473,21 +493,40 @@ def backfill(
     first: Annotated[
         str | None, typer.Option("--from", help="First day (default: 1 January this year).")
     ] = None,
+    until: Annotated[
+        str,
+        typer.Option(help="Where the history ends: auto (where the live demo starts) or RFC 3339."),
+    ] = "auto",
     stations: Annotated[str | None, typer.Option(help="Comma-separated station ids.")] = None,
 ) -> None:
-    """Write the simulated fleet's hourly history up to where the live demo starts,
-    straight into InfluxDB (the demo's year so far)."""
-    from simulators.main import run_backfill
+    """Write the simulated fleet's hourly history, newest day first, straight into InfluxDB
+    (the demo's year so far), ending where the live data begin; each day is marked for
+    analytics to compute as soon as it is stored."""
+    from ingest.late import stamp_days
+    from pvmon.db.engine import session_factory
+    from pvmon.stores import open_database
+    from simulators.main import resolve_until, run_backfill
 
     settings = _settings()
     start = _date(first) or dt.date(dt.date.today().year, 1, 1)
+    sessions = session_factory(open_database(settings))
+
+    def stored(day: dt.date, points: int) -> None:
+        with sessions.begin() as session:
+            stamp_days(session, [day])
+        typer.echo(f"history: {day} stored ({points:,} readings)")
+
     try:
         points, seconds = run_backfill(
-            settings, first=start, stations=stations.split(",") if stations else None
+            settings,
+            first=start,
+            until=resolve_until(until),
+            stations=stations.split(",") if stations else None,
+            on_day=stored,
         )
     except ValueError as exc:
         raise _fail(str(exc)) from None
-    typer.echo(f"wrote {points:,} hourly readings in {seconds:.0f} s")
+    typer.echo(f"history: wrote {points:,} hourly readings in {seconds:.0f} s")
 
 
 def _summary(registry: object) -> str:
@@ -496,4 +535,8 @@ def _summary(registry: object) -> str:
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except NotReady as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise SystemExit(2) from None

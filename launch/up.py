@@ -18,26 +18,31 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
 
 import structlog
 from sqlalchemy import Engine, select
 
-from alerts.actions import AlertFilter, count_alerts
-from ingest.status import read_status
 from launch.broker import generate
 from launch.demo import ensure_registry
 from launch.local.influxd import Influxd, InfluxdOptions
 from launch.local.mosquitto import Mosquitto, MosquittoOptions
 from launch.local.process import ManagedProcess, ServiceError, free_port
+from launch.progress import Rate, milestones, snapshot, status_line
+from pvmon import localservices as local_services
 from pvmon.brokerauth import ingest_client_id
 from pvmon.db import tables
 from pvmon.db.engine import session_factory
+from pvmon.localservices import LocalServices
+from pvmon.localtime import local_day
 from pvmon.settings import Settings
 from pvmon.stores import open_database, open_influx, provision_influx
+from simulators.main import live_start
 
 log = structlog.get_logger(__name__)
+STATUS_EVERY_S = 10.0
+"""Without a terminal, the status line is printed this often."""
 
 
 @dataclass
@@ -45,6 +50,8 @@ class Fleet:
     """Everything ``pvmon up`` started, in start order."""
 
     processes: list[ManagedProcess] = field(default_factory=list)
+    finishing: set[str] = field(default_factory=set)
+    """Processes that end by themselves when their work is done (the history)."""
 
     def stop(self) -> None:
         for process in reversed(self.processes):
@@ -52,7 +59,11 @@ class Fleet:
             log.info("stopped", process=process.name, exit_code=code)
 
     def exited(self) -> list[ManagedProcess]:
-        return [p for p in self.processes if not p.running()]
+        """Processes that stopped and should not have."""
+        return [p for p in self.processes if not p.running() and p.name not in self.finishing]
+
+    def finished(self) -> list[ManagedProcess]:
+        return [p for p in self.processes if not p.running() and p.name in self.finishing]
 
 
 @dataclass
@@ -60,8 +71,8 @@ class UpOptions:
     speed: float | None = None
     scenario: Path | None = None
     start: str = "auto"
-    history: bool = False
-    """Backfill the simulated fleet's year so far before going live."""
+    history: bool = True
+    """Write the simulated year so far behind the live fleet (newest day first)."""
 
 
 def run_up(settings: Settings, options: UpOptions, out: Callable[[str], None] = print) -> int:
@@ -71,6 +82,10 @@ def run_up(settings: Settings, options: UpOptions, out: Callable[[str], None] = 
     stopping = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopping.set())
+    other = local_services.running(data_dir)
+    if other is not None and other.pid != os.getpid():
+        out(f"error: pvmon up already runs for {data_dir} (process {other.pid})")
+        return 1
     try:
         local = settings.model_copy(update={"data_dir": data_dir})
         engine = open_database(local)
@@ -78,6 +93,15 @@ def run_up(settings: Settings, options: UpOptions, out: Callable[[str], None] = 
             out("generated the default registry of the Yonghe fleet (2,240 stations)")
         env = _start_services(settings, data_dir, fleet, out, _station_ids(engine))
         env["PVMON_API_PORT"] = str(_api_port(settings.api_port, out))
+        local_services.record(
+            data_dir,
+            LocalServices(
+                os.getpid(),
+                _without_credentials(env["PVMON_MQTT_URL"]),
+                env["PVMON_INFLUX_URL"],
+                f"http://localhost:{env['PVMON_API_PORT']}",
+            ),
+        )
         children = settings.model_copy(
             update={
                 "mqtt_url": env["PVMON_MQTT_URL"],
@@ -89,31 +113,47 @@ def run_up(settings: Settings, options: UpOptions, out: Callable[[str], None] = 
         with open_influx(children) as influx:
             provision_influx(influx, children)
         _start_pvmon(fleet, "ingest", ["ingest"], env, children.log_dir)
-        if options.history:
-            _history(children, out, stopping)
-            if stopping.is_set():
-                return 0
-        else:
-            out("tip: pvmon up --history backfills the year so far, for targets and revenue")
-        sim_args = ["simulate", "--start", options.start]
+        handover = dt.datetime.fromtimestamp(live_start(children, options.start), dt.UTC)
+        sim_args = ["simulate", "--start", handover.isoformat()]
         if options.speed:
             sim_args += ["--speed", str(options.speed)]
         if options.scenario:
             sim_args += ["--scenario", str(options.scenario.resolve())]
         _start_pvmon(fleet, "simulate", sim_args, env, children.log_dir)
+        if options.history:
+            # The history hangs from where the live fleet starts (simulators/history.py).
+            backfill = ["backfill", "--until", handover.isoformat()]
+            if children.simulator.history_from:
+                backfill += ["--from", children.simulator.history_from.isoformat()]
+            _start_pvmon(fleet, "history", backfill, env, children.log_dir, finishes=True)
+            out("history    the year so far is written behind the live fleet, newest day first")
         _start_pvmon(fleet, "analytics", ["analytics"], env, children.log_dir)
         _start_pvmon(fleet, "alerts", ["alerts"], env, children.log_dir)
         out(_channels(children))
         _start_pvmon(fleet, "api", ["api"], env, children.log_dir)
         _demo_users(engine, children, out)
         out(f"logs in {children.log_dir}; press Ctrl-C to stop")
-        return _watch(fleet, engine, stopping, out)
+        return _watch(
+            fleet,
+            engine,
+            stopping,
+            out,
+            tz=ZoneInfo(settings.timezone),
+            history=options.history,
+            first=settings.simulator.history_from,
+        )
     except ServiceError as exc:
         out(f"error: {exc}")
         return 1
     finally:
         out("\nstopping …")
         fleet.stop()
+        local_services.forget(data_dir)
+
+
+def _without_credentials(url: str) -> str:
+    parts = urlsplit(url)
+    return parts._replace(netloc=parts.hostname + (f":{parts.port}" if parts.port else "")).geturl()
 
 
 def _station_ids(engine: Engine) -> list[str]:
@@ -185,21 +225,6 @@ def _start_services(
     return env
 
 
-def _history(settings: Settings, out: Callable[[str], None], stopping: threading.Event) -> None:
-    """The demo's year so far: hourly history straight into InfluxDB (analytics then
-    computes its days, in worker processes, as soon as it starts)."""
-    from simulators.main import run_backfill
-
-    first = dt.date(dt.datetime.now(ZoneInfo(settings.timezone)).year, 1, 1)
-    out(f"backfilling hourly history from {first} …")
-    points, seconds = run_backfill(settings, first=first, stop=stopping.is_set)
-    size = sum(f.stat().st_size for f in (settings.data_dir / "influxdb").rglob("*") if f.is_file())
-    out(
-        f"history: {points:,} readings in {seconds:.0f} s; InfluxDB now holds "
-        f"{size / 1e6:,.0f} MB on disk"
-    )
-
-
 def _channels(settings: Settings) -> str:
     a = settings.alerts
     names = [
@@ -247,21 +272,40 @@ def _demo_users(engine: Engine, settings: Settings, out: Callable[[str], None]) 
 
 
 def _start_pvmon(
-    fleet: Fleet, name: str, args: list[str], env: dict[str, str], log_dir: Path
+    fleet: Fleet,
+    name: str,
+    args: list[str],
+    env: dict[str, str],
+    log_dir: Path,
+    *,
+    finishes: bool = False,
 ) -> None:
     process = ManagedProcess(
         name, [sys.executable, "-m", "launch", *args], log_dir / f"{name}.log", env=env
     )
     process.start()
     fleet.processes.append(process)
+    if finishes:
+        fleet.finishing.add(name)
 
 
 def _watch(
-    fleet: Fleet, engine: Engine, stopping: threading.Event, out: Callable[[str], None]
+    fleet: Fleet,
+    engine: Engine,
+    stopping: threading.Event,
+    out: Callable[[str], None],
+    *,
+    tz: dt.tzinfo,
+    history: bool,
+    first: dt.date | None,
 ) -> int:
+    """The status line (rewritten in place on a terminal, a line every ``STATUS_EVERY_S``
+    otherwise) and a line for each milestone, until Ctrl-C or a process dies."""
     tty = sys.stdout.isatty()
-    last = (time.monotonic(), 0)
+    rate = Rate()
+    said: set[str] = set()
     last_print = 0.0
+    began = time.monotonic()
     while not stopping.wait(1.0):
         dead = fleet.exited()
         if dead:
@@ -271,24 +315,27 @@ def _watch(
                     f"last lines of {process.log_path}:\n{process.log_tail()}"
                 )
             return 1
-        status = read_status(engine)
-        with session_factory(engine)() as session:
-            alerts = count_alerts(session, AlertFilter(state="active"))
+        for process in fleet.finished():
+            if process.name not in said:
+                said.add(process.name)
+                code = process.returncode()
+                took = time.monotonic() - began
+                out(
+                    f"\n{process.name}: done ({took:.0f} s)"
+                    if code == 0
+                    else f"\n{process.name} failed (exit code {code}); see {process.log_path}"
+                )
         now = time.monotonic()
-        rate = (status.received - last[1]) / max(1e-6, now - last[0])
-        last = (now, status.received)
-        running = " ".join(f"{p.name}✓" for p in fleet.processes)
-        line = (
-            f"{running} | {rate:7.1f} msg/s | stored {status.stored:,} | "
-            f"rejected {status.rejected:,} | loggers online {status.loggers_online:,} | "
-            f"open alerts {alerts:,}"
-        )
-        if status.spool_points:
-            line += f" | spooled {status.spool_points:,}"
+        s = snapshot(engine, local_day(dt.datetime.now(dt.UTC), tz), first)
+        line = status_line(s, rate.add(s.received, now), history)
+        for milestone in milestones(s, history):
+            if milestone not in said:
+                said.add(milestone)
+                out(("\n" if tty else "") + f"{milestone} ({now - began:.0f} s)")
         if tty:
             sys.stdout.write("\r" + line + "   ")
             sys.stdout.flush()
-        elif now - last_print >= 10:
+        elif now - last_print >= STATUS_EVERY_S:
             out(line)
             last_print = now
     return 0

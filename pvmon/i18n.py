@@ -36,6 +36,14 @@ CATALOG: dict[str, tuple[str, str]] = {
     "overview": ("全县总览", "County overview"),
     "township_overview": ("乡镇总览", "Township overview"),
     "today": ("今日", "Today"),
+    "yesterday": ("昨日", "Yesterday"),
+    "live_estimate": ("实时估算（今晚日结后为准）", "Live estimate (tonight's rollup replaces it)"),
+    "no_data": ("暂无数据", "No data yet"),
+    "filling_in": (
+        "今年的历史数据正在补算：已完成 {computed} / {elapsed} 天，数字和图表随之更新",
+        "The year so far is still being filled in: {computed} of {elapsed} days done; "
+        "figures and charts follow",
+    ),
     "month": ("本月", "This month"),
     "year": ("本年", "This year"),
     "generation": ("发电量", "Generation"),

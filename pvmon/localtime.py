@@ -29,6 +29,11 @@ def local_day(moment: dt.datetime | float, tz: dt.tzinfo) -> dt.date:
     return dt.datetime.fromtimestamp(moment, tz).date()
 
 
+def utc(epoch: float) -> dt.datetime:
+    """Epoch seconds as an aware UTC moment."""
+    return dt.datetime.fromtimestamp(epoch, dt.UTC)
+
+
 def utc_now() -> dt.datetime:
     """Now, as an aware UTC moment (the clock every process passes in by default)."""
     return dt.datetime.now(dt.UTC)

@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import logging
 import sys
+from pathlib import Path
 
 import structlog
 
 
-def configure_logging(level: str = "info", *, json: bool | None = None) -> None:
-    """Configure structlog and the standard library (paho, httpx) to log the same way."""
+def configure_logging(
+    level: str = "info",
+    *,
+    json: bool | None = None,
+    file: Path | None = None,
+    console_level: str | None = None,
+) -> None:
+    """Configure structlog and the standard library (paho, httpx) to log the same way:
+    JSON lines to ``file`` when given, and to stderr at ``console_level`` (default
+    ``level``) — readable lines on a terminal, JSON otherwise (``json`` decides)."""
     if json is None:
         json = not sys.stderr.isatty()
-    renderer: structlog.typing.Processor = (
-        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
-    )
     shared: list[structlog.typing.Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
@@ -26,15 +32,26 @@ def configure_logging(level: str = "info", *, json: bool | None = None) -> None:
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
     )
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(
-        structlog.stdlib.ProcessorFormatter(
+
+    def formatter(renderer: structlog.typing.Processor) -> logging.Formatter:
+        return structlog.stdlib.ProcessorFormatter(
             processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
             foreign_pre_chain=shared,
         )
+
+    console = logging.StreamHandler(sys.stderr)
+    console.setLevel((console_level or level).upper())
+    console.setFormatter(
+        formatter(structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer())
     )
+    handlers: list[logging.Handler] = [console]
+    if file is not None:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        to_file = logging.FileHandler(file, encoding="utf-8")
+        to_file.setFormatter(formatter(structlog.processors.JSONRenderer()))
+        handlers.append(to_file)
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = handlers
     root.setLevel(level.upper())
     for noisy in ("httpx", "alembic", "apscheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

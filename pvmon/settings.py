@@ -108,12 +108,16 @@ class SimulatorSettings(BaseModel):
     credentials: Path | None = None
     """The loggers' broker passwords (``pvmon broker config``'s credentials.csv), as each
     real logger would have its own configured."""
+    history_from: dt.date | None = None
+    """The first day of the demo's history (``pvmon up``); default: 1 January."""
 
 
 class AnalyticsSettings(BaseModel):
     daily_at: dt.time = dt.time(20, 30)
     """Local time the daily job runs for the day (after sunset all year in Yonghe)."""
     frequent_minutes: int = Field(5, ge=1, le=60)
+    catch_up_s: float = Field(30, ge=1, le=3600)
+    """How often the service looks for days due (late data, the demo's history)."""
     history_start: dt.date | None = None
     """First day the jobs catch up from on a fresh store (default: 1 January this year)."""
     climate_table: Path | None = None

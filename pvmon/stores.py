@@ -16,6 +16,21 @@ from pvmon.influx.provision import provision
 from pvmon.settings import Settings
 
 
+class NotReady(ValueError):
+    """What a command needs is not there yet; the message says what to do."""
+
+
+class StoreNotConfigured(NotReady):
+    """A store the command needs is not configured; the message says what to set."""
+
+
+class RegistryEmpty(NotReady):
+    def __init__(self) -> None:
+        super().__init__(
+            "the registry is empty: `pvmon registry generate` (or `pvmon registry import`)"
+        )
+
+
 def open_database(settings: Settings) -> Engine:
     """The relational store, migrated to the current schema."""
     engine = make_engine(settings.sqlalchemy_url)
@@ -26,7 +41,10 @@ def open_database(settings: Settings) -> Engine:
 def open_influx(settings: Settings, url: str | None = None) -> InfluxClient:
     target = url or settings.influx_url
     if target is None:
-        raise ValueError("no InfluxDB configured: set PVMON_INFLUX_URL (pvmon up starts one)")
+        raise StoreNotConfigured(
+            f"no InfluxDB: set PVMON_INFLUX_URL, or run `pvmon up` for this data directory "
+            f"({settings.data_dir})"
+        )
     return InfluxClient(
         target,
         settings.influx_db,

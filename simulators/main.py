@@ -10,18 +10,25 @@ from collections.abc import Callable, Collection
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import numpy as np
+
 from pvmon.brokerauth import read_credentials
 from pvmon.db.engine import session_factory
-from pvmon.localtime import day_start
+from pvmon.influx import schema
+from pvmon.influx.client import InfluxClient, series_values
+from pvmon.localtime import day_start, local_day
 from pvmon.registry.schema import Registry
 from pvmon.registry.store import load_registry, registry_is_empty
 from pvmon.settings import Settings
 from pvmon.stores import open_database
 from simulators.clock import demo_start
 from simulators.fleet_arrays import SimFleet, build_fleet
+from simulators.history import Anchors
+from simulators.model import FleetModel
 from simulators.report import Report
 from simulators.runner import SimOptions, Simulation
 from simulators.scenario import Scenario, parse_duration
+from simulators.state import initial_counters, load_state, save_state
 
 
 def resolve_start(text: str, fleet_centre: tuple[float, float]) -> float:
@@ -35,6 +42,18 @@ def resolve_start(text: str, fleet_centre: tuple[float, float]) -> float:
     if moment.tzinfo is None:
         raise ValueError(f"--start needs a UTC offset, e.g. 2026-06-01T08:00:00+08:00: {text!r}")
     return moment.timestamp()
+
+
+def live_start(settings: Settings, text: str = "auto") -> float:
+    """Where the live fleet starts (``resolve_start`` at the registry's centre)."""
+    return resolve_start(
+        text, _centre(build_fleet(_registry(settings), 0, settings.telemetry_interval_s))
+    )
+
+
+def resolve_until(text: str) -> float | None:
+    """``auto`` (None: where the default demo starts, decided by the backfill) or RFC 3339."""
+    return None if text == "auto" else resolve_start(text, (0.0, 0.0))
 
 
 def run_simulation(
@@ -100,8 +119,35 @@ async def _run(simulation: Simulation) -> Report:
     return await simulation.run(stop)
 
 
-HISTORY_ENERGY_STEP_S = 900
-"""Hourly history integrates output in 15-minute steps: the daily energy is what matters."""
+def history_anchors(
+    settings: Settings, influx: InfluxClient, fleet: SimFleet, model: FleetModel, until: float
+) -> Anchors:
+    """Where each device's history hangs from: its first reading stored this year (the live
+    data came first, or an earlier backfill got this far back), else the counter the live
+    simulation continues from at ``until`` — saved as the simulator's state, so the live run
+    takes over from exactly there."""
+    tz = ZoneInfo(settings.timezone)
+    year = local_day(until, tz).year
+    stored = series_values(
+        influx.query(
+            f'SELECT FIRST("WH") AS "WH" FROM "{schema.TELEMETRY}" WHERE time >= '
+            f'{day_start(dt.date(year, 1, 1), tz)}s GROUP BY "device"'
+        )
+    )
+    first_seen = {r["device"]: (int(r["time"]), float(r["WH"])) for r in stored}
+    state_path = settings.data_dir / "simulator" / "state.json"
+    saved = load_state(state_path, settings.simulator.seed)
+    moment = int(until)
+    counters = initial_counters(fleet, model, saved, moment)
+    ends = np.full(fleet.size, moment, dtype=np.int64)
+    kept = counters.copy()
+    kept_at = ends.copy()
+    for i, device in enumerate(fleet.device_ids):
+        if device in first_seen and first_seen[device][0] <= moment:
+            ends[i], counters[i] = first_seen[device]
+            kept_at[i], kept[i] = saved.get(device, first_seen[device])
+    save_state(state_path, settings.simulator.seed, fleet, kept, kept_at)
+    return Anchors(ends, counters)
 
 
 def run_backfill(
@@ -111,38 +157,25 @@ def run_backfill(
     until: float | None = None,
     stations: Collection[str] | None = None,
     stop: Callable[[], bool] = lambda: False,
+    on_day: Callable[[dt.date, int], None] | None = None,
 ) -> tuple[int, float]:
-    """Write hourly history from local midnight of ``first`` up to ``until`` (default: where
-    the default demo starts) straight into InfluxDB; the live simulation continues the
-    counters from there. Returns (points written, seconds)."""
-    from rich.progress import Progress
-
+    """Write hourly history from ``first`` up to ``until`` (default: where the default demo
+    starts), newest day first, straight into InfluxDB; the live simulation continues the
+    counters from there (``history_anchors``). ``on_day(day, points)`` as each day is
+    stored. Returns (points written, seconds)."""
     from pvmon.stores import open_influx, provision_influx
     from simulators.history import backfill
-    from simulators.model import FleetModel
-    from simulators.readings import ReadingGenerator
     from simulators.sky import SkyModel
-    from simulators.state import initial_counters, load_state, save_state
 
     tz = ZoneInfo(settings.timezone)
     registry = _registry(settings)
     seed = settings.simulator.seed
     fleet = build_fleet(registry, seed, settings.telemetry_interval_s, stations)
-    start = day_start(first, tz)
-    end = int(until if until is not None else resolve_start("auto", _centre(fleet)))
-    end -= (end - start) % 3600
+    end = until if until is not None else resolve_start("auto", _centre(fleet))
     model = FleetModel(fleet, SkyModel(fleet.townships, tz, seed))
-    state_path = settings.data_dir / "simulator" / "state.json"
-    counters = initial_counters(fleet, model, load_state(state_path, seed), start)
-    generator = ReadingGenerator(
-        fleet, model, [], counters, start, energy_step_s=HISTORY_ENERGY_STEP_S
-    )
     began = time.monotonic()
-    with open_influx(settings) as influx, Progress() as progress:
+    with open_influx(settings) as influx:
         provision_influx(influx, settings)
-        task = progress.add_task("history (hourly readings)", total=(end - start) // 3600)
-        points = backfill(
-            generator, influx, start, end, progress=lambda n: progress.advance(task, n), stop=stop
-        )
-    save_state(state_path, seed, fleet, generator.counters, generator.counted_until)
+        anchors = history_anchors(settings, influx, fleet, model, end)
+        points = backfill(model, influx, first, anchors, tz, on_day=on_day, stop=stop)
     return points, time.monotonic() - began

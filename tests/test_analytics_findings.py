@@ -205,14 +205,15 @@ def test_a_maintainer_whose_review_lapses_makes_the_station_uncovered(
 # --- scheduling --------------------------------------------------------------------------
 
 
-def test_a_day_is_due_after_its_run_time_once() -> None:
+def test_a_day_is_due_after_its_run_time_once_newest_first() -> None:
     run_at = dt.time(20, 30)
     evening = dt.datetime(2026, 6, 10, 21, 0, tzinfo=TZ)
     noon = dt.datetime(2026, 6, 10, 12, 0, tzinfo=TZ)
     assert last_due_day(evening, run_at) == dt.date(2026, 6, 10)
     assert last_due_day(noon, run_at) == dt.date(2026, 6, 9)
     first = dt.date(2026, 6, 8)
-    assert daily_due(evening, run_at, first, {}, {}) == [dt.date(2026, 6, d) for d in (8, 9, 10)]
+    # newest first: yesterday's figures are on the dashboards before last week's
+    assert daily_due(evening, run_at, first, {}, {}) == [dt.date(2026, 6, d) for d in (10, 9, 8)]
     done = {f"2026-06-0{d}": dt.datetime(2026, 6, d, 13, tzinfo=dt.UTC) for d in (8, 9)}
     assert daily_due(evening, run_at, first, done, {}) == [dt.date(2026, 6, 10)]
 
@@ -222,7 +223,7 @@ def test_late_data_makes_a_computed_day_due_again() -> None:
     done = {"2026-06-09": dt.datetime(2026, 6, 9, 13, tzinfo=dt.UTC)}
     late = {dt.date(2026, 6, 9): dt.datetime(2026, 6, 10, 2, tzinfo=dt.UTC)}
     due = daily_due(evening, dt.time(20, 30), dt.date(2026, 6, 9), done, late)
-    assert due == [dt.date(2026, 6, 9), dt.date(2026, 6, 10)]
+    assert due == [dt.date(2026, 6, 10), dt.date(2026, 6, 9)]
 
 
 def test_late_data_stored_while_a_day_was_computing_makes_it_due_again() -> None:

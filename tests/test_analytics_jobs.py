@@ -16,6 +16,7 @@ from analytics import evaluation, forecasts, live, statements
 from analytics.context import Analytics
 from analytics.rollups import compute_day
 from analytics.service import AnalyticsService
+from ingest.late import stamp_days
 from launch.local.influxd import Influxd
 from pvmon.certification import compliance
 from pvmon.db import tables
@@ -113,11 +114,11 @@ def test_catch_up_computes_each_missed_day_once(
     a = Analytics.open(settings, loaded_engine, influx)
     evening = dt.datetime.combine(first + dt.timedelta(days=1), dt.time(21), TZ)
     service = AnalyticsService(a, clock=lambda: evening)
-    assert service.catch_up().days == [first, first + dt.timedelta(days=1)]
+    assert service.catch_up().days == [first + dt.timedelta(days=1), first], "newest first"
     # The service is down for two days, then comes back on the evening of the fourth.
     back = evening + dt.timedelta(days=3)
     result = service.catch_up(now=back)
-    assert result.days == [first + dt.timedelta(days=n) for n in (2, 3, 4)]
+    assert result.days == [first + dt.timedelta(days=n) for n in (4, 3, 2)]
     assert service.catch_up(now=back).days == []
     with session_factory(loaded_engine)() as session:
         runs = session.scalars(select(tables.JobRun).where(tables.JobRun.job == "daily")).all()
@@ -247,17 +248,18 @@ def test_days_influxdb_cannot_serve_are_recorded_failed_and_done_when_it_returns
     evening = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(21), TZ)
     server.stop()
     result = service.catch_up(now=evening)
+    newest = day + dt.timedelta(days=1)
     assert result.days == []
-    assert result.failed == [day.isoformat()], "stops at the first day it cannot compute"
+    assert result.failed == [newest.isoformat()], "stops at the first day it cannot compute"
     with session_factory(loaded_engine)() as session:
-        run = session.get(tables.JobRun, ("daily", day.isoformat()))
+        run = session.get(tables.JobRun, ("daily", newest.isoformat()))
     assert run is not None
     assert run.status == "failed"
     assert "error" in run.detail
     server.start()
-    assert service.catch_up(now=evening).days == [day, day + dt.timedelta(days=1)]
+    assert service.catch_up(now=evening).days == [newest, day]
     with session_factory(loaded_engine)() as session:
-        run = session.get(tables.JobRun, ("daily", day.isoformat()))
+        run = session.get(tables.JobRun, ("daily", newest.isoformat()))
     assert (run.status, run.attempts) == ("ok", 2)
 
 
@@ -316,3 +318,25 @@ def test_todays_energy_run_by_run_equals_the_days_rollup(
         by_station[subset].to_numpy(), result.stations.loc[subset, "energy_kwh"].to_numpy()
     )
     assert by_station[subset].sum() > 100, "a day of sun in the township"
+
+
+def test_history_written_backwards_is_computed_as_it_arrives(
+    tmp_path: Path, influx: InfluxClient, loaded_engine: Engine, default_registry: Registry
+) -> None:
+    """The demo's history fills the year in newest day first: a day before the first one
+    analytics knew of is computed once the backfill marks it stored."""
+    newer = dt.date.today() - dt.timedelta(days=3)
+    older = newer - dt.timedelta(days=1)
+    writer = FleetWriter(default_registry, township_stations(default_registry)[:10], older)
+    writer.day(influx, older)
+    writer.day(influx, newer)
+    settings = settings_for(
+        tmp_path, influx, loaded_engine, analytics={"history_start": newer.isoformat()}
+    )
+    service = AnalyticsService(Analytics.open(settings, loaded_engine, influx))
+    evening = dt.datetime.combine(newer, dt.time(21), TZ)
+    assert service.catch_up(now=evening).days == [newer]
+    with session_factory(loaded_engine).begin() as session:
+        stamp_days(session, [older])
+    assert service.catch_up(now=evening).days == [older]
+    assert service.catch_up(now=evening).days == []

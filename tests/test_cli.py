@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,9 +14,12 @@ from typer.testing import CliRunner
 
 from analytics.records import sync_findings
 from launch.cli import app
+from launch.local.influxd import Influxd
+from pvmon import localservices as local_services
 from pvmon.db import tables
 from pvmon.db.engine import make_engine, session_factory
 from pvmon.findings import Finding, FindingKind, Severity, Subject
+from pvmon.localservices import LocalServices
 
 runner = CliRunner()
 
@@ -157,3 +163,47 @@ def test_broker_config_writes_credentials_for_every_station(
     assert "2240 logger credentials" in made.output
     lines = (tmp_path / "broker" / "credentials.csv").read_text().splitlines()
     assert len(lines) == 1 + 1 + 2240
+
+
+def test_a_command_finds_the_influxdb_pvmon_up_runs_for_its_data_dir_or_says_what_to_set(
+    tmp_path: Path, influxd: Influxd, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PVMON_DATA_DIR", str(tmp_path))
+    lost = subprocess.run(
+        [sys.executable, "-m", "launch", "analytics", "targets"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ},
+        check=False,
+    )
+    assert lost.returncode == 2
+    assert lost.stderr.strip().splitlines() == [
+        f"error: no InfluxDB: set PVMON_INFLUX_URL, or run `pvmon up` for this data "
+        f"directory ({tmp_path})"
+    ], "one line, no traceback"
+    # A pvmon up running for this data directory (this process stands in for it).
+    local_services.record(tmp_path, LocalServices(os.getpid(), None, influxd.url))
+    empty = subprocess.run(
+        [sys.executable, "-m", "launch", "analytics", "targets"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ},
+        check=False,
+    )
+    assert (empty.returncode, empty.stderr.strip()) == (
+        2,
+        "error: the registry is empty: `pvmon registry generate` (or `pvmon registry import`)",
+    )
+    assert runner.invoke(app, ["registry", "generate"]).exit_code == 0
+    found = subprocess.run(
+        [sys.executable, "-m", "launch", "analytics", "targets"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ},
+        check=False,
+    )
+    assert found.returncode == 0, found.stderr[-2000:]
+    assert "village stations" in found.stdout

@@ -7,23 +7,30 @@ import datetime as dt
 import io
 import re
 from collections.abc import Iterator
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 
 from alerts.service import AlertService
 from analytics.records import sync_findings
 from api.app import create_app
-from api.users import DEMO_PASSWORD
+from api.state import ApiState
+from api.users import DEMO_PASSWORD, demo_users
+from ingest.late import stamp_days
 from pvmon.db import tables
 from pvmon.db.engine import session_factory
 from pvmon.findings import Finding, FindingKind, Severity, Subject
+from pvmon.influx.client import InfluxClient
 from pvmon.registry.schema import Registry
+from pvmon.settings import load_settings
 from tests.support.world import TOWNSHIP, World, world_fixtures
 
 template, world = world_fixtures("pages")
+TZ = ZoneInfo("Asia/Shanghai")
 
 
 @pytest.fixture
@@ -187,3 +194,37 @@ def test_a_supervisor_sees_their_townships_alerts_however_many_are_newer_elsewhe
         page = signed_in(c, "supervisor").get("/overview")
     shown = {int(i) for i in re.findall(r'href="/a/(\d+)"', page.text)}
     assert set(ours) <= shown
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_an_empty_store_says_no_data_instead_of_zeros_and_night_leads_with_yesterday(
+    tmp_path: Path, loaded_engine: Engine, influx: InfluxClient
+) -> None:
+    """The first minutes of a fresh ``pvmon up`` at 03:00: no card shows 0.0, no chart of
+    zeros is drawn, the target is not "at risk" for lack of data, and the overview leads
+    with yesterday, not with tonight's zero."""
+    with session_factory(loaded_engine).begin() as session:
+        demo_users(session, dt.datetime.now(dt.UTC))
+        stamp_days(session, [dt.date.today() - dt.timedelta(days=3)])  # history arriving
+    settings = load_settings(
+        data_dir=tmp_path,
+        influx_url=influx.url,
+        influx_db=influx.database,
+        database_url=loaded_engine.url.render_as_string(hide_password=False),
+    )
+    night = dt.datetime.combine(dt.date.today(), dt.time(3, 8), TZ)
+    with TestClient(
+        create_app(ApiState(settings, loaded_engine, influx, clock=lambda: night))
+    ) as c:
+        page = signed_in(c, "bureau").get("/overview").text
+    assert 'id="year-no-data"' in page
+    assert "0.0 万千瓦时" not in page
+    assert 'id="chart-segments"' not in page, "no pie of zeros"
+    assert "数据不足" in page
+    assert "有风险" not in page
+    assert "昨日 · 发电量" in page
+    assert 'id="progress-banner"' in page, "the year is filling in"
+    noon = dt.datetime.combine(dt.date.today(), dt.time(12), TZ)
+    at_noon = ApiState(settings, loaded_engine, influx, clock=lambda: noon)
+    with TestClient(create_app(at_noon)) as c:
+        assert "今日 · 发电量" in signed_in(c, "bureau").get("/overview").text

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -12,9 +13,15 @@ from sqlalchemy import Engine
 
 from analytics.context import Analytics
 from analytics.rollups import compute_day
+from launch.local.mosquitto import Mosquitto
+from pvmon.influx import schema
 from pvmon.influx.client import InfluxClient, series_values
+from pvmon.influx.provision import ROLLUP_RP
 from pvmon.settings import load_settings
-from simulators.main import run_backfill
+from simulators.main import run_backfill, run_simulation
+from tests.support.counts import stored_count
+from tests.support.ingest import RunningIngest, make_settings
+from tests.support.waiting import wait_for
 
 TZ = ZoneInfo("Asia/Shanghai")
 STATIONS = ["VS001", "HH0001"]
@@ -60,9 +67,87 @@ def test_backfill_writes_hourly_history_that_analytics_turns_into_energy(
 
     state = json.loads((tmp_path / "simulator" / "state.json").read_text())
     assert set(by_device) <= set(state["devices"])
-    assert all(t < until for t, _ in state["devices"].values())
+    assert all(t <= until for t, _ in state["devices"].values()), "the state is the handover"
 
     a = Analytics.open(settings, loaded_engine, influx)
     day = compute_day(a, first + dt.timedelta(days=1), recompute=False)
     assert day.stations.loc["VS001", "energy_kwh"] > 0
     assert day.stations.loc["VS001", "availability"] == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("later_s", [0, 12 * 60 + 31], ids=["at the hour", "minutes later"])
+def test_the_live_simulation_takes_over_from_the_history_without_a_jump(
+    later_s: int,
+    tmp_path: Path,
+    broker: Mosquitto,
+    influx: InfluxClient,
+    loaded_engine: Engine,
+    start_ingest: Callable[..., RunningIngest],
+) -> None:
+    """History up to 12:00 yesterday, then the live loggers from there (or from a few
+    minutes later, as when ``pvmon up`` starts them after a long backfill): the handover
+    day's counters rise only by what the inverters made (no jump or reset flagged)."""
+    settings = make_settings(
+        tmp_path, broker, influx, loaded_engine.url.render_as_string(hide_password=False)
+    )
+    day = dt.date.today() - dt.timedelta(days=1)
+    handover = dt.datetime.combine(day, dt.time(12, 0), TZ)
+    run_backfill(settings, first=day, until=handover.timestamp(), stations=STATIONS)
+    start_ingest(settings, loaded_engine, influx)
+    live = handover + dt.timedelta(seconds=later_s)
+    report = run_simulation(
+        settings, start=live.isoformat(), speed=120, duration="30m", stations=STATIONS
+    )
+    wait_for(lambda: stored_count(influx) >= report.confirmed["telemetry"], timeout=60)
+    a = Analytics.open(settings, loaded_engine, influx)
+    result = compute_day(a, day, recompute=False)
+    devices = series_values(
+        influx.query(
+            f'SELECT "jumps", "resets", "device" FROM "{ROLLUP_RP}"."{schema.DEVICE_DAILY}"'
+            f" WHERE \"station\" = 'VS001' OR \"station\" = 'HH0001'"
+        )
+    )
+    assert len(devices) >= 2
+    assert [
+        (d["device"], d["jumps"], d["resets"]) for d in devices if d["jumps"] or d["resets"]
+    ] == []
+    assert result.stations.loc["VS001", "energy_kwh"] > 0
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_history_written_after_a_live_run_hangs_from_its_first_readings(
+    tmp_path: Path,
+    broker: Mosquitto,
+    influx: InfluxClient,
+    loaded_engine: Engine,
+    start_ingest: Callable[..., RunningIngest],
+) -> None:
+    """``pvmon up`` first, ``pvmon up --history`` later on the same data: the history ends
+    where the live readings begin and its counters lead into theirs (no jump, no reset)."""
+    settings = make_settings(
+        tmp_path, broker, influx, loaded_engine.url.render_as_string(hide_password=False)
+    )
+    day = dt.date.today() - dt.timedelta(days=1)
+    live = dt.datetime.combine(day, dt.time(12, 11, 7), TZ)
+    start_ingest(settings, loaded_engine, influx)
+    report = run_simulation(
+        settings, start=live.isoformat(), speed=120, duration="20m", stations=STATIONS
+    )
+    wait_for(lambda: stored_count(influx) >= report.confirmed["telemetry"], timeout=60)
+    later = live + dt.timedelta(hours=3)  # the second start's own idea of where to hand over
+    run_backfill(settings, first=day, until=later.timestamp(), stations=STATIONS)
+    rows = series_values(influx.query('SELECT "WH", "device" FROM "telemetry"'))
+    by_device: dict[str, list[tuple[int, float]]] = {}
+    for r in rows:
+        by_device.setdefault(r["device"], []).append((r["time"], r["WH"]))
+    for series in by_device.values():
+        counters = [wh for _, wh in sorted(series)]
+        assert counters == sorted(counters), "counters only rise, history into live"
+    assert min(t for series in by_device.values() for t, _ in series) < live.timestamp() - 3600
+    a = Analytics.open(settings, loaded_engine, influx)
+    compute_day(a, day, recompute=False)
+    devices = series_values(
+        influx.query(f'SELECT "jumps", "resets" FROM "{ROLLUP_RP}"."{schema.DEVICE_DAILY}"')
+    )
+    assert sum(d["jumps"] + d["resets"] for d in devices) == 0

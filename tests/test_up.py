@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import signal
 import subprocess
 import sys
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 
@@ -18,6 +20,9 @@ from pvmon.influx.client import InfluxClient
 from tests.support.waiting import wait_for
 
 STATIONS = 2240
+
+
+TZ = ZoneInfo("Asia/Shanghai")
 
 
 def children_of(pid: int) -> set[int]:
@@ -67,7 +72,13 @@ def alive(pid: int) -> bool:
 
 
 def test_up_brings_every_station_in_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
-    env = {**os.environ, "PVMON_DATA_DIR": str(tmp_path / "data"), "PYTHONUNBUFFERED": "1"}
+    history_from = dt.date.today() - dt.timedelta(days=2)
+    env = {
+        **os.environ,
+        "PVMON_DATA_DIR": str(tmp_path / "data"),
+        "PYTHONUNBUFFERED": "1",
+        "PVMON_SIMULATOR__HISTORY_FROM": history_from.isoformat(),
+    }
     out = (tmp_path / "up.out").open("w+")
     up = subprocess.Popen(
         [sys.executable, "-m", "launch", "up"],
@@ -93,6 +104,13 @@ def test_up_brings_every_station_in_and_ctrl_c_stops_everything(tmp_path: Path) 
                     return False
 
             wait_for(all_stations, timeout=180)
+            wait_for(lambda: "history: done" in Path(out.name).read_text(), timeout=180)
+            first = int(dt.datetime.combine(history_from, dt.time(0), TZ).timestamp())
+            history = influx.query(
+                f'SELECT COUNT("W") FROM "telemetry" WHERE time >= {first}s AND '
+                f'time < {first + 86400}s GROUP BY "station"'
+            )
+            assert len(history) == STATIONS, "the history reached back to its first day"
         started = children_of(up.pid)
         direct = Path(f"/proc/{up.pid}/task/{up.pid}/children").read_text().split()
         assert programs({int(pid) for pid in direct}) == {
@@ -137,7 +155,7 @@ def test_up_uses_the_configured_broker_and_influxdb(
     out = tmp_path / "up.out"
     with out.open("w") as sink:
         up = subprocess.Popen(
-            [sys.executable, "-m", "launch", "up"],
+            [sys.executable, "-m", "launch", "up", "--no-history"],
             stdout=sink,
             stderr=subprocess.STDOUT,
             env=env,

@@ -18,6 +18,7 @@ from pvmon.domain import StationKind
 from pvmon.influx import schema
 from pvmon.influx.client import series_values
 from pvmon.influx.provision import ROLLUP_RP
+from pvmon.localtime import utc
 from pvmon.registry.schema import StationRow
 
 router = APIRouter(tags=["stations"])
@@ -139,10 +140,7 @@ def _range(
 
 
 def _points(series: list[dict]) -> list[SeriesPoint]:
-    return [
-        SeriesPoint(t=dt.datetime.fromtimestamp(r["time"], dt.UTC), value=r["value"])
-        for r in series_values(series)
-    ]
+    return [SeriesPoint(t=utc(r["time"]), value=r["value"]) for r in series_values(series)]
 
 
 def _telemetry(
