@@ -31,6 +31,11 @@ class LiveWindow:
     """township → the sun is up through the whole window"""
     logger_online: pd.Series
     """station → the logger's last status said online"""
+    logger_since: pd.Series
+    """station → since when (epoch seconds) its logger has said that. Silence is judged
+    only where the logger's state held through the whole window: a logger that has just
+    connected (the system or the logger just started) has not yet had the time to report,
+    and one never heard from is not yet connected, not a lost link."""
 
 
 def live_findings(
@@ -44,21 +49,31 @@ def live_findings(
     judged = stations.index[lit]
     readings = w.readings.join(devices[["station_id", "rated_ac_w"]], on="device")
     readings = readings[readings["station_id"].isin(judged)]
+    held = w.logger_since.reindex(judged) <= w.start
+    listened = judged[held.fillna(False).to_numpy(dtype=bool)]
     findings: list[Finding] = []
-    findings += _silence(w, readings, devices, judged)
+    findings += _silence(w, readings, devices, listened)
     findings += _zero_output(w, readings, stations)
     findings += _faults(w, readings, devices, judged)
     evaluated = {
         (str(kind), s)
         for s in judged
-        for kind in (
-            FindingKind.COMM_LOSS,
-            FindingKind.DEVICE_SILENT,
-            FindingKind.ZERO_OUTPUT,
-            FindingKind.FAULT_STATE,
-        )
+        for kind in (FindingKind.ZERO_OUTPUT, FindingKind.FAULT_STATE)
+    } | {
+        (str(kind), s) for s in listened.union(_heard_whole(readings, devices)) for kind in SILENCE
     }
     return findings, evaluated
+
+
+def _heard_whole(readings: pd.DataFrame, devices: pd.DataFrame) -> pd.Index:
+    """Stations every device of which was heard in the window: not silent, however long
+    their logger has been connected."""
+    heard = devices.index.isin(readings["device"].unique())
+    whole = pd.Series(heard, index=devices.index).groupby(devices["station_id"]).all()
+    return whole.index[whole.to_numpy(dtype=bool)]
+
+
+SILENCE = (FindingKind.COMM_LOSS, FindingKind.DEVICE_SILENT)
 
 
 def _silence(

@@ -29,10 +29,9 @@ def frequent(a: Analytics, now: dt.datetime) -> dict[str, int]:
     end = int(now.timestamp())
     start = end - LIVE_WINDOW_S
     with a.sessions() as session:
-        online = pd.Series(
-            {s.station_id: s.online for s in session.scalars(select(tables.LoggerStatus))},
-            dtype=bool,
-        )
+        status = list(session.scalars(select(tables.LoggerStatus)))
+    online = pd.Series({s.station_id: s.online for s in status}, dtype=bool)
+    since = pd.Series({s.station_id: s.since.timestamp() for s in status}, dtype=float)
     window = LiveWindow(
         start,
         end,
@@ -40,6 +39,7 @@ def frequent(a: Analytics, now: dt.datetime) -> dict[str, int]:
         a.reader.events(start, end),
         sun_up_through(a.frames.township_centres, start, end, LIVE_ELEVATION_DEG),
         online,
+        since,
     )
     found, evaluated = live_findings(window, a.frames.devices, a.frames.stations)
     with a.sessions.begin() as session:

@@ -62,6 +62,44 @@ def _signed_in(base: str) -> httpx.Client:
     return client
 
 
+def _milestones(up: subprocess.Popen[bytes], base: str, data: Path, args: argparse.Namespace):
+    """Each milestone's seconds since ``began``, printed as it comes."""
+    began = time.monotonic()
+    seen: dict[str, float] = {}
+    client: httpx.Client | None = None
+
+    def reached(name: str) -> None:
+        if name not in seen:
+            seen[name] = time.monotonic() - began
+            print(f"{seen[name]:7.0f} s  {name}", flush=True)
+
+    settings = load_settings(data_dir=data)
+    tz = ZoneInfo(settings.timezone)
+    first = dt.date.fromisoformat(args.history_from) if args.history_from else None
+    while time.monotonic() - began < args.timeout and up.poll() is None:
+        time.sleep(1.0)
+        if client is None:
+            if _answers(f"{base}/healthz"):
+                reached("dashboard answers")
+                client = _signed_in(base)
+                engine = open_database(settings)
+            continue
+        s = snapshot(engine, local_day(dt.datetime.now(dt.UTC), tz), first)
+        recent = min(RECENT_DAYS, s.elapsed_days)
+        if s.loggers_online >= STATIONS:
+            reached(f"all {STATIONS:,} loggers online")
+        if _year_energy(client, base) > 0:
+            reached("year energy on the dashboard > 0")
+        if s.recent_computed >= recent:
+            reached(f"last {recent} days computed")
+        if s.history_days >= s.elapsed_days:
+            reached(f"history written ({s.elapsed_days} days)")
+        if s.computed_days >= s.elapsed_days:
+            reached(f"year so far computed ({s.elapsed_days} days)")
+            break
+    return seen
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--timeout", type=float, default=1800.0)
@@ -77,44 +115,13 @@ def main() -> None:
     }
     if args.history_from:
         env["PVMON_SIMULATOR__HISTORY_FROM"] = args.history_from
-    base = f"http://127.0.0.1:{port}"
     out = data.parent / "up.out"
-    began = time.monotonic()
     with out.open("w") as sink:
         up = subprocess.Popen(
             [sys.executable, "-m", "launch", "up"], stdout=sink, stderr=subprocess.STDOUT, env=env
         )
-    seen: dict[str, float] = {}
-    client: httpx.Client | None = None
-
-    def reached(name: str) -> None:
-        if name not in seen:
-            seen[name] = time.monotonic() - began
-            print(f"{seen[name]:7.0f} s  {name}", flush=True)
-
     try:
-        settings = load_settings(data_dir=data)
-        tz = ZoneInfo(settings.timezone)
-        first = dt.date.fromisoformat(args.history_from) if args.history_from else None
-        while time.monotonic() - began < args.timeout and up.poll() is None:
-            time.sleep(1.0)
-            if "dashboard answers" not in seen:
-                if _answers(f"{base}/healthz"):
-                    reached("dashboard answers")
-                    client = _signed_in(base)
-                continue
-            s = snapshot(open_database(settings), local_day(dt.datetime.now(dt.UTC), tz), first)
-            if s.loggers_online >= STATIONS:
-                reached(f"all {STATIONS:,} loggers online")
-            if client is not None and _year_energy(client, base) > 0:
-                reached("year energy on the dashboard > 0")
-            if s.recent_computed >= min(RECENT_DAYS, s.elapsed_days):
-                reached(f"last {min(RECENT_DAYS, s.elapsed_days)} days computed")
-            if s.history_days >= s.elapsed_days:
-                reached(f"history written ({s.elapsed_days} days)")
-            if s.computed_days >= s.elapsed_days:
-                reached(f"year so far computed ({s.elapsed_days} days)")
-                break
+        seen = _milestones(up, f"http://127.0.0.1:{port}", data, args)
     finally:
         up.send_signal(signal.SIGINT)
         try:

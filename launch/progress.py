@@ -54,7 +54,9 @@ def snapshot(engine: Engine, today: dt.date, first: dt.date | None = None) -> Sn
         late = late_days(session)
         written = session.scalars(
             select(tables.LateDay.day).where(
-                tables.LateDay.station_id == HISTORY, tables.LateDay.day >= first
+                tables.LateDay.station_id == HISTORY,
+                tables.LateDay.day >= first,
+                tables.LateDay.day < today,  # today's part hangs from the live fleet
             )
         ).all()
     computed = [

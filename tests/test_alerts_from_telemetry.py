@@ -36,7 +36,7 @@ def test_a_station_silent_in_daylight_is_one_alert_then_a_resolution_notice(
     directory: Directory,
 ) -> None:
     day = dt.date.today() - dt.timedelta(days=1)
-    subset, quiet = silent_station_day(default_registry, influx, day)
+    subset, quiet = silent_station_day(default_registry, influx, loaded_engine, day)
     settings = settings_for(tmp_path, loaded_engine, receiver, sms=None).model_copy(
         update={"influx_url": influx.url, "influx_db": influx.database}
     )

@@ -120,7 +120,9 @@ def window(
     rows: list[tuple[str, int, float, int]],
     daylight: bool = True,
     events: list[tuple[str, int, int]] | None = None,
+    since: dict[str, int] | None = None,
 ) -> LiveWindow:
+    """Every logger connected long before the window unless ``since`` says otherwise."""
     return LiveWindow(
         1000,
         2800,
@@ -128,6 +130,7 @@ def window(
         pd.DataFrame(events or [], columns=["device", "ts", "code"]),
         pd.Series({"T01": daylight}),
         pd.Series({"S1": True}),
+        pd.Series(dict.fromkeys(STATIONS.index, 0) | (since or {}), dtype=float),
     )
 
 
@@ -153,6 +156,29 @@ def test_live_conditions_each_found_with_their_kind() -> None:
     comm = next(f for f in found if f.kind == FindingKind.COMM_LOSS)
     assert comm.evidence["logger_online"] is True
     assert ("comm_loss", "S2") in evaluated
+
+
+def test_a_logger_that_connected_within_the_window_is_not_yet_called_silent() -> None:
+    """The first minutes of a new system (or of a logger back from an outage): nothing
+    has had the time to report, and that is not a lost link."""
+    rows = healthy("D2") + healthy("D3") + healthy("D4") + healthy("D5a") + healthy("D5b")
+    since = {"S1": 2500, "S2": 2500}  # S1 silent, S2 reporting: both connected minutes ago
+    found, evaluated = live_findings(window(rows, since=since), DEVICES, STATIONS)
+    assert found == []
+    assert ("comm_loss", "S1") not in evaluated, "an open comm loss is not cleared either"
+    assert ("comm_loss", "S2") in evaluated, "every device heard: not silent, whatever the age"
+
+
+def test_a_station_never_heard_from_is_not_a_lost_link() -> None:
+    rows = healthy("D2") + healthy("D3") + healthy("D4") + healthy("D5a") + healthy("D5b")
+    never = pd.Series({s: 0 for s in STATIONS.index if s != "S1"}, dtype=float)
+    w = window(rows)
+    found, _ = live_findings(
+        LiveWindow(w.start, w.end, w.readings, w.events, w.daylight, w.logger_online, never),
+        DEVICES,
+        STATIONS,
+    )
+    assert found == []
 
 
 def test_night_silence_is_normal() -> None:

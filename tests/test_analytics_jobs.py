@@ -14,7 +14,7 @@ from sqlalchemy import Engine, select
 
 from analytics import evaluation, forecasts, live, statements
 from analytics.context import Analytics
-from analytics.rollups import compute_day
+from analytics.rollups import compute_day, compute_days
 from analytics.service import AnalyticsService
 from ingest.late import stamp_days
 from launch.local.influxd import Influxd
@@ -127,6 +127,27 @@ def test_catch_up_computes_each_missed_day_once(
     assert result.evaluation["certification_rate"] > 0
 
 
+def test_days_read_together_give_the_rollups_of_days_read_one_by_one(
+    tmp_path: Path, influx: InfluxClient, loaded_engine: Engine, default_registry: Registry
+) -> None:
+    first = dt.date.today() - dt.timedelta(days=6)
+    days = [first + dt.timedelta(days=n) for n in range(4)]
+    writer = FleetWriter(default_registry, township_stations(default_registry)[:20], first)
+    for day in days:
+        writer.day(influx, day)
+    a = Analytics.open(settings_for(tmp_path, influx, loaded_engine), loaded_engine, influx)
+    outcomes = compute_days(a, [(day, False) for day in days])
+    assert [day for day, _, _ in outcomes] == days
+    assert [detail["readings"] for _, detail, _ in outcomes] == [
+        len(writer.frames[day]) for day in days
+    ], "each day gets exactly its own readings"
+    together = rollup(influx, schema.STATION_DAILY)
+    a.carry = None
+    for day in days:
+        compute_day(a, day, recompute=True)
+    assert rollup(influx, schema.STATION_DAILY) == together
+
+
 def test_late_data_makes_the_day_recompute(
     tmp_path: Path, influx: InfluxClient, loaded_engine: Engine, default_registry: Registry
 ) -> None:
@@ -212,7 +233,7 @@ def test_the_frequent_job_finds_a_silent_station_and_clears_it_when_it_speaks(
     tmp_path: Path, influx: InfluxClient, loaded_engine: Engine, default_registry: Registry
 ) -> None:
     day = dt.date.today() - dt.timedelta(days=1)
-    subset, quiet = silent_station_day(default_registry, influx, day)
+    subset, quiet = silent_station_day(default_registry, influx, loaded_engine, day)
     a = Analytics.open(settings_for(tmp_path, influx, loaded_engine), loaded_engine, influx)
     only_stations(a, subset)
     noon = dt.datetime.combine(day, dt.time(12, 30), TZ)

@@ -140,6 +140,7 @@ def test_faults_are_found_within_three_days_and_healthy_stations_left_alone(
                 pd.DataFrame(columns=["device", "ts", "code"]),
                 sun_up_through(frames.township_centres, end - 1800, end, 10),
                 pd.Series(dtype=bool),
+                pd.Series(0.0, index=frames.stations.index),  # loggers connected all along
             )
             for f in live_findings(live, frames.devices, frames.stations)[0]:
                 found[f.subject_id].add(f.kind)

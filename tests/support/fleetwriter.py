@@ -12,6 +12,8 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from analytics.context import Analytics
+from pvmon.db import tables
+from pvmon.db.engine import session_factory
 from pvmon.domain import StationKind
 from pvmon.influx.client import InfluxClient
 from pvmon.localtime import day_bounds
@@ -81,10 +83,11 @@ def settings_for(tmp_path: Path, influx: InfluxClient, engine: Engine, **extra: 
 
 
 def silent_station_day(
-    registry: Registry, influx: InfluxClient, day: dt.date
+    registry: Registry, influx: InfluxClient, engine: Engine, day: dt.date
 ) -> tuple[list[str], str]:
     """A day of twelve stations of one township in which the first falls silent from 11:00
-    to 13:00 (a lost link); returns the stations and the silent one."""
+    to 13:00 (a lost link: its logger stays connected); returns the stations and the
+    silent one."""
     subset = township_stations(registry)[:12]
     quiet = subset[0]
     writer = FleetWriter(
@@ -94,7 +97,18 @@ def silent_station_day(
         faults=[{"kind": "comm_loss", "stations": [quiet], "start": "+11h", "duration": "2h"}],
     )
     writer.day(influx, day)
+    loggers_connected(engine, subset, dt.datetime.combine(day, dt.time(0), TZ))
     return subset, quiet
+
+
+def loggers_connected(engine: Engine, stations: list[str], since: dt.datetime) -> None:
+    """The stations' loggers said 'online' at ``since`` and have held it (what ingest
+    records from their status messages)."""
+    with session_factory(engine).begin() as session:
+        for station in stations:
+            session.merge(
+                tables.LoggerStatus(station_id=station, online=True, since=since, updated_at=since)
+            )
 
 
 def only_stations(a: Analytics, subset: list[str]) -> None:
