@@ -8,10 +8,11 @@ did it, when, and through which channel.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from alerts.lifecycle import ACKNOWLEDGED, RESOLVED, active, event, resolve
@@ -39,6 +40,12 @@ class AlertFilter:
     severity: str | None = None
     limit: int = 100
     offset: int = 0
+    order: str = "newest"
+    """``newest`` first, or by ``severity`` (critical first), the longest-standing first
+    within a severity: the order people work through them."""
+
+
+SEVERITY_RANK = {"critical": 0, "warning": 1, "info": 2}
 
 
 def _narrowed(q: Select[T], f: AlertFilter, where: ColumnElement[bool] | None) -> Select[T]:
@@ -64,11 +71,22 @@ def _narrowed(q: Select[T], f: AlertFilter, where: ColumnElement[bool] | None) -
 def list_alerts(
     session: Session, f: AlertFilter, where: ColumnElement[bool] | None = None
 ) -> list[tables.Alert]:
-    """The alerts matching ``f`` within ``where``, newest first, one page of them: the scope
+    """The alerts matching ``f`` within ``where``, in ``f.order``, one page of them: the scope
     applies in SQL before the page is cut, so a page is never short of what a caller may see."""
     q = _narrowed(select(tables.Alert), f, where)
-    q = q.order_by(tables.Alert.opened_at.desc(), tables.Alert.id.desc())
+    if f.order == "severity":
+        rank = case(SEVERITY_RANK, value=tables.Alert.severity, else_=len(SEVERITY_RANK))
+        q = q.order_by(rank, tables.Alert.since, tables.Alert.id)
+    else:
+        q = q.order_by(tables.Alert.opened_at.desc(), tables.Alert.id.desc())
     return list(session.scalars(q.limit(f.limit).offset(f.offset)))
+
+
+def concerning(person_id: str, stations: Iterable[str]) -> ColumnElement[bool]:
+    """Alerts about a person: their own (a certificate) and their stations'."""
+    a = tables.Alert
+    own = and_(a.subject_type == "maintainer", a.subject_id == person_id)
+    return or_(own, a.station_id.in_(sorted(stations)))
 
 
 def count_alerts(session: Session, f: AlertFilter, where: ColumnElement[bool] | None = None) -> int:

@@ -50,13 +50,27 @@ def _pct(value: object) -> str:
     return f"{float(value) * 100:.0f}%"  # type: ignore[arg-type]
 
 
-def _certificate(e: Mapping[str, Any], lang: Lang) -> dict[str, object]:
-    when = e.get("due_on") or e.get("review_due_on") or e.get("expires_on")
-    return {
-        "name": e.get("name", ""),
-        "certificate": e.get("certificate") or text("detail.no_certificate", lang),
-        "date": when or "—",
-    }
+def _certificate_date(rule: str) -> Callable[[Mapping[str, Any], Lang], dict[str, object]]:
+    """Each certificate rule names the date it is about: an expired certificate its expiry,
+    an overdue review the review's date, a coming one whichever falls due."""
+
+    def values(e: Mapping[str, Any], lang: Lang) -> dict[str, object]:
+        if rule == "cert_expired":
+            which, when = "expired_on", e.get("expires_on")
+        elif rule == "cert_review_overdue":
+            which, when = "review_was_due", e.get("review_due_on")
+        elif rule == "cert_due":
+            which = "review_due" if e.get("due") == "review" else "expires"
+            when = e.get("due_on")
+        else:
+            which, when = "no_date", None
+        return {
+            "name": e.get("name", ""),
+            "certificate": e.get("certificate") or text("detail.no_certificate", lang),
+            "which": text(f"detail.cert_{which}", lang, date=when or "—"),
+        }
+
+    return values
 
 
 def _target(e: Mapping[str, Any], _lang: Lang) -> dict[str, object]:
@@ -109,10 +123,10 @@ DETAILS: dict[str, tuple[str, Callable[[Mapping[str, Any], Lang], dict[str, obje
         lambda e, _: {"rejected": e["rejected"], "stored": e["stored"]},
     ),
     "device_silent_days": ("device_silent_days", lambda e, _: {"days": e["silent_days"]}),
-    **dict.fromkeys(
-        ("cert_missing", "cert_expired", "cert_review_overdue", "cert_due"),
-        ("certificate", _certificate),
-    ),
+    **{
+        rule: ("certificate", _certificate_date(rule))
+        for rule in ("cert_missing", "cert_expired", "cert_review_overdue", "cert_due")
+    },
 }
 """rule → (its detail phrase, the phrase's values from the alert's evidence)."""
 
@@ -188,3 +202,46 @@ def digest(items: list[tuple[AlertText, str]], lang: Lang, tz: dt.tzinfo, overvi
 
 def sms_digest(count: int, lang: Lang, overview: str) -> str:
     return f"{phrase('sms_digest', lang, n=count)} {overview}"
+
+
+@dataclass(frozen=True)
+class HistoryLine:
+    what: str
+    who: str
+    how: str
+    note: str
+
+
+HISTORY_ACTIONS = (
+    "opened",
+    "notified",
+    "acknowledged",
+    "resolved",
+    "escalated",
+    "reopened",
+    "flapping",
+    "condition_returned",
+    "condition_cleared",
+    "severity_changed",
+)
+
+
+def history_line(
+    action: str,
+    actor: str,
+    channel: str | None,
+    detail: Mapping[str, Any] | None,
+    lang: Lang,
+    names: Mapping[str, str],
+) -> HistoryLine:
+    """One step of an alert's history in words: what happened, who did it (a person's
+    name, the system, or a signed-in user) and how (web page, API, command line)."""
+    what = text(f"event.{action}", lang) if action in HISTORY_ACTIONS else action
+    if actor == "system":
+        who = text("actor.system", lang)
+    elif actor.startswith("user:"):
+        who = text("actor.user", lang, user=actor.removeprefix("user:"))
+    else:
+        who = names.get(actor, actor)
+    how = text(f"channel.{channel}", lang) if channel in ("web", "api", "cli") else ""
+    return HistoryLine(what, who, how, str((detail or {}).get("note") or ""))

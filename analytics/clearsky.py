@@ -10,6 +10,7 @@ needs measured plane-of-array irradiance.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -66,20 +67,45 @@ def day_sun(
 
 
 def _plane_yield(members: pd.DataFrame, solpos: pd.DataFrame, clear: pd.DataFrame) -> pd.Series:
-    tilt = members["tilt_deg"].to_numpy()[:, None]
-    azimuth = members["azimuth_deg"].to_numpy()[:, None]
+    poa = _poa(members["tilt_deg"].to_numpy(), members["azimuth_deg"].to_numpy(), solpos, clear)
+    insolation = poa.sum(axis=1)
+    return pd.Series(insolation * STEP_MIN / 60 / 1000, index=members.index)
+
+
+def _poa(
+    tilt: np.ndarray, azimuth: np.ndarray, solpos: pd.DataFrame, clear: pd.DataFrame
+) -> np.ndarray:
+    """planes × times → clear-sky in-plane irradiance [W/m²] (0 where the sun is down)."""
     with np.errstate(invalid="ignore", divide="ignore"):
         poa = pvlib.irradiance.get_total_irradiance(
-            tilt,
-            azimuth,
+            tilt[:, None],
+            azimuth[:, None],
             solpos["apparent_zenith"].to_numpy()[None, :],
             solpos["azimuth"].to_numpy()[None, :],
             clear["dni"].to_numpy()[None, :],
             clear["ghi"].to_numpy()[None, :],
             clear["dhi"].to_numpy()[None, :],
         )["poa_global"]
-    insolation = np.nan_to_num(np.asarray(poa, dtype=float)).clip(min=0).sum(axis=1)
-    return pd.Series(insolation * STEP_MIN / 60 / 1000, index=members.index)
+    return np.nan_to_num(np.asarray(poa, dtype=float)).clip(min=0)
+
+
+def plane_irradiance(
+    lat: float,
+    lon: float,
+    altitude_m: float,
+    tilt_deg: float,
+    azimuth_deg: float,
+    epoch_s: Sequence[int],
+    tz: ZoneInfo,
+) -> pd.Series:
+    """Clear-sky irradiance on one plane at the given moments [W/m²], indexed by them:
+    the same model as the daily reference yield (``day_sun``), for a station's curve."""
+    times = pd.DatetimeIndex(pd.to_datetime(list(epoch_s), unit="s", utc=True)).tz_convert(tz)
+    location = pvlib.location.Location(lat, lon, tz=str(tz), altitude=altitude_m)
+    solpos = location.get_solarposition(times)
+    clear = location.get_clearsky(times, model="ineichen", solar_position=solpos)
+    poa = _poa(np.array([tilt_deg]), np.array([azimuth_deg]), solpos, clear)[0]
+    return pd.Series(poa, index=pd.Index(list(epoch_s), name="time"))
 
 
 def sun_up_through(centres: pd.DataFrame, start: int, end: int, elevation: float) -> pd.Series:

@@ -6,16 +6,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from pvmon.domain import StationKind
+from pvmon.domain import PEER_GROUP
 from pvmon.registry.schema import Registry
-
-PEER_GROUP = {
-    StationKind.VILLAGE: "array",
-    StationKind.CENTRAL: "array",
-    StationKind.HOUSEHOLD: "rooftop",
-}
-"""Which stations are compared with which: ground arrays with ground arrays (the single
-centralized station has no peer of its own kind), rooftops with rooftops."""
 
 
 @dataclass(frozen=True)
@@ -46,7 +38,9 @@ def fleet_frames(registry: Registry) -> FleetFrames:
     stations["kind"] = stations["kind"].astype(str)
     stations["peer_group"] = stations["kind"].map({str(k): v for k, v in PEER_GROUP.items()})
     villages = _frame(registry.villages, "id")
-    centres = villages.groupby("township_id")[["lat", "lon", "altitude_m"]].mean()
+    centres = pd.DataFrame.from_dict(
+        {t: c._asdict() for t, c in registry.township_centres().items()}, orient="index"
+    )
     costs = _frame(registry.station_costs)
     annual_costs = (
         costs.groupby("station_id")["annual_yuan"].sum()

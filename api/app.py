@@ -15,7 +15,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 
-from api import pages
+from api import alertpages, pages, stationpages
 from api.metrics import StoreCollector
 from api.models import Health
 from api.responses import SIGNED_IN
@@ -46,6 +46,8 @@ def create_app(ctx: ApiState) -> FastAPI:
         api.include_router(module.router, responses=SIGNED_IN)
     app.include_router(api)
     app.include_router(pages.router)
+    app.include_router(stationpages.router)
+    app.include_router(alertpages.router)
     app.mount("/static", StaticFiles(directory=Path(pages.__file__).parent / "static"), "static")
 
     @app.exception_handler(RequestValidationError)

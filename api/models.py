@@ -277,3 +277,18 @@ class ImportResult(BaseModel):
 
 
 Health = dict[Literal["status", "database", "influxdb"], str]
+
+
+class TownshipArea(BaseModel):
+    id: str
+    name: str
+    centre: tuple[float, float]
+    """(lon, lat) where its label goes."""
+    outline: list[tuple[float, float]]
+    """(lon, lat) ring around its stations (not the legal boundary)."""
+
+
+class StationMap(BaseModel):
+    townships: list[TownshipArea]
+    stations: list[tuple[float, float, str, str, str]]
+    """(lon, lat, id, name, state) of each station in the caller's scope."""

@@ -6,6 +6,7 @@ same scopes apply."""
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -13,9 +14,10 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
 
 from alerts import actions, messages
-from api import queries, security
+from api import formatting, queries, security
 from api.deps import SESSION_COOKIE, Caller, Context, Db, caller, caller_address
 from api.params import AlertId, VillageId, Year
 from api.routes import fleet, stations, villages
@@ -31,6 +33,16 @@ PROGRESS_TTL_S = 30.0
 """The filling-in banner follows the computed days within half a minute."""
 """Remembers a page's ``?lang=`` choice."""
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+
+
+@pass_context
+def _local(context: Any, value: dt.datetime | None, with_date: bool = True) -> str:
+    return formatting.local_time(value, context["tz"], with_date)
+
+
+templates.env.filters.update(
+    number=formatting.number, wan=formatting.wan, percent=formatting.percent, local=_local
+)
 HOME = {
     Role.BUREAU: "/overview",
     Role.SUPERVISOR: "/overview",
@@ -63,6 +75,7 @@ def lang_of(request: Request) -> Lang:
 
 def render(request: Request, name: str, who: Caller | None, **data: Any) -> HTMLResponse:
     lang = lang_of(request)
+    ctx: ApiState = request.app.state.context
     response = templates.TemplateResponse(
         request,
         name,
@@ -73,6 +86,8 @@ def render(request: Request, name: str, who: Caller | None, **data: Any) -> HTML
             "detail": lambda name, evidence: messages.detail(name, evidence, lang),
             "lang": lang,
             "who": who,
+            "tz": ctx.tz,
+            "names": ctx.cached("names", lambda: place_names(ctx)),
             "progress": _year_progress(request) if who is not None else None,
             **data,
         },
@@ -158,10 +173,10 @@ def overview(request: Request, who: Viewer, ctx: Context, session: Db) -> HTMLRe
         return RedirectResponse(HOME[who.scope.role], 303)  # type: ignore[return-value]
     summary = fleet.summary(who, ctx)
     target = fleet.targets(who, ctx, None)
-    compliance = fleet.certification(who, ctx, None)
-    listed = stations.stations(who, ctx, None, None, None, 5000, 0)
     open_alerts = actions.list_alerts(
-        session, actions.AlertFilter(state="active", limit=20), who.scope.alert_filter()
+        session,
+        actions.AlertFilter(state="active", limit=20, order="severity"),
+        who.scope.alert_filter(),
     )
     return render(
         request,
@@ -169,28 +184,86 @@ def overview(request: Request, who: Viewer, ctx: Context, session: Db) -> HTMLRe
         who,
         summary=summary,
         target=target,
-        compliance=compliance,
-        points=[
-            {"lon": st.lon, "lat": st.lat, "name": st.name, "state": st.state} for st in listed
-        ],
+        compliance=fleet.certification(who, ctx, None),
+        charts=overview_charts(summary, target, lang_of(request)),
         alerts=open_alerts,
-        place=_place_names(ctx),
-        tz=ctx.tz,
     )
 
 
-def _place_names(ctx: Context) -> dict[str, str]:
-    view = ctx.view()
-    return {sid: s.name for sid, s in view.stations.items()} | {
-        pid: p.name for pid, p in view.people.items()
+def overview_charts(summary: Any, target: Any, lang: Lang) -> dict[str, Any]:
+    """The overview's charts: the target as two charts (energy, money: never one axis),
+    the year by segment and by township, the map (fetched by the page)."""
+    labels = [text(k, lang) for k in ("actual", "forecast", "target")]
+    year = text("year_so_far", lang)
+    has_year = summary.year.energy_kwh > 0
+    return {
+        "target_energy": formatting.bars(
+            f"{text('village', lang)} · {text('generation', lang)} · {year}",
+            text("wan_kwh", lang),
+            labels,
+            {
+                text("generation", lang): [
+                    formatting.in_wan(v)
+                    for v in (target.actual_kwh, target.forecast_kwh, target.target_kwh or 0)
+                ]
+            },
+        ),
+        "target_revenue": formatting.bars(
+            f"{text('village', lang)} · {text('revenue', lang)} · {year}",
+            text("wan_yuan", lang),
+            labels,
+            {
+                text("revenue", lang): [
+                    formatting.in_wan(v)
+                    for v in (target.actual_yuan, target.forecast_yuan, target.target_yuan)
+                ]
+            },
+        ),
+        "segments": formatting.pie(
+            f"{text('segments', lang)} · {text('generation', lang)} · {year}",
+            text("wan_kwh", lang),
+            [
+                (text(k, lang), formatting.in_wan(v))
+                for k, v in summary.year.by_segment.items()
+                if v
+            ],
+        )
+        if has_year
+        else None,
+        "townships": formatting.bars(
+            f"{text('townships', lang)} · {text('generation', lang)} · {year}",
+            text("wan_kwh", lang),
+            [r.name for r in summary.townships],
+            {text("generation", lang): [formatting.in_wan(r.year_kwh) for r in summary.townships]},
+        )
+        if has_year
+        else None,
+        "map": formatting.station_map(
+            text("map", lang),
+            "/api/v1/fleet/map",
+            {s: text(f"state_{s}", lang) for s in ("fault", "warning", "offline", "ok", "unknown")},
+        ),
     }
+
+
+def place_names(ctx: ApiState) -> dict[str, str]:
+    """Every id a page may show → its name: stations, people, villages, townships."""
+    view = ctx.view()
+    return (
+        {sid: s.name for sid, s in view.stations.items()}
+        | {pid: p.name for pid, p in view.people.items()}
+        | {vid: v.name for vid, v in view.villages.items()}
+        | view.township_names
+    )
 
 
 @router.get("/my")
 def my_page(request: Request, who: Viewer, ctx: Context, session: Db) -> HTMLResponse:
     listed = stations.stations(who, ctx, None, None, None, 5000, 0)
     mine = actions.list_alerts(
-        session, actions.AlertFilter(state="active", limit=100), who.scope.alert_filter()
+        session,
+        actions.AlertFilter(state="active", limit=100, order="severity"),
+        who.scope.alert_filter(),
     )
     return render(
         request,
@@ -198,8 +271,6 @@ def my_page(request: Request, who: Viewer, ctx: Context, session: Db) -> HTMLRes
         who,
         stations=sorted(listed, key=lambda s: (s.state == "ok", s.id)),
         alerts=mine,
-        place=_place_names(ctx),
-        tz=ctx.tz,
     )
 
 
@@ -210,15 +281,18 @@ def alert_page(
     alert = session.get(tables.Alert, alert_id)
     if alert is None or not who.scope.sees_alert(alert):
         return problem_page(request, who, 404, "not_found")
+    names = ctx.cached("names", lambda: place_names(ctx))
+    lang = lang_of(request)
     return render(
         request,
         "alert.html",
         who,
         alert=alert,
-        history=actions.history(session, alert.id),
-        place=_place_names(ctx),
+        history=[
+            (e.at, messages.history_line(e.action, e.actor, e.channel, e.detail, lang, names))
+            for e in actions.history(session, alert.id)
+        ],
         may_act=who.scope.acts_on_alert(alert),
-        tz=ctx.tz,
     )
 
 
@@ -267,7 +341,7 @@ def village_page(
         detail = villages.village(village_id, who, ctx, session, None)
     except HTTPException:
         return problem_page(request, who, 404, "not_found")
-    return render(request, "village.html", who, v=detail, names=_place_names(ctx), year=detail.year)
+    return render(request, "village.html", who, v=detail, year=detail.year)
 
 
 @router.get("/villages/{village_id}/disclosure")
@@ -290,7 +364,6 @@ def disclosure(
         "disclosure.html",
         who,
         v=detail,
-        names=_place_names(ctx),
         capacity={sid: view.stations[sid].capacity_kwp for sid in detail.stations},
         printed=ctx.today(),
     )

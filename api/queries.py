@@ -16,6 +16,7 @@ from alerts import actions
 from analytics import forecasts
 from api.state import ApiState
 from pvmon.db import tables
+from pvmon.findings import OPERATING_RULES
 from pvmon.influx import schema
 from pvmon.influx.client import series_values
 from pvmon.influx.provision import ROLLUP_RP
@@ -159,7 +160,8 @@ def station_days(ctx: ApiState, station: str, days: int) -> list[dict[str, Any]]
     start = day_start(ctx.today() - dt.timedelta(days=days), ctx.tz)
     series = ctx.influx.query(
         f'SELECT "energy_kwh", "yf", "yr_cs", "csi", "peer_index", "availability", '
-        f'"grid_yuan", "subsidy_yuan" FROM "{ROLLUP_RP}"."{schema.STATION_DAILY}" '
+        f'"grid_yuan", "subsidy_yuan", "lifetime_kwh" FROM '
+        f'"{ROLLUP_RP}"."{schema.STATION_DAILY}" '
         f"WHERE time >= {start}s AND \"station\" = '{station}'"
     )
     return [
@@ -168,13 +170,15 @@ def station_days(ctx: ApiState, station: str, days: int) -> list[dict[str, Any]]
 
 
 def open_alerts_by_station(ctx: ApiState) -> dict[str, str]:
-    """Each station with unresolved alerts → the worst severity."""
+    """Each station with unresolved alerts about its equipment → the worst severity."""
     rank = {"info": 0, "warning": 1, "critical": 2}
     worst: dict[str, str] = {}
     with ctx.sessions() as session:
         rows = session.execute(
             select(tables.Alert.station_id, tables.Alert.severity).where(
-                actions.active(), tables.Alert.station_id.is_not(None)
+                actions.active(),
+                tables.Alert.station_id.is_not(None),
+                tables.Alert.rule.in_(sorted(OPERATING_RULES)),
             )
         )
         for station, severity in rows:
@@ -193,8 +197,8 @@ def loggers_online(ctx: ApiState) -> dict[str, bool]:
 
 
 def station_state(station: str, alerts: dict[str, str], online: dict[str, bool]) -> str:
-    """``fault`` (a critical alert), ``warning``, ``offline`` (logger away), ``ok``, or
-    ``unknown`` (never heard from)."""
+    """``fault`` (a critical alert about its equipment), ``warning``, ``offline`` (logger
+    away), ``ok``, or ``unknown`` (never heard from)."""
     if alerts.get(station) == "critical":
         return "fault"
     if alerts.get(station) == "warning":

@@ -79,6 +79,19 @@ class Scope:
             return False
         return self.sees_alert(alert)
 
+    def sees_money(self, station_id: str) -> bool:
+        """A station's ownership and revenue: the bureau, its township's supervisor and
+        the collectives that own it; a maintainer looks after the equipment, not the money."""
+        return self.role != Role.MAINTAINER and self.sees_station(station_id)
+
+    def sees_person(self, person_id: str, stations: frozenset[str]) -> bool:
+        """A person's page: oneself, or someone responsible for a station in one's scope."""
+        return (
+            person_id == self.person_id
+            or self.everything
+            or any(self.sees_station(s) for s in stations)
+        )
+
     @property
     def reads_fleet(self) -> bool:
         """The county's or a township's totals, targets and compliance."""

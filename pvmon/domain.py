@@ -13,6 +13,20 @@ class StationKind(StrEnum):
     CENTRAL = "central"
 
 
+PEER_GROUP = {
+    StationKind.VILLAGE: "array",
+    StationKind.CENTRAL: "array",
+    StationKind.HOUSEHOLD: "rooftop",
+}
+"""Which stations are compared with which: ground arrays with ground arrays (the single
+centralized station has no peer of its own kind), rooftops with rooftops."""
+
+
+def peer_kinds(kind: StationKind) -> list[StationKind]:
+    """The kinds a station of ``kind`` is compared with (its own included)."""
+    return [k for k, group in PEER_GROUP.items() if group == PEER_GROUP[kind]]
+
+
 class PersonRole(StrEnum):
     MAINTAINER = "maintainer"
     SUPERVISOR = "supervisor"

@@ -39,6 +39,12 @@ LIVE_KINDS = frozenset(
     }
 )
 """Found from the last minutes of telemetry by the frequent job."""
+OPERATING_RULES = frozenset(
+    {*(str(k) for k in LIVE_KINDS), str(FindingKind.UNDERPERFORMANCE), "device_silent_days"}
+)
+"""The alert rules about how a station's equipment runs: they make its state a fault or a
+warning. A station without a certified maintainer is a staffing finding: it is listed
+under certification, while the station itself may be producing normally."""
 
 
 class Severity(StrEnum):

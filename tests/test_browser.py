@@ -129,7 +129,8 @@ def test_a_maintainer_acknowledges_an_alert_on_a_phone(
         card = browser.find_element(By.CSS_SELECTOR, "[id^=alert-]")
         alert_id = card.get_attribute("id").removeprefix("alert-")
         browser.get(f"{base}/a/{alert_id}")
-        browser.find_element(By.ID, "ack").click()
+        browser.find_element(By.NAME, "note").send_keys("已到现场")
+        browser.find_element(By.ID, f"ack-{alert_id}").click()
         navigating = (StaleElementReferenceException, NoSuchElementException)
         WebDriverWait(browser, 10, ignored_exceptions=navigating).until(
             lambda b: "已确认" in b.find_element(By.CSS_SELECTOR, "#alert h2").text

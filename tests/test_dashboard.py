@@ -88,7 +88,9 @@ def test_the_bureau_overview_shows_the_county_figures(app: TestClient, world: Wo
     assert app.get("/static/vendor/echarts/echarts.min.js").status_code == 200
     english = app.get("/overview?lang=en")
     assert "County overview" in english.text
-    assert app.get("/overview").text.count("County overview") == 1, "the choice is remembered"
+    remembered = app.get("/overview").text
+    assert '<h2 id="page-title">County overview</h2>' in remembered, "the choice is remembered"
+    assert "全县总览" not in remembered
     app.get("/overview?lang=zh")
 
 
@@ -109,10 +111,26 @@ def test_a_maintainer_acts_on_an_alert_from_the_phone_page(app: TestClient, worl
         ).one()
     assert ids == list(mine)
     alert = client.get(f"/a/{ids[0]}")
-    assert 'id="ack"' in alert.text
-    done = client.post(f"/a/{ids[0]}/ack", follow_redirects=False)
+    assert f'id="ack-{ids[0]}"' in alert.text
+    assert 'name="note"' in alert.text, "a note can go with the acknowledgement"
+    done = client.post(
+        f"/a/{ids[0]}/ack", data={"note": "已到现场，逆变器重启中"}, follow_redirects=False
+    )
     assert done.status_code == 303
-    assert "已确认" in client.get(f"/a/{ids[0]}").text
+    history = client.get(f"/a/{ids[0]}").text
+    history = history[history.index('id="history"') :]
+    with session_factory(world.engine)() as session:
+        person = session.scalars(
+            select(tables.User.person_id).where(tables.User.username == "maintainer")
+        ).one()
+    name = next(p.name for p in world.registry.people if p.id == person)
+    assert re.search(
+        rf"<td>已确认</td><td>{name}</td><td>网页</td><td>已到现场，逆变器重启中</td>", history
+    )
+    assert "<td>告警产生</td><td>系统</td>" in history, "the system's steps in words too"
+    assert "acknowledged" not in history
+    assert "user:" not in history
+    assert ">web<" not in history
     assert client.get(f"/a/{theirs}").status_code == 404
     assert client.post(f"/a/{theirs}/ack").status_code == 404
     with session_factory(world.engine)() as session:

@@ -9,9 +9,16 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from alerts import actions
-from api import queries
+from api import geography, queries
 from api.deps import Context, Who, checked_day, forbidden
-from api.models import ComplianceOut, FleetSummary, ForecastOut, MaintainerOut
+from api.models import (
+    ComplianceOut,
+    FleetSummary,
+    ForecastOut,
+    MaintainerOut,
+    StationMap,
+    TownshipArea,
+)
 from api.responses import problems
 from pvmon.certification import Requirement, compliance
 
@@ -34,6 +41,33 @@ def summary(who: Who, ctx: Context) -> FleetSummary:
         if who.scope.sees_station(s)
     )
     return FleetSummary(**data, stations_by_state=dict(states), open_alerts=_open_alerts(who, ctx))
+
+
+@router.get("/fleet/map", response_model=StationMap, summary="Stations by state, on the map")
+def station_map(who: Who, ctx: Context) -> StationMap:
+    """Each station in the caller's scope with its position and state, and each of their
+    townships as an outline around its stations (for the overview's map)."""
+    alerts = ctx.cached("alerts_by_station", lambda: queries.open_alerts_by_station(ctx))
+    online = ctx.cached("loggers_online", lambda: queries.loggers_online(ctx))
+    view = ctx.view()
+    seen = [s for s in view.stations.values() if who.scope.sees_station(s.id)]
+    places: dict[str, list[tuple[float, float]]] = {}
+    for s in seen:
+        places.setdefault(s.township_id, []).append((s.lon, s.lat))
+    return StationMap(
+        townships=[
+            TownshipArea(
+                id=t,
+                name=view.township_names.get(t, t),
+                centre=geography.centre(points),
+                outline=geography.outline(points),
+            )
+            for t, points in sorted(places.items())
+        ],
+        stations=[
+            (s.lon, s.lat, s.id, s.name, queries.station_state(s.id, alerts, online)) for s in seen
+        ],
+    )
 
 
 def _open_alerts(who: Who, ctx: Context) -> int:

@@ -7,7 +7,14 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from pvmon.registry.schema import PersonRow, Registry, StationRow, VillageRow
+from pvmon.registry.schema import (
+    InverterRow,
+    PersonRow,
+    Place,
+    Registry,
+    StationRow,
+    VillageRow,
+)
 
 
 @dataclass
@@ -29,6 +36,8 @@ class FleetLookup:
     """station → its inverters' serials"""
     station_of: dict[str, str]
     """inverter serial → its station"""
+    township_centres: dict[str, Place]
+    inverter_rows: dict[str, InverterRow]
 
     @classmethod
     def lookups(cls, registry: Registry) -> dict[str, object]:
@@ -54,6 +63,8 @@ class FleetLookup:
             "village_crews": registry.village_crews(),
             "inverters": dict(inverters),
             "station_of": {i.id: i.station_id for i in registry.inverters},
+            "township_centres": registry.township_centres(),
+            "inverter_rows": {i.id: i for i in registry.inverters},
         }
 
     @classmethod

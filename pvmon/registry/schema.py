@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field, fields
-from typing import Annotated, ClassVar
+from typing import Annotated, ClassVar, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -148,6 +148,12 @@ class StationCostRow(Row):
     annual_yuan: float = Field(ge=0)
 
 
+class Place(NamedTuple):
+    lat: float
+    lon: float
+    altitude_m: float
+
+
 @dataclass
 class Registry:
     """The whole registry, one list per sheet, in dependency order."""
@@ -177,6 +183,21 @@ class Registry:
         for link in self.village_maintainers:
             out.setdefault(link.village_id, []).append(link.person_id)
         return out
+
+    def township_centres(self) -> dict[str, Place]:
+        """township → the mean position of its villages: where the sun's position is taken
+        for all its stations (DESIGN §4: exact enough over the county's ~40 km)."""
+        places: dict[str, list[VillageRow]] = {}
+        for v in self.villages:
+            places.setdefault(v.township_id, []).append(v)
+        return {
+            t: Place(
+                sum(v.lat for v in vs) / len(vs),
+                sum(v.lon for v in vs) / len(vs),
+                sum(v.altitude_m for v in vs) / len(vs),
+            )
+            for t, vs in places.items()
+        }
 
     def sheets(self) -> dict[str, list[Row]]:
         return {f.name: getattr(self, f.name) for f in fields(self)}

@@ -1,0 +1,83 @@
+"""The alert list people work from: most severe first and longest-standing first within a
+severity, filtered, paged, with names instead of ids."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Literal
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+
+from alerts import actions
+from api.deps import Db
+from api.pages import Viewer, render
+
+router = APIRouter(include_in_schema=False)
+PAGE_SIZE = 50
+RULES = (
+    "comm_loss",
+    "device_silent",
+    "zero_output",
+    "fault_state",
+    "underperformance",
+    "cert_missing",
+    "cert_expired",
+    "cert_review_overdue",
+    "cert_due",
+    "station_uncovered",
+    "target_at_risk",
+    "village_income_at_risk",
+    "ingest_rejects",
+    "device_silent_days",
+)
+
+
+@dataclass(frozen=True)
+class Page:
+    number: int
+    pages: int
+    total: int
+
+
+State = Literal["active", "open", "acknowledged", "resolved"]
+Severity = Literal["critical", "warning", "info"]
+Rule = Literal[RULES]  # type: ignore[valid-type]
+
+
+@router.get("/alerts")
+def alert_list(
+    request: Request,
+    who: Viewer,
+    session: Db,
+    state: State = "active",
+    severity: Severity | None = None,
+    rule: Rule | None = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> HTMLResponse:
+    f = actions.AlertFilter(
+        state=state,
+        severity=severity,
+        rule=rule,
+        limit=PAGE_SIZE,
+        offset=(page - 1) * PAGE_SIZE,
+        order="severity",
+    )
+    where = who.scope.alert_filter()
+    total = actions.count_alerts(session, f, where)
+    chosen = {"state": state, "severity": severity, "rule": rule}
+
+    def url(number: int) -> str:
+        return "/alerts?" + urlencode({k: v for k, v in chosen.items() if v} | {"page": number})
+
+    return render(
+        request,
+        "alerts.html",
+        who,
+        alerts=actions.list_alerts(session, f, where),
+        page=Page(page, max(1, -(-total // PAGE_SIZE)), total),
+        url=url,
+        chosen=chosen,
+        rules=RULES,
+    )

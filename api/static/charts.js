@@ -1,0 +1,135 @@
+// Draws the charts a page describes. Each chart is a <div data-chart id=…> followed by a
+// <script type="application/json" data-chart-for=…> holding its specification, written by
+// api/formatting.py and passed with Jinja's tojson: no value is ever spliced into
+// JavaScript. ECharts does the drawing; this file only maps a specification to an option.
+(function () {
+  'use strict';
+  const lang = document.documentElement.lang || 'zh-CN';
+  const locale = lang.startsWith('zh') ? 'ZH' : 'EN';
+  const numbers = new Intl.NumberFormat(lang, {maximumFractionDigits: 1});
+  const show = (value, unit) => (value == null ? '—' : numbers.format(value) + (unit ? ' ' + unit : ''));
+
+  function title(spec) {
+    return {text: spec.title, left: 'center', top: 0, textStyle: {fontSize: 13, fontWeight: 'normal'}};
+  }
+
+  function bars(spec) {
+    const many = spec.categories.length > 6;
+    const category = {
+      type: 'category',
+      data: spec.categories,
+      axisLabel: {interval: 0, rotate: many && !spec.horizontal ? 35 : 0, width: 90, overflow: 'truncate'},
+    };
+    const value = {type: 'value', name: spec.unit, axisLabel: {formatter: (v) => numbers.format(v)}};
+    return {
+      title: title(spec),
+      tooltip: {trigger: 'axis', valueFormatter: (v) => show(v, spec.unit)},
+      legend: spec.series.length > 1 ? {top: 22} : undefined,
+      grid: {containLabel: true, left: 8, right: 24, top: spec.series.length > 1 ? 56 : 36, bottom: 8},
+      xAxis: spec.horizontal ? value : category,
+      yAxis: spec.horizontal ? {...category, inverse: true} : value,
+      series: spec.series.map((s) => ({
+        name: s.name,
+        type: 'bar',
+        data: s.data,
+        label: {show: spec.categories.length <= 4, position: spec.horizontal ? 'right' : 'top', formatter: (p) => show(p.value)},
+      })),
+    };
+  }
+
+  function pie(spec) {
+    return {
+      title: title(spec),
+      tooltip: {trigger: 'item', valueFormatter: (v) => show(v, spec.unit)},
+      series: [{
+        type: 'pie',
+        radius: ['28%', '52%'],
+        top: 24,
+        avoidLabelOverlap: true,
+        label: {formatter: (p) => `${p.name}\n${show(p.value, spec.unit)} (${p.percent.toFixed(0)}%)`, overflow: 'break'},
+        labelLine: {length: 6, length2: 6},
+        labelLayout: {hideOverlap: false, moveOverlap: 'shiftY'},
+        data: spec.items,
+      }],
+    };
+  }
+
+  function lines(spec) {
+    // The axis shows the county's wall time whatever the viewer's zone: times are shifted
+    // by the county's offset and drawn as UTC.
+    const shift = spec.tz_offset_s * 1000;
+    return {
+      useUTC: true,
+      title: title(spec),
+      tooltip: {trigger: 'axis', valueFormatter: (v) => show(v, spec.unit)},
+      legend: {top: 22},
+      grid: {containLabel: true, left: 8, right: 24, top: 56, bottom: 8},
+      xAxis: {type: 'time', axisLabel: {hideOverlap: true}},
+      yAxis: {type: 'value', name: spec.unit},
+      series: spec.series.map((s) => ({
+        name: s.name,
+        type: 'line',
+        showSymbol: false,
+        connectNulls: false,
+        data: s.data.map(([t, v]) => [t + shift, v]),
+      })),
+    };
+  }
+
+  function stationMap(spec, data) {
+    const colors = {fault: '#b91c1c', warning: '#d97706', offline: '#6b7280', ok: '#16a34a', unknown: '#9ca3af'};
+    const outlines = data.townships.map((t) => ({
+      type: 'line',
+      name: t.name,
+      data: t.outline,
+      symbol: 'none',
+      silent: true,
+      lineStyle: {type: 'dashed', color: '#94a3b8', width: 1},
+      tooltip: {show: false},
+    }));
+    const labels = {
+      type: 'scatter',
+      symbolSize: 0,
+      silent: true,
+      label: {show: true, formatter: (p) => p.data[2], color: '#334155', fontSize: 12, fontWeight: 'bold'},
+      data: data.townships.map((t) => [t.centre[0], t.centre[1], t.name]),
+      tooltip: {show: false},
+    };
+    const stations = Object.keys(colors).map((state) => ({
+      type: 'scatter',
+      name: spec.states[state] || state,
+      symbolSize: 6,
+      itemStyle: {color: colors[state]},
+      data: data.stations.filter((s) => s[4] === state),
+    }));
+    return {
+      title: title(spec),
+      legend: {bottom: 0},
+      tooltip: {trigger: 'item', formatter: (p) => `${p.data[3]}<br>${p.seriesName}`},
+      grid: {left: 4, right: 4, top: 28, bottom: 28},
+      xAxis: {type: 'value', scale: true, show: false},
+      yAxis: {type: 'value', scale: true, show: false},
+      series: [...outlines, labels, ...stations],
+    };
+  }
+
+  const builders = {bars, pie, lines};
+
+  function draw(element, spec) {
+    const chart = echarts.init(element, null, {locale});
+    window.addEventListener('resize', () => chart.resize());
+    if (spec.kind === 'map') {
+      fetch(spec.url, {credentials: 'same-origin'})
+        .then((r) => (r.ok ? r.json() : Promise.reject(new Error(r.status))))
+        .then((data) => chart.setOption(stationMap(spec, data)))
+        .catch(() => element.setAttribute('data-failed', 'true'));
+      return;
+    }
+    chart.setOption(builders[spec.kind](spec));
+  }
+
+  document.querySelectorAll('[data-chart]').forEach((element) => {
+    const source = document.querySelector(`script[data-chart-for="${element.id}"]`);
+    if (source) draw(element, JSON.parse(source.textContent));
+  });
+})();

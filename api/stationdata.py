@@ -1,0 +1,194 @@
+"""What a station's and an inverter's pages show, read from InfluxDB and the relational
+store: a day's power curve beside the clear-sky curve and the township peers' median
+scaled to the station, the year's months, each inverter's last reading and alarms."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlalchemy import select
+
+from analytics.clearsky import plane_irradiance
+from api.state import ApiState
+from pvmon.db import tables
+from pvmon.domain import peer_kinds
+from pvmon.influx import schema
+from pvmon.influx.client import series_values
+from pvmon.influx.provision import ROLLUP_RP
+from pvmon.localtime import day_bounds, local_day
+from pvmon.registry.schema import StationRow
+
+CURVE_STEP = "5m"
+CURVE_STEP_S = 300
+EVENT_DAYS = 30
+
+
+@dataclass(frozen=True)
+class DayCurve:
+    """A day's power at 5-minute steps [kW]: epoch seconds → value (None: no reading)."""
+
+    station: list[tuple[int, float | None]]
+    peers: list[tuple[int, float | None]]
+    """The median per kWp of the station's peers (same kind, same township) × its kWp."""
+    clear_sky: list[tuple[int, float | None]]
+    """In-plane clear-sky irradiance [kW/m²] × kWp: what a clean array could reach."""
+    peer_count: int
+
+
+def _township_power(ctx: ApiState, s: StationRow, start: int, end: int) -> pd.DataFrame:
+    """station × 5-minute step → AC power [W] of ``s``'s peers in its township, itself
+    included (each station the sum of its inverters' means)."""
+    kinds = " OR ".join(f"\"kind\" = '{k}'" for k in peer_kinds(s.kind))
+    where = f"time >= {start}s AND time < {end}s AND \"township\" = '{s.township_id}' AND ({kinds})"
+    inner = (
+        f'SELECT MEAN("W") AS w FROM "{schema.TELEMETRY}" WHERE {where} '
+        f'GROUP BY time({CURVE_STEP}), "device", "station" fill(none)'
+    )
+    q = (
+        f'SELECT SUM("w") AS w FROM ({inner}) WHERE time >= {start}s AND time < {end}s '
+        f'GROUP BY time({CURVE_STEP}), "station" fill(none)'
+    )
+    rows = series_values(ctx.influx.query(q))
+    if not rows:
+        return pd.DataFrame()
+    frame = pd.DataFrame(rows)
+    return frame.pivot_table(index="time", columns="station", values="w", aggfunc="sum")
+
+
+def day_curve(ctx: ApiState, s: StationRow, day: dt.date) -> DayCurve:
+    start, end = day_bounds(day, ctx.tz)
+    steps = pd.Index(range(start, end, CURVE_STEP_S), name="time")
+    power = _township_power(ctx, s, start, end).reindex(steps)
+    peer_of = set(peer_kinds(s.kind))
+    capacity = {
+        sid: row.capacity_kwp
+        for sid, row in ctx.view().stations.items()
+        if row.township_id == s.township_id and row.kind in peer_of
+    }
+    peers = [c for c in power.columns if c != s.id and capacity.get(c)]
+    per_kwp = power[peers].div(pd.Series({c: capacity[c] for c in peers})) if peers else None
+    median = per_kwp.median(axis=1) * s.capacity_kwp / 1000 if per_kwp is not None else None
+    own = power[s.id] / 1000 if s.id in power.columns else pd.Series(index=steps, dtype=float)
+    centre = ctx.view().township_centres[s.township_id]
+    poa = plane_irradiance(
+        centre.lat, centre.lon, centre.altitude_m, s.tilt_deg, s.azimuth_deg, steps, ctx.tz
+    )
+    return DayCurve(
+        _points(own),
+        _points(median) if median is not None else [],
+        _points(poa / 1000 * s.capacity_kwp),
+        len(peers),
+    )
+
+
+def _points(series: pd.Series) -> list[tuple[int, float | None]]:
+    return [(int(t), None if pd.isna(v) else round(float(v), 3)) for t, v in series.items()]
+
+
+def year_months(ctx: ApiState, station_id: str, year: int) -> dict[int, float]:
+    """Month (1–12) → energy [kWh] from the daily rollups, local months."""
+    start, _ = day_bounds(dt.date(year, 1, 1), ctx.tz)
+    _, end = day_bounds(dt.date(year, 12, 31), ctx.tz)
+    rows = series_values(
+        ctx.influx.query(
+            f'SELECT "energy_kwh" FROM "{ROLLUP_RP}"."{schema.STATION_DAILY}" WHERE time >= '
+            f"{start}s AND time < {end}s AND \"station\" = '{station_id}'"
+        )
+    )
+    months: dict[int, float] = {}
+    for r in rows:
+        month = local_day(r["time"], ctx.tz).month
+        months[month] = months.get(month, 0.0) + float(r["energy_kwh"] or 0.0)
+    return months
+
+
+@dataclass(frozen=True)
+class InverterNow:
+    id: str
+    model: str
+    rated_ac_w: float
+    last_ts: dt.datetime | None
+    w: float | None
+    state: int | None
+    alarms: int
+    """Alarm events in the last ``EVENT_DAYS`` days."""
+
+
+def inverters_now(ctx: ApiState, station_id: str) -> list[InverterNow]:
+    view = ctx.view()
+    devices = [view.inverter_rows[d] for d in view.inverters.get(station_id, [])]
+    since = int((ctx.now() - dt.timedelta(days=EVENT_DAYS)).timestamp())
+    last = {
+        r["device"]: r
+        for r in series_values(
+            ctx.influx.query(
+                f'SELECT LAST("W") AS w, "St" FROM "{schema.TELEMETRY}" WHERE time >= '
+                f'{since}s AND "station" = \'{station_id}\' GROUP BY "device"'
+            )
+        )
+    }
+    alarms = {
+        r["device"]: int(r["n"])
+        for r in series_values(
+            ctx.influx.query(
+                f'SELECT COUNT("code") AS n FROM "{schema.EVENTS}" WHERE time >= {since}s '
+                f'AND "station" = \'{station_id}\' GROUP BY "device"'
+            )
+        )
+    }
+    with ctx.sessions() as session:
+        seen = {
+            d.device_id: d.last_ts
+            for d in session.scalars(
+                select(tables.DeviceStatus).where(tables.DeviceStatus.station_id == station_id)
+            )
+        }
+    return [
+        InverterNow(
+            d.id,
+            d.model,
+            d.rated_ac_w,
+            seen.get(d.id),
+            last.get(d.id, {}).get("w"),
+            last.get(d.id, {}).get("St"),
+            alarms.get(d.id, 0),
+        )
+        for d in devices
+    ]
+
+
+@dataclass(frozen=True)
+class DeviceEvent:
+    at: dt.datetime
+    code: int
+    text: str | None
+
+
+def device_events(ctx: ApiState, device_id: str) -> list[DeviceEvent]:
+    """The inverter's alarms of the last ``EVENT_DAYS`` days, newest first."""
+    since = int((ctx.now() - dt.timedelta(days=EVENT_DAYS)).timestamp())
+    rows = series_values(
+        ctx.influx.query(
+            f'SELECT "code", "text" FROM "{schema.EVENTS}" WHERE time >= {since}s AND '
+            f"\"device\" = '{device_id}' ORDER BY time DESC LIMIT 200"
+        )
+    )
+    return [
+        DeviceEvent(dt.datetime.fromtimestamp(r["time"], dt.UTC), int(r["code"]), r.get("text"))
+        for r in rows
+    ]
+
+
+def device_curve(ctx: ApiState, device_id: str, day: dt.date) -> list[tuple[int, float | None]]:
+    """The inverter's AC power [kW] at 5-minute steps on ``day``."""
+    start, end = day_bounds(day, ctx.tz)
+    rows = series_values(
+        ctx.influx.query(
+            f'SELECT MEAN("W") AS w FROM "{schema.TELEMETRY}" WHERE time >= {start}s AND '
+            f"time < {end}s AND \"device\" = '{device_id}' GROUP BY time({CURVE_STEP}) fill(none)"
+        )
+    )
+    power = pd.Series({r["time"]: r["w"] for r in rows}, dtype=float)
+    return _points(power.reindex(range(start, end, CURVE_STEP_S)) / 1000)
