@@ -235,6 +235,7 @@ def overview_charts(summary: Any, target: Any, lang: Lang) -> dict[str, Any]:
             text("wan_kwh", lang),
             [r.name for r in summary.townships],
             {text("generation", lang): [formatting.in_wan(r.year_kwh) for r in summary.townships]},
+            horizontal=True,
         )
         if has_year
         else None,

@@ -8,11 +8,9 @@ import datetime as dt
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import select
 
 from analytics.clearsky import plane_irradiance
 from api.state import ApiState
-from pvmon.db import tables
 from pvmon.domain import peer_kinds
 from pvmon.influx import schema
 from pvmon.influx.client import series_values
@@ -50,7 +48,7 @@ def _township_power(ctx: ApiState, s: StationRow, start: int, end: int) -> pd.Da
         f'SELECT SUM("w") AS w FROM ({inner}) WHERE time >= {start}s AND time < {end}s '
         f'GROUP BY time({CURVE_STEP}), "station" fill(none)'
     )
-    rows = series_values(ctx.influx.query(q))
+    rows = series_values(list(ctx.influx.stream(q)))
     if not rows:
         return pd.DataFrame()
     frame = pd.DataFrame(rows)
@@ -138,25 +136,22 @@ def inverters_now(ctx: ApiState, station_id: str) -> list[InverterNow]:
             )
         )
     }
-    with ctx.sessions() as session:
-        seen = {
-            d.device_id: d.last_ts
-            for d in session.scalars(
-                select(tables.DeviceStatus).where(tables.DeviceStatus.station_id == station_id)
-            )
-        }
     return [
         InverterNow(
             d.id,
             d.model,
             d.rated_ac_w,
-            seen.get(d.id),
+            _moment(last.get(d.id, {}).get("time")),
             last.get(d.id, {}).get("w"),
             last.get(d.id, {}).get("St"),
             alarms.get(d.id, 0),
         )
         for d in devices
     ]
+
+
+def _moment(epoch: int | None) -> dt.datetime | None:
+    return None if epoch is None else dt.datetime.fromtimestamp(epoch, dt.UTC)
 
 
 @dataclass(frozen=True)

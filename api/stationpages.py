@@ -89,7 +89,7 @@ def station_page(
         formatting.bars(
             text("monthly_energy", lang, year=shown.year),
             text("kwh", lang),
-            [f"{m}" for m in range(1, 13)],
+            [text("month_n", lang, n=m) for m in range(1, 13)],
             {
                 text("generation", lang): [
                     round(months[m], 0) if m in months else None for m in range(1, 13)

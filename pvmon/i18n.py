@@ -97,6 +97,8 @@ CATALOG: dict[str, tuple[str, str]] = {
     "channel.api": ("接口", "API"),
     "channel.cli": ("命令行", "command line"),
     "who": ("操作人", "Who"),
+    "last_power": ("最近功率（千瓦）", "Last power (kW)"),
+    "month_n": ("{n}月", "M{n}"),
     "year_so_far": ("本年累计", "year to date"),
     "state_counts_note": (
         "按设备告警计；无持证管护员的电站见“持证上岗”",

@@ -5,6 +5,7 @@ Screenshots of the bureau overview and a collective's page are saved; with
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import threading
@@ -164,3 +165,73 @@ def test_a_collective_sees_its_income(
         ready.presence_of_element_located((By.CSS_SELECTOR, "#sheet h1"))
     )
     assert "收益公示" in title.text
+
+
+def number_in(text: str) -> float:
+    return float(text.split(maxsplit=1)[0].replace(",", ""))
+
+
+def test_the_bureau_opens_a_station_its_inverter_and_its_maintainer(
+    site: tuple[str, World], browser: WebDriver, tmp_path: Path
+) -> None:
+    base, world = site
+    sign_in(browser, base, "bureau")
+    yesterday = (dt.date.today() - dt.timedelta(days=1)).isoformat()
+    browser.get(f"{base}/stations/{world.mine}?day={yesterday}")
+    assert world.mine in browser.find_element(By.ID, "page-title").text
+    assert number_in(browser.find_element(By.ID, "kpi-energy").text) > 0
+    assert number_in(browser.find_element(By.ID, "kpi-yf").text) > 0
+    assert number_in(browser.find_element(By.ID, "kpi-peer").text) > 0
+    for chart in ("chart-power", "chart-daily", "chart-monthly"):
+        WebDriverWait(browser, 20).until(lambda b, c=chart: charts_drawn(b, c))
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#owners tr")) > 1, "the bureau sees money"
+    shot(browser, "station.png", tmp_path)
+
+    browser.find_element(By.CSS_SELECTOR, "#inverters a").click()
+    WebDriverWait(browser, 10).until(lambda b: "/devices/" in b.current_url)
+    browser.get(f"{browser.current_url}?day={yesterday}")
+    WebDriverWait(browser, 20).until(lambda b: charts_drawn(b, "chart-power"))
+    assert browser.find_element(By.ID, "kpi-power").text != "—"
+    shot(browser, "inverter.png", tmp_path)
+
+    browser.get(f"{base}/stations/{world.mine}")
+    browser.find_element(By.CSS_SELECTOR, "#maintainers a").click()
+    WebDriverWait(browser, 10).until(lambda b: "/people/" in b.current_url)
+    rows = browser.find_elements(By.CSS_SELECTOR, "#person-stations tr")
+    assert len(rows) > 1
+    assert browser.find_elements(By.CSS_SELECTOR, "#certificates tr, #certificates-none")
+    shot(browser, "person.png", tmp_path)
+
+
+def test_the_alert_list_puts_the_most_severe_first_with_names(
+    site: tuple[str, World], browser: WebDriver, tmp_path: Path
+) -> None:
+    base, world = site
+    sign_in(browser, base, "bureau")
+    browser.get(f"{base}/alerts")
+    rows = browser.find_elements(By.CSS_SELECTOR, "#alerts tr")[1:]
+    assert rows, "the world has open alerts"
+    severities = [r.find_element(By.CSS_SELECTOR, "td").text for r in rows]
+    order = {"严重": 0, "警告": 1, "提示": 2}
+    assert [order[s] for s in severities] == sorted(order[s] for s in severities)
+    subjects = " ".join(r.find_elements(By.CSS_SELECTOR, "td")[2].text for r in rows)
+    assert world.mine not in subjects, "names, not ids"
+    name = next(s.name for s in world.registry.stations if s.id == world.mine)
+    assert name in subjects
+    shot(browser, "alerts.png", tmp_path)
+
+
+def test_a_station_outside_the_maintainers_care_is_not_found_and_money_is_not_shown(
+    site: tuple[str, World], browser: WebDriver
+) -> None:
+    base, world = site
+    browser.set_window_size(400, 860)
+    try:
+        sign_in(browser, base, "maintainer")
+        browser.get(f"{base}/stations/{world.mine}")
+        assert browser.find_elements(By.ID, "inverters")
+        assert not browser.find_elements(By.ID, "owners"), "a maintainer sees no money"
+        browser.get(f"{base}/stations/{world.others}")
+        assert not browser.find_elements(By.ID, "inverters")
+    finally:
+        browser.set_window_size(1280, 1400)

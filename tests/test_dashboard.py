@@ -246,3 +246,43 @@ def test_an_empty_store_says_no_data_instead_of_zeros_and_night_leads_with_yeste
     at_noon = ApiState(settings, loaded_engine, influx, clock=lambda: noon)
     with TestClient(create_app(at_noon)) as c:
         assert "今日 · 发电量" in signed_in(c, "bureau").get("/overview").text
+
+
+def test_the_alert_list_is_worked_from_the_most_severe_and_longest_standing_in_pages(
+    world: World, default_registry: Registry
+) -> None:
+    w = world
+    now = dt.datetime.now(dt.UTC)
+    villages = [s.id for s in default_registry.stations if s.kind == "village"][30:90]
+    levels = [Severity.INFO, Severity.WARNING, Severity.CRITICAL]
+    with session_factory(w.engine).begin() as session:
+        found = [
+            Finding(
+                FindingKind.ZERO_OUTPUT,
+                Subject.STATION,
+                s,
+                levels[n % 3],
+                now - dt.timedelta(minutes=n),
+                {},
+                s,
+            )
+            for n, s in enumerate(villages)
+        ]
+        sync_findings(session, found, set(), now)
+    AlertService(w.settings, w.engine, w.influx).evaluate(now)
+    with TestClient(create_app(w.ctx)) as c:
+        client = signed_in(c, "bureau")
+        first = client.get("/alerts").text
+        rows = re.findall(r'<td class="sev-(\w+)">.*?<td>([\d-]+ [\d:]+)</td></tr>', first, re.S)
+        assert len(rows) == 50, "a page of fifty"
+        rank = {"critical": 0, "warning": 1, "info": 2}
+        assert [(rank[s], t) for s, t in rows] == sorted((rank[s], t) for s, t in rows)
+        assert 'id="next-page"' in first
+        second = client.get("/alerts?page=2").text
+        assert re.findall(r'<td class="sev-(\w+)">', second), "the rest on the next page"
+        infos = client.get("/alerts?severity=info").text
+        assert set(re.findall(r'<td class="sev-(\w+)">', infos)) == {"info"}
+        names = {s.id: s.name for s in default_registry.stations}
+        assert names[villages[2]] in first, "subjects by name"
+        assert client.get("/alerts?severity=bogus").status_code == 400
+        assert client.get("/alerts?page=0").status_code == 400

@@ -10,17 +10,19 @@
   const show = (value, unit) => (value == null ? '—' : numbers.format(value) + (unit ? ' ' + unit : ''));
 
   function title(spec) {
-    return {text: spec.title, left: 'center', top: 0, textStyle: {fontSize: 13, fontWeight: 'normal'}};
+    // The unit goes into the title (not an axis name, which would sit under it).
+    const text = spec.unit ? `${spec.title}（${spec.unit}）` : spec.title;
+    return {text, left: 'center', top: 0, textStyle: {fontSize: 13, fontWeight: 'normal'}};
   }
 
   function bars(spec) {
-    const many = spec.categories.length > 6;
+    const many = spec.categories.length > 12;
     const category = {
       type: 'category',
       data: spec.categories,
       axisLabel: {interval: 0, rotate: many && !spec.horizontal ? 35 : 0, width: 90, overflow: 'truncate'},
     };
-    const value = {type: 'value', name: spec.unit, axisLabel: {formatter: (v) => numbers.format(v)}};
+    const value = {type: 'value', axisLabel: {formatter: (v) => numbers.format(v)}};
     return {
       title: title(spec),
       tooltip: {trigger: 'axis', valueFormatter: (v) => show(v, spec.unit)},
@@ -46,7 +48,7 @@
         radius: ['28%', '52%'],
         top: 24,
         avoidLabelOverlap: true,
-        label: {formatter: (p) => `${p.name}\n${show(p.value, spec.unit)} (${p.percent.toFixed(0)}%)`, overflow: 'break'},
+        label: {formatter: (p) => `${p.name}\n${show(p.value)} (${p.percent.toFixed(0)}%)`, overflow: 'break'},
         labelLine: {length: 6, length2: 6},
         labelLayout: {hideOverlap: false, moveOverlap: 'shiftY'},
         data: spec.items,
@@ -65,7 +67,7 @@
       legend: {top: 22},
       grid: {containLabel: true, left: 8, right: 24, top: 56, bottom: 8},
       xAxis: {type: 'time', axisLabel: {hideOverlap: true}},
-      yAxis: {type: 'value', name: spec.unit},
+      yAxis: {type: 'value'},
       series: spec.series.map((s) => ({
         name: s.name,
         type: 'line',
@@ -104,7 +106,7 @@
     }));
     return {
       title: title(spec),
-      legend: {bottom: 0},
+      legend: {bottom: 0, data: stations.map((s) => s.name)},
       tooltip: {trigger: 'item', formatter: (p) => `${p.data[3]}<br>${p.seriesName}`},
       grid: {left: 4, right: 4, top: 28, bottom: 28},
       xAxis: {type: 'value', scale: true, show: false},
@@ -117,15 +119,17 @@
 
   function draw(element, spec) {
     const chart = echarts.init(element, null, {locale});
+    // No animation: a weak phone draws the final chart at once, and a screenshot shows it.
+    const still = (option) => ({animation: false, ...option});
     window.addEventListener('resize', () => chart.resize());
     if (spec.kind === 'map') {
       fetch(spec.url, {credentials: 'same-origin'})
         .then((r) => (r.ok ? r.json() : Promise.reject(new Error(r.status))))
-        .then((data) => chart.setOption(stationMap(spec, data)))
+        .then((data) => chart.setOption(still(stationMap(spec, data))))
         .catch(() => element.setAttribute('data-failed', 'true'));
       return;
     }
-    chart.setOption(builders[spec.kind](spec));
+    chart.setOption(still(builders[spec.kind](spec)));
   }
 
   document.querySelectorAll('[data-chart]').forEach((element) => {
