@@ -184,7 +184,9 @@ def household_targets(a: Sources, as_of: dt.date) -> dict[str, Forecast]:
         "station",
         "energy_kwh",
         ["grid_yuan", "subsidy_yuan"],
-        "\"kind\" = 'household'",
+        # A day has data when the array reported (its counter is known that day); a
+        # computed day without a reading is unknown, not a day of zero income.
+        '"kind" = \'household\' AND "lifetime_kwh" >= 0',
     )
     price = _typical_price(a, "household")
     target = a.settings.targets.household_income_yuan

@@ -266,10 +266,16 @@ def my_page(request: Request, who: Viewer, ctx: Context, session: Db) -> HTMLRes
         actions.AlertFilter(state="active", limit=100, order="severity"),
         who.scope.alert_filter(),
     )
+    households = [
+        h
+        for village in sorted(who.scope.villages or ())
+        for h in villages.households(village, who, ctx)
+    ]
     return render(
         request,
         "my.html",
         who,
+        households=households,
         stations=sorted(listed, key=lambda s: (s.state == "ok", s.id)),
         alerts=mine,
     )
@@ -342,7 +348,26 @@ def village_page(
         detail = villages.village(village_id, who, ctx, session, None)
     except HTTPException:
         return problem_page(request, who, 404, "not_found")
-    return render(request, "village.html", who, v=detail, year=detail.year)
+    lang = lang_of(request)
+    months = formatting.bars(
+        f"{text('by_month', lang)} · {detail.year}",
+        text("yuan", lang),
+        [m.period for m in detail.months],
+        {
+            text("grid", lang): [round(m.grid_yuan) for m in detail.months],
+            text("subsidy", lang): [round(m.subsidy_yuan) for m in detail.months],
+            text("distributable", lang): [round(m.net_yuan) for m in detail.months],
+        },
+    )
+    return render(
+        request,
+        "village.html",
+        who,
+        v=detail,
+        year=detail.year,
+        months_chart=months if detail.months else None,
+        households=villages.households(village_id, who, ctx),
+    )
 
 
 @router.get("/villages/{village_id}/disclosure")

@@ -12,6 +12,7 @@ from api.scope import Role
 from api.security import hash_secret, verify_secret
 from pvmon.db import tables
 from pvmon.domain import PersonRole
+from pvmon.registry.schema import PersonRow, Registry
 from pvmon.registry.store import load_registry
 
 DEMO_PASSWORD = "yonghe-demo"
@@ -80,12 +81,15 @@ def users_with_demo_password(session: Session) -> list[str]:
     ]
 
 
+def demo_maintainer(registry: Registry) -> PersonRow:
+    """The person the demo's ``maintainer`` user signs in as: the first village maintainer."""
+    return next(p for p in registry.people if p.role == PersonRole.MAINTAINER and p.village_id)
+
+
 def demo_users(session: Session, now: dt.datetime) -> list[NewUser]:
     """One user per role, chosen from the registry; creates those missing."""
     registry = load_registry(session)
-    maintainer = next(
-        p for p in registry.people if p.role == PersonRole.MAINTAINER and p.village_id
-    )
+    maintainer = demo_maintainer(registry)
     village = next(v for v in registry.villages if v.id == maintainer.village_id)
     wanted = [
         NewUser("bureau", Role.BUREAU, "县能源局值班员"),

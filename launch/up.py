@@ -25,7 +25,7 @@ import structlog
 from sqlalchemy import Engine, select
 
 from launch.broker import generate
-from launch.demo import ensure_registry
+from launch.demo import demo_scenario, ensure_registry
 from launch.local.influxd import Influxd, InfluxdOptions
 from launch.local.mosquitto import Mosquitto, MosquittoOptions
 from launch.local.process import ManagedProcess, ServiceError, free_port
@@ -73,6 +73,8 @@ class UpOptions:
     start: str = "auto"
     history: bool = True
     """Write the simulated year so far behind the live fleet (newest day first)."""
+    demo_fault: bool = True
+    """Without a scenario: a fault at the demo maintainer's station (``launch/demo.py``)."""
 
 
 def run_up(settings: Settings, options: UpOptions, out: Callable[[str], None] = print) -> int:
@@ -117,8 +119,11 @@ def run_up(settings: Settings, options: UpOptions, out: Callable[[str], None] = 
         sim_args = ["simulate", "--start", handover.isoformat()]
         if options.speed:
             sim_args += ["--speed", str(options.speed)]
-        if options.scenario:
-            sim_args += ["--scenario", str(options.scenario.resolve())]
+        scenario = options.scenario.resolve() if options.scenario else None
+        if scenario is None and options.demo_fault:
+            scenario = demo_scenario(engine, data_dir / "simulator")
+        if scenario:
+            sim_args += ["--scenario", str(scenario)]
         _start_pvmon(fleet, "simulate", sim_args, env, children.log_dir)
         if options.history:
             # The history hangs from where the live fleet starts (simulators/history.py).

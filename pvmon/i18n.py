@@ -97,6 +97,8 @@ CATALOG: dict[str, tuple[str, str]] = {
     "channel.api": ("接口", "API"),
     "channel.cli": ("命令行", "command line"),
     "who": ("操作人", "Who"),
+    "household_target": ("年收益目标约3,000元", "aim: about 3,000 yuan a year"),
+    "household_name": ("农户", "Household"),
     "last_power": ("最近功率（千瓦）", "Last power (kW)"),
     "month_n": ("{n}月", "M{n}"),
     "year_so_far": ("本年累计", "year to date"),

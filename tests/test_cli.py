@@ -9,17 +9,21 @@ import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from typer.testing import CliRunner
 
 from analytics.records import sync_findings
+from api.users import demo_maintainer
 from launch.cli import app
+from launch.demo import demo_scenario
 from launch.local.influxd import Influxd
 from pvmon import localservices as local_services
 from pvmon.db import tables
 from pvmon.db.engine import make_engine, session_factory
 from pvmon.findings import Finding, FindingKind, Severity, Subject
 from pvmon.localservices import LocalServices
+from pvmon.registry.schema import Registry
+from simulators.scenario import Scenario
 
 runner = CliRunner()
 
@@ -207,3 +211,14 @@ def test_a_command_finds_the_influxdb_pvmon_up_runs_for_its_data_dir_or_says_wha
     )
     assert found.returncode == 0, found.stderr[-2000:]
     assert "village stations" in found.stdout
+
+
+def test_the_demo_gives_the_demo_maintainers_station_a_fault(
+    tmp_path: Path, loaded_engine: Engine, default_registry: Registry
+) -> None:
+    scenario = Scenario.load(demo_scenario(loaded_engine, tmp_path))
+    (fault,) = scenario.faults
+    maintainer = demo_maintainer(default_registry)
+    assert fault.kind == "fault"
+    assert fault.stations[0] in default_registry.crews(), "a station with a crew"
+    assert maintainer.id in default_registry.crews()[fault.stations[0]], "the demo maintainer's"

@@ -286,3 +286,28 @@ def test_the_alert_list_is_worked_from_the_most_severe_and_longest_standing_in_p
         assert names[villages[2]] in first, "subjects by name"
         assert client.get("/alerts?severity=bogus").status_code == 400
         assert client.get("/alerts?page=0").status_code == 400
+
+
+def test_households_revenue_and_forecast_are_on_the_village_page_and_the_maintainers(
+    app: TestClient, world: World
+) -> None:
+    bureau = signed_in(app, "bureau")
+    rows = {s.id: s for s in world.registry.stations}
+    village_id = next(rows[s].village_id for s in world.stations if rows[s].kind == "household")
+    page = bureau.get(f"/villages/{village_id}").text
+    table = page[page.index('id="households"') :]
+    api = bureau.get(f"/api/v1/villages/{village_id}/households").json()
+    forecasts = [h["forecast"] for h in api if h["forecast"]]
+    assert forecasts, "the village's households have forecasts"
+    assert all(f["actual_yuan"] > 0 for f in forecasts), "four days of their income"
+    shown = re.findall(r'<td class="num">([\d,]+)</td><td class="num">([\d,]+)</td>', table)
+    expected = [(f"{f['actual_yuan']:,.0f}", f"{f['forecast_yuan']:,.0f}") for f in forecasts]
+    assert shown == expected, "each household's revenue so far and forecast, as the API has them"
+    assert "数据不足" in table, "four days of data do not call a household's year"
+
+    collective = signed_in(app, "collective").get("/village").text
+    without = collective[collective.index('id="households"') :]
+    assert "暂无数据" in without, "a village without data says so, not 0 yuan"
+    assert not re.search(r'<td class="num">0</td>', without)
+    maintainer = signed_in(app, "maintainer").get("/my").text
+    assert 'id="households"' in maintainer
