@@ -36,6 +36,10 @@ class LiveWindow:
     only where the logger's state held through the whole window: a logger that has just
     connected (the system or the logger just started) has not yet had the time to report,
     and one never heard from is not yet connected, not a lost link."""
+    listening_since: float | None = 0.0
+    """Since when ingest has been receiving without a break (None: it is not). Silence
+    is judged only over a window it listened to throughout: after the monitor itself was
+    down, the quiet is its own, not the stations'."""
 
 
 def live_findings(
@@ -50,7 +54,8 @@ def live_findings(
     readings = w.readings.join(devices[["station_id", "rated_ac_w"]], on="device")
     readings = readings[readings["station_id"].isin(judged)]
     held = w.logger_since.reindex(judged) <= w.start
-    listened = judged[held.fillna(False).to_numpy(dtype=bool)]
+    monitored = w.listening_since is not None and w.listening_since <= w.start
+    listened = judged[held.fillna(False).to_numpy(dtype=bool)] if monitored else judged[:0]
     findings: list[Finding] = []
     findings += _silence(w, readings, devices, listened)
     findings += _zero_output(w, readings, stations)

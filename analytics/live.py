@@ -20,6 +20,8 @@ from pvmon.db import tables
 
 LIVE_WINDOW_S = 30 * 60
 """The frequent job looks at the last half hour: three household reports, thirty village."""
+LISTENING_HEARTBEAT_S = 120
+"""An ingest worker whose heartbeat is older than this is not receiving."""
 LIVE_ELEVATION_DEG = 10.0
 """Live conditions are judged only with the sun well up: at dawn and dusk every station
 makes almost nothing, and silence is normal."""
@@ -30,6 +32,7 @@ def frequent(a: Analytics, now: dt.datetime) -> dict[str, int]:
     start = end - LIVE_WINDOW_S
     with a.sessions() as session:
         status = list(session.scalars(select(tables.LoggerStatus)))
+        workers = list(session.scalars(select(tables.IngestWorker)))
     online = pd.Series({s.station_id: s.online for s in status}, dtype=bool)
     since = pd.Series({s.station_id: s.since.timestamp() for s in status}, dtype=float)
     window = LiveWindow(
@@ -40,6 +43,7 @@ def frequent(a: Analytics, now: dt.datetime) -> dict[str, int]:
         sun_up_through(a.frames.township_centres, start, end, LIVE_ELEVATION_DEG),
         online,
         since,
+        listening_since(workers, now),
     )
     found, evaluated = live_findings(window, a.frames.devices, a.frames.stations)
     with a.sessions.begin() as session:
@@ -51,6 +55,14 @@ def frequent(a: Analytics, now: dt.datetime) -> dict[str, int]:
         "judged_stations": len({s for _, s in evaluated}),
         "today_kwh": round(energy_today(a, now), 1),
     }
+
+
+def listening_since(workers: list[tables.IngestWorker], now: dt.datetime) -> float | None:
+    """Since when ingest has been receiving: the earliest start among the workers whose
+    heartbeat is recent (None when none is)."""
+    recent = now - dt.timedelta(seconds=LISTENING_HEARTBEAT_S)
+    alive = [w.started_at for w in workers if w.heartbeat_at >= recent]
+    return min(alive).timestamp() if alive else None
 
 
 def energy_today(a: Analytics, now: dt.datetime) -> float:

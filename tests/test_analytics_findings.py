@@ -169,6 +169,31 @@ def test_a_logger_that_connected_within_the_window_is_not_yet_called_silent() ->
     assert ("comm_loss", "S2") in evaluated, "every device heard: not silent, whatever the age"
 
 
+def test_silence_is_not_judged_over_a_window_the_monitor_did_not_listen_to() -> None:
+    """After the monitor itself was down (or before it started), the quiet is its own."""
+    rows = healthy("D2") + healthy("D3") + healthy("D4") + healthy("D5a")
+    w = window(rows)
+    for listening in (None, w.start + 60):
+        found, evaluated = live_findings(
+            LiveWindow(
+                w.start,
+                w.end,
+                w.readings,
+                w.events,
+                w.daylight,
+                w.logger_online,
+                w.logger_since,
+                listening,
+            ),
+            DEVICES,
+            STATIONS,
+        )
+        assert found == [], listening
+        assert ("comm_loss", "S1") not in evaluated
+    found, _ = live_findings(w, DEVICES, STATIONS)
+    assert {f.subject_id for f in found} == {"S1", "S5"}, "listened throughout: both silent"
+
+
 def test_a_station_never_heard_from_is_not_a_lost_link() -> None:
     rows = healthy("D2") + healthy("D3") + healthy("D4") + healthy("D5a") + healthy("D5b")
     never = pd.Series({s: 0 for s in STATIONS.index if s != "S1"}, dtype=float)

@@ -22,7 +22,7 @@
       data: spec.categories,
       axisLabel: {interval: 0, rotate: many && !spec.horizontal ? 35 : 0, width: 90, overflow: 'truncate'},
     };
-    const value = {type: 'value', axisLabel: {formatter: (v) => numbers.format(v)}};
+    const value = {type: 'value', splitNumber: 4, axisLabel: {formatter: (v) => numbers.format(v), hideOverlap: true}};
     return {
       title: title(spec),
       tooltip: {trigger: 'axis', valueFormatter: (v) => show(v, spec.unit)},
@@ -48,7 +48,7 @@
         radius: ['28%', '52%'],
         top: 24,
         avoidLabelOverlap: true,
-        label: {formatter: (p) => `${p.name}\n${show(p.value)} (${p.percent.toFixed(0)}%)`, overflow: 'break'},
+        label: {formatter: (p) => `${p.name}\n${show(p.value)} (${p.percent.toFixed(0)}%)`, alignTo: 'edge', edgeDistance: 4, overflow: 'none'},
         labelLine: {length: 6, length2: 6},
         labelLayout: {hideOverlap: false, moveOverlap: 'shiftY'},
         data: spec.items,
@@ -66,12 +66,15 @@
       tooltip: {trigger: 'axis', valueFormatter: (v) => show(v, spec.unit)},
       legend: {top: 22},
       grid: {containLabel: true, left: 8, right: 24, top: 56, bottom: 8},
-      xAxis: {type: 'time', axisLabel: {hideOverlap: true}},
+      xAxis: {type: 'time', axisLabel: {hideOverlap: true, formatter: '{HH}:{mm}'}},
       yAxis: {type: 'value'},
       series: spec.series.map((s) => ({
         name: s.name,
         type: 'line',
-        showSymbol: false,
+        // Small dots as well as lines: sparse readings (an hourly history) stay visible,
+        // and a gap in the data stays a gap.
+        showSymbol: true,
+        symbolSize: 3,
         connectNulls: false,
         data: s.data.map(([t, v]) => [t + shift, v]),
       })),

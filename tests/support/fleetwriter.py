@@ -102,13 +102,24 @@ def silent_station_day(
 
 
 def loggers_connected(engine: Engine, stations: list[str], since: dt.datetime) -> None:
-    """The stations' loggers said 'online' at ``since`` and have held it (what ingest
-    records from their status messages)."""
+    """The stations' loggers said 'online' at ``since`` and have held it, and an ingest
+    worker has been receiving since then (what ingest records from their status messages
+    and its own heartbeat)."""
     with session_factory(engine).begin() as session:
         for station in stations:
             session.merge(
                 tables.LoggerStatus(station_id=station, online=True, since=since, updated_at=since)
             )
+        session.merge(
+            tables.IngestWorker(
+                worker_id="ingest-1",
+                host="test",
+                pid=1,
+                started_at=since,
+                heartbeat_at=since + dt.timedelta(days=3),
+                counters={},
+            )
+        )
 
 
 def only_stations(a: Analytics, subset: list[str]) -> None:

@@ -1,0 +1,93 @@
+"""Screenshots of every page and role from a running ``pvmon up`` (headless Chromium).
+
+Run: .venv/bin/python docs/screens/take.py [http://localhost:8000] — it signs in as each demo
+user and saves one PNG per page here (the maintainer's at phone width).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import sys
+from pathlib import Path
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+from api.users import DEMO_PASSWORD
+
+HERE = Path(__file__).parent
+DESKTOP = (1280, 1400)
+PHONE = (400, 1400)
+
+
+def browser() -> webdriver.Chrome:
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium") or "chromium"
+    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--lang=zh-CN"):
+        options.add_argument(flag)
+    return webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+
+
+def sign_in(b: webdriver.Chrome, base: str, user: str) -> None:
+    b.delete_all_cookies()
+    b.get(f"{base}/login")
+    b.find_element(By.ID, "username").send_keys(user)
+    b.find_element(By.ID, "password").send_keys(DEMO_PASSWORD)
+    b.find_element(By.ID, "sign-in").click()
+    WebDriverWait(b, 20).until(lambda d: "/login" not in d.current_url)
+
+
+def shoot(b: webdriver.Chrome, base: str, path: str, name: str, size: tuple[int, int]) -> str:
+    b.set_window_size(*size)
+    b.get(base + path)
+    WebDriverWait(b, 20).until(
+        lambda d: d.execute_script("return document.readyState") == "complete"
+    )
+    b.execute_script("return new Promise(r => setTimeout(r, 1500))")  # the map's data
+    height = b.execute_script("return document.body.scrollHeight")
+    b.set_window_size(size[0], min(max(height, 600), 4000))
+    b.save_screenshot(str(HERE / name))
+    print(f"{name}: {path}")
+    return b.page_source
+
+
+def main() -> None:
+    base = (sys.argv[1] if len(sys.argv) > 1 else "http://localhost:8000").rstrip("/")
+    b = browser()
+    try:
+        sign_in(b, base, "bureau")
+        page = shoot(b, base, "/overview", "bureau-overview.png", DESKTOP)
+        shoot(b, base, "/alerts", "bureau-alerts.png", DESKTOP)
+        shoot(b, base, "/villages", "bureau-villages.png", DESKTOP)
+        station = re.search(r'href="/stations/([^"]+)"', page)
+        if station:
+            source = shoot(b, base, f"/stations/{station.group(1)}", "station.png", DESKTOP)
+            device = re.search(r'href="/devices/([^"]+)"', source)
+            if device:
+                shoot(b, base, f"/devices/{device.group(1)}", "inverter.png", DESKTOP)
+            person = re.search(r'href="/people/([^"]+)"', source)
+            if person:
+                shoot(b, base, f"/people/{person.group(1)}", "person.png", DESKTOP)
+        sign_in(b, base, "supervisor")
+        shoot(b, base, "/overview", "supervisor-overview.png", DESKTOP)
+        sign_in(b, base, "maintainer")
+        mine = shoot(b, base, "/my", "maintainer-phone.png", PHONE)
+        alert = re.search(r'href="/a/(\d+)"', mine)
+        if alert:
+            shoot(b, base, f"/a/{alert.group(1)}", "maintainer-alert-phone.png", PHONE)
+        sign_in(b, base, "collective")
+        village = shoot(b, base, "/village", "collective-village.png", DESKTOP)
+        found = re.search(r'href="(/villages/[^"]+/disclosure[^"]*)"', village)
+        if found:
+            shoot(
+                b, base, found.group(1).replace("&amp;", "&"), "collective-disclosure.png", DESKTOP
+            )
+    finally:
+        b.quit()
+
+
+if __name__ == "__main__":
+    main()
