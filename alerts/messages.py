@@ -237,11 +237,15 @@ def history_line(
     """One step of an alert's history in words: what happened, who did it (a person's
     name, the system, or a signed-in user) and how (web page, API, command line)."""
     what = text(f"event.{action}", lang) if action in HISTORY_ACTIONS else action
-    if actor == "system":
-        who = text("actor.system", lang)
-    elif actor.startswith("user:"):
-        who = text("actor.user", lang, user=actor.removeprefix("user:"))
-    else:
-        who = names.get(actor, actor)
     how = text(f"channel.{channel}", lang) if channel in ("web", "api", "cli") else ""
-    return HistoryLine(what, who, how, str((detail or {}).get("note") or ""))
+    note = str((detail or {}).get("note") or "")
+    return HistoryLine(what, actor_name(actor, lang, names), how, note)
+
+
+def actor_name(actor: str, lang: Lang, names: Mapping[str, str]) -> str:
+    """Who acted, in words: a person's name, the system, or a signed-in user."""
+    if actor == "system":
+        return text("actor.system", lang)
+    if actor.startswith("user:"):
+        return text("actor.user", lang, user=actor.removeprefix("user:"))
+    return names.get(actor, actor)

@@ -15,7 +15,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 
-from api import alertpages, pages, stationpages
+from api import alertpages, pages, rankingpages, stationpages
 from api.metrics import StoreCollector
 from api.models import Health
 from api.responses import SIGNED_IN
@@ -48,6 +48,7 @@ def create_app(ctx: ApiState) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(stationpages.router)
     app.include_router(alertpages.router)
+    app.include_router(rankingpages.router)
     app.mount("/static", StaticFiles(directory=Path(pages.__file__).parent / "static"), "static")
 
     @app.exception_handler(RequestValidationError)

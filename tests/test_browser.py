@@ -10,6 +10,7 @@ import os
 import shutil
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -68,6 +69,15 @@ def browser() -> Iterator[WebDriver]:
     b.quit()
 
 
+@contextmanager
+def at_phone_width(b: WebDriver) -> Iterator[None]:
+    b.set_window_size(400, 860)
+    try:
+        yield
+    finally:
+        b.set_window_size(1280, 1400)
+
+
 def sign_in(b: WebDriver, base: str, username: str) -> None:
     b.delete_all_cookies()
     b.get(f"{base}/login")
@@ -121,8 +131,7 @@ def test_a_maintainer_acknowledges_an_alert_on_a_phone(
     site: tuple[str, World], browser: WebDriver
 ) -> None:
     base, world = site
-    browser.set_window_size(400, 860)
-    try:
+    with at_phone_width(browser):
         sign_in(browser, base, "maintainer")
         assert browser.current_url == f"{base}/my"
         stations = browser.find_elements(By.CSS_SELECTOR, "#stations tr")
@@ -137,8 +146,6 @@ def test_a_maintainer_acknowledges_an_alert_on_a_phone(
             lambda b: "已确认" in b.find_element(By.CSS_SELECTOR, "#alert h2").text
         )
         assert alert_id in {str(i) for i in world_alerts(world)}
-    finally:
-        browser.set_window_size(1280, 1400)
 
 
 def world_alerts(world: World) -> list[int]:
@@ -225,13 +232,36 @@ def test_a_station_outside_the_maintainers_care_is_not_found_and_money_is_not_sh
     site: tuple[str, World], browser: WebDriver
 ) -> None:
     base, world = site
-    browser.set_window_size(400, 860)
-    try:
+    with at_phone_width(browser):
         sign_in(browser, base, "maintainer")
         browser.get(f"{base}/stations/{world.mine}")
         assert browser.find_elements(By.ID, "inverters")
         assert not browser.find_elements(By.ID, "owners"), "a maintainer sees no money"
         browser.get(f"{base}/stations/{world.others}")
         assert not browser.find_elements(By.ID, "inverters")
-    finally:
-        browser.set_window_size(1280, 1400)
+
+
+def test_a_supervisor_ranks_their_stations_worst_first(
+    site: tuple[str, World], browser: WebDriver, tmp_path: Path
+) -> None:
+    base, _ = site
+    sign_in(browser, base, "supervisor")
+    browser.get(f"{base}/rankings?kind=village")
+    rows = browser.find_elements(By.CSS_SELECTOR, "#ranking tr")[1:]
+    assert rows, "the township's village stations"
+    peer = [float(r.find_elements(By.CSS_SELECTOR, "td")[5].text) for r in rows]
+    assert peer == sorted(peer), "worst first"
+    assert all(p > 0 for p in peer), "real figures"
+    kinds = {r.find_elements(By.CSS_SELECTOR, "td")[3].text for r in rows}
+    assert kinds == {"村级电站"}
+    townships = {r.find_elements(By.CSS_SELECTOR, "td")[2].text for r in rows}
+    assert len(townships) == 1, "only the supervisor's township"
+    shot(browser, "rankings.png", tmp_path)
+    browser.get(f"{base}/rankings?order=yf&kind=household")
+    hours = [
+        float(r.find_elements(By.CSS_SELECTOR, "td")[6].text)
+        for r in browser.find_elements(By.CSS_SELECTOR, "#ranking tr")[1:]
+    ]
+    assert len(hours) == 50, "a page of fifty"
+    assert hours == sorted(hours)
+    assert browser.find_element(By.ID, "next-page")

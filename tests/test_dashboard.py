@@ -163,24 +163,55 @@ def test_a_computed_village_sheet_adds_up(app: TestClient, world: World) -> None
         assert month["period"] in sheet
 
 
-def test_exports_as_csv_and_xlsx(app: TestClient, world: World) -> None:
+def exported_rows(response: object) -> tuple[str, list[dict[str, str]]]:
+    """A CSV export's first row (what, period, basis) and its table."""
+    lines = response.content.decode("utf-8-sig").splitlines()  # type: ignore[attr-defined]
+    return lines[0], list(csv.DictReader(lines[1:]))
+
+
+def test_exports_speak_chinese_with_names_local_times_and_number_formats(
+    app: TestClient, world: World
+) -> None:
     client = signed_in(app, "bureau")
     village = next(v.id for v in world.registry.villages if v.township_id == TOWNSHIP)
     as_csv = client.get("/api/v1/exports/statements.csv", params={"village_id": village})
     assert as_csv.content.startswith("\ufeff".encode())
-    rows = list(csv.DictReader(io.StringIO(as_csv.content.decode("utf-8-sig"))))
+    title, rows = exported_rows(as_csv)
+    year = str(dt.date.today().year)
+    assert year in title
+    assert "估算" in title, "the first row says the figures are estimates"
     detail = client.get(f"/api/v1/villages/{village}").json()
-    annual = next(r for r in rows if len(r["period"]) == 4)
-    assert float(annual["net_yuan"]) == pytest.approx(detail["annual"]["net_yuan"], abs=0.01)
+    annual = next(r for r in rows if len(r["期间"]) == 4)
+    assert float(annual["可分配收益（元）"]) == pytest.approx(
+        detail["annual"]["net_yuan"], abs=0.01
+    )
+    assert annual["村名"] == next(v.name for v in world.registry.villages if v.id == village)
+    _, english = exported_rows(
+        client.get("/api/v1/exports/statements.csv", params={"village_id": village, "lang": "en"})
+    )
+    assert "Net income (yuan)" in english[0]
+
     book = openpyxl.load_workbook(io.BytesIO(client.get("/api/v1/exports/summary.xlsx").content))
-    header = [c.value for c in next(book.active.iter_rows())]
-    assert header[:2] == ["township_id", "township"]
-    alerts = client.get("/api/v1/exports/alerts.csv").content.decode("utf-8-sig")
-    assert "comm_loss" in alerts
+    sheet = book.active
+    assert "估算" in sheet.cell(1, 1).value
+    assert [c.value for c in sheet[2]][:2] == ["乡镇编号", "乡镇"]
+    ours = next(row for row in sheet.iter_rows(min_row=3) if row[0].value == TOWNSHIP)
+    assert isinstance(ours[4].value, float), "numbers stay numbers"
+    assert ours[4].value > 0
+    assert ours[4].number_format == "#,##0.0"
+
+    _, alerts = exported_rows(client.get("/api/v1/exports/alerts.csv"))
+    first = alerts[0]
+    assert first["告警"] == "通信中断", "rules in words"
+    assert first["级别"] == "严重"
+    assert first["开始时间"].endswith("+08:00"), "local time with its offset"
+    station = next(s for s in world.registry.stations if s.id == first["电站编号"])
+    assert first["电站"] == station.name
     collective = signed_in(app, "collective")
     assert collective.get("/api/v1/exports/alerts.csv").status_code == 403
     theirs = collective.get("/api/v1/exports/statements.csv", params={"village_id": village})
-    assert village not in theirs.content.decode("utf-8-sig"), "another village's books: empty"
+    _, none = exported_rows(theirs)
+    assert none == [], "another village's books: empty"
 
 
 def test_a_supervisor_sees_their_townships_alerts_however_many_are_newer_elsewhere(

@@ -1,11 +1,17 @@
 """Exports as CSV (UTF-8 with a byte-order mark, so that Excel shows Chinese) or XLSX:
-village statements, the township summary, alerts."""
+village statements, the township summary, alerts.
+
+Chinese headers by default (``?lang=en`` for English), a first row that says what the
+table is, its period, that telemetry figures are estimates, and when it was made; local
+times with their offset; names beside ids; and in XLSX, numbers as numbers with formats."""
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
@@ -13,37 +19,41 @@ from fastapi.responses import Response
 from openpyxl import Workbook
 from sqlalchemy import select
 
-from alerts import actions
+from alerts import actions, messages
 from api.deps import Context, Db, Who, checked_day, forbidden
 from api.responses import XLSX, files, problems
 from api.routes import fleet
 from pvmon.db import tables
+from pvmon.i18n import Lang, text
 
 router = APIRouter(prefix="/exports", tags=["exports"])
 
 Format = Literal["csv", "xlsx"]
+Language = Literal["zh", "en"]
 EXPORT_MAX = 100_000
 """Rows in one alerts export (the county raises a few thousand a year)."""
 MEDIA = {"csv": "text/csv; charset=utf-8", "xlsx": XLSX}
+NUMBER_FORMATS = {"kwh": "#,##0.0", "yuan": "#,##0.00", "count": "#,##0"}
 
 
-def table(rows: Sequence[Sequence[Any]], header: Sequence[str], fmt: Format, name: str) -> Response:
-    if fmt == "csv":
-        text = io.StringIO()
-        writer = csv.writer(text)
-        writer.writerow(header)
-        writer.writerows(rows)
-        body = ("\ufeff" + text.getvalue()).encode()
-    else:
-        book = Workbook()
-        sheet = book.active
-        sheet.title = name[:31]
-        sheet.append(list(header))
-        for row in rows:
-            sheet.append(list(row))
-        buffer = io.BytesIO()
-        book.save(buffer)
-        body = buffer.getvalue()
+@dataclass(frozen=True)
+class Column:
+    key: str
+    """Its header is the catalog's ``col.<key>``."""
+    kind: str = "text"
+    """``text``, or a number kind of ``NUMBER_FORMATS``."""
+
+
+def table(
+    rows: Sequence[Sequence[Any]],
+    columns: Sequence[Column],
+    fmt: Format,
+    name: str,
+    title: str,
+    lang: Lang,
+) -> Response:
+    header = [text(f"col.{c.key}", lang) for c in columns]
+    body = _csv(title, header, rows) if fmt == "csv" else _xlsx(title, header, rows, columns, name)
     return Response(
         body,
         media_type=MEDIA[fmt],
@@ -51,17 +61,72 @@ def table(rows: Sequence[Sequence[Any]], header: Sequence[str], fmt: Format, nam
     )
 
 
+def _csv(title: str, header: list[str], rows: Sequence[Sequence[Any]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([title])
+    writer.writerow(header)
+    writer.writerows(rows)
+    return ("\ufeff" + out.getvalue()).encode()
+
+
+def _xlsx(
+    title: str,
+    header: list[str],
+    rows: Sequence[Sequence[Any]],
+    columns: Sequence[Column],
+    name: str,
+) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    sheet.title = name[:31]
+    sheet.append([title])
+    sheet.append(header)
+    for row in rows:
+        sheet.append(list(row))
+    for index, column in enumerate(columns, start=1):
+        number_format = NUMBER_FORMATS.get(column.kind)
+        width = max(len(header[index - 1]) * 2, 12)
+        sheet.column_dimensions[sheet.cell(2, index).column_letter].width = width
+        if number_format:
+            for (cell,) in sheet.iter_rows(min_row=3, min_col=index, max_col=index):
+                cell.number_format = number_format
+    sheet.freeze_panes = "A3"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _title(ctx: Context, what: str, period: str, lang: Lang, estimated: bool = True) -> str:
+    made = ctx.now().astimezone(ctx.tz).isoformat(timespec="minutes")
+    parts = [text("title", lang), what, period]
+    if estimated:
+        parts.append(text("export_estimated", lang))
+    parts.append(text("exported_at", lang, at=made))
+    return " · ".join(parts)
+
+
+def _local(moment: dt.datetime | None, ctx: Context) -> str | None:
+    """A moment in the county's time with its offset, e.g. 2026-12-02T12:48+08:00."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(ctx.tz).isoformat(timespec="minutes")
+
+
 STATEMENT_COLUMNS = [
-    "village_id",
-    "village",
-    "period",
-    "energy_kwh",
-    "export_kwh",
-    "grid_yuan",
-    "subsidy_yuan",
-    "costs_yuan",
-    "net_yuan",
-    "estimated",
+    Column("village_id"),
+    Column("village"),
+    Column("township"),
+    Column("period"),
+    Column("energy_kwh", "kwh"),
+    Column("export_kwh", "kwh"),
+    Column("grid_yuan", "yuan"),
+    Column("subsidy_yuan", "yuan"),
+    Column("costs_yuan", "yuan"),
+    Column("net_yuan", "yuan"),
+    Column("basis"),
 ]
 
 
@@ -78,31 +143,47 @@ def statements(
     session: Db,
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
     village_id: Annotated[str | None, Query(max_length=16)] = None,
+    lang: Language = "zh",
 ) -> Response:
     chosen = year or ctx.today().year
     q = select(tables.VillageStatement).where(tables.VillageStatement.period.like(f"{chosen}%"))
     if village_id:
         q = q.where(tables.VillageStatement.village_id == village_id)
-    villages = ctx.view().villages
-    rows = [
-        [
-            s.village_id,
-            villages[s.village_id].name if s.village_id in villages else "",
-            s.period,
-            round(s.energy_kwh, 1),
-            round(s.export_kwh, 1),
-            round(s.grid_yuan, 2),
-            round(s.subsidy_yuan, 2),
-            round(s.costs_yuan, 2),
-            round(s.net_yuan, 2),
-            s.estimated,
-        ]
-        for s in session.scalars(
-            q.order_by(tables.VillageStatement.village_id, tables.VillageStatement.period)
+    view = ctx.view()
+    rows = []
+    for s in session.scalars(
+        q.order_by(tables.VillageStatement.village_id, tables.VillageStatement.period)
+    ):
+        if not who.scope.sees_village(s.village_id):
+            continue
+        village = view.villages.get(s.village_id)
+        rows.append(
+            [
+                s.village_id,
+                village.name if village else "",
+                view.township_names.get(village.township_id, "") if village else "",
+                s.period,
+                round(s.energy_kwh, 1),
+                round(s.export_kwh, 1),
+                round(s.grid_yuan, 2),
+                round(s.subsidy_yuan, 2),
+                round(s.costs_yuan, 2),
+                round(s.net_yuan, 2),
+                text("estimated_word" if s.estimated else "settled_word", lang),
+            ]
         )
-        if who.scope.sees_village(s.village_id)
-    ]
-    return table(rows, STATEMENT_COLUMNS, fmt, f"statements-{chosen}")
+    title = _title(ctx, text("export_statements", lang), str(chosen), lang)
+    return table(rows, STATEMENT_COLUMNS, fmt, f"statements-{chosen}", title, lang)
+
+
+SUMMARY_COLUMNS = [
+    Column("township_id"),
+    Column("township"),
+    Column("today_kwh", "kwh"),
+    Column("month_kwh", "kwh"),
+    Column("year_kwh", "kwh"),
+    Column("year_yuan", "yuan"),
+]
 
 
 @router.get(
@@ -111,29 +192,31 @@ def statements(
     response_class=Response,
     responses={**files(*MEDIA.values()), **problems(400)},
 )
-def summary(fmt: Format, who: Who, ctx: Context) -> Response:
+def summary(fmt: Format, who: Who, ctx: Context, lang: Language = "zh") -> Response:
     data = fleet.summary(who, ctx)
     rows = [
         [t.id, t.name, t.today_kwh, t.month_kwh, t.year_kwh, t.year_yuan] for t in data.townships
     ]
-    header = ["township_id", "township", "today_kwh", "month_kwh", "year_kwh", "year_yuan"]
-    return table(rows, header, fmt, f"summary-{checked_day(ctx.today(), ctx).isoformat()}")
+    day = checked_day(ctx.today(), ctx).isoformat()
+    title = _title(ctx, text("export_summary", lang), day, lang)
+    return table(rows, SUMMARY_COLUMNS, fmt, f"summary-{day}", title, lang)
 
 
 ALERT_COLUMNS = [
-    "id",
-    "rule",
-    "severity",
-    "state",
-    "subject_type",
-    "subject_id",
-    "station_id",
-    "township_id",
-    "since",
-    "opened_at",
-    "acknowledged_by",
-    "resolved_at",
-    "resolved_by",
+    Column("alert_id", "count"),
+    Column("rule"),
+    Column("severity"),
+    Column("state"),
+    Column("subject"),
+    Column("subject_id"),
+    Column("station"),
+    Column("station_id"),
+    Column("township"),
+    Column("since"),
+    Column("opened_at"),
+    Column("acknowledged_by"),
+    Column("resolved_at"),
+    Column("resolved_by"),
 ]
 
 
@@ -146,30 +229,41 @@ ALERT_COLUMNS = [
 def alerts(
     fmt: Format,
     who: Who,
+    ctx: Context,
     session: Db,
     state: Literal["open", "acknowledged", "resolved", "active"] | None = None,
+    lang: Language = "zh",
 ) -> Response:
     if who.scope.role == "collective":
         raise forbidden()
     listed = actions.list_alerts(
-        session, actions.AlertFilter(state=state, limit=EXPORT_MAX), who.scope.alert_filter()
+        session,
+        actions.AlertFilter(state=state, limit=EXPORT_MAX, order="severity"),
+        who.scope.alert_filter(),
     )
+    view = ctx.view()
+    names = {sid: s.name for sid, s in view.stations.items()} | {
+        pid: p.name for pid, p in view.people.items()
+    }
     rows = [
         [
             a.id,
-            a.rule,
-            a.severity,
-            a.state,
-            a.subject_type,
+            messages.rule_title(a.rule, lang),
+            messages.severity_word(a.severity, lang),
+            text(a.state, lang),
+            names.get(a.subject_id, text(f"subject_{a.subject_type}", lang)),
             a.subject_id,
+            names.get(a.station_id or "", ""),
             a.station_id,
-            a.township_id,
-            a.since.isoformat(),
-            a.opened_at.isoformat(),
-            a.acknowledged_by,
-            a.resolved_at.isoformat() if a.resolved_at else None,
-            a.resolved_by,
+            view.township_names.get(a.township_id or "", ""),
+            _local(a.since, ctx),
+            _local(a.opened_at, ctx),
+            messages.actor_name(a.acknowledged_by, lang, names) if a.acknowledged_by else None,
+            _local(a.resolved_at, ctx),
+            messages.actor_name(a.resolved_by, lang, names) if a.resolved_by else None,
         ]
         for a in listed
     ]
-    return table(rows, ALERT_COLUMNS, fmt, "alerts")
+    what = text("export_alerts", lang)
+    title = _title(ctx, what, text(f"state_filter.{state or 'all'}", lang), lang, estimated=False)
+    return table(rows, ALERT_COLUMNS, fmt, "alerts", title, lang)

@@ -1,0 +1,71 @@
+"""Stations ranked, worst first, for the bureau and the township supervisors: by peer index
+or by equivalent hours on the last computed day, within a township, a segment and a state,
+a page at a time."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from api.alertpages import PAGE_SIZE, Page
+from api.deps import Context
+from api.pages import HOME, Viewer, render
+from api.routes import stations
+from pvmon.domain import StationKind
+
+router = APIRouter(include_in_schema=False)
+
+Order = Literal["peer_index", "yf"]
+State = Literal["fault", "warning", "offline", "ok", "unknown"]
+
+
+def ranked(items: list, order: Order) -> list:
+    """Worst first; stations without a figure (never computed) at the end."""
+    with_figure = [s for s in items if s.kpis and s.kpis.get(order) is not None]
+    without = [s for s in items if not (s.kpis and s.kpis.get(order) is not None)]
+    return sorted(with_figure, key=lambda s: (s.kpis[order], s.id)) + without
+
+
+@router.get("/rankings")
+def rankings(
+    request: Request,
+    who: Viewer,
+    ctx: Context,
+    order: Order = "peer_index",
+    township: Annotated[str | None, Query(max_length=16, pattern=r"^[A-Za-z0-9_-]*$")] = None,
+    kind: StationKind | None = None,
+    state: State | None = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> Response:
+    if not who.scope.reads_fleet:
+        return RedirectResponse(HOME[who.scope.role], 303)
+    listed = stations.stations(who, ctx, kind, township or None, state, 5000, 0)
+    rows = ranked(listed, order)
+    chosen = {"order": order, "township": township, "kind": kind, "state": state}
+
+    def url(number: int) -> str:
+        values = {k: str(v) for k, v in chosen.items() if v}
+        return "/rankings?" + urlencode(values | {"page": number})
+
+    first = (page - 1) * PAGE_SIZE
+    view = ctx.view()
+    townships = sorted(
+        (t, name) for t, name in view.township_names.items() if who.scope.sees_township(t)
+    )
+    return render(
+        request,
+        "rankings.html",
+        who,
+        rows=rows[first : first + PAGE_SIZE],
+        first=first,
+        page=Page(page, max(1, -(-len(rows) // PAGE_SIZE)), len(rows)),
+        url=url,
+        chosen=chosen,
+        townships=townships,
+        kinds=[str(k) for k in StationKind],
+        states=["fault", "warning", "offline", "ok", "unknown"],
+        day=next((s.kpis["day"] for s in rows if s.kpis), None),
+    )
