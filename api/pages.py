@@ -385,11 +385,17 @@ def disclosure(
     except HTTPException:
         return problem_page(request, who, 404, "not_found")
     view = ctx.view()
+    printed = ctx.today()
+    posting = ctx.settings.disclosure
     return render(
         request,
         "disclosure.html",
         who,
         v=detail,
         capacity={sid: view.stations[sid].capacity_kwp for sid in detail.stations},
-        printed=ctx.today(),
+        printed=printed,
+        posted_until=printed + dt.timedelta(days=posting.posting_days - 1),
+        office=posting.supervision_office,
+        phone=posting.supervision_phone,
+        households=villages.households(village_id, who, ctx),
     )

@@ -261,6 +261,16 @@ class LocalServices(BaseModel):
     ingest, with credentials generated into ``<data dir>/broker``."""
 
 
+class DisclosureSettings(BaseModel):
+    """The village disclosure sheet (公示): who answers objections, and for how long it is
+    posted."""
+
+    supervision_office: str = "县能源局"
+    supervision_phone: str | None = None
+    """The number printed for objections; unset, the sheet leaves a line to write it on."""
+    posting_days: int = Field(7, ge=1, le=90)
+
+
 class RegistrySettings(BaseModel):
     seed: int = 2021
     central_kwp: float = Field(20_000, gt=0)
@@ -320,6 +330,7 @@ class Settings(BaseSettings):
     targets: TargetSettings = Field(default_factory=TargetSettings)
     local: LocalServices = Field(default_factory=LocalServices)
     registry: RegistrySettings = Field(default_factory=RegistrySettings)
+    disclosure: DisclosureSettings = Field(default_factory=DisclosureSettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
 
     @classmethod

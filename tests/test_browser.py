@@ -172,6 +172,20 @@ def test_a_collective_sees_its_income(
         ready.presence_of_element_located((By.CSS_SELECTOR, "#sheet h1"))
     )
     assert "收益公示" in title.text
+    # Printed on A4 (about 720 CSS px inside the margins): no table wider than the sheet.
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    browser.set_window_size(720, 1400)
+    try:
+        cut = browser.execute_script(
+            "return [...document.querySelectorAll('#sheet table')]"
+            ".filter(t => t.scrollWidth > document.querySelector('#sheet').clientWidth + 1)"
+            ".length"
+        )
+        assert cut == 0
+        assert browser.find_element(By.ID, "signatures").is_displayed()
+    finally:
+        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+        browser.set_window_size(1280, 1400)
 
 
 def number_in(text: str) -> float:

@@ -342,3 +342,33 @@ def test_households_revenue_and_forecast_are_on_the_village_page_and_the_maintai
     assert not re.search(r'<td class="num">0</td>', without)
     maintainer = signed_in(app, "maintainer").get("/my").text
     assert 'id="households"' in maintainer
+
+
+def test_the_disclosure_sheet_has_households_posting_period_phone_and_signatures(
+    world: World,
+) -> None:
+    settings = world.settings.model_copy(
+        update={
+            "disclosure": world.settings.disclosure.model_copy(
+                update={"supervision_phone": "0357-6921234", "posting_days": 10}
+            )
+        }
+    )
+    rows = {s.id: s for s in world.registry.stations}
+    village = next(rows[s].village_id for s in world.stations if rows[s].kind == "household")
+    with TestClient(create_app(ApiState(settings, world.engine, world.influx))) as c:
+        sheet = signed_in(c, "bureau").get(f"/villages/{village}/disclosure").text
+    today = dt.date.today()
+    until = today + dt.timedelta(days=9)
+    assert f"公示期：{today.isoformat()}至{until.isoformat()}" in sheet
+    assert "监督电话：0357-6921234" in sheet
+    for line in ("村党支部书记（签字）", "村委会主任（签字）", "村务监督委员会（签字）"):
+        assert line in sheet
+    households = [
+        p.name
+        for p in world.registry.people
+        if any(s.household_id == p.id and s.village_id == village for s in rows.values())
+    ]
+    table = sheet[sheet.index('id="sheet-households"') :]
+    assert households
+    assert all(name in table for name in households), "every household of the village"

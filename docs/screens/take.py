@@ -62,6 +62,7 @@ def main() -> None:
         page = shoot(b, base, "/overview", "bureau-overview.png", DESKTOP)
         shoot(b, base, "/alerts", "bureau-alerts.png", DESKTOP)
         shoot(b, base, "/villages", "bureau-villages.png", DESKTOP)
+        shoot(b, base, "/rankings?kind=village", "bureau-rankings.png", DESKTOP)
         station = re.search(r'href="/stations/([^"]+)"', page)
         if station:
             source = shoot(b, base, f"/stations/{station.group(1)}", "station.png", DESKTOP)
