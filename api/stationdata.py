@@ -29,7 +29,7 @@ class DayCurve:
 
     station: list[tuple[int, float | None]]
     peers: list[tuple[int, float | None]]
-    """The median per kWp of the station's peers (same kind, same township) × its kWp."""
+    """The median per kWp of the station's peers (its peer group, same township) × its kWp."""
     clear_sky: list[tuple[int, float | None]]
     """In-plane clear-sky irradiance [kW/m²] × kWp: what a clean array could reach."""
     peer_count: int
