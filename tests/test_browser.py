@@ -279,3 +279,28 @@ def test_a_supervisor_ranks_their_stations_worst_first(
     assert len(hours) == 50, "a page of fifty"
     assert hours == sorted(hours)
     assert browser.find_element(By.ID, "next-page")
+
+
+def test_the_bureau_lists_the_villages_and_reads_a_station_in_english(
+    site: tuple[str, World], browser: WebDriver, tmp_path: Path
+) -> None:
+    base, world = site
+    sign_in(browser, base, "bureau")
+    browser.get(f"{base}/villages")
+    rows = browser.find_elements(By.CSS_SELECTOR, "#villages tr")[1:]
+    assert len(rows) == len(world.registry.villages)
+    with_income = [
+        r for r in rows if r.find_elements(By.CSS_SELECTOR, "td")[2].text not in ("—", "0")
+    ]
+    assert with_income, "the computed township's villages have income"
+    with_income[0].find_element(By.CSS_SELECTOR, "a").click()
+    WebDriverWait(browser, 10).until(lambda b: "/villages/V" in b.current_url)
+    yesterday = (dt.date.today() - dt.timedelta(days=1)).isoformat()
+    browser.get(f"{base}/stations/{world.mine}?day={yesterday}&lang=en")
+    try:
+        assert "Equivalent hours" in browser.find_element(By.ID, "kpis").text
+        assert "Inverters" in browser.page_source
+        WebDriverWait(browser, 20).until(lambda b: charts_drawn(b, "chart-power"))
+        assert "功率曲线" not in browser.page_source
+    finally:
+        browser.get(f"{base}/overview?lang=zh")

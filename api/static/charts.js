@@ -27,7 +27,7 @@
       title: title(spec),
       tooltip: {trigger: 'axis', valueFormatter: (v) => show(v, spec.unit)},
       legend: spec.series.length > 1 ? {top: 22} : undefined,
-      grid: {containLabel: true, left: 8, right: 24, top: spec.series.length > 1 ? 56 : 36, bottom: 8},
+      grid: {containLabel: true, left: 8, right: spec.horizontal ? 56 : 24, top: spec.series.length > 1 ? 56 : 36, bottom: 8},
       xAxis: spec.horizontal ? value : category,
       yAxis: spec.horizontal ? {...category, inverse: true} : value,
       series: spec.series.map((s) => ({
@@ -82,26 +82,20 @@
   }
 
   function stationMap(spec, data) {
+    // The townships' outlines become a GeoJSON map of their own, so ECharts keeps the
+    // true proportions of longitude and latitude, labels each township and lets one zoom.
     const colors = {fault: '#b91c1c', warning: '#d97706', offline: '#6b7280', ok: '#16a34a', unknown: '#9ca3af'};
-    const outlines = data.townships.map((t) => ({
-      type: 'line',
-      name: t.name,
-      data: t.outline,
-      symbol: 'none',
-      silent: true,
-      lineStyle: {type: 'dashed', color: '#94a3b8', width: 1},
-      tooltip: {show: false},
-    }));
-    const labels = {
-      type: 'scatter',
-      symbolSize: 0,
-      silent: true,
-      label: {show: true, formatter: (p) => p.data[2], color: '#334155', fontSize: 12, fontWeight: 'bold'},
-      data: data.townships.map((t) => [t.centre[0], t.centre[1], t.name]),
-      tooltip: {show: false},
-    };
+    echarts.registerMap('townships', {
+      type: 'FeatureCollection',
+      features: data.townships.map((t) => ({
+        type: 'Feature',
+        properties: {name: t.name},
+        geometry: {type: 'Polygon', coordinates: [t.outline]},
+      })),
+    });
     const stations = Object.keys(colors).map((state) => ({
       type: 'scatter',
+      coordinateSystem: 'geo',
       name: spec.states[state] || state,
       symbolSize: 6,
       itemStyle: {color: colors[state]},
@@ -110,11 +104,17 @@
     return {
       title: title(spec),
       legend: {bottom: 0, data: stations.map((s) => s.name)},
-      tooltip: {trigger: 'item', formatter: (p) => `${p.data[3]}<br>${p.seriesName}`},
-      grid: {left: 4, right: 4, top: 28, bottom: 28},
-      xAxis: {type: 'value', scale: true, show: false},
-      yAxis: {type: 'value', scale: true, show: false},
-      series: [...outlines, labels, ...stations],
+      tooltip: {trigger: 'item', formatter: (p) => (p.seriesType === 'scatter' ? `${p.data[3]}<br>${p.seriesName}` : p.name)},
+      geo: {
+        map: 'townships',
+        roam: true,
+        top: 32,
+        bottom: 32,
+        label: {show: true, color: '#334155', fontWeight: 'bold'},
+        itemStyle: {areaColor: '#f1f5f9', borderColor: '#94a3b8', borderType: 'dashed'},
+        emphasis: {label: {show: true}, itemStyle: {areaColor: '#e2e8f0'}},
+      },
+      series: stations,
     };
   }
 

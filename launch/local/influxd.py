@@ -10,6 +10,10 @@ import httpx
 
 from launch.local.process import ManagedProcess, ServiceError
 
+START_TIMEOUT_S = 300.0
+"""influxd answers only once it has opened every shard: a year of the county's data took
+longer than 30 s here. One that dies is noticed at once; this bounds one that hangs."""
+
 
 @dataclass(frozen=True)
 class InfluxdOptions:
@@ -79,7 +83,7 @@ class Influxd(ManagedProcess):
     def url(self) -> str:
         return f"http://{self.options.host}:{self.options.http_port}"
 
-    def start(self, timeout: float = 30.0) -> None:
+    def start(self, timeout: float = START_TIMEOUT_S) -> None:
         self.config_path.write_text(render_config(self.options))
         super().start()
         self.wait_ready(self._answers, timeout)
