@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from alerts.lifecycle import ACKNOWLEDGED, RESOLVED, active, event, resolve
+from alerts.rules import ALL_RULES
 from pvmon.db import tables
 
 T = TypeVar("T", bound=tuple)  # type: ignore[type-arg]
@@ -46,6 +47,8 @@ class AlertFilter:
 
 
 SEVERITY_RANK = {"critical": 0, "warning": 1, "info": 2}
+RULES: tuple[str, ...] = tuple(sorted(ALL_RULES))
+"""Every rule an alert can have (what a list of alerts can be filtered by)."""
 
 
 def _narrowed(q: Select[T], f: AlertFilter, where: ColumnElement[bool] | None) -> Select[T]:

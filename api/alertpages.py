@@ -16,22 +16,6 @@ from api.pages import Viewer, render
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
-RULES = (
-    "comm_loss",
-    "device_silent",
-    "zero_output",
-    "fault_state",
-    "underperformance",
-    "cert_missing",
-    "cert_expired",
-    "cert_review_overdue",
-    "cert_due",
-    "station_uncovered",
-    "target_at_risk",
-    "village_income_at_risk",
-    "ingest_rejects",
-    "device_silent_days",
-)
 
 
 @dataclass(frozen=True)
@@ -43,7 +27,7 @@ class Page:
 
 State = Literal["active", "open", "acknowledged", "resolved"]
 Severity = Literal["critical", "warning", "info"]
-Rule = Literal[RULES]  # type: ignore[valid-type]
+Rule = Literal[actions.RULES]  # type: ignore[valid-type]
 
 
 @router.get("/alerts")
@@ -79,5 +63,5 @@ def alert_list(
         page=Page(page, max(1, -(-total // PAGE_SIZE)), total),
         url=url,
         chosen=chosen,
-        rules=RULES,
+        rules=actions.RULES,
     )

@@ -87,7 +87,7 @@ def render(request: Request, name: str, who: Caller | None, **data: Any) -> HTML
             "lang": lang,
             "who": who,
             "tz": ctx.tz,
-            "names": ctx.cached("names", lambda: place_names(ctx)),
+            "names": queries.place_names(ctx),
             "progress": _year_progress(request) if who is not None else None,
             **data,
         },
@@ -247,17 +247,6 @@ def overview_charts(summary: Any, target: Any, lang: Lang) -> dict[str, Any]:
     }
 
 
-def place_names(ctx: ApiState) -> dict[str, str]:
-    """Every id a page may show → its name: stations, people, villages, townships."""
-    view = ctx.view()
-    return (
-        {sid: s.name for sid, s in view.stations.items()}
-        | {pid: p.name for pid, p in view.people.items()}
-        | {vid: v.name for vid, v in view.villages.items()}
-        | view.township_names
-    )
-
-
 @router.get("/my")
 def my_page(request: Request, who: Viewer, ctx: Context, session: Db) -> HTMLResponse:
     listed = stations.stations(who, ctx, None, None, None, 5000, 0)
@@ -288,7 +277,7 @@ def alert_page(
     alert = session.get(tables.Alert, alert_id)
     if alert is None or not who.scope.sees_alert(alert):
         return problem_page(request, who, 404, "not_found")
-    names = ctx.cached("names", lambda: place_names(ctx))
+    names = queries.place_names(ctx)
     lang = lang_of(request)
     return render(
         request,

@@ -21,6 +21,7 @@ from pvmon.influx import schema
 from pvmon.influx.client import series_values
 from pvmon.influx.provision import ROLLUP_RP
 from pvmon.localtime import day_start, local_day
+from pvmon.registry.lookup import FleetLookup
 
 SEGMENTS = ("village", "household", "central")
 
@@ -274,3 +275,18 @@ def year_progress(ctx: ApiState) -> YearProgress:
         if (started := computed.get(day.isoformat())) is None or started <= seen
     )
     return YearProgress(done, (today - first).days, pending)
+
+
+def place_names(ctx: ApiState) -> dict[str, str]:
+    """Every id a page or an export may show → its name: stations, people, villages,
+    townships (cached with the figures; a registry import drops it)."""
+    return ctx.cached("names", lambda: _names(ctx.view()))
+
+
+def _names(view: FleetLookup) -> dict[str, str]:
+    return (
+        {sid: s.name for sid, s in view.stations.items()}
+        | {pid: p.name for pid, p in view.people.items()}
+        | {vid: v.name for vid, v in view.villages.items()}
+        | view.township_names
+    )

@@ -15,7 +15,7 @@ from pvmon.domain import peer_kinds
 from pvmon.influx import schema
 from pvmon.influx.client import series_values
 from pvmon.influx.provision import ROLLUP_RP
-from pvmon.localtime import day_bounds, local_day
+from pvmon.localtime import day_bounds, local_day, utc
 from pvmon.registry.schema import StationRow
 
 CURVE_STEP = "5m"
@@ -141,17 +141,13 @@ def inverters_now(ctx: ApiState, station_id: str) -> list[InverterNow]:
             d.id,
             d.model,
             d.rated_ac_w,
-            _moment(last.get(d.id, {}).get("time")),
+            utc(last[d.id]["time"]) if d.id in last else None,
             last.get(d.id, {}).get("w"),
             last.get(d.id, {}).get("St"),
             alarms.get(d.id, 0),
         )
         for d in devices
     ]
-
-
-def _moment(epoch: int | None) -> dt.datetime | None:
-    return None if epoch is None else dt.datetime.fromtimestamp(epoch, dt.UTC)
 
 
 @dataclass(frozen=True)
@@ -170,10 +166,7 @@ def device_events(ctx: ApiState, device_id: str) -> list[DeviceEvent]:
             f"\"device\" = '{device_id}' ORDER BY time DESC LIMIT 200"
         )
     )
-    return [
-        DeviceEvent(dt.datetime.fromtimestamp(r["time"], dt.UTC), int(r["code"]), r.get("text"))
-        for r in rows
-    ]
+    return [DeviceEvent(utc(r["time"]), int(r["code"]), r.get("text")) for r in rows]
 
 
 def device_curve(ctx: ApiState, device_id: str, day: dt.date) -> list[tuple[int, float | None]]:

@@ -169,11 +169,9 @@ def test_broker_config_writes_credentials_for_every_station(
     assert len(lines) == 1 + 1 + 2240
 
 
-def test_a_command_finds_the_influxdb_pvmon_up_runs_for_its_data_dir_or_says_what_to_set(
-    tmp_path: Path, influxd: Influxd, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("PVMON_DATA_DIR", str(tmp_path))
-    lost = subprocess.run(
+def targets_command() -> subprocess.CompletedProcess[str]:
+    """``pvmon analytics targets`` in its own process, as a user would run it."""
+    return subprocess.run(
         [sys.executable, "-m", "launch", "analytics", "targets"],
         capture_output=True,
         text=True,
@@ -181,6 +179,13 @@ def test_a_command_finds_the_influxdb_pvmon_up_runs_for_its_data_dir_or_says_wha
         env={**os.environ},
         check=False,
     )
+
+
+def test_a_command_finds_the_influxdb_pvmon_up_runs_for_its_data_dir_or_says_what_to_set(
+    tmp_path: Path, influxd: Influxd, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PVMON_DATA_DIR", str(tmp_path))
+    lost = targets_command()
     assert lost.returncode == 2
     assert lost.stderr.strip().splitlines() == [
         f"error: no InfluxDB: set PVMON_INFLUX_URL, or run `pvmon up` for this data "
@@ -188,27 +193,13 @@ def test_a_command_finds_the_influxdb_pvmon_up_runs_for_its_data_dir_or_says_wha
     ], "one line, no traceback"
     # A pvmon up running for this data directory (this process stands in for it).
     local_services.record(tmp_path, LocalServices(os.getpid(), None, influxd.url))
-    empty = subprocess.run(
-        [sys.executable, "-m", "launch", "analytics", "targets"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ},
-        check=False,
-    )
+    empty = targets_command()
     assert (empty.returncode, empty.stderr.strip()) == (
         2,
         "error: the registry is empty: `pvmon registry generate` (or `pvmon registry import`)",
     )
     assert runner.invoke(app, ["registry", "generate"]).exit_code == 0
-    found = subprocess.run(
-        [sys.executable, "-m", "launch", "analytics", "targets"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ},
-        check=False,
-    )
+    found = targets_command()
     assert found.returncode == 0, found.stderr[-2000:]
     assert "village stations" in found.stdout
 

@@ -20,6 +20,7 @@ from openpyxl import Workbook
 from sqlalchemy import select
 
 from alerts import actions, messages
+from api import queries
 from api.deps import Context, Db, Who, checked_day, forbidden
 from api.responses import XLSX, files, problems
 from api.routes import fleet
@@ -242,9 +243,7 @@ def alerts(
         who.scope.alert_filter(),
     )
     view = ctx.view()
-    names = {sid: s.name for sid, s in view.stations.items()} | {
-        pid: p.name for pid, p in view.people.items()
-    }
+    names = queries.place_names(ctx)
     rows = [
         [
             a.id,
