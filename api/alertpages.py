@@ -11,8 +11,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from alerts import actions
-from api.deps import Db
-from api.pages import Viewer, render
+from api.deps import Context, Db
+from api.pages import Viewer, render, visible_townships
+from api.params import TownshipFilter
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
@@ -34,23 +35,26 @@ Rule = Literal[actions.RULES]  # type: ignore[valid-type]
 def alert_list(
     request: Request,
     who: Viewer,
+    ctx: Context,
     session: Db,
     state: State = "active",
     severity: Severity | None = None,
     rule: Rule | None = None,
+    township: TownshipFilter = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> HTMLResponse:
     f = actions.AlertFilter(
         state=state,
         severity=severity,
         rule=rule,
+        township_id=township,
         limit=PAGE_SIZE,
         offset=(page - 1) * PAGE_SIZE,
         order="severity",
     )
     where = who.scope.alert_filter()
     total = actions.count_alerts(session, f, where)
-    chosen = {"state": state, "severity": severity, "rule": rule}
+    chosen = {"state": state, "severity": severity, "rule": rule, "township": township}
 
     def url(number: int) -> str:
         return "/alerts?" + urlencode({k: v for k, v in chosen.items() if v} | {"page": number})
@@ -64,4 +68,5 @@ def alert_list(
         url=url,
         chosen=chosen,
         rules=actions.RULES,
+        townships=visible_townships(who, ctx) if who.scope.reads_fleet else [],
     )

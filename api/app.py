@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import quote
 
+import anyio.to_thread
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
@@ -27,7 +30,15 @@ API_PREFIX = "/api/v1"
 
 
 def create_app(ctx: ApiState) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # The routes run in anyio's worker threads; as many as the database pool serves
+        # (settings.api_threads: two connections each), never the default 40.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = ctx.settings.api_threads
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Yonghe PV operations monitor (永和县光伏扶贫电站运行监测)",
         version="1",
         description="Generation, targets, revenue attribution, certification and alerts of "

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
@@ -16,7 +16,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from api import security
-from api.scope import Scope, scope_for
+from api.scope import Scope, scope_for, township_scope
 from api.state import ApiState
 from pvmon.db import tables
 
@@ -57,6 +57,10 @@ def caller(
         user = security.user_for_token(session, credentials.credentials, now, ctx.tokens)
     elif cookie := request.cookies.get(SESSION_COOKIE):
         user = security.user_for_session(session, cookie, now)
+    # Give the connection back between the dependencies and the route: a request waiting
+    # for a worker thread must not hold one (with the pool sized to the threads, nothing
+    # then waits for a connection held by someone who waits).
+    session.commit()
     if user is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
@@ -104,3 +108,11 @@ def not_found(what: str) -> HTTPException:
 
 def forbidden(why: str = "not allowed for your role") -> HTTPException:
     return HTTPException(status.HTTP_403_FORBIDDEN, why)
+
+
+def within_township(who: Caller, township: str, ctx: ApiState) -> Caller:
+    """The caller seeing only one township (its page, its map); 404 outside their scope."""
+    scope = township_scope(who.scope, township, ctx.view())
+    if scope is None:
+        raise not_found("township")
+    return replace(who, scope=scope)

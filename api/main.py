@@ -47,7 +47,7 @@ def server_config(settings: Settings, app: FastAPI, host: str) -> uvicorn.Config
 
 
 def serve(settings: Settings, host: str = "127.0.0.1") -> None:
-    engine = open_database(settings)
+    engine = open_database(settings, connections=2 * settings.api_threads)
     refuse_insecure(settings, engine)
     with open_influx(settings) as influx:
         app = create_app(ApiState(settings, engine, influx))

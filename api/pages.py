@@ -15,16 +15,26 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
+from sqlalchemy.orm import Session
 
 from alerts import actions, messages
 from api import formatting, queries, security
-from api.deps import SESSION_COOKIE, Caller, Context, Db, caller, caller_address
-from api.params import AlertId, VillageId, Year
+from api.deps import (
+    SESSION_COOKIE,
+    Caller,
+    Context,
+    Db,
+    caller,
+    caller_address,
+    within_township,
+)
+from api.params import AlertId, TownshipId, VillageId, Year
 from api.routes import fleet, stations, villages
 from api.routes.auth import start_session
 from api.scope import Role
 from api.state import ApiState
 from pvmon.db import tables
+from pvmon.domain import PersonRole
 from pvmon.i18n import Lang, text
 
 router = APIRouter(include_in_schema=False)
@@ -102,6 +112,12 @@ def _year_progress(request: Request) -> queries.YearProgress:
     return ctx.cached("year_progress", lambda: queries.year_progress(ctx), PROGRESS_TTL_S)
 
 
+def visible_townships(who: Caller, ctx: ApiState) -> list[tuple[str, str]]:
+    """The townships a filter may offer the caller: (id, name) by id."""
+    names = ctx.view().township_names
+    return sorted((t, name) for t, name in names.items() if who.scope.sees_township(t))
+
+
 def problem_page(request: Request, who: Caller | None, status: int, key: str) -> HTMLResponse:
     """A page that says what went wrong, in the page's language, with its status code."""
     page = render(request, "message.html", who, message=text(key, lang_of(request)))
@@ -168,31 +184,94 @@ def logout_form(request: Request, session: Db) -> Response:
 
 
 @router.get("/overview")
-def overview(request: Request, who: Viewer, ctx: Context, session: Db) -> HTMLResponse:
+def overview(request: Request, who: Viewer, ctx: Context, session: Db) -> Response:
+    """The bureau's county; a supervisor's home is their township's page."""
     if not who.scope.reads_fleet:
-        return RedirectResponse(HOME[who.scope.role], 303)  # type: ignore[return-value]
-    summary = fleet.summary(who, ctx)
-    target = fleet.targets(who, ctx, None)
+        return RedirectResponse(HOME[who.scope.role], 303)
+    if not who.scope.everything:
+        township = min(who.scope.townships or {""})
+        return RedirectResponse(f"/townships/{quote(township)}", 303)
+    return fleet_page(request, who, who, ctx, session, None)
+
+
+@router.get("/townships/{township_id}")
+def township_page(
+    township_id: TownshipId, request: Request, who: Viewer, ctx: Context, session: Db
+) -> Response:
+    """One township as the overview shows the county, with its villages and supervisor."""
+    try:
+        inside = within_township(who, township_id, ctx)
+    except HTTPException:
+        return problem_page(request, who, 404, "not_found")
+    return fleet_page(request, who, inside, ctx, session, township_id)
+
+
+def fleet_page(
+    request: Request,
+    who: Caller,
+    inside: Caller,
+    ctx: ApiState,
+    session: Session,
+    township: str | None,
+) -> HTMLResponse:
+    """The overview of the county (township None) or of one township: ``inside`` is the
+    caller narrowed to what the page covers, ``who`` the caller as signed in."""
+    summary = fleet.summary(inside, ctx)
+    target = fleet.targets(inside, ctx, None)
     open_alerts = actions.list_alerts(
         session,
         actions.AlertFilter(state="active", limit=20, order="severity"),
-        who.scope.alert_filter(),
+        inside.scope.alert_filter(),
     )
+    lang = lang_of(request)
+    charts = overview_charts(summary, target, lang, township)
+    extra: dict[str, Any] = {}
+    if township is not None:
+        listed = villages.villages(inside, ctx, session, None)
+        charts["villages"] = village_income_chart(listed, lang)
+        view = ctx.view()
+        extra = {
+            "villages": listed,
+            "supervisors": sorted(
+                p.id
+                for p in view.people.values()
+                if p.role == PersonRole.SUPERVISOR and p.township_id == township
+            ),
+            "share": summary.year.by_segment.get("village", 0.0) / target.target_kwh
+            if target.target_kwh
+            else None,
+        }
     return render(
         request,
         "overview.html",
         who,
+        township=township,
         summary=summary,
         target=target,
-        compliance=fleet.certification(who, ctx, None),
-        charts=overview_charts(summary, target, lang_of(request)),
+        compliance=fleet.certification(inside, ctx, None),
+        charts=charts,
         alerts=open_alerts,
+        **extra,
     )
 
 
-def overview_charts(summary: Any, target: Any, lang: Lang) -> dict[str, Any]:
+def village_income_chart(listed: list[Any], lang: Lang) -> dict[str, Any] | None:
+    """A township's villages by the collective's distributable income this year."""
+    if not any(v.year_net_yuan for v in listed):
+        return None
+    return formatting.bars(
+        f"{text('villages', lang)} · {text('distributable', lang)} · {text('year_so_far', lang)}",
+        text("wan_yuan", lang),
+        [v.name for v in listed],
+        {text("distributable", lang): [formatting.in_wan(v.year_net_yuan or 0) for v in listed]},
+        horizontal=True,
+    )
+
+
+def overview_charts(summary: Any, target: Any, lang: Lang, township: str | None) -> dict[str, Any]:
     """The overview's charts: the target as two charts (energy, money: never one axis),
-    the year by segment and by township, the map (fetched by the page)."""
+    the year by segment and by township, the map (fetched by the page; one township's
+    on its page)."""
     labels = [text(k, lang) for k in ("actual", "forecast", "target")]
     year = text("year_so_far", lang)
     has_year = summary.year.energy_kwh > 0
@@ -237,11 +316,11 @@ def overview_charts(summary: Any, target: Any, lang: Lang) -> dict[str, Any]:
             {text("generation", lang): [formatting.in_wan(r.year_kwh) for r in summary.townships]},
             horizontal=True,
         )
-        if has_year
+        if has_year and township is None
         else None,
         "map": formatting.station_map(
             text("map", lang),
-            "/api/v1/fleet/map",
+            "/api/v1/fleet/map" + (f"?township={quote(township)}" if township else ""),
             {s: text(f"state_{s}", lang) for s in ("fault", "warning", "offline", "ok", "unknown")},
         ),
     }

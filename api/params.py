@@ -13,5 +13,9 @@ from pvmon.registry.schema import CODE_PATTERN as ID_PATTERN
 AlertId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The alert's number")]
 StationId = Annotated[str, Path(pattern=ID_PATTERN, description="A station's code")]
 DeviceId = Annotated[str, Path(pattern=ID_PATTERN, description="An inverter's serial")]
+TownshipId = Annotated[str, Path(pattern=ID_PATTERN, description="A township's code")]
+TownshipFilter = Annotated[
+    str | None, Query(pattern=ID_PATTERN, description="Only this township's stations")
+]
 VillageId = Annotated[str, Path(pattern=ID_PATTERN, description="A village's code")]
 Year = Annotated[int | None, Query(ge=2000, le=2100, description="Calendar year (local)")]

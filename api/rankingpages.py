@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from api.alertpages import PAGE_SIZE, Page
 from api.deps import Context
-from api.pages import HOME, Viewer, render
+from api.pages import HOME, Viewer, render, visible_townships
 from api.routes import stations
 from pvmon.domain import StationKind
 
@@ -51,10 +51,6 @@ def rankings(
         return "/rankings?" + urlencode(values | {"page": number})
 
     first = (page - 1) * PAGE_SIZE
-    view = ctx.view()
-    townships = sorted(
-        (t, name) for t, name in view.township_names.items() if who.scope.sees_township(t)
-    )
     return render(
         request,
         "rankings.html",
@@ -64,7 +60,7 @@ def rankings(
         page=Page(page, max(1, -(-len(rows) // PAGE_SIZE)), len(rows)),
         url=url,
         chosen=chosen,
-        townships=townships,
+        townships=visible_townships(who, ctx),
         kinds=[str(k) for k in StationKind],
         states=["fault", "warning", "offline", "ok", "unknown"],
         day=next((s.kpis["day"] for s in rows if s.kpis), None),

@@ -103,6 +103,33 @@ class Scope:
         return self.role == Role.BUREAU
 
 
+def township_scope(base: Scope, township: str, view: FleetLookup) -> Scope | None:
+    """What a township page shows: the part of a fleet reader's scope inside one township
+    (None: not a fleet reader, a township outside the scope, or no such township)."""
+    if not base.reads_fleet or township not in view.township_names:
+        return None
+    if not base.sees_township(township):
+        return None
+    stations = {
+        s.id
+        for s in view.stations.values()
+        if s.township_id == township and base.sees_station(s.id)
+    }
+    villages = {
+        v
+        for v, row in view.villages.items()
+        if row.township_id == township and base.sees_village(v)
+    }
+    return Scope(
+        Role.SUPERVISOR,
+        base.user_id,
+        base.person_id,
+        frozenset(stations),
+        frozenset(villages),
+        frozenset({township}),
+    )
+
+
 def scope_for(user: tables.User, view: FleetLookup) -> Scope:
     role = Role(user.role)
     if role == Role.BUREAU:

@@ -3,7 +3,10 @@
 A year of daily rollups for the whole fleet (as in ``bench.analytics``) and the village
 statements computed from them; ``pvmon api`` in its own process; 20 client threads asking
 for the fleet summary and for a village's yearly revenue (each client a different
-village), as the bureau with an API token. Prints p50/p95/p99 per endpoint.
+village), as the bureau with an API token; then the dashboard's pages as the bureau signed
+in (the county overview, a township, the rankings, the alert list, a village, a station).
+Prints p50/p95/p99 per endpoint and page. The store holds rollups only, so a station page's
+day curve reads an empty raw series: its figure is a lower bound.
 
 Run: .venv/bin/python -m bench.api [--requests 50]
 """
@@ -25,8 +28,9 @@ import httpx
 
 from analytics import statements
 from analytics.context import Analytics
+from api.deps import SESSION_COOKIE
 from api.security import create_token
-from api.users import demo_users
+from api.users import DEMO_PASSWORD, demo_users
 from bench.analytics import year_of_rollups
 from launch.local.influxd import Influxd, InfluxdOptions
 from launch.local.process import free_port
@@ -41,8 +45,9 @@ from simulators.demo_registry import GenerationOptions, generate_registry
 CLIENTS = 20
 
 
-def prepare(tmp: Path, url: str) -> tuple[str, list[str]]:
-    """The store with a year of rollups and statements; returns a token and village ids."""
+def prepare(tmp: Path, url: str) -> tuple[str, list[str], list[str]]:
+    """The store with a year of rollups and statements; returns a token, the village ids
+    and the village stations' ids."""
     settings = load_settings(data_dir=tmp, influx_url=url)
     engine = open_database(settings)
     today = dt.date.today()
@@ -66,7 +71,8 @@ def prepare(tmp: Path, url: str) -> tuple[str, list[str]]:
         token = create_token(session, bureau, "bench", now)
     engine.dispose()
     influx.close()
-    return token, [v.id for v in registry.villages]
+    villages = [v.id for v in registry.villages]
+    return token, villages, [s.id for s in registry.stations if s.kind == "village"]
 
 
 def percentiles(samples: list[float]) -> str:
@@ -74,12 +80,22 @@ def percentiles(samples: list[float]) -> str:
     return f"p50 {q[49] * 1000:6.1f} ms  p95 {q[94] * 1000:6.1f} ms  p99 {q[98] * 1000:6.1f} ms"
 
 
-def load(base: str, token: str, paths: list[str], requests: int) -> list[float]:
+PAGES = {
+    "county overview": "/overview",
+    "township page": "/townships/T03",
+    "rankings": "/rankings?kind=village",
+    "alert list": "/alerts",
+    "village page": "/villages/{village}",
+    "station page": "/stations/{station}",
+}
+
+
+def load(base: str, auth: dict[str, str], paths: list[str], requests: int) -> list[float]:
     """``CLIENTS`` threads, each asking its path ``requests`` times; every latency."""
 
     def client(path: str) -> list[float]:
         times = []
-        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}) as c:
+        with httpx.Client(base_url=base, headers=auth, timeout=60) as c:
             for _ in range(requests):
                 t0 = time.perf_counter()
                 r = c.get(path)
@@ -90,6 +106,24 @@ def load(base: str, token: str, paths: list[str], requests: int) -> list[float]:
     with ThreadPoolExecutor(CLIENTS) as pool:
         runs = list(pool.map(client, paths))
     return [t for run in runs for t in run]
+
+
+def pages(base: str, villages: list[str], stations: list[str], requests: int) -> None:
+    """The dashboard's pages as the signed-in bureau: the first call of each (its caches
+    cold), then ``CLIENTS`` at a time."""
+    signed = httpx.post(
+        f"{base}/login",
+        data={"username": "bureau", "password": DEMO_PASSWORD, "next": "/"},
+        follow_redirects=False,
+    )
+    cookie = {"Cookie": f"{SESSION_COOKIE}={signed.cookies[SESSION_COOKIE]}"}
+    for name, path in PAGES.items():
+        paths = [
+            path.format(village=v, station=s) for v, s in zip(villages, stations, strict=False)
+        ][:CLIENTS]
+        cold = load(base, cookie, paths[:1], 1)[0]
+        warm = percentiles(load(base, cookie, paths, requests))
+        print(f"{name}: first call {cold * 1000:.0f} ms; {CLIENTS} × {requests}: {warm}")
 
 
 def main() -> None:
@@ -104,7 +138,7 @@ def main() -> None:
         )
         server.start()
         try:
-            token, villages = prepare(Path(tmp), server.url)
+            token, villages, stations = prepare(Path(tmp), server.url)
             port = free_port()
             env = {
                 **os.environ,
@@ -132,13 +166,15 @@ def main() -> None:
                 ).raise_for_status()
                 cold_ms = (time.perf_counter() - cold) * 1000
                 print(f"fleet summary, first call (cache cold): {cold_ms:.0f} ms")
-                summary = load(base, token, ["/api/v1/fleet/summary"] * CLIENTS, args.requests)
+                bearer = {"Authorization": f"Bearer {token}"}
+                summary = load(base, bearer, ["/api/v1/fleet/summary"] * CLIENTS, args.requests)
                 print(f"fleet summary, {CLIENTS} clients × {args.requests}: {percentiles(summary)}")
                 paths = [f"/api/v1/villages/{v}?year={year}" for v in villages[:CLIENTS]]
-                revenue = load(base, token, paths, args.requests)
+                revenue = load(base, bearer, paths, args.requests)
                 print(
                     f"village yearly revenue, {CLIENTS} × {args.requests}: {percentiles(revenue)}"
                 )
+                pages(base, villages, stations, args.requests)
             finally:
                 api.terminate()
                 api.wait(30)

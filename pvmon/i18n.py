@@ -188,6 +188,11 @@ CATALOG: dict[str, tuple[str, str]] = {
     ),
     "overview": ("全县总览", "County overview"),
     "township_overview": ("乡镇总览", "Township overview"),
+    "county": ("全县", "County"),
+    "township_share": (
+        "本乡镇村级电站今年发电占全县年目标",
+        "This township's village stations so far, share of the county's annual target",
+    ),
     "today": ("今日", "Today"),
     "yesterday": ("昨日", "Yesterday"),
     "live_estimate": ("实时估算（今晚日结后为准）", "Live estimate (tonight's rollup replaces it)"),

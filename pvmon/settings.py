@@ -305,6 +305,10 @@ class Settings(BaseSettings):
     database_url: str | None = None
     """SQLAlchemy URL; unset means a SQLite file in the data directory."""
     api_port: int = Field(8000, ge=1, le=65535)
+    api_threads: int = Field(20, ge=1, le=200)
+    """Requests the API serves at once (its worker threads). Its database pool holds two
+    connections per thread — a request's own session and one a helper opens inside it — so
+    that no request waits for a connection another waiting request holds."""
     trusted_proxies: list[str] = Field(default_factory=list)
     """Addresses or networks of reverse proxies whose ``X-Forwarded-For`` the API believes
     (none by default: every caller is who its connection says, so a forged header cannot

@@ -31,9 +31,11 @@ class RegistryEmpty(NotReady):
         )
 
 
-def open_database(settings: Settings) -> Engine:
-    """The relational store, migrated to the current schema."""
-    engine = make_engine(settings.sqlalchemy_url)
+def open_database(settings: Settings, connections: int | None = None) -> Engine:
+    """The relational store, migrated to the current schema; ``connections``: how many the
+    pool may hold at once (SQLAlchemy's default, 5 + 10 overflow, when None)."""
+    pool = {} if connections is None else {"pool_size": connections, "max_overflow": 0}
+    engine = make_engine(settings.sqlalchemy_url, **pool)
     upgrade(engine)
     return engine
 

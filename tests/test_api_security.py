@@ -7,6 +7,7 @@ import datetime as dt
 import os
 import sys
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -178,3 +179,26 @@ def test_a_configured_proxy_is_believed_about_its_callers(
     assert [login(f"guess{n}", "203.0.113.5") for n in range(5)] == [401] * 5
     assert login(DEMO_PASSWORD, "203.0.113.5") == 429, "the proxy's caller is locked out"
     assert login(DEMO_PASSWORD, "198.51.100.9") == 200, "another caller behind it is not"
+
+
+def test_many_people_opening_pages_at_once_are_served_not_refused(
+    api_process: Callable[..., str],
+) -> None:
+    """Each page holds its request's database session while a helper opens another: with
+    more requests in flight than the pool has pairs of connections, they wait on each other
+    until the pool times out (seen: 500s with 20 clients on the township page)."""
+    base = api_process(PVMON_API_THREADS="4")
+    signed = httpx.post(
+        f"{base}/login",
+        data={"username": "bureau", "password": DEMO_PASSWORD, "next": "/"},
+        follow_redirects=False,
+    )
+    cookie = {"Cookie": f"pvmon_session={signed.cookies['pvmon_session']}"}
+
+    def page(path: str) -> int:
+        return httpx.get(f"{base}{path}", headers=cookie, timeout=120).status_code
+
+    paths = ["/townships/T03", "/overview", "/alerts", "/rankings"] * 12
+    with ThreadPoolExecutor(len(paths)) as pool:
+        answers = list(pool.map(page, paths))
+    assert answers == [200] * len(paths)

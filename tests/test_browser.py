@@ -119,12 +119,27 @@ def test_the_bureau_sees_the_county_with_charts(
     shot(browser, "bureau-overview.png", tmp_path)
 
 
-def test_a_supervisor_sees_their_township(site: tuple[str, World], browser: WebDriver) -> None:
-    base, _ = site
+def test_a_supervisor_sees_their_township(
+    site: tuple[str, World], browser: WebDriver, tmp_path: Path
+) -> None:
+    base, world = site
     sign_in(browser, base, "supervisor")
-    assert browser.find_element(By.ID, "page-title").text == "乡镇总览"
-    rows = browser.find_elements(By.CSS_SELECTOR, "#townships tr")
-    assert len(rows) == 2, "a header and their one township"
+    assert browser.current_url == f"{base}/townships/{DEMO_TOWNSHIP}"
+    name = next(t.name for t in world.registry.townships if t.id == DEMO_TOWNSHIP)
+    assert browser.find_element(By.ID, "page-title").text == f"{name} 乡镇总览"
+    energy = browser.find_element(By.CSS_SELECTOR, "#year-energy .big").text
+    assert float(energy.split()[0]) > 0, "the township's real figures"
+    assert browser.find_element(By.CSS_SELECTOR, "#target h2").text.startswith("全县")
+    assert "%" in browser.find_element(By.ID, "township-share").text
+    rows = browser.find_elements(By.CSS_SELECTOR, "#township-villages tr")[1:]
+    assert len(rows) == sum(1 for v in world.registry.villages if v.township_id == DEMO_TOWNSHIP)
+    incomes = [float(r.find_elements(By.CSS_SELECTOR, "td")[2].text.replace(",", "")) for r in rows]
+    assert any(i > 0 for i in incomes), "villages' income this year"
+    WebDriverWait(browser, 20).until(lambda b: charts_drawn(b, "chart-map"))
+    assert charts_drawn(browser, "chart-villages")
+    shot(browser, "township.png", tmp_path)
+    rows[0].find_element(By.TAG_NAME, "a").click()
+    WebDriverWait(browser, 20).until(lambda b: "/villages/" in b.current_url)
 
 
 def test_a_maintainer_acknowledges_an_alert_on_a_phone(

@@ -214,6 +214,82 @@ def test_exports_speak_chinese_with_names_local_times_and_number_formats(
     assert none == [], "another village's books: empty"
 
 
+def test_a_township_page_shows_its_figures_villages_supervisor_and_alerts(
+    app: TestClient, world: World, default_registry: Registry
+) -> None:
+    name = next(t.name for t in default_registry.townships if t.id == TOWNSHIP)
+    bureau = signed_in(app, "bureau")
+    county = bureau.get("/overview").text
+    assert f'<a href="/townships/{TOWNSHIP}">{name}</a>' in county, "townships link to pages"
+    page = bureau.get(f"/townships/{TOWNSHIP}")
+    assert page.status_code == 200
+    assert name in page.text
+    assert "乡镇总览" in page.text
+    summary = app.get("/api/v1/fleet/summary").json()
+    ours = next(r for r in summary["townships"] if r["id"] == TOWNSHIP)
+    assert f"{ours['year_kwh'] / 1e4:.1f} 万千瓦时" in page.text, (
+        "the township's year, not the county's"
+    )
+    quiet = bureau.get("/townships/T01").text
+    assert f"{summary['year']['energy_kwh'] / 1e4:.1f} 万千瓦时" not in quiet, (
+        "a township without telemetry in this world does not show the county's year"
+    )
+    share = re.search(r'id="township-share">[^<]*?([\d.]+)%', page.text)
+    assert share is not None
+    assert float(share.group(1)) > 0
+    villages = {v.id for v in default_registry.villages if v.township_id == TOWNSHIP}
+    linked = set(re.findall(r'href="/villages/([^"]+)"', page.text))
+    assert linked == villages, "every village of the township, and only those"
+    supervisors = [
+        p.id
+        for p in default_registry.people
+        if p.role == "supervisor" and p.township_id == TOWNSHIP
+    ]
+    assert supervisors
+    assert all(f'href="/people/{p}"' in page.text for p in supervisors)
+    assert f"/api/v1/fleet/map?township={TOWNSHIP}" in page.text
+    township_of = {s.id: s.township_id for s in default_registry.stations}
+    townships = {t.id for t in default_registry.townships}
+    alerted = township_of[world.mine]
+    listed = bureau.get(f"/townships/{alerted}").text
+    with session_factory(world.engine)() as session:
+        shown = session.scalars(
+            select(tables.Alert).where(
+                tables.Alert.id.in_([int(i) for i in re.findall(r'href="/a/(\d+)"', listed)])
+            )
+        ).all()
+    assert world.mine in {a.station_id for a in shown}, "the township's open alert"
+    assert {a.township_id for a in shown} == {alerted}, "and no other township's"
+    elsewhere = bureau.get(f"/townships/{min(townships - {alerted})}").text
+    assert not {f'href="/a/{a.id}"' for a in shown} & set(
+        re.findall(r'href="/a/\d+"', elsewhere)
+    ), "another township's page leaves them out"
+    mapped = app.get(f"/api/v1/fleet/map?township={TOWNSHIP}").json()
+    assert {s[2] for s in mapped["stations"]} == {
+        s.id for s in default_registry.stations if s.township_id == TOWNSHIP
+    }
+    assert [t["id"] for t in mapped["townships"]] == [TOWNSHIP]
+    assert bureau.get("/townships/T99").status_code == 404
+    assert app.get("/api/v1/fleet/map?township=T99").status_code == 404
+
+
+def test_a_supervisor_lands_on_their_township_and_sees_no_other(
+    app: TestClient, world: World, default_registry: Registry
+) -> None:
+    supervisor = signed_in(app, "supervisor")
+    home = supervisor.get("/overview", follow_redirects=False)
+    assert home.status_code == 303
+    own = home.headers["location"].rsplit("/", 1)[-1]
+    other = next(t.id for t in default_registry.townships if t.id != own)
+    assert supervisor.get(home.headers["location"]).status_code == 200
+    assert supervisor.get(f"/townships/{other}").status_code == 404
+    assert app.get(f"/api/v1/fleet/map?township={other}").status_code == 404
+    filtered = supervisor.get(f"/alerts?township={other}").text
+    assert not re.findall(r'href="/a/(\d+)"', filtered), "a filter never widens the scope"
+    for role in ("maintainer", "collective"):
+        assert signed_in(app, role).get(f"/townships/{own}").status_code == 404
+
+
 def test_a_supervisor_sees_their_townships_alerts_however_many_are_newer_elsewhere(
     world: World, default_registry: Registry
 ) -> None:

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 
 from alerts import actions
 from api import geography, queries
-from api.deps import Context, Who, checked_day, forbidden
+from api.deps import Context, Who, checked_day, forbidden, within_township
 from api.models import (
     ComplianceOut,
     FleetSummary,
@@ -19,6 +19,7 @@ from api.models import (
     StationMap,
     TownshipArea,
 )
+from api.params import TownshipFilter
 from api.responses import problems
 from pvmon.certification import Requirement, compliance
 
@@ -43,10 +44,18 @@ def summary(who: Who, ctx: Context) -> FleetSummary:
     return FleetSummary(**data, stations_by_state=dict(states), open_alerts=_open_alerts(who, ctx))
 
 
-@router.get("/fleet/map", response_model=StationMap, summary="Stations by state, on the map")
-def station_map(who: Who, ctx: Context) -> StationMap:
-    """Each station in the caller's scope with its position and state, and each of their
-    townships as an outline around its stations (for the overview's map)."""
+@router.get(
+    "/fleet/map",
+    response_model=StationMap,
+    summary="Stations by state, on the map",
+    responses=problems(404),
+)
+def station_map(who: Who, ctx: Context, township: TownshipFilter = None) -> StationMap:
+    """Each station in the caller's scope (or in one township of it) with its position and
+    state, and each of their townships as an outline around its stations (for the maps of
+    the overview and the township pages)."""
+    if township is not None:
+        who = within_township(who, township, ctx)
     alerts = ctx.cached("alerts_by_station", lambda: queries.open_alerts_by_station(ctx))
     online = ctx.cached("loggers_online", lambda: queries.loggers_online(ctx))
     view = ctx.view()

@@ -73,7 +73,7 @@ def main() -> None:
             if person:
                 shoot(b, base, f"/people/{person.group(1)}", "person.png", DESKTOP)
         sign_in(b, base, "supervisor")
-        shoot(b, base, "/overview", "supervisor-overview.png", DESKTOP)
+        shoot(b, base, "/overview", "supervisor-township.png", DESKTOP)
         sign_in(b, base, "maintainer")
         mine = shoot(b, base, "/my", "maintainer-phone.png", PHONE)
         alert = re.search(r'href="/a/(\d+)"', mine)
