@@ -14,8 +14,10 @@ Only ``ts`` and ``W`` are required.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from enum import IntEnum, StrEnum
+
+import orjson
 
 TOPIC_ROOT = "pv"
 
@@ -93,6 +95,28 @@ class MessageKind(StrEnum):
     TELEMETRY = "telemetry"
     EVENT = "event"
     STATUS = "status"
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """One reading as a logger or a gateway sends it (the fields of the contract; None:
+    the device does not report it)."""
+
+    ts: int
+    """Epoch seconds."""
+    W: float
+    WH: float | None = None
+    DCV: float | None = None
+    DCA: float | None = None
+    Hz: float | None = None
+    TmpCab: float | None = None
+    St: int | None = None
+    Evt1: int | None = None
+
+    def payload(self) -> bytes:
+        """The JSON message, without the fields the device does not report."""
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        return orjson.dumps({k: v for k, v in values.items() if v is not None})
 
 
 def telemetry_topic(station: str, device: str) -> str:
