@@ -4,6 +4,7 @@ public modules (``.importlinter``). Each contract is also shown to fail when bro
 
 from __future__ import annotations
 
+import configparser
 import os
 import shutil
 import subprocess
@@ -13,7 +14,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("pvmon", "ingest", "analytics", "alerts", "api", "simulators", "launch")
+CONTRACTS = configparser.ConfigParser()
+CONTRACTS.read(ROOT / ".importlinter")
+PACKAGES = CONTRACTS["importlinter"]["root_packages"].split()
+"""The packages the contracts cover, as .importlinter lists them."""
 LINT = Path(sys.executable).with_name("lint-imports")
 
 
