@@ -73,6 +73,17 @@ class EventBit(IntEnum):
     HW_TEST_FAILURE = 15
 
 
+ALARM_CODE_BASE = 1000
+"""An alarm event's ``code``: 1000 + its ``Evt1`` bit."""
+
+
+class GatewayEvent(IntEnum):
+    """Event codes a gateway sends about a device it polls (not the device's own alarms)."""
+
+    NO_RESPONSE = 2001
+    ANSWERS_AGAIN = 2002
+
+
 class Reason(StrEnum):
     """Why ingest refused a message; every refused message is kept with one of these."""
 

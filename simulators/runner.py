@@ -21,7 +21,7 @@ import structlog
 
 from pvmon.domain import StationKind
 from pvmon.settings import MqttEndpoint
-from pvmon.telemetry import Reason, event_topic, telemetry_topic
+from pvmon.telemetry import ALARM_CODE_BASE, Reason, event_topic, telemetry_topic
 from simulators.clock import SimClock
 from simulators.fleet_arrays import SimFleet
 from simulators.logger import DataLogger, Outgoing
@@ -287,7 +287,7 @@ class Simulation:
                 sid, did = self.fleet.stations[station].id, self.fleet.device_ids[device]
                 body = {
                     "ts": fault.start,
-                    "code": 1000 + FAULT_EVENT_BIT,
+                    "code": ALARM_CODE_BASE + FAULT_EVENT_BIT,
                     "Evt1": 1 << FAULT_EVENT_BIT,
                     "text": "ground fault / 接地故障",
                 }

@@ -49,7 +49,8 @@ class ModbusServer:
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
+        """Stop answering (a device switched off); again is harmless."""
+        if self._server is not None and self._thread.is_alive():
             asyncio.run_coroutine_threadsafe(self._server.shutdown(), self._loop).result(10)
         self._thread.join(10)
 
