@@ -261,9 +261,9 @@ def village_income_chart(listed: list[Any], lang: Lang) -> dict[str, Any] | None
         return None
     return formatting.bars(
         f"{text('villages', lang)} · {text('distributable', lang)} · {text('year_so_far', lang)}",
-        text("wan_yuan", lang),
+        text("yuan", lang),
         [v.name for v in listed],
-        {text("distributable", lang): [formatting.in_wan(v.year_net_yuan or 0) for v in listed]},
+        {text("distributable", lang): [round(v.year_net_yuan or 0) for v in listed]},
         horizontal=True,
     )
 
@@ -274,10 +274,13 @@ def overview_charts(summary: Any, target: Any, lang: Lang, township: str | None)
     on its page)."""
     labels = [text(k, lang) for k in ("actual", "forecast", "target")]
     year = text("year_so_far", lang)
+    segment = text("village", lang)
+    if township is not None:  # the target is the county's: say so on a township's page
+        segment, year = text("county_village", lang), text("year", lang)
     has_year = summary.year.energy_kwh > 0
     return {
         "target_energy": formatting.bars(
-            f"{text('village', lang)} · {text('generation', lang)} · {year}",
+            f"{segment} · {text('generation', lang)} · {year}",
             text("wan_kwh", lang),
             labels,
             {
@@ -288,7 +291,7 @@ def overview_charts(summary: Any, target: Any, lang: Lang, township: str | None)
             },
         ),
         "target_revenue": formatting.bars(
-            f"{text('village', lang)} · {text('revenue', lang)} · {year}",
+            f"{segment} · {text('revenue', lang)} · {year}",
             text("wan_yuan", lang),
             labels,
             {

@@ -189,6 +189,7 @@ CATALOG: dict[str, tuple[str, str]] = {
     "overview": ("全县总览", "County overview"),
     "township_overview": ("乡镇总览", "Township overview"),
     "county": ("全县", "County"),
+    "county_village": ("全县村级电站", "County's village stations"),
     "township_share": (
         "本乡镇村级电站今年发电占全县年目标",
         "This township's village stations so far, share of the county's annual target",
