@@ -27,6 +27,22 @@ def peer_kinds(kind: StationKind) -> list[StationKind]:
     return [k for k, group in PEER_GROUP.items() if group == PEER_GROUP[kind]]
 
 
+class Protocol(StrEnum):
+    """How a gateway reads an inverter."""
+
+    SUNSPEC = "sunspec"
+    """SunSpec information models over Modbus TCP."""
+    HUAWEI = "huawei"
+    """Huawei SUN2000's register map over Modbus TCP (directly, or through a SmartLogger
+    as Modbus gateway to each inverter's unit id)."""
+    FUSIONSOLAR = "fusionsolar"
+    """Huawei FusionSolar's Northbound API (the vendor's cloud)."""
+
+    @property
+    def modbus(self) -> bool:
+        return self != Protocol.FUSIONSOLAR
+
+
 class PersonRole(StrEnum):
     MAINTAINER = "maintainer"
     SUPERVISOR = "supervisor"

@@ -115,3 +115,86 @@ def test_an_unreadable_workbook_is_refused(loaded_engine: Engine, tmp_path: Path
     path.write_bytes(b"PK\x03\x04 this is no workbook")
     with pytest.raises(RegistryInvalid, match="not a readable XLSX workbook"):
         import_registry(session_factory(loaded_engine), path)
+
+
+def _addresses(registry: Registry, rows: list[dict[str, object]]) -> Registry:
+    from dataclasses import replace
+
+    from pvmon.registry.schema import DeviceAddressRow
+
+    return replace(registry, device_addresses=[DeviceAddressRow(**r) for r in rows])
+
+
+@pytest.mark.parametrize("name", ["registry", "registry.xlsx"])
+def test_device_addresses_travel_with_the_registry_and_an_older_file_without_them_imports(
+    loaded_engine: Engine, tmp_path: Path, name: str
+) -> None:
+    before = stored(loaded_engine)
+    first, second, third = (i.id for i in before.inverters[:3])
+    with_addresses = _addresses(
+        before,
+        [
+            {"inverter_id": first, "protocol": "sunspec", "host": "10.8.1.20", "unit_id": 1},
+            {
+                "inverter_id": second,
+                "protocol": "huawei",
+                "host": "10.8.1.21",
+                "port": 502,
+                "unit_id": 12,
+            },
+            {"inverter_id": third, "protocol": "fusionsolar", "cloud_id": "1000000033489999"},
+        ],
+    )
+    path = tmp_path / name
+    write_registry(with_addresses, path)
+    import_registry(session_factory(loaded_engine), path)
+    assert stored(loaded_engine).device_addresses == with_addresses.device_addresses
+    older = tmp_path / "older"
+    write_registry(before, older)
+    (older / "device_addresses.csv").unlink()
+    import_registry(session_factory(loaded_engine), older)
+    assert stored(loaded_engine).device_addresses == []
+
+
+def test_bad_device_addresses_are_refused_whole_naming_each(
+    loaded_engine: Engine, tmp_path: Path
+) -> None:
+    before = stored(loaded_engine)
+    ids = [i.id for i in before.inverters[:5]]
+    folder = tmp_path / "bad"
+    write_registry(before, folder)
+
+    def bad(_rows: list[dict]) -> list[dict]:
+        blank = {"host": "", "port": "", "unit_id": "", "cloud_id": ""}
+        return [
+            {**blank, "inverter_id": ids[0], "protocol": "sunspec", "host": "10.0.0.5"},
+            {**blank, "inverter_id": ids[1], "protocol": "fusionsolar", "host": "10.0.0.6"},
+            {
+                **blank,
+                "inverter_id": ids[2],
+                "protocol": "sunspec",
+                "host": "10.0.0.7",
+                "unit_id": "1",
+            },
+            {
+                **blank,
+                "inverter_id": ids[3],
+                "protocol": "huawei",
+                "host": "10.0.0.7",
+                "unit_id": "1",
+                "port": "502",
+            },
+            {**blank, "inverter_id": "NOPE", "protocol": "modbus", "host": "x y", "unit_id": "300"},
+        ]
+
+    _edit_csv(folder, "device_addresses", bad)
+    with pytest.raises(RegistryInvalid) as caught:
+        import_registry(session_factory(loaded_engine), folder)
+    text = "\n".join(str(e) for e in caught.value.errors)
+    assert f"({ids[0]}): sunspec needs host and unit_id" in text
+    assert f"({ids[1]}): fusionsolar needs cloud_id" in text
+    assert f"({ids[1]}): fusionsolar takes no host or unit_id" in text
+    assert f"({ids[3]}): the same address as inverter '{ids[2]}'" in text
+    assert "protocol: Input should be 'sunspec', 'huawei' or 'fusionsolar'" in text
+    assert "unit_id: Input should be less than or equal to 255" in text
+    assert stored(loaded_engine) == before, "a refused import changes nothing"

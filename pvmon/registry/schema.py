@@ -13,7 +13,7 @@ from typing import Annotated, ClassVar, NamedTuple
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from pvmon.db import tables
-from pvmon.domain import CertType, PersonRole, StationKind, VillageCategory
+from pvmon.domain import CertType, PersonRole, Protocol, StationKind, VillageCategory
 
 CODE_PATTERN = r"^[A-Za-z0-9_-]{1,32}$"
 """Stable ids: stations, villages, townships, people, inverter serials."""
@@ -23,6 +23,8 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 OptionalText = Annotated[str | None, StringConstraints(strip_whitespace=True, max_length=128)]
 
 COST_ITEMS = ("rent", "insurance", "om", "tax", "other")
+MODBUS_PORT = 502
+"""Modbus TCP's port, when a device address names none."""
 
 
 class Row(BaseModel):
@@ -103,6 +105,23 @@ class InverterRow(Row):
     installed_on: dt.date
 
 
+class DeviceAddressRow(Row):
+    table = tables.DeviceAddress
+    key = ("inverter_id",)
+    inverter_id: Code
+    protocol: Protocol
+    host: Annotated[
+        str | None,
+        StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9.:-]{1,253}$"),
+    ] = None
+    """A host name or an IPv4/IPv6 address on the station's network."""
+    port: int | None = Field(None, ge=1, le=65535)
+    unit_id: int | None = Field(None, ge=0, le=255)
+    cloud_id: Annotated[
+        str | None, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)
+    ] = None
+
+
 class StationMaintainerRow(Row):
     table = tables.StationMaintainer
     key = ("station_id", "person_id")
@@ -164,6 +183,7 @@ class Registry:
     stations: list[StationRow] = field(default_factory=list)
     station_shares: list[StationShareRow] = field(default_factory=list)
     inverters: list[InverterRow] = field(default_factory=list)
+    device_addresses: list[DeviceAddressRow] = field(default_factory=list)
     station_maintainers: list[StationMaintainerRow] = field(default_factory=list)
     village_maintainers: list[VillageMaintainerRow] = field(default_factory=list)
     certificates: list[CertificateRow] = field(default_factory=list)
@@ -210,12 +230,17 @@ SHEET_MODELS: dict[str, type[Row]] = {
     "stations": StationRow,
     "station_shares": StationShareRow,
     "inverters": InverterRow,
+    "device_addresses": DeviceAddressRow,
     "station_maintainers": StationMaintainerRow,
     "village_maintainers": VillageMaintainerRow,
     "certificates": CertificateRow,
     "tariffs": TariffRow,
     "station_costs": StationCostRow,
 }
+
+
+OPTIONAL_SHEETS = frozenset({"device_addresses"})
+"""Sheets a registry file may leave out (files written before they existed): empty then."""
 
 
 def columns(sheet: str) -> list[str]:

@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from pvmon.domain import PersonRole, StationKind
-from pvmon.registry.schema import SHEET_MODELS, Registry, columns
+from pvmon.registry.schema import MODBUS_PORT, OPTIONAL_SHEETS, SHEET_MODELS, Registry, columns
 
 SHARE_TOLERANCE = 1e-6
 FIRST_DATA_ROW = 2
@@ -53,7 +53,8 @@ def parse_sheets(raw: Mapping[str, Sequence[Mapping[str, Any]]]) -> tuple[Regist
     errors: list[RowError] = []
     for sheet, model in SHEET_MODELS.items():
         if sheet not in raw:
-            errors.append(RowError(sheet, None, "sheet is missing"))
+            if sheet not in OPTIONAL_SHEETS:
+                errors.append(RowError(sheet, None, "sheet is missing"))
             continue
         rows = raw[sheet]
         if rows:
@@ -114,6 +115,7 @@ def check_registry(registry: Registry) -> tuple[Registry, list[RowError]]:
     errors += _maintainers(registry)
     errors += _certificates(registry)
     errors += _tariffs(registry)
+    errors += _addresses(registry)
     return registry, errors
 
 
@@ -179,6 +181,7 @@ def _references(registry: Registry) -> list[RowError]:
         "village": {v.id for v in registry.villages},
         "station": {s.id for s in registry.stations},
         "person": {p.id for p in registry.people},
+        "inverter": {i.id for i in registry.inverters},
     }
     checks = [
         ("people", "village_id", "village"),
@@ -188,6 +191,7 @@ def _references(registry: Registry) -> list[RowError]:
         ("station_shares", "station_id", "station"),
         ("station_shares", "village_id", "village"),
         ("inverters", "station_id", "station"),
+        ("device_addresses", "inverter_id", "inverter"),
         ("station_maintainers", "station_id", "station"),
         ("station_maintainers", "person_id", "person"),
         ("village_maintainers", "village_id", "village"),
@@ -381,4 +385,56 @@ def _tariffs(registry: Registry) -> list[RowError]:
                         t.id,
                     )
                 )
+    return errors
+
+
+def _addresses(registry: Registry) -> list[RowError]:
+    """A Modbus device has a host and a unit id and no cloud id, a cloud device the
+    reverse; no two devices share an address."""
+    errors = []
+    seen: dict[tuple[object, ...], str] = {}
+    for i, a in enumerate(registry.device_addresses):
+        row = row_number(i)
+        if a.protocol.modbus:
+            if a.host is None or a.unit_id is None:
+                errors.append(
+                    RowError(
+                        "device_addresses",
+                        row,
+                        f"{a.protocol} needs host and unit_id",
+                        a.inverter_id,
+                    )
+                )
+            if a.cloud_id is not None:
+                errors.append(
+                    RowError(
+                        "device_addresses", row, f"{a.protocol} takes no cloud_id", a.inverter_id
+                    )
+                )
+            where: tuple[object, ...] = ("modbus", a.host, a.port or MODBUS_PORT, a.unit_id)
+        else:
+            if a.cloud_id is None:
+                errors.append(
+                    RowError("device_addresses", row, f"{a.protocol} needs cloud_id", a.inverter_id)
+                )
+            if a.host is not None or a.unit_id is not None:
+                errors.append(
+                    RowError(
+                        "device_addresses",
+                        row,
+                        f"{a.protocol} takes no host or unit_id",
+                        a.inverter_id,
+                    )
+                )
+            where = (a.protocol, a.cloud_id)
+        if None not in where and where in seen:
+            errors.append(
+                RowError(
+                    "device_addresses",
+                    row,
+                    f"the same address as inverter {seen[where]!r}",
+                    a.inverter_id,
+                )
+            )
+        seen.setdefault(where, a.inverter_id)
     return errors

@@ -13,6 +13,7 @@ from pvmon.db.tables.ingest import DeadLetter, DeviceStatus, IngestWorker, LateD
 from pvmon.db.tables.registry import (
     REGISTRY_TABLES,
     Certificate,
+    DeviceAddress,
     Inverter,
     Person,
     Station,
@@ -35,6 +36,7 @@ __all__ = [
     "Certificate",
     "DeadLetter",
     "Delivery",
+    "DeviceAddress",
     "DeviceStatus",
     "Finding",
     "IngestWorker",

@@ -1,5 +1,5 @@
-"""The fleet registry: townships, villages, people, stations, ownership shares, inverters,
-maintainer assignments, certificates, tariffs and costs.
+"""The fleet registry: townships, villages, people, stations, ownership shares, inverters
+and where a gateway reads them, maintainer assignments, certificates, tariffs and costs.
 
 Owner: the core registry (``pvmon.registry.store`` replaces it whole on import). Every
 package reads it; only the registry's import writes it."""
@@ -95,6 +95,19 @@ class Inverter(Base):
     installed_on: Mapped[dt.date] = mapped_column(Date)
 
 
+class DeviceAddress(Base):
+    """Where a gateway reads an inverter: on the station's network (Modbus TCP host, port,
+    unit id) or in the vendor's cloud (its device id)."""
+
+    __tablename__ = "device_addresses"
+    inverter_id: Mapped[str] = mapped_column(ForeignKey("inverters.id"), primary_key=True)
+    protocol: Mapped[str] = mapped_column(String(16))
+    host: Mapped[str | None] = mapped_column(String(253), nullable=True)
+    port: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    unit_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    cloud_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
 class StationMaintainer(Base):
     __tablename__ = "station_maintainers"
     station_id: Mapped[str] = mapped_column(ForeignKey("stations.id"), primary_key=True)
@@ -146,6 +159,7 @@ REGISTRY_TABLES: tuple[type[Base], ...] = (
     Station,
     StationShare,
     Inverter,
+    DeviceAddress,
     StationMaintainer,
     VillageMaintainer,
     Certificate,
