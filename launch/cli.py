@@ -125,6 +125,23 @@ def ingest(
 
 
 @app.command()
+def gateway(
+    stations: Annotated[
+        str | None,
+        typer.Option(help="Comma-separated station ids (default: every station with addresses)."),
+    ] = None,
+) -> None:
+    """Read the stations' inverters (device addresses in the registry) and publish their
+    telemetry as each station's logger, buffering on disk while the broker is away."""
+    from gateway.main import run_gateway
+
+    try:
+        run_gateway(_settings(), stations.split(",") if stations else None)
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+
+
+@app.command()
 def simulate(
     start: Annotated[
         str,

@@ -112,6 +112,17 @@ class SimulatorSettings(BaseModel):
     """The first day of the demo's history (``pvmon up``); default: 1 January."""
 
 
+class GatewaySettings(BaseModel):
+    credentials: Path | None = None
+    """The stations' broker passwords (``pvmon broker config``'s credentials.csv): each
+    station's logger connects as that station, as a real logger would."""
+    buffer_max_bytes: int = Field(64 * 1024 * 1024, ge=64 * 1024)
+    """Each station's disk buffer while the broker is away (64 MiB: about two weeks of a
+    six-inverter station at one reading a minute); beyond it the oldest are dropped."""
+    timeout_s: float = Field(5.0, gt=0, le=120)
+    """How long a device may take to answer one poll."""
+
+
 class AnalyticsSettings(BaseModel):
     daily_at: dt.time = dt.time(20, 30)
     """Local time the daily job runs for the day (after sunset all year in Yonghe)."""
@@ -330,6 +341,7 @@ class Settings(BaseSettings):
 
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     simulator: SimulatorSettings = Field(default_factory=SimulatorSettings)
+    gateway: GatewaySettings = Field(default_factory=GatewaySettings)
     analytics: AnalyticsSettings = Field(default_factory=AnalyticsSettings)
     targets: TargetSettings = Field(default_factory=TargetSettings)
     local: LocalServices = Field(default_factory=LocalServices)

@@ -1,0 +1,117 @@
+"""``pvmon gateway``: every station whose inverters have addresses in the registry (or the
+chosen ones), each played by a ``StationGateway`` polling at the station's interval."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import structlog
+
+from gateway.buffer import MessageBuffer
+from gateway.station import Device, StationGateway
+from gateway.sunspec import SunSpecDevice
+from pvmon.brokerauth import read_credentials
+from pvmon.domain import Protocol
+from pvmon.registry.schema import MODBUS_PORT, DeviceAddressRow, Registry
+from pvmon.settings import MqttEndpoint, Settings
+
+log = structlog.get_logger("gateway")
+READERS = {Protocol.SUNSPEC}
+"""The protocols this gateway reads today (Huawei's register map and FusionSolar's cloud
+follow: issue 16)."""
+
+
+class GatewayConfigError(ValueError):
+    """The registry or the settings do not let the gateway start: says what to change."""
+
+
+@dataclass(frozen=True)
+class Plan:
+    station: str
+    interval_s: int
+    addresses: list[DeviceAddressRow]
+
+
+def plans(registry: Registry, settings: Settings, chosen: list[str] | None) -> list[Plan]:
+    """The stations to play, each with its devices' addresses and its reporting interval."""
+    station_of = {i.id: i.station_id for i in registry.inverters}
+    kinds = {s.id: s.kind for s in registry.stations}
+    by_station: dict[str, list[DeviceAddressRow]] = defaultdict(list)
+    for a in registry.device_addresses:
+        by_station[station_of[a.inverter_id]].append(a)
+    wanted = chosen or sorted(by_station)
+    missing = [s for s in wanted if s not in by_station]
+    if missing:
+        raise GatewayConfigError(
+            f"no device addresses in the registry for {', '.join(missing)}: "
+            "add them to its device_addresses sheet and import it"
+        )
+    unread = sorted(
+        a.inverter_id for s in wanted for a in by_station[s] if a.protocol not in READERS
+    )
+    if unread:
+        raise GatewayConfigError(
+            f"this gateway does not read these inverters' protocols yet: {', '.join(unread)}"
+        )
+    return [Plan(s, settings.telemetry_interval_s[kinds[s]], by_station[s]) for s in wanted]
+
+
+def device_for(a: DeviceAddressRow, settings: Settings) -> Device:
+    if a.host is None or a.unit_id is None:  # the registry's validation refuses this
+        raise GatewayConfigError(f"{a.inverter_id}: a Modbus device needs host and unit_id")
+    return SunSpecDevice(a.host, a.port or MODBUS_PORT, a.unit_id, settings.gateway.timeout_s)
+
+
+class GatewayService:
+    def __init__(
+        self, settings: Settings, endpoint: MqttEndpoint, station_plans: list[Plan]
+    ) -> None:
+        passwords = (
+            read_credentials(settings.gateway.credentials) if settings.gateway.credentials else {}
+        )
+        folder = settings.data_dir / "gateway"
+        self.plans = {p.station: p for p in station_plans}
+        self.stations = {
+            p.station: StationGateway(
+                p.station,
+                {a.inverter_id: device_for(a, settings) for a in p.addresses},
+                endpoint,
+                passwords.get(p.station),
+                MessageBuffer(folder / f"{p.station}.sqlite", settings.gateway.buffer_max_bytes),
+            )
+            for p in station_plans
+        }
+        self._stop = threading.Event()
+
+    def run(self) -> None:
+        for gateway in self.stations.values():
+            gateway.start()
+        log.info("gateway_started", stations=len(self.stations))
+        due = dict.fromkeys(self.stations, 0)
+        with ThreadPoolExecutor(min(32, len(self.stations)) or 1) as pool:
+            while not self._stop.is_set():
+                now = time.time()
+                for station, at in due.items():
+                    if now >= at:
+                        interval = self.plans[station].interval_s
+                        ts = int(now // interval * interval)
+                        pool.submit(self._poll, station, ts)
+                        due[station] = ts + interval
+                self._stop.wait(max(0.05, min(due.values()) - time.time()))
+        for gateway in self.stations.values():
+            gateway.stop()
+            gateway.buffer.close()
+        log.info("gateway_stopped")
+
+    def _poll(self, station: str, ts: int) -> None:
+        try:
+            self.stations[station].poll(ts)
+        except Exception:  # one station's trouble must not stop the others
+            log.exception("gateway_poll_failed", station=station)
+
+    def stop(self) -> None:
+        self._stop.set()

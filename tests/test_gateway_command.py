@@ -1,0 +1,127 @@
+"""``pvmon gateway`` as it runs in production: a process reading a station's inverters
+(their addresses in the registry) from a real Modbus TCP server and publishing them to a
+real Mosquitto as that station's logger; and what it says when it cannot start."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from launch.cli import app as cli
+from launch.local.mosquitto import Mosquitto
+from launch.local.process import ManagedProcess
+from pvmon.db.engine import make_engine, session_factory
+from pvmon.db.migrate import upgrade
+from pvmon.registry.schema import DeviceAddressRow, Registry
+from pvmon.registry.store import replace_registry
+from tests.support.modbus import modbus_server
+from tests.support.sunspec import register_map
+from tests.support.waiting import wait_for
+from tests.test_gateway_station import Heard
+from tests.test_gateway_sunspec import inverter_map
+
+STATION = "VS001"
+
+
+def store_with(tmp_path: Path, registry: Registry, addresses: list[DeviceAddressRow]) -> str:
+    url = f"sqlite:///{tmp_path / 'pvmon.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    with session_factory(engine).begin() as session:
+        replace_registry(session, replace(registry, device_addresses=addresses))
+    engine.dispose()
+    return url
+
+
+def modbus_addresses(registry: Registry, port: int) -> list[DeviceAddressRow]:
+    serials = [i.id for i in registry.inverters if i.station_id == STATION]
+    return [
+        DeviceAddressRow(
+            inverter_id=s, protocol="sunspec", host="127.0.0.1", port=port, unit_id=n + 1
+        )
+        for n, s in enumerate(serials)
+    ]
+
+
+def test_the_gateway_publishes_each_inverter_of_its_station(
+    tmp_path: Path, broker: Mosquitto, default_registry: Registry
+) -> None:
+    serials = [i.id for i in default_registry.inverters if i.station_id == STATION]
+    maps = {
+        n + 1: (40000, register_map(inverter_map(w=1000 * (n + 1)))) for n in range(len(serials))
+    }
+    with modbus_server(maps) as server:
+        url = store_with(
+            tmp_path, default_registry, modbus_addresses(default_registry, server.port)
+        )
+        heard = Heard(broker)
+        process = ManagedProcess(
+            "gateway",
+            [sys.executable, "-m", "launch", "gateway", "--stations", STATION],
+            tmp_path / "gateway.log",
+            {
+                **os.environ,
+                "PVMON_DATA_DIR": str(tmp_path),
+                "PVMON_DATABASE_URL": url,
+                "PVMON_MQTT_URL": broker.url,
+            },
+        )
+        process.start()
+        try:
+            wait_for(lambda: len(heard.on("/telemetry")) >= len(serials), timeout=30)
+            by_device = {
+                t.split("/")[2]: body for t, body in heard.messages if t.endswith("/telemetry")
+            }
+            assert set(by_device) == set(serials), "every inverter, under its own serial"
+            assert {by_device[s]["W"] for s in serials} == {
+                100.0 * (n + 1) for n in range(len(serials))
+            }
+            assert ("pv/VS001/status", "online") in heard.messages
+        finally:
+            assert process.process is not None
+            process.process.send_signal(signal.SIGTERM)
+            process.process.wait(20)
+        wait_for(lambda: ("pv/VS001/status", "offline") in heard.messages, timeout=10)
+        heard.close()
+    assert (tmp_path / "gateway" / f"{STATION}.sqlite").exists(), "its buffer, under the data dir"
+
+
+@pytest.mark.parametrize(
+    ("addresses", "stations", "message"),
+    [
+        ("none", "VS001", "no device addresses in the registry for VS001"),
+        (
+            "huawei",
+            "VS001",
+            "this gateway does not read these inverters' protocols yet",
+        ),
+    ],
+    ids=["no-addresses", "protocol-not-read-yet"],
+)
+def test_a_gateway_that_cannot_start_says_why(
+    tmp_path: Path,
+    default_registry: Registry,
+    monkeypatch: pytest.MonkeyPatch,
+    addresses: object,
+    stations: str,
+    message: str,
+) -> None:
+    rows = modbus_addresses(default_registry, 1502)
+    if addresses == "huawei":
+        rows = [
+            DeviceAddressRow.model_validate({**r.model_dump(), "protocol": "huawei"}) for r in rows
+        ]
+    else:
+        rows = []
+    monkeypatch.setenv("PVMON_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("PVMON_DATABASE_URL", store_with(tmp_path, default_registry, rows))
+    monkeypatch.setenv("PVMON_MQTT_URL", "mqtt://127.0.0.1:1883")
+    result = CliRunner().invoke(cli, ["gateway", "--stations", stations])
+    assert result.exit_code == 1
+    assert message in result.output
