@@ -28,6 +28,8 @@ from pvmon.telemetry import (
 log = structlog.get_logger("gateway")
 INFLIGHT = 100
 """Messages handed to paho and not yet acknowledged, at most."""
+PUMP_S = 0.2
+"""How often acknowledgements are looked at and the backlog moved on."""
 
 
 class Device(Protocol):
@@ -65,9 +67,10 @@ class StationGateway:
         self.buffer = buffer
         self.state = {serial: Polled() for serial in self.devices}
         self._lock = threading.Lock()
-        self._inflight: dict[int, int] = {}
-        """paho's message id → the buffer's sequence number."""
-        self._handed: set[int] = set()
+        self._inflight: dict[int, tuple[mqtt.MQTTMessageInfo, int]] = {}
+        """paho's message id → (its delivery, the buffer's sequence number)."""
+        self._stopped = threading.Event()
+        self._pumper = threading.Thread(target=self._pump_forever, daemon=True)
         self.client = mqtt.Client(
             # The buffer is what survives; a clean session keeps no second copy in the broker.
             mqtt.CallbackAPIVersion.VERSION2,
@@ -80,15 +83,18 @@ class StationGateway:
             self.client.tls_set()
         self.client.on_connect = self._connected
         self.client.on_disconnect = self._disconnected
-        self.client.on_publish = self._acked
         self.client.reconnect_delay_set(1, 30)
         self.endpoint = endpoint
 
     def start(self) -> None:
         self.client.connect_async(self.endpoint.host, self.endpoint.port, keepalive=60)
         self.client.loop_start()
+        self._pumper.start()
 
     def stop(self) -> None:
+        self._stopped.set()
+        self._pumper.join(5)
+        self.pump()
         self.client.publish(status_topic(self.station_id), b"offline", qos=1, retain=True)
         self.client.disconnect()
         self.client.loop_stop()
@@ -124,21 +130,29 @@ class StationGateway:
         self.buffer.hold(event_topic(self.station_id, serial), payload)
 
     def pump(self) -> None:
-        """Hand the oldest held messages to the broker, as many as the window allows."""
-        if not self.client.is_connected():
-            return
+        """Forget what the broker has acknowledged; hand it the oldest held messages, as
+        many as the window allows. paho keeps what it was handed across a reconnection
+        and sends it again; only an acknowledged message leaves the disk."""
         with self._lock:
-            room = INFLIGHT - len(self._inflight)
-            if room <= 0:
+            for mid, (info, seq) in list(self._inflight.items()):
+                if info.is_published():
+                    self.buffer.sent(seq)
+                    del self._inflight[mid]
+            if not self.client.is_connected():
                 return
-            for held in self.buffer.oldest(room + len(self._handed)):
-                if held.seq in self._handed:
+            handed = {seq for _, seq in self._inflight.values()}
+            room = INFLIGHT - len(self._inflight)
+            for held in self.buffer.oldest(room + len(handed)) if room > 0 else []:
+                if held.seq in handed:
                     continue
                 info = self.client.publish(held.topic, held.payload, qos=1)
                 if info.rc != mqtt.MQTT_ERR_SUCCESS:
                     return
-                self._inflight[info.mid] = held.seq
-                self._handed.add(held.seq)
+                self._inflight[info.mid] = (info, held.seq)
+
+    def _pump_forever(self) -> None:
+        while not self._stopped.wait(PUMP_S):
+            self.pump()
 
     @property
     def held(self) -> int:
@@ -147,21 +161,6 @@ class StationGateway:
     def _connected(self, client: mqtt.Client, *_args: object) -> None:
         log.info("gateway_connected", station=self.station_id)
         client.publish(status_topic(self.station_id), b"online", qos=1, retain=True)
-        threading.Thread(target=self.pump, daemon=True).start()
 
     def _disconnected(self, *_args: object) -> None:
-        with self._lock:
-            # What was handed over and not acknowledged is sent again from the buffer.
-            self._inflight.clear()
-            self._handed.clear()
         log.warning("gateway_disconnected", station=self.station_id, held=len(self.buffer))
-
-    def _acked(self, _client: mqtt.Client, _userdata: object, mid: int, *_args: object) -> None:
-        with self._lock:
-            seq = self._inflight.pop(mid, None)
-            if seq is None:
-                return
-            self._handed.discard(seq)
-            self.buffer.sent(seq)
-        if not self._inflight:
-            threading.Thread(target=self.pump, daemon=True).start()
