@@ -20,11 +20,10 @@ from pvmon.db.engine import make_engine, session_factory
 from pvmon.db.migrate import upgrade
 from pvmon.registry.schema import DeviceAddressRow, Registry
 from pvmon.registry.store import replace_registry
+from tests.support.listener import Heard
 from tests.support.modbus import modbus_server
-from tests.support.sunspec import register_map
+from tests.support.sunspec import inverter_map, register_map
 from tests.support.waiting import wait_for
-from tests.test_gateway_station import Heard
-from tests.test_gateway_sunspec import inverter_map
 
 STATION = "VS001"
 

@@ -15,8 +15,6 @@ from sqlalchemy import Engine
 
 from analytics.context import Analytics
 from analytics.rollups import compute_day
-from gateway.buffer import MessageBuffer
-from gateway.station import StationGateway
 from gateway.sunspec import SunSpecDevice
 from launch.local.mosquitto import Mosquitto
 from pvmon.influx import schema
@@ -24,12 +22,11 @@ from pvmon.influx.client import InfluxClient, series_values
 from pvmon.influx.provision import ROLLUP_RP
 from pvmon.localtime import day_bounds
 from pvmon.registry.schema import Registry
-from pvmon.settings import MqttEndpoint
+from tests.support.gateway import station_gateway
 from tests.support.ingest import RunningIngest, make_settings
 from tests.support.modbus import modbus_server
-from tests.support.sunspec import point_address, register_map
+from tests.support.sunspec import acc32, inverter_map, point_address, register_map
 from tests.support.waiting import wait_for
-from tests.test_gateway_sunspec import inverter_map
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 STATION = "VS001"
@@ -57,19 +54,12 @@ def test_a_day_from_the_modbus_servers_to_station_daily_with_the_broker_away(
     noon = day_bounds(day, ZoneInfo(settings.timezone))[0] + 11 * 3600
     with modbus_server(maps) as server:
         devices = {s: SunSpecDevice("127.0.0.1", server.port, n + 1) for n, s in enumerate(serials)}
-        gateway = StationGateway(
-            STATION,
-            devices,
-            MqttEndpoint(host=broker.options.host, port=broker.options.port),
-            None,
-            MessageBuffer(tmp_path / "gateway" / f"{STATION}.sqlite", 10_000_000),
-        )
-        gateway.start()
+        gateway = station_gateway(STATION, devices, broker, tmp_path)
         wait_for(gateway.client.is_connected, timeout=10)
         counters = {n + 1: 1_000_000 + 1000 * n for n in range(len(serials))}
         for minute in range(POLLS):
             for unit, wh in counters.items():
-                server.set(unit, wh_at, [wh >> 16, wh & 0xFFFF])
+                server.set(unit, wh_at, acc32(wh))
                 counters[unit] = wh + WH_STEP
             if minute == 40:
                 broker.stop()

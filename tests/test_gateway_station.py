@@ -4,24 +4,20 @@ a device that stops answering (an event)."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import orjson
-import paho.mqtt.client as mqtt
 import pytest
 
-from gateway.buffer import MessageBuffer
 from gateway.station import StationGateway, new_alarms
 from gateway.sunspec import SunSpecDevice
 from launch.local.mosquitto import Mosquitto
-from pvmon.settings import MqttEndpoint
 from pvmon.telemetry import ALARM_CODE_BASE, GatewayEvent
+from tests.support.gateway import station_gateway
+from tests.support.listener import Heard
 from tests.support.modbus import ModbusServer, modbus_server
-from tests.support.sunspec import point_address, register_map
+from tests.support.sunspec import acc32, inverter_map, point_address, register_map
 from tests.support.waiting import wait_for
-from tests.test_gateway_sunspec import inverter_map
 
 TS = 1_764_900_000
 STATION, SERIAL = "VS001", "INV0001"
@@ -35,32 +31,6 @@ def test_an_alarm_is_sent_when_its_bit_comes_up(
     before: int | None, after: int | None, fresh: list[int]
 ) -> None:
     assert new_alarms(before, after) == fresh
-
-
-class Heard:
-    """Everything the broker delivers on pv/#, as a subscriber sees it."""
-
-    def __init__(self, broker: Mosquitto) -> None:
-        self.messages: list[tuple[str, dict[str, object]]] = []
-        self._lock = threading.Lock()
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="listener")
-        self.client.on_message = self._message
-        self.client.on_connect = lambda c, *_: c.subscribe("pv/#", qos=1)
-        self.client.connect(broker.options.host, broker.options.port)
-        self.client.loop_start()
-
-    def _message(self, _c: mqtt.Client, _u: object, message: mqtt.MQTTMessage) -> None:
-        body = message.payload.decode()
-        with self._lock:
-            self.messages.append((message.topic, orjson.loads(body) if body[0] == "{" else body))
-
-    def on(self, suffix: str) -> list[dict[str, object]]:
-        with self._lock:
-            return [b for t, b in self.messages if t.endswith(suffix) and isinstance(b, dict)]
-
-    def close(self) -> None:
-        self.client.loop_stop()
-        self.client.disconnect()
 
 
 @pytest.fixture
@@ -77,10 +47,7 @@ def gateway_for(
 
     def make(broker: Mosquitto) -> StationGateway:
         device = SunSpecDevice("127.0.0.1", inverter.port, 1, timeout_s=1)
-        endpoint = MqttEndpoint(host=broker.options.host, port=broker.options.port)
-        buffer = MessageBuffer(tmp_path / "gateway" / f"{STATION}.sqlite", 10_000_000)
-        gateway = StationGateway(STATION, {SERIAL: device}, endpoint, None, buffer)
-        gateway.start()
+        gateway = station_gateway(STATION, {SERIAL: device}, broker, tmp_path)
         made.append(gateway)
         return gateway
 
@@ -99,13 +66,13 @@ def test_readings_reach_the_broker_and_wait_on_disk_while_it_is_away(
     wh_at = point_address(models, 103, "WH")
     for n in range(3):
         wh = 1_000_000 + n * 10
-        inverter.set(1, wh_at, [wh >> 16, wh & 0xFFFF])
+        inverter.set(1, wh_at, acc32(wh))
         gateway.poll(TS + 60 * n)
     wait_for(lambda: len(heard.on("/telemetry")) == 3, timeout=10)
     broker.stop()
     for n in range(3, 8):
         wh = 1_000_000 + n * 10
-        inverter.set(1, wh_at, [wh >> 16, wh & 0xFFFF])
+        inverter.set(1, wh_at, acc32(wh))
         gateway.poll(TS + 60 * n)
     assert gateway.held == 5, "kept on disk while the broker is away"
     broker.start()

@@ -13,7 +13,7 @@ from gateway.dc import dc_totals
 from gateway.sunspec import DeviceUnreachable, SunSpecDevice, to_reading
 from pvmon.telemetry import Reading
 from tests.support.modbus import modbus_server
-from tests.support.sunspec import point_address, register_map
+from tests.support.sunspec import acc32, inverter_map, point_address, register_map
 
 TS = 1_764_900_000
 
@@ -68,36 +68,6 @@ def test_sunspec_values_map_onto_the_contract(
     assert orjson.loads(reading.payload()) == {"ts": TS, **expected}
 
 
-def inverter_map(w: int = 12345, wh: int = 1_000_000) -> list[tuple[int, dict[str, Any]]]:
-    return [
-        (1, {"Mn": "Huawei", "Md": "SUN2000-50KTL", "SN": "INV0001"}),
-        (
-            103,
-            {
-                "W": w,
-                "W_SF": -1,
-                "WH": wh,
-                "WH_SF": 1,
-                "Hz": 5002,
-                "Hz_SF": -2,
-                "TmpCab": 412,
-                "Tmp_SF": -1,
-                "St": 4,
-                "Evt1": 0,
-            },
-        ),
-        (
-            160,
-            {
-                "DCA_SF": -2,
-                "DCV_SF": -1,
-                "N": 2,
-                "module": [{"DCA": 1200, "DCV": 6100}, {"DCA": 800, "DCV": 5900}],
-            },
-        ),
-    ]
-
-
 def test_a_sunspec_inverter_is_read_with_its_scale_factors_and_followed_as_it_changes() -> None:
     models = inverter_map()
     with modbus_server({1: (40000, register_map(models))}) as server:
@@ -115,8 +85,7 @@ def test_a_sunspec_inverter_is_read_with_its_scale_factors_and_followed_as_it_ch
             Evt1=0,
         )
         server.set(1, point_address(models, 103, "W"), [20000])
-        wh = 1_000_500
-        server.set(1, point_address(models, 103, "WH"), [wh >> 16, wh & 0xFFFF])
+        server.set(1, point_address(models, 103, "WH"), acc32(1_000_500))
         server.set(1, point_address(models, 103, "St"), [7])
         server.set(1, point_address(models, 103, "Evt1"), [0, 1])
         later = device.poll(TS + 60)

@@ -95,3 +95,39 @@ def point_address(
             return at + offsets(mid)[name]
         at += len(encode_model(mid, values))
     raise KeyError(model_id)
+
+
+def acc32(value: int) -> list[int]:
+    """A 32-bit counter as its two registers, high word first."""
+    return [value >> 16 & 0xFFFF, value & 0xFFFF]
+
+
+def inverter_map(w: int = 12345, wh: int = 1_000_000) -> list[tuple[int, dict[str, Any]]]:
+    """A SunSpec inverter: common model, model 103 (W ×0.1, WH ×10 Wh), two MPPT inputs."""
+    return [
+        (1, {"Mn": "Huawei", "Md": "SUN2000-50KTL", "SN": "INV0001"}),
+        (
+            103,
+            {
+                "W": w,
+                "W_SF": -1,
+                "WH": wh,
+                "WH_SF": 1,
+                "Hz": 5002,
+                "Hz_SF": -2,
+                "TmpCab": 412,
+                "Tmp_SF": -1,
+                "St": 4,
+                "Evt1": 0,
+            },
+        ),
+        (
+            160,
+            {
+                "DCA_SF": -2,
+                "DCV_SF": -1,
+                "N": 2,
+                "module": [{"DCA": 1200, "DCV": 6100}, {"DCA": 800, "DCV": 5900}],
+            },
+        ),
+    ]
