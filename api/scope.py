@@ -103,23 +103,22 @@ class Scope:
         return self.role == Role.BUREAU
 
 
+def in_township(view: FleetLookup, township: str) -> tuple[set[str], set[str]]:
+    """The township's stations and villages."""
+    stations = {s.id for s in view.stations.values() if s.township_id == township}
+    villages = {v for v, row in view.villages.items() if row.township_id == township}
+    return stations, villages
+
+
 def township_scope(base: Scope, township: str, view: FleetLookup) -> Scope | None:
     """What a township page shows: the part of a fleet reader's scope inside one township
     (None: not a fleet reader, a township outside the scope, or no such township)."""
-    if not base.reads_fleet or township not in view.township_names:
+    known = township in view.township_names
+    if not (base.reads_fleet and known and base.sees_township(township)):
         return None
-    if not base.sees_township(township):
-        return None
-    stations = {
-        s.id
-        for s in view.stations.values()
-        if s.township_id == township and base.sees_station(s.id)
-    }
-    villages = {
-        v
-        for v, row in view.villages.items()
-        if row.township_id == township and base.sees_village(v)
-    }
+    stations, villages = in_township(view, township)
+    stations = {s for s in stations if base.sees_station(s)}
+    villages = {v for v in villages if base.sees_village(v)}
     return Scope(
         Role.SUPERVISOR,
         base.user_id,
@@ -136,8 +135,7 @@ def scope_for(user: tables.User, view: FleetLookup) -> Scope:
         return Scope(role, user.id, user.person_id, None, None, None)
     if role == Role.SUPERVISOR:
         township = user.township_id or ""
-        stations = {s.id for s in view.stations.values() if s.township_id == township}
-        villages = {v for v, row in view.villages.items() if row.township_id == township}
+        stations, villages = in_township(view, township)
         return Scope(
             role,
             user.id,

@@ -50,8 +50,6 @@ class Spool:
     several threads."""
 
     def __init__(self, path: Path, max_bytes: int) -> None:
-        self.path = path
-        self.max_bytes = max_bytes
         self._queue = DiskQueue(path, max_bytes)
 
     def close(self) -> None:

@@ -39,6 +39,7 @@ class DiskQueue:
         self._db.execute("PRAGMA auto_vacuum=FULL")  # give pages back as entries leave
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
+        # Table and column names are the ingest spool's, whose files predate this module.
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS batches (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
             " spooled_at REAL NOT NULL, points INTEGER NOT NULL, data BLOB NOT NULL)"
