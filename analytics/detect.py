@@ -14,7 +14,7 @@ from pvmon.certification import Compliance
 from pvmon.domain import CertState
 from pvmon.findings import Finding, FindingKind, Severity, Subject
 from pvmon.localtime import midnight, utc
-from pvmon.telemetry import OperatingState
+from pvmon.telemetry import GatewayEvent, OperatingState
 
 # --- live: the last minutes of telemetry -------------------------------------------------
 
@@ -153,7 +153,10 @@ def _faults(
     latest = readings.sort_values("ts").groupby("device").tail(1)
     tripped = latest[latest["St"] == OperatingState.FAULT]
     events = w.events.join(devices[["station_id"]], on="device")
-    events = events[events["station_id"].isin(judged)]
+    # what a gateway says about polling a device is not the device's alarm: its silence
+    # is judged by `_silence`
+    alarms = ~events["code"].isin([int(c) for c in GatewayEvent])
+    events = events[events["station_id"].isin(judged) & alarms]
     out = []
     for station in sorted(set(tripped["station_id"]) | set(events["station_id"])):
         devs = sorted(set(tripped.loc[tripped["station_id"] == station, "device"]))

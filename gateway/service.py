@@ -6,12 +6,14 @@ from __future__ import annotations
 import threading
 import time
 from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import structlog
 
+from gateway.aio import LoopThread
 from gateway.buffer import MessageBuffer
+from gateway.huawei import HuaweiDevice, HuaweiLink
 from gateway.station import Device, StationGateway
 from gateway.sunspec import SunSpecDevice
 from pvmon.brokerauth import read_credentials
@@ -20,9 +22,8 @@ from pvmon.registry.schema import MODBUS_PORT, DeviceAddressRow, Registry
 from pvmon.settings import MqttEndpoint, Settings
 
 log = structlog.get_logger("gateway")
-READERS = {Protocol.SUNSPEC}
-"""The protocols this gateway reads today (Huawei's register map and FusionSolar's cloud
-follow: issue 16)."""
+READERS = {Protocol.SUNSPEC, Protocol.HUAWEI}
+"""The protocols this gateway reads today (FusionSolar's cloud follows: issue 16)."""
 
 
 class GatewayConfigError(ValueError):
@@ -60,10 +61,34 @@ def plans(registry: Registry, settings: Settings, chosen: list[str] | None) -> l
     return [Plan(s, settings.telemetry_interval_s[kinds[s]], by_station[s]) for s in wanted]
 
 
-def device_for(a: DeviceAddressRow, settings: Settings) -> Device:
-    if a.host is None or a.unit_id is None:  # the registry's validation refuses this
-        raise GatewayConfigError(f"{a.inverter_id}: a Modbus device needs host and unit_id")
-    return SunSpecDevice(a.host, a.port or MODBUS_PORT, a.unit_id, settings.gateway.timeout_s)
+class Devices:
+    """Builds each address's reader; Huawei units at one (host, port) — a SmartLogger's —
+    share its one connection, and Huawei's async library one event loop."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.timeout_s = settings.gateway.timeout_s
+        self._links: dict[tuple[str, int], HuaweiLink] = {}
+        self._loop: LoopThread | None = None
+
+    def device(self, a: DeviceAddressRow) -> Device:
+        if a.host is None or a.unit_id is None:  # the registry's validation refuses this
+            raise GatewayConfigError(f"{a.inverter_id}: a Modbus device needs host and unit_id")
+        port = a.port or MODBUS_PORT
+        if a.protocol == Protocol.HUAWEI:
+            return HuaweiDevice(self._link(a.host, port), a.unit_id)
+        return SunSpecDevice(a.host, port, a.unit_id, self.timeout_s)
+
+    def _link(self, host: str, port: int) -> HuaweiLink:
+        if self._loop is None:
+            self._loop = LoopThread()
+        key = (host, port)
+        if key not in self._links:
+            self._links[key] = HuaweiLink(self._loop, host, port, self.timeout_s)
+        return self._links[key]
+
+    def close(self) -> None:
+        if self._loop is not None:
+            self._loop.close()
 
 
 class GatewayService:
@@ -74,11 +99,12 @@ class GatewayService:
             read_credentials(settings.gateway.credentials) if settings.gateway.credentials else {}
         )
         folder = settings.data_dir / "gateway"
+        self.devices = Devices(settings)
         self.plans = {p.station: p for p in station_plans}
         self.stations = {
             p.station: StationGateway(
                 p.station,
-                {a.inverter_id: device_for(a, settings) for a in p.addresses},
+                {a.inverter_id: self.devices.device(a) for a in p.addresses},
                 endpoint,
                 passwords.get(p.station),
                 MessageBuffer(folder / f"{p.station}.sqlite", settings.gateway.buffer_max_bytes),
@@ -92,19 +118,26 @@ class GatewayService:
             gateway.start()
         log.info("gateway_started", stations=len(self.stations))
         due = dict.fromkeys(self.stations, 0)
+        running: dict[str, Future[None]] = {}
         with ThreadPoolExecutor(min(32, len(self.stations)) or 1) as pool:
             while not self._stop.is_set():
                 now = time.time()
                 for station, at in due.items():
-                    if now >= at:
-                        interval = self.plans[station].interval_s
-                        ts = int(now // interval * interval)
-                        pool.submit(self._poll, station, ts)
-                        due[station] = ts + interval
+                    if now < at:
+                        continue
+                    interval = self.plans[station].interval_s
+                    ts = int(now // interval * interval)
+                    due[station] = ts + interval
+                    if station in running and not running[station].done():
+                        # its devices are still being read: a slow link, not a second poll
+                        log.warning("gateway_poll_overrun", station=station, ts=ts)
+                        continue
+                    running[station] = pool.submit(self._poll, station, ts)
                 self._stop.wait(max(0.05, min(due.values()) - time.time()))
         for gateway in self.stations.values():
             gateway.stop()
             gateway.buffer.close()
+        self.devices.close()
         log.info("gateway_stopped")
 
     def _poll(self, station: str, ts: int) -> None:

@@ -21,7 +21,7 @@ from pvmon.certification import compliance
 from pvmon.domain import CertState, CertType, StationKind
 from pvmon.findings import FindingKind, Severity
 from pvmon.registry.schema import Registry
-from pvmon.telemetry import OperatingState
+from pvmon.telemetry import GatewayEvent, OperatingState
 from tests.support.services import AS_OF
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -156,6 +156,16 @@ def test_live_conditions_each_found_with_their_kind() -> None:
     comm = next(f for f in found if f.kind == FindingKind.COMM_LOSS)
     assert comm.evidence["logger_online"] is True
     assert ("comm_loss", "S2") in evaluated
+
+
+def test_a_gateway_saying_a_device_does_not_answer_is_its_silence_not_a_fault() -> None:
+    rows = healthy("D2") + healthy("D3") + healthy("D4") + healthy("D5a")
+    rows += healthy("D1")
+    events = [("D5b", 1000, GatewayEvent.NO_RESPONSE), ("D2", 1200, GatewayEvent.ANSWERS_AGAIN)]
+    found, _ = live_findings(window(rows, events=events), DEVICES, STATIONS)
+    assert [(f.kind, f.subject_id, f.evidence["silent_devices"]) for f in found] == [
+        (FindingKind.DEVICE_SILENT, "S5", ["D5b"])
+    ]
 
 
 def test_a_logger_that_connected_within_the_window_is_not_yet_called_silent() -> None:

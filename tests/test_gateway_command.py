@@ -20,6 +20,7 @@ from pvmon.db.engine import make_engine, session_factory
 from pvmon.db.migrate import upgrade
 from pvmon.registry.schema import DeviceAddressRow, Registry
 from pvmon.registry.store import replace_registry
+from tests.support.huawei import huawei_map, sun2000
 from tests.support.listener import Heard
 from tests.support.modbus import modbus_server
 from tests.support.sunspec import inverter_map, register_map
@@ -51,14 +52,20 @@ def modbus_addresses(registry: Registry, port: int) -> list[DeviceAddressRow]:
 def test_the_gateway_publishes_each_inverter_of_its_station(
     tmp_path: Path, broker: Mosquitto, default_registry: Registry
 ) -> None:
-    serials = [i.id for i in default_registry.inverters if i.station_id == STATION]
+    """Two SunSpec inverters on one server, a SUN2000 (huawei-solar) on another."""
+    *sunspec, huawei = [i.id for i in default_registry.inverters if i.station_id == STATION]
+    serials = [*sunspec, huawei]
     maps = {
-        n + 1: (40000, register_map(inverter_map(w=1000 * (n + 1)))) for n in range(len(serials))
+        n + 1: (40000, register_map(inverter_map(w=1000 * (n + 1)))) for n in range(len(sunspec))
     }
-    with modbus_server(maps) as server:
-        url = store_with(
-            tmp_path, default_registry, modbus_addresses(default_registry, server.port)
+    with modbus_server(maps) as server, modbus_server({1: huawei_map(sun2000(w=300))}) as sun:
+        rows = modbus_addresses(default_registry, server.port)[: len(sunspec)]
+        rows.append(
+            DeviceAddressRow(
+                inverter_id=huawei, protocol="huawei", host="127.0.0.1", port=sun.port, unit_id=1
+            )
         )
+        url = store_with(tmp_path, default_registry, rows)
         heard = Heard(broker)
         process = ManagedProcess(
             "gateway",
@@ -78,9 +85,7 @@ def test_the_gateway_publishes_each_inverter_of_its_station(
                 t.split("/")[2]: body for t, body in heard.messages if t.endswith("/telemetry")
             }
             assert set(by_device) == set(serials), "every inverter, under its own serial"
-            assert {by_device[s]["W"] for s in serials} == {
-                100.0 * (n + 1) for n in range(len(serials))
-            }
+            assert [by_device[s]["W"] for s in serials] == [100.0, 200.0, 300.0]
             assert ("pv/VS001/status", "online") in heard.messages
         finally:
             assert process.process is not None
@@ -96,7 +101,7 @@ def test_the_gateway_publishes_each_inverter_of_its_station(
     [
         ("none", "VS001", "no device addresses in the registry for VS001"),
         (
-            "huawei",
+            "cloud",
             "VS001",
             "this gateway does not read these inverters' protocols yet",
         ),
@@ -112,9 +117,10 @@ def test_a_gateway_that_cannot_start_says_why(
     message: str,
 ) -> None:
     rows = modbus_addresses(default_registry, 1502)
-    if addresses == "huawei":
+    if addresses == "cloud":
         rows = [
-            DeviceAddressRow.model_validate({**r.model_dump(), "protocol": "huawei"}) for r in rows
+            DeviceAddressRow(inverter_id=r.inverter_id, protocol="fusionsolar", cloud_id=f"NE={n}")
+            for n, r in enumerate(rows)
         ]
     else:
         rows = []
