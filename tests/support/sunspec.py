@@ -102,7 +102,7 @@ def acc32(value: int) -> list[int]:
     return [value >> 16 & 0xFFFF, value & 0xFFFF]
 
 
-def inverter_map(w: int = 12345, wh: int = 1_000_000) -> list[tuple[int, dict[str, Any]]]:
+def inverter_map(w: int = 12345, wh: int | None = 1_000_000) -> list[tuple[int, dict[str, Any]]]:
     """A SunSpec inverter: common model, model 103 (W ×0.1, WH ×10 Wh), two MPPT inputs."""
     return [
         (1, {"Mn": "Huawei", "Md": "SUN2000-50KTL", "SN": "INV0001"}),
