@@ -22,7 +22,7 @@ from pymodbus.exceptions import ModbusException
 
 from gateway.aio import LoopThread
 from gateway.dc import dc_totals
-from gateway.sunspec import DeviceUnreachable, number
+from gateway.device import DeviceUnreachable, number
 from pvmon.telemetry import EventBit, OperatingState, Reading
 
 log = structlog.get_logger("gateway")
@@ -79,8 +79,12 @@ EVENT_OF_ALARM = {
 def operating_state(status: str | None) -> int | None:
     """The SunSpec state of a decoded Huawei device status (None: unknown)."""
     code = STATUS_CODES.get(status) if status is not None else None
-    if code is None:
-        return None
+    return state_of_code(code) if code is not None else None
+
+
+def state_of_code(code: int) -> int | None:
+    """The SunSpec state of a Huawei status code (the register's, and FusionSolar's
+    ``inverter_state``); None: unknown."""
     state = STATE_OF_CODE.get(code) or STATE_OF_GROUP.get(code >> 8)
     return int(state) if state is not None else None
 

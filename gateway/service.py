@@ -8,13 +8,16 @@ import time
 from collections import defaultdict
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 import structlog
 
 from gateway.aio import LoopThread
 from gateway.buffer import MessageBuffer
+from gateway.device import Device
+from gateway.fusionsolar import CloudDevice, CloudPoller, NorthboundClient
 from gateway.huawei import HuaweiDevice, HuaweiLink
-from gateway.station import Device, StationGateway
+from gateway.station import StationGateway
 from gateway.sunspec import SunSpecDevice
 from pvmon.brokerauth import read_credentials
 from pvmon.domain import Protocol
@@ -22,8 +25,6 @@ from pvmon.registry.schema import MODBUS_PORT, DeviceAddressRow, Registry
 from pvmon.settings import MqttEndpoint, Settings
 
 log = structlog.get_logger("gateway")
-READERS = {Protocol.SUNSPEC, Protocol.HUAWEI}
-"""The protocols this gateway reads today (FusionSolar's cloud follows: issue 16)."""
 
 
 class GatewayConfigError(ValueError):
@@ -51,26 +52,48 @@ def plans(registry: Registry, settings: Settings, chosen: list[str] | None) -> l
             f"no device addresses in the registry for {', '.join(missing)}: "
             "add them to its device_addresses sheet and import it"
         )
-    unread = sorted(
-        a.inverter_id for s in wanted for a in by_station[s] if a.protocol not in READERS
-    )
-    if unread:
-        raise GatewayConfigError(
-            f"this gateway does not read these inverters' protocols yet: {', '.join(unread)}"
+    cloud = settings.gateway.fusionsolar
+    in_cloud = {s for s in wanted if any(a.protocol == Protocol.FUSIONSOLAR for a in by_station[s])}
+    if in_cloud:
+        cloud_account(settings, in_cloud)
+    return [
+        Plan(
+            s,
+            max(settings.telemetry_interval_s[kinds[s]], cloud.interval_s if s in in_cloud else 0),
+            by_station[s],
         )
-    return [Plan(s, settings.telemetry_interval_s[kinds[s]], by_station[s]) for s in wanted]
+        for s in wanted
+    ]
+
+
+def cloud_account(settings: Settings, stations: set[str]) -> tuple[str, str, str]:
+    """The FusionSolar account's (base URL, user, system code)."""
+    cloud = settings.gateway.fusionsolar
+    if not (cloud.base_url and cloud.user and cloud.system_code):
+        raise GatewayConfigError(
+            f"{', '.join(sorted(stations))}: inverters read from FusionSolar need its account: "
+            "set PVMON_GATEWAY__FUSIONSOLAR__BASE_URL, __USER and __SYSTEM_CODE"
+        )
+    return cloud.base_url, cloud.user, cloud.system_code
 
 
 class Devices:
-    """Builds each address's reader; Huawei units at one (host, port) — a SmartLogger's —
-    share its one connection, and Huawei's async library one event loop."""
+    """Builds each address's reader. Huawei units at one (host, port) — a SmartLogger's —
+    share its one connection, and Huawei's async library one event loop; the cloud's
+    devices share the account's one poller."""
 
     def __init__(self, settings: Settings) -> None:
+        self.settings = settings
         self.timeout_s = settings.gateway.timeout_s
         self._links: dict[tuple[str, int], HuaweiLink] = {}
         self._loop: LoopThread | None = None
+        self._cloud: CloudPoller | None = None
 
     def device(self, a: DeviceAddressRow) -> Device:
+        if a.protocol == Protocol.FUSIONSOLAR:
+            if a.cloud_id is None:  # the registry's validation refuses this
+                raise GatewayConfigError(f"{a.inverter_id}: a cloud device needs cloud_id")
+            return CloudDevice(self._poller(a.inverter_id), a.cloud_id)
         if a.host is None or a.unit_id is None:  # the registry's validation refuses this
             raise GatewayConfigError(f"{a.inverter_id}: a Modbus device needs host and unit_id")
         port = a.port or MODBUS_PORT
@@ -86,9 +109,21 @@ class Devices:
             self._links[key] = HuaweiLink(self._loop, host, port, self.timeout_s)
         return self._links[key]
 
+    def _poller(self, inverter: str) -> CloudPoller:
+        if self._cloud is None:
+            url, user, code = cloud_account(self.settings, {inverter})
+            self._cloud = CloudPoller(
+                NorthboundClient(url, user, code, self.timeout_s),
+                self.settings.gateway.fusionsolar.interval_s,
+                ZoneInfo(self.settings.timezone),
+            )
+        return self._cloud
+
     def close(self) -> None:
         if self._loop is not None:
             self._loop.close()
+        if self._cloud is not None:
+            self._cloud.close()
 
 
 class GatewayService:

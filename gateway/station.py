@@ -7,19 +7,17 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol
 
 import orjson
 import paho.mqtt.client as mqtt
 import structlog
 
 from gateway.buffer import MessageBuffer
-from gateway.sunspec import DeviceUnreachable
+from gateway.device import CatchingUp, Device, DeviceUnreachable
 from pvmon.settings import MqttEndpoint
 from pvmon.telemetry import (
     ALARM_CODE_BASE,
     GatewayEvent,
-    Reading,
     event_topic,
     status_topic,
     telemetry_topic,
@@ -30,12 +28,6 @@ INFLIGHT = 100
 """Messages handed to paho and not yet acknowledged, at most."""
 PUMP_S = 0.2
 """How often acknowledgements are looked at and the backlog moved on."""
-
-
-class Device(Protocol):
-    def poll(self, ts: int) -> Reading: ...
-
-    def close(self) -> None: ...
 
 
 def new_alarms(before: int | None, after: int | None) -> list[int]:
@@ -119,7 +111,10 @@ class StationGateway:
             for bit in new_alarms(seen.evt1, reading.Evt1):
                 self._event(serial, ts, ALARM_CODE_BASE + bit, None, reading.Evt1)
             seen.evt1 = reading.Evt1
-            self.buffer.hold(telemetry_topic(self.station_id, serial), reading.payload())
+            topic = telemetry_topic(self.station_id, serial)
+            for earlier in device.missed() if isinstance(device, CatchingUp) else []:
+                self.buffer.hold(topic, earlier.payload())
+            self.buffer.hold(topic, reading.payload())
         self.pump()
 
     def _event(

@@ -8,7 +8,6 @@ DC side when the inverter model does not.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -16,23 +15,12 @@ from sunspec2.modbus.client import SunSpecModbusClientDeviceTCP, SunSpecModbusCl
 from sunspec2.modbus.modbus import ModbusClientError
 
 from gateway.dc import dc_totals
+from gateway.device import DeviceUnreachable, number
 from pvmon.telemetry import Reading
 
 INVERTER_MODELS = (103, 102, 101, 113, 112, 111)
 MPPT_MODEL = 160
 POINTS = ("W", "WH", "DCV", "DCA", "Hz", "TmpCab", "St", "Evt1")
-
-
-class DeviceUnreachable(Exception):
-    """The device did not answer, or answered with something that is not a SunSpec map."""
-
-
-def number(value: Any) -> float | None:
-    """A point's value as the contract wants it: None for unimplemented or not a number."""
-    if value is None:
-        return None
-    out = float(value)
-    return out if math.isfinite(out) else None
 
 
 def to_reading(

@@ -112,6 +112,19 @@ class SimulatorSettings(BaseModel):
     """The first day of the demo's history (``pvmon up``); default: 1 January."""
 
 
+class FusionSolarSettings(BaseModel):
+    """One FusionSolar Northbound account (an API user made in the portal's Northbound
+    management), for the inverters whose registry address is a cloud device id."""
+
+    base_url: str | None = None
+    """e.g. https://cn.fusionsolar.huawei.com (the region the account lives in)."""
+    user: str | None = None
+    system_code: str | None = None
+    interval_s: int = Field(300, ge=60, le=3600)
+    """How often the account's real-time KPIs are read: the cloud's limits are per
+    five minutes."""
+
+
 class GatewaySettings(BaseModel):
     credentials: Path | None = None
     """The stations' broker passwords (``pvmon broker config``'s credentials.csv): each
@@ -121,6 +134,7 @@ class GatewaySettings(BaseModel):
     six-inverter station at one reading a minute); beyond it the oldest are dropped."""
     timeout_s: float = Field(5.0, gt=0, le=120)
     """How long a device may take to answer one poll."""
+    fusionsolar: FusionSolarSettings = Field(default_factory=FusionSolarSettings)
 
 
 class AnalyticsSettings(BaseModel):

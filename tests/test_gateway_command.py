@@ -20,6 +20,7 @@ from pvmon.db.engine import make_engine, session_factory
 from pvmon.db.migrate import upgrade
 from pvmon.registry.schema import DeviceAddressRow, Registry
 from pvmon.registry.store import replace_registry
+from tests.support.fusionsolar import CloudDev, FusionSolarStandIn
 from tests.support.huawei import huawei_map, sun2000
 from tests.support.listener import Heard
 from tests.support.modbus import modbus_server
@@ -52,19 +53,20 @@ def modbus_addresses(registry: Registry, port: int) -> list[DeviceAddressRow]:
 def test_the_gateway_publishes_each_inverter_of_its_station(
     tmp_path: Path, broker: Mosquitto, default_registry: Registry
 ) -> None:
-    """Two SunSpec inverters on one server, a SUN2000 (huawei-solar) on another."""
-    *sunspec, huawei = [i.id for i in default_registry.inverters if i.station_id == STATION]
-    serials = [*sunspec, huawei]
-    maps = {
-        n + 1: (40000, register_map(inverter_map(w=1000 * (n + 1)))) for n in range(len(sunspec))
-    }
-    with modbus_server(maps) as server, modbus_server({1: huawei_map(sun2000(w=300))}) as sun:
-        rows = modbus_addresses(default_registry, server.port)[: len(sunspec)]
-        rows.append(
+    """A SunSpec inverter, a SUN2000 (huawei-solar) and one read from FusionSolar's cloud."""
+    serials = [i.id for i in default_registry.inverters if i.station_id == STATION]
+    _, huawei, cloudy = serials
+    cloud = FusionSolarStandIn().start()
+    cloud.devices["1000"] = CloudDev("NE=7", values={"active_power": 0.3})
+    maps = {1: (40000, register_map(inverter_map(w=1000)))}
+    with modbus_server(maps) as server, modbus_server({1: huawei_map(sun2000(w=200))}) as sun:
+        rows = [
+            *modbus_addresses(default_registry, server.port)[:1],
             DeviceAddressRow(
                 inverter_id=huawei, protocol="huawei", host="127.0.0.1", port=sun.port, unit_id=1
-            )
-        )
+            ),
+            DeviceAddressRow(inverter_id=cloudy, protocol="fusionsolar", cloud_id="1000"),
+        ]
         url = store_with(tmp_path, default_registry, rows)
         heard = Heard(broker)
         process = ManagedProcess(
@@ -76,6 +78,9 @@ def test_the_gateway_publishes_each_inverter_of_its_station(
                 "PVMON_DATA_DIR": str(tmp_path),
                 "PVMON_DATABASE_URL": url,
                 "PVMON_MQTT_URL": broker.url,
+                "PVMON_GATEWAY__FUSIONSOLAR__BASE_URL": cloud.url,
+                "PVMON_GATEWAY__FUSIONSOLAR__USER": cloud.user,
+                "PVMON_GATEWAY__FUSIONSOLAR__SYSTEM_CODE": cloud.system_code,
             },
         )
         process.start()
@@ -93,6 +98,7 @@ def test_the_gateway_publishes_each_inverter_of_its_station(
             process.process.wait(20)
         wait_for(lambda: ("pv/VS001/status", "offline") in heard.messages, timeout=10)
         heard.close()
+    cloud.stop()
     assert (tmp_path / "gateway" / f"{STATION}.sqlite").exists(), "its buffer, under the data dir"
 
 
@@ -103,10 +109,10 @@ def test_the_gateway_publishes_each_inverter_of_its_station(
         (
             "cloud",
             "VS001",
-            "this gateway does not read these inverters' protocols yet",
+            "VS001: inverters read from FusionSolar need its account",
         ),
     ],
-    ids=["no-addresses", "protocol-not-read-yet"],
+    ids=["no-addresses", "cloud-without-account"],
 )
 def test_a_gateway_that_cannot_start_says_why(
     tmp_path: Path,

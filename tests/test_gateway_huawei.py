@@ -12,8 +12,8 @@ from huawei_solar import register_names as rn
 from huawei_solar.register_values import ALARM_CODES_1, ALARM_CODES_2, Alarm
 
 from gateway.aio import LoopThread
+from gateway.device import DeviceUnreachable
 from gateway.huawei import HuaweiDevice, HuaweiLink, event_bits, operating_state, to_reading
-from gateway.sunspec import DeviceUnreachable
 from pvmon.telemetry import EventBit, OperatingState
 from tests.support.huawei import FAULT, huawei_map, set_value, sun2000
 from tests.support.modbus import modbus_server

@@ -10,7 +10,8 @@ import orjson
 import pytest
 
 from gateway.dc import dc_totals
-from gateway.sunspec import DeviceUnreachable, SunSpecDevice, to_reading
+from gateway.device import DeviceUnreachable
+from gateway.sunspec import SunSpecDevice, to_reading
 from pvmon.telemetry import Reading
 from tests.support.modbus import modbus_server
 from tests.support.sunspec import acc32, inverter_map, point_address, register_map

@@ -6,7 +6,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from gateway.buffer import MessageBuffer
-from gateway.station import Device, StationGateway
+from gateway.device import Device
+from gateway.station import StationGateway
 from launch.local.mosquitto import Mosquitto
 from pvmon.settings import MqttEndpoint
 
