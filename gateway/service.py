@@ -17,11 +17,12 @@ from gateway.buffer import MessageBuffer
 from gateway.device import Device
 from gateway.fusionsolar import CloudDevice, CloudPoller, NorthboundClient
 from gateway.huawei import HuaweiDevice, HuaweiLink
+from gateway.opendtu import DtuBroker, OpenDtuDevice
 from gateway.station import StationGateway
 from gateway.sunspec import SunSpecDevice
 from pvmon.brokerauth import read_credentials
 from pvmon.domain import Protocol
-from pvmon.registry.schema import MODBUS_PORT, DeviceAddressRow, Registry
+from pvmon.registry.schema import DeviceAddressRow, Registry
 from pvmon.settings import MqttEndpoint, Settings
 
 log = structlog.get_logger("gateway")
@@ -80,7 +81,7 @@ def cloud_account(settings: Settings, stations: set[str]) -> tuple[str, str, str
 class Devices:
     """Builds each address's reader. Huawei units at one (host, port) — a SmartLogger's —
     share its one connection, and Huawei's async library one event loop; the cloud's
-    devices share the account's one poller."""
+    devices share the account's one poller, a DTU's inverters its broker connection."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -88,18 +89,31 @@ class Devices:
         self._links: dict[tuple[str, int], HuaweiLink] = {}
         self._loop: LoopThread | None = None
         self._cloud: CloudPoller | None = None
+        self._dtus: dict[tuple[str, int], DtuBroker] = {}
 
     def device(self, a: DeviceAddressRow) -> Device:
-        if a.protocol == Protocol.FUSIONSOLAR:
-            if a.cloud_id is None:  # the registry's validation refuses this
-                raise GatewayConfigError(f"{a.inverter_id}: a cloud device needs cloud_id")
+        """The registry's validation has made sure each address has what its protocol
+        needs; a missing field here is a registry written around it."""
+        if a.protocol == Protocol.FUSIONSOLAR and a.cloud_id is not None:
             return CloudDevice(self._poller(a.inverter_id), a.cloud_id)
-        if a.host is None or a.unit_id is None:  # the registry's validation refuses this
-            raise GatewayConfigError(f"{a.inverter_id}: a Modbus device needs host and unit_id")
-        port = a.port or MODBUS_PORT
+        port = a.port or a.protocol.port
+        if a.host is None or port is None:
+            raise GatewayConfigError(f"{a.inverter_id}: {a.protocol} needs {a.protocol.needs}")
+        if a.protocol == Protocol.OPENDTU and a.cloud_id is not None:
+            return OpenDtuDevice(
+                self._dtu(a.host, port), a.cloud_id, self.settings.gateway.dtu_stale_s
+            )
+        if a.unit_id is None:
+            raise GatewayConfigError(f"{a.inverter_id}: {a.protocol} needs {a.protocol.needs}")
         if a.protocol == Protocol.HUAWEI:
             return HuaweiDevice(self._link(a.host, port), a.unit_id)
         return SunSpecDevice(a.host, port, a.unit_id, self.timeout_s)
+
+    def _dtu(self, host: str, port: int) -> DtuBroker:
+        key = (host, port)
+        if key not in self._dtus:
+            self._dtus[key] = DtuBroker(host, port)
+        return self._dtus[key]
 
     def _link(self, host: str, port: int) -> HuaweiLink:
         if self._loop is None:
@@ -124,6 +138,8 @@ class Devices:
             self._loop.close()
         if self._cloud is not None:
             self._cloud.close()
+        for dtu in self._dtus.values():
+            dtu.close()
 
 
 class GatewayService:

@@ -37,10 +37,31 @@ class Protocol(StrEnum):
     as Modbus gateway to each inverter's unit id)."""
     FUSIONSOLAR = "fusionsolar"
     """Huawei FusionSolar's Northbound API (the vendor's cloud)."""
+    OPENDTU = "opendtu"
+    """Per-field MQTT topics as OpenDTU (and AhoyDTU) publish them for Hoymiles
+    micro-inverters, on the DTU's broker at host:port, under the topic base in
+    ``cloud_id``."""
 
     @property
     def modbus(self) -> bool:
-        return self != Protocol.FUSIONSOLAR
+        return self in (Protocol.SUNSPEC, Protocol.HUAWEI)
+
+    @property
+    def port(self) -> int | None:
+        """The port when an address names none: Modbus TCP's, or MQTT's for a DTU."""
+        if self.modbus:
+            return 502
+        return 1883 if self == Protocol.OPENDTU else None
+
+    @property
+    def needs(self) -> tuple[str, ...]:
+        """The address fields a device read this way must have (the others it must not,
+        but for ``port`` beside a host)."""
+        if self.modbus:
+            return ("host", "unit_id")
+        if self == Protocol.OPENDTU:
+            return ("host", "cloud_id")
+        return ("cloud_id",)
 
 
 class PersonRole(StrEnum):

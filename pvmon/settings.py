@@ -135,6 +135,9 @@ class GatewaySettings(BaseModel):
     timeout_s: float = Field(5.0, gt=0, le=120)
     """How long a device may take to answer one poll."""
     fusionsolar: FusionSolarSettings = Field(default_factory=FusionSolarSettings)
+    dtu_stale_s: float = Field(300, ge=10, le=3600)
+    """A DTU's inverter whose last update is older than this at a poll is not answering
+    (OpenDTU polls its inverters every few seconds to a minute)."""
 
 
 class AnalyticsSettings(BaseModel):

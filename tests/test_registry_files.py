@@ -130,7 +130,7 @@ def test_device_addresses_travel_with_the_registry_and_an_older_file_without_the
     loaded_engine: Engine, tmp_path: Path, name: str
 ) -> None:
     before = stored(loaded_engine)
-    first, second, third = (i.id for i in before.inverters[:3])
+    first, second, third, fourth = (i.id for i in before.inverters[:4])
     with_addresses = _addresses(
         before,
         [
@@ -143,6 +143,12 @@ def test_device_addresses_travel_with_the_registry_and_an_older_file_without_the
                 "unit_id": 12,
             },
             {"inverter_id": third, "protocol": "fusionsolar", "cloud_id": "1000000033489999"},
+            {
+                "inverter_id": fourth,
+                "protocol": "opendtu",
+                "host": "10.8.1.30",
+                "cloud_id": "solar/116180000001",
+            },
         ],
     )
     path = tmp_path / name
@@ -160,7 +166,7 @@ def test_bad_device_addresses_are_refused_whole_naming_each(
     loaded_engine: Engine, tmp_path: Path
 ) -> None:
     before = stored(loaded_engine)
-    ids = [i.id for i in before.inverters[:5]]
+    ids = [i.id for i in before.inverters[:6]]
     folder = tmp_path / "bad"
     write_registry(before, folder)
 
@@ -184,6 +190,13 @@ def test_bad_device_addresses_are_refused_whole_naming_each(
                 "unit_id": "1",
                 "port": "502",
             },
+            {
+                **blank,
+                "inverter_id": ids[4],
+                "protocol": "opendtu",
+                "host": "10.0.0.8",
+                "unit_id": "3",
+            },
             {**blank, "inverter_id": "NOPE", "protocol": "modbus", "host": "x y", "unit_id": "300"},
         ]
 
@@ -195,6 +208,8 @@ def test_bad_device_addresses_are_refused_whole_naming_each(
     assert f"({ids[1]}): fusionsolar needs cloud_id" in text
     assert f"({ids[1]}): fusionsolar takes no host or unit_id" in text
     assert f"({ids[3]}): the same address as inverter '{ids[2]}'" in text
-    assert "protocol: Input should be 'sunspec', 'huawei' or 'fusionsolar'" in text
+    assert f"({ids[4]}): opendtu needs host and cloud_id" in text
+    assert f"({ids[4]}): opendtu takes no unit_id" in text
+    assert "protocol: Input should be 'sunspec', 'huawei', 'fusionsolar' or 'opendtu'" in text
     assert "unit_id: Input should be less than or equal to 255" in text
     assert stored(loaded_engine) == before, "a refused import changes nothing"

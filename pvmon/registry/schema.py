@@ -23,8 +23,6 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 OptionalText = Annotated[str | None, StringConstraints(strip_whitespace=True, max_length=128)]
 
 COST_ITEMS = ("rent", "insurance", "om", "tax", "other")
-MODBUS_PORT = 502
-"""Modbus TCP's port, when a device address names none."""
 
 
 class Row(BaseModel):

@@ -18,7 +18,12 @@ from typing import Any
 from pydantic import ValidationError
 
 from pvmon.domain import PersonRole, StationKind
-from pvmon.registry.schema import MODBUS_PORT, OPTIONAL_SHEETS, SHEET_MODELS, Registry, columns
+from pvmon.registry.schema import (
+    OPTIONAL_SHEETS,
+    SHEET_MODELS,
+    Registry,
+    columns,
+)
 
 SHARE_TOLERANCE = 1e-6
 FIRST_DATA_ROW = 2
@@ -389,44 +394,36 @@ def _tariffs(registry: Registry) -> list[RowError]:
 
 
 def _addresses(registry: Registry) -> list[RowError]:
-    """A Modbus device has a host and a unit id and no cloud id, a cloud device the
-    reverse; no two devices share an address."""
+    """Each device has the address fields its protocol needs and no others; no two devices
+    share an address."""
     errors = []
     seen: dict[tuple[object, ...], str] = {}
     for i, a in enumerate(registry.device_addresses):
         row = row_number(i)
-        if a.protocol.modbus:
-            if a.host is None or a.unit_id is None:
-                errors.append(
-                    RowError(
-                        "device_addresses",
-                        row,
-                        f"{a.protocol} needs host and unit_id",
-                        a.inverter_id,
-                    )
+        needs = a.protocol.needs
+        if any(getattr(a, f) is None for f in needs):
+            errors.append(
+                RowError(
+                    "device_addresses",
+                    row,
+                    f"{a.protocol} needs {' and '.join(needs)}",
+                    a.inverter_id,
                 )
-            if a.cloud_id is not None:
-                errors.append(
-                    RowError(
-                        "device_addresses", row, f"{a.protocol} takes no cloud_id", a.inverter_id
-                    )
+            )
+        extra = [f for f in ("host", "unit_id", "cloud_id") if f not in needs]
+        if any(getattr(a, f) is not None for f in extra):
+            errors.append(
+                RowError(
+                    "device_addresses",
+                    row,
+                    f"{a.protocol} takes no {' or '.join(extra)}",
+                    a.inverter_id,
                 )
-            where: tuple[object, ...] = ("modbus", a.host, a.port or MODBUS_PORT, a.unit_id)
-        else:
-            if a.cloud_id is None:
-                errors.append(
-                    RowError("device_addresses", row, f"{a.protocol} needs cloud_id", a.inverter_id)
-                )
-            if a.host is not None or a.unit_id is not None:
-                errors.append(
-                    RowError(
-                        "device_addresses",
-                        row,
-                        f"{a.protocol} takes no host or unit_id",
-                        a.inverter_id,
-                    )
-                )
-            where = (a.protocol, a.cloud_id)
+            )
+        family = "modbus" if a.protocol.modbus else str(a.protocol)
+        where: tuple[object, ...] = (family, *(getattr(a, f) for f in needs))
+        if a.host is not None:
+            where += (a.port or a.protocol.port,)
         if None not in where and where in seen:
             errors.append(
                 RowError(
