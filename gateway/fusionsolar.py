@@ -25,11 +25,10 @@ from typing import Any
 import httpx
 import structlog
 
-from gateway.dc import dc_totals
 from gateway.device import DeviceUnreachable, number
 from gateway.huawei import state_of_code
 from pvmon.localtime import day_start, local_day
-from pvmon.telemetry import Reading
+from pvmon.telemetry import Reading, dc_totals
 
 log = structlog.get_logger("gateway")
 

@@ -21,9 +21,8 @@ from huawei_solar.register_values import DEVICE_STATUS_DEFINITIONS, Alarm
 from pymodbus.exceptions import ModbusException
 
 from gateway.aio import LoopThread
-from gateway.dc import dc_totals
 from gateway.device import DeviceUnreachable, number
-from pvmon.telemetry import EventBit, OperatingState, Reading
+from pvmon.telemetry import EventBit, OperatingState, Reading, dc_totals
 
 log = structlog.get_logger("gateway")
 

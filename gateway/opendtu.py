@@ -18,9 +18,8 @@ from collections.abc import Mapping
 import paho.mqtt.client as mqtt
 import structlog
 
-from gateway.dc import dc_totals
 from gateway.device import DeviceUnreachable
-from pvmon.telemetry import OperatingState, Reading
+from pvmon.telemetry import OperatingState, Reading, dc_totals
 
 log = structlog.get_logger("gateway")
 INPUTS = 6

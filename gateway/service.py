@@ -21,6 +21,7 @@ from gateway.opendtu import DtuBroker, OpenDtuDevice
 from gateway.station import StationGateway
 from gateway.sunspec import SunSpecDevice
 from pvmon.brokerauth import read_credentials
+from pvmon.datapaths import gateway_buffers
 from pvmon.domain import Protocol
 from pvmon.registry.schema import DeviceAddressRow, Registry
 from pvmon.settings import MqttEndpoint, Settings
@@ -149,7 +150,7 @@ class GatewayService:
         passwords = (
             read_credentials(settings.gateway.credentials) if settings.gateway.credentials else {}
         )
-        folder = settings.data_dir / "gateway"
+        folder = gateway_buffers(settings)
         self.devices = Devices(settings)
         self.plans = {p.station: p for p in station_plans}
         self.stations = {

@@ -14,9 +14,8 @@ from typing import Any
 from sunspec2.modbus.client import SunSpecModbusClientDeviceTCP, SunSpecModbusClientError
 from sunspec2.modbus.modbus import ModbusClientError
 
-from gateway.dc import dc_totals
 from gateway.device import DeviceUnreachable, number
-from pvmon.telemetry import Reading
+from pvmon.telemetry import Reading, dc_totals
 
 INVERTER_MODELS = (103, 102, 101, 113, 112, 111)
 MPPT_MODEL = 160

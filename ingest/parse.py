@@ -11,6 +11,7 @@ from typing import Any
 import orjson
 
 from ingest.fleetindex import FleetIndex, StationInfo
+from pvmon.settings import IngestSettings
 from pvmon.telemetry import (
     EARLIEST_TS,
     FIELD_RANGES,
@@ -32,6 +33,10 @@ class Limits:
     late_window_s: float
     future_skew_s: float
     max_payload_bytes: int
+
+    @classmethod
+    def of(cls, cfg: IngestSettings) -> Limits:
+        return cls(cfg.late_window_days * 86400, cfg.max_future_skew_s, cfg.max_payload_bytes)
 
 
 @dataclass(frozen=True, slots=True)

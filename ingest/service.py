@@ -31,6 +31,7 @@ from ingest.replay import Replayer
 from ingest.sink import Sink, Stopping
 from ingest.spool import Spool
 from pvmon.brokerauth import ingest_client_id
+from pvmon.datapaths import ingest_spool
 from pvmon.db import tables
 from pvmon.db.engine import session_factory
 from pvmon.db.upsert import upsert
@@ -79,9 +80,9 @@ class IngestService:
             log_level=settings.log_level,
             retire=retire,
         )
-        spool_dir = self.cfg.spool_dir or settings.data_dir / "spool"
         self.spool = Spool(
-            spool_dir / f"{self.cfg.worker_id}.sqlite3", int(self.cfg.spool_max_mb * 2**20)
+            ingest_spool(settings) / f"{self.cfg.worker_id}.sqlite3",
+            int(self.cfg.spool_max_mb * 2**20),
         )
         dead_letters = DeadLetterRows(self.cfg.worker_id, self.cfg.dead_letter_head_bytes)
         self.sink = Sink(
@@ -103,11 +104,7 @@ class IngestService:
             self.stop_event,
             self.cfg.retry_max_backoff_s,
         )
-        self.limits = Limits(
-            late_window_s=self.cfg.late_window_days * 86400,
-            future_skew_s=self.cfg.max_future_skew_s,
-            max_payload_bytes=self.cfg.max_payload_bytes,
-        )
+        self.limits = Limits.of(self.cfg)
         self.started_at = dt.datetime.now(dt.UTC)
         self._index = FleetIndex({}, {})
         self._index_loaded = 0.0

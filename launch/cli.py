@@ -31,6 +31,8 @@ alerts_app = typer.Typer(help="Alerts: the engine, and acting on alerts by hand.
 app.add_typer(alerts_app, name="alerts")
 users_app = typer.Typer(help="Users of the API and dashboards.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
+import_app = typer.Typer(help="Data exported from elsewhere.", no_args_is_help=True)
+app.add_typer(import_app, name="import")
 
 
 def _date(text: str | None) -> dt.date | None:
@@ -139,6 +141,42 @@ def gateway(
         run_gateway(_settings(), stations.split(",") if stations else None)
     except ValueError as exc:
         raise _fail(str(exc)) from None
+
+
+@import_app.command("telemetry")
+def import_telemetry(
+    path: Annotated[Path, typer.Argument(help="An inverter history export, .csv or .xlsx.")],
+    layout: Annotated[
+        str | None, typer.Option(help="pvmon | fusionsolar (default: found from the header).")
+    ] = None,
+) -> None:
+    """Import inverter history, validated row by row as ingest validates; any bad row and
+    nothing is written."""
+    import time
+    from zoneinfo import ZoneInfo
+
+    from ingest.history_import import HistoryImportError, import_history
+    from ingest.parse import Limits
+    from pvmon.db.engine import session_factory
+    from pvmon.stores import open_database, open_influx
+
+    settings = _settings()
+    try:
+        done = import_history(
+            path,
+            open_influx(settings),
+            session_factory(open_database(settings)),
+            Limits.of(settings.ingest),
+            ZoneInfo(settings.timezone),
+            time.time(),
+            layout,
+        )
+    except HistoryImportError as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(
+        f"imported {path.name}: {done.readings} readings of {done.devices} devices "
+        f"over {done.days} days (marked for analytics to recompute)"
+    )
 
 
 @app.command()

@@ -16,10 +16,12 @@ from typer.testing import CliRunner
 from launch.cli import app as cli
 from launch.local.mosquitto import Mosquitto
 from launch.local.process import ManagedProcess
+from pvmon.datapaths import declared
 from pvmon.db.engine import make_engine, session_factory
 from pvmon.db.migrate import upgrade
 from pvmon.registry.schema import DeviceAddressRow, Registry
 from pvmon.registry.store import replace_registry
+from pvmon.settings import load_settings
 from tests.support.fusionsolar import CloudDev, FusionSolarStandIn
 from tests.support.huawei import huawei_map, sun2000
 from tests.support.listener import Heard
@@ -99,7 +101,10 @@ def test_the_gateway_publishes_each_inverter_of_its_station(
         wait_for(lambda: ("pv/VS001/status", "offline") in heard.messages, timeout=10)
         heard.close()
     cloud.stop()
-    assert (tmp_path / "gateway" / f"{STATION}.sqlite").exists(), "its buffer, under the data dir"
+    buffers = next(
+        p.path for p in declared(load_settings(data_dir=tmp_path)) if p.writer == "gateway"
+    )
+    assert (buffers / f"{STATION}.sqlite").exists(), "its buffer, where backups look for it"
 
 
 @pytest.mark.parametrize(

@@ -9,10 +9,9 @@ from typing import Any
 import orjson
 import pytest
 
-from gateway.dc import dc_totals
 from gateway.device import DeviceUnreachable
 from gateway.sunspec import SunSpecDevice, to_reading
-from pvmon.telemetry import Reading
+from pvmon.telemetry import Reading, dc_totals
 from tests.support.modbus import modbus_server
 from tests.support.sunspec import acc32, inverter_map, point_address, register_map
 
