@@ -95,17 +95,20 @@ class Devices:
     def device(self, a: DeviceAddressRow) -> Device:
         """The registry's validation has made sure each address has what its protocol
         needs; a missing field here is a registry written around it."""
+        missing = GatewayConfigError(
+            f"{a.inverter_id}: {a.protocol} needs {' and '.join(a.protocol.needs)}"
+        )
         if a.protocol == Protocol.FUSIONSOLAR and a.cloud_id is not None:
             return CloudDevice(self._poller(a.inverter_id), a.cloud_id)
         port = a.port or a.protocol.port
         if a.host is None or port is None:
-            raise GatewayConfigError(f"{a.inverter_id}: {a.protocol} needs {a.protocol.needs}")
+            raise missing
         if a.protocol == Protocol.OPENDTU and a.cloud_id is not None:
             return OpenDtuDevice(
                 self._dtu(a.host, port), a.cloud_id, self.settings.gateway.dtu_stale_s
             )
         if a.unit_id is None:
-            raise GatewayConfigError(f"{a.inverter_id}: {a.protocol} needs {a.protocol.needs}")
+            raise missing
         if a.protocol == Protocol.HUAWEI:
             return HuaweiDevice(self._link(a.host, port), a.unit_id)
         return SunSpecDevice(a.host, port, a.unit_id, self.timeout_s)
