@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from pvmon.domain import CertificateTerms, CertState, CertType, PersonRole, StationKind
 from pvmon.domain import certificate_state as state_of
+from pvmon.i18n import Lang, text
 from pvmon.registry.schema import CertificateRow, Registry
 
 DUE_WINDOW_DAYS = 60
@@ -155,3 +156,53 @@ def _uncovered(
         if not any((p, need) in valid for p in village_crews[v])
     }
     return stations, villages
+
+
+def crew_of(registry: Registry, station_id: str) -> list[str]:
+    """The people responsible for a station: its maintainers, or for a household array
+    its village's."""
+    station = next(s for s in registry.stations if s.id == station_id)
+    if StationKind(station.kind) == StationKind.HOUSEHOLD:
+        return registry.village_crews().get(station.village_id, [])
+    return registry.crews().get(station_id, [])
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why something may not be done, as words of the catalog (``key``, ``values``)."""
+
+    key: str
+    values: dict[str, str] = field(default_factory=dict)
+
+    def say(self, lang: Lang = "en") -> str:
+        words = dict(self.values)
+        for name, prefix in (("cert", "cert."), ("state", "cert_state.")):
+            if name in words:
+                words[name] = text(prefix + words[name], lang)
+        return text(self.key, lang, **words)
+
+
+def why_not_maintainer(
+    registry: Registry,
+    station_id: str,
+    person_id: str,
+    on: dt.date,
+    required: Mapping[StationKind, CertType],
+) -> Refusal | None:
+    """Why ``person_id`` may not work on the station on ``on`` (None: they may): the same
+    rule that routes its alerts — a responsible maintainer of it holding a valid
+    certificate of the type its kind requires."""
+    kind = next(StationKind(s.kind) for s in registry.stations if s.id == station_id)
+    who = {"person": person_id, "station": station_id}
+    if person_id not in crew_of(registry, station_id):
+        return Refusal("refused.not_crew", who)
+    need = required[kind]
+    held = [c for c in registry.certificates if c.person_id == person_id and c.cert_type == need]
+    cert = _best(held, on)
+    if cert is None:
+        return Refusal("refused.no_cert", {**who, "cert": str(need)})
+    state = state_of(_terms(cert), on)
+    if state != CertState.VALID:
+        values = {**who, "cert": str(need), "id": cert.id, "state": str(state), "on": str(on)}
+        return Refusal("refused.cert_invalid", values)
+    return None

@@ -81,6 +81,7 @@ CATALOG: dict[str, tuple[str, str]] = {
     "cert_state.expired": ("已过期", "Expired"),
     "cert_state.review_overdue": ("复审逾期", "Review overdue"),
     "cert_state.none": ("无证书", "None"),
+    "cert_state.not_yet_valid": ("尚未生效", "Not yet valid"),
     "event.opened": ("告警产生", "Opened"),
     "event.notified": ("已通知", "Notified"),
     "event.acknowledged": ("已确认", "Acknowledged"),
@@ -361,6 +362,19 @@ CATALOG: dict[str, tuple[str, str]] = {
     "detail.cert_expires": ("有效期至{date}", "valid until {date}"),
     "detail.cert_no_date": ("无有效证书", "no valid certificate"),
     "detail.no_certificate": ("无", "none"),
+    # --- refusals ----------------------------------------------------------------------
+    "refused.not_crew": (
+        "{person}不是电站{station}的管护责任人",
+        "{person} is not a responsible maintainer of {station}",
+    ),
+    "refused.no_cert": (
+        "{person}没有电站{station}要求的{cert}证书",
+        "{person} holds no {cert} certificate, which {station} requires",
+    ),
+    "refused.cert_invalid": (
+        "{person}的{cert}证书{id}于{on}{state}",
+        "{person}'s {cert} certificate {id} is not valid on {on}: {state}",
+    ),
 }
 
 

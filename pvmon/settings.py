@@ -311,6 +311,18 @@ class RegistrySettings(BaseModel):
     )
 
 
+class MaintenanceSettings(BaseModel):
+    deadline_hours: dict[Severity, float] = Field(
+        default_factory=lambda: {
+            Severity.CRITICAL: 24.0,
+            Severity.WARNING: 72.0,
+            Severity.INFO: 168.0,
+        }
+    )
+    """How long an order may take from its creation to done, by severity; a later one
+    escalates."""
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="PVMON_",
@@ -365,6 +377,7 @@ class Settings(BaseSettings):
     registry: RegistrySettings = Field(default_factory=RegistrySettings)
     disclosure: DisclosureSettings = Field(default_factory=DisclosureSettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
+    maintenance: MaintenanceSettings = Field(default_factory=MaintenanceSettings)
 
     @classmethod
     def settings_customise_sources(

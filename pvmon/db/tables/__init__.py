@@ -1,6 +1,6 @@
 """The relational schema, one module per owner: the package that writes a table is named in
 its module's docstring (``registry``: the core registry; ``ingest``; ``analytics``;
-``alerts``; ``users``: the API). Everything is re-exported here, so code says
+``alerts``; ``maintenance``; ``users``: the API). Everything is re-exported here, so code says
 ``tables.Alert``. Stable codes are the keys everywhere (townships, villages, stations,
 inverter serials, people); names are plain data. Alembic migrations in ``pvmon/migrations``
 create these tables.
@@ -10,6 +10,7 @@ from pvmon.db.tables.alerts import Alert, AlertEvent, Delivery, Send
 from pvmon.db.tables.analytics import Finding, JobRun, VillageStatement
 from pvmon.db.tables.base import Base, UTCDateTime
 from pvmon.db.tables.ingest import DeadLetter, DeviceStatus, IngestWorker, LateDay, LoggerStatus
+from pvmon.db.tables.maintenance import WorkOrder, WorkOrderStep
 from pvmon.db.tables.registry import (
     REGISTRY_TABLES,
     Certificate,
@@ -59,4 +60,6 @@ __all__ = [
     "VillageMaintainer",
     "VillageStatement",
     "WebSession",
+    "WorkOrder",
+    "WorkOrderStep",
 ]
