@@ -22,7 +22,7 @@ from api import alertpages, pages, rankingpages, stationpages
 from api.metrics import StoreCollector
 from api.models import Health
 from api.responses import SIGNED_IN
-from api.routes import alerts, auth, exports, fleet, operations, stations, villages
+from api.routes import alerts, auth, exports, fleet, operations, orders, stations, villages
 from api.state import ApiState
 from pvmon.influx.client import InfluxError, InfluxUnavailable
 
@@ -53,7 +53,7 @@ def create_app(ctx: ApiState) -> FastAPI:
 
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(auth.router)
-    for module in (fleet, stations, villages, alerts, exports, operations):
+    for module in (fleet, stations, villages, alerts, orders, exports, operations):
         api.include_router(module.router, responses=SIGNED_IN)
     app.include_router(api)
     app.include_router(pages.router)

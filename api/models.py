@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from pvmon.registry.schema import CODE_PATTERN
 
 
 class Login(BaseModel):
@@ -216,6 +218,64 @@ class AlertDetail(AlertOut):
 
 class AlertAction(BaseModel):
     note: str | None = Field(None, max_length=500)
+
+
+class WorkOrderOut(BaseModel):
+    id: int
+    kind: str
+    station_id: str
+    alert_id: int | None
+    severity: str
+    title: str
+    state: str
+    assignee: str | None
+    created_at: dt.datetime
+    created_by: str
+    deadline_at: dt.datetime
+    accepted_at: dt.datetime | None
+    arrived_at: dt.datetime | None
+    done_at: dt.datetime | None
+    verified_at: dt.datetime | None
+    reopen_count: int
+    parts: list[dict[str, Any]]
+
+
+class WorkOrderStepOut(BaseModel):
+    at: dt.datetime
+    action: str
+    actor: str
+    channel: str | None
+    state: str
+    detail: dict[str, Any]
+
+
+class WorkOrderDetail(WorkOrderOut):
+    history: list[WorkOrderStepOut]
+
+
+class NewWorkOrder(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    station_id: str = Field(pattern=CODE_PATTERN)
+    kind: Literal["patrol", "cleaning", "vegetation", "repair", "other"]
+    severity: Literal["info", "warning", "critical"] = "warning"
+    title: str = Field(min_length=1, max_length=200)
+
+
+class AssignOrder(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    person_id: str = Field(pattern=CODE_PATTERN)
+
+
+class PartUsed(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=100)
+    quantity: float = Field(gt=0, le=10_000)
+
+
+class OrderStep(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    note: str | None = Field(None, max_length=2000)
+    parts: list[PartUsed] = Field(default_factory=list, max_length=50)
 
 
 class MaintainerOut(BaseModel):

@@ -20,8 +20,9 @@ WHY = {
     401: "Not signed in (no or an invalid token or session)",
     403: "Not allowed for the caller's role",
     404: "Not found, or outside the caller's scope",
-    409: "The alert's state does not allow this now",
+    409: "The alert's or the order's state does not allow this now",
     413: "The upload is too large",
+    422: "A value refused: out of its range, or (an order's assignee) not allowed to do it",
     429: "Too many failed sign-ins from this address (see Retry-After)",
     503: "A store is unavailable; try again shortly",
 }

@@ -79,6 +79,22 @@ class Scope:
             return False
         return self.sees_alert(alert)
 
+    def sees_order(self, order: tables.WorkOrder) -> bool:
+        """A work order: whoever sees its station, but not a collective."""
+        return self.role != Role.COLLECTIVE and self.sees_station(order.station_id)
+
+    def order_filter(self) -> ColumnElement[bool] | None:
+        """The same rule as ``sees_order``, as a query condition (None: every order)."""
+        if self.everything:
+            return None
+        if self.role == Role.COLLECTIVE:
+            return false()
+        return tables.WorkOrder.station_id.in_(sorted(self.stations or ()))
+
+    def runs_orders(self, station_id: str) -> bool:
+        """Open and assign orders: the bureau, and a supervisor within the township."""
+        return self.role in (Role.BUREAU, Role.SUPERVISOR) and self.sees_station(station_id)
+
     def sees_money(self, station_id: str) -> bool:
         """A station's ownership and revenue: the bureau, its township's supervisor and
         the collectives that own it; a maintainer looks after the equipment, not the money."""

@@ -63,6 +63,8 @@ GET_ENDPOINTS = [
     "/api/v1/villages/V001/households",
     "/api/v1/alerts",
     "/api/v1/alerts/1",
+    "/api/v1/orders",
+    "/api/v1/orders/1",
     "/api/v1/ingest/status",
     "/api/v1/ingest/dead-letters",
     "/api/v1/registry/export",
