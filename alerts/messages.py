@@ -123,6 +123,10 @@ DETAILS: dict[str, tuple[str, Callable[[Mapping[str, Any], Lang], dict[str, obje
         lambda e, _: {"rejected": e["rejected"], "stored": e["stored"]},
     ),
     "device_silent_days": ("device_silent_days", lambda e, _: {"days": e["silent_days"]}),
+    "order_late": (
+        "order_late",
+        lambda e, _: {"orders": ", ".join(f"#{o}" for o in e["orders"]), "count": len(e["orders"])},
+    ),
     **{
         rule: ("certificate", _certificate_date(rule))
         for rule in ("cert_missing", "cert_expired", "cert_review_overdue", "cert_due")

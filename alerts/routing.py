@@ -42,7 +42,9 @@ CERT_RULES = frozenset(
     )
 )
 BUREAU_RULES = frozenset({str(FindingKind.TARGET_AT_RISK), str(FindingKind.VILLAGE_INCOME_AT_RISK)})
-SUPERVISED_RULES = frozenset({str(FindingKind.STATION_UNCOVERED)})
+SUPERVISED_RULES = frozenset({str(FindingKind.STATION_UNCOVERED), str(FindingKind.ORDER_LATE)})
+"""The township's supervisor and the bureau hear of these first: a station nobody
+certified looks after, work orders past their deadline."""
 
 
 @dataclass(frozen=True)

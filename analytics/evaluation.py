@@ -14,8 +14,8 @@ from analytics.detect import (
     underperformance,
 )
 from analytics.forecasts import targets
-from analytics.records import sync_findings
 from pvmon.certification import Compliance, compliance
+from pvmon.db.findings import sync_findings
 from pvmon.findings import Finding, FindingKind
 from pvmon.influx import schema
 from pvmon.localtime import day_bounds, local_day

@@ -15,8 +15,8 @@ from analytics.detect import (
     LiveWindow,
     live_findings,
 )
-from analytics.records import sync_findings
 from pvmon.db import tables
+from pvmon.db.findings import sync_findings
 
 LIVE_WINDOW_S = 30 * 60
 """The frequent job looks at the last half hour: three household reports, thirty village."""

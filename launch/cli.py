@@ -143,6 +143,15 @@ def gateway(
         raise _fail(str(exc)) from None
 
 
+@app.command()
+def maintenance() -> None:
+    """Run the maintenance service: open orders for critical alerts, verify done ones by
+    the data, reopen those whose fault returns, escalate late ones."""
+    from maintenance.service import serve
+
+    serve(_settings())
+
+
 @import_app.command("telemetry")
 def import_telemetry(
     path: Annotated[Path, typer.Argument(help="An inverter history export, .csv or .xlsx.")],

@@ -134,6 +134,7 @@ def run_up(settings: Settings, options: UpOptions, out: Callable[[str], None] = 
             out("history    the year so far is written behind the live fleet, newest day first")
         _start_pvmon(fleet, "analytics", ["analytics"], env, children.log_dir)
         _start_pvmon(fleet, "alerts", ["alerts"], env, children.log_dir)
+        _start_pvmon(fleet, "maintenance", ["maintenance"], env, children.log_dir)
         out(_channels(children))
         _start_pvmon(fleet, "api", ["api"], env, children.log_dir)
         _demo_users(engine, children, out)

@@ -94,7 +94,7 @@ def open_order(
     )
     session.add(order)
     session.flush()
-    _record(session, order, Step.CREATE, actor, channel, now, {"kind": str(kind)})
+    record(session, order, Step.CREATE, actor, channel, now, {"kind": str(kind)})
     return order
 
 
@@ -152,7 +152,7 @@ def assign(
         raise AssignmentRefused(refusal)
     previous = order.assignee
     order.assignee, order.state = person_id, str(state)
-    _record(session, order, Step.ASSIGN, actor, channel, now, {"to": person_id, "from": previous})
+    record(session, order, Step.ASSIGN, actor, channel, now, {"to": person_id, "from": previous})
     return order
 
 
@@ -185,7 +185,7 @@ def work(
         detail["note"] = note
     if parts:
         detail["parts"] = [{"name": p.name, "quantity": p.quantity} for p in parts]
-    _record(session, order, step, actor, channel, now, detail)
+    record(session, order, step, actor, channel, now, detail)
     return order
 
 
@@ -225,7 +225,7 @@ def history(session: Session, order_id: int) -> list[tables.WorkOrderStep]:
     )
 
 
-def _record(
+def record(
     session: Session,
     order: tables.WorkOrder,
     step: Step,

@@ -28,6 +28,8 @@ class FindingKind(StrEnum):
     """No validly certified responsible maintainer."""
     TARGET_AT_RISK = "target_at_risk"
     VILLAGE_INCOME_AT_RISK = "village_income_at_risk"
+    ORDER_LATE = "order_late"
+    """Work orders of a station past their deadline and not done."""
 
 
 LIVE_KINDS = frozenset(

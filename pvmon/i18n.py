@@ -290,6 +290,7 @@ CATALOG: dict[str, tuple[str, str]] = {
     "rule.cert_review_overdue": ("电工证逾期未复审", "certificate review overdue"),
     "rule.cert_due": ("电工证即将到期或复审", "certificate expiry or review due"),
     "rule.station_uncovered": ("电站无持证管护员", "no certified maintainer"),
+    "rule.order_late": ("工单超期未完成", "work order overdue"),
     "rule.target_at_risk": ("年度目标有风险", "annual target at risk"),
     "rule.village_income_at_risk": ("村集体收益低于目标", "village income below target"),
     "rule.ingest_rejects": ("数据大多被拒收", "most messages rejected"),
@@ -349,6 +350,7 @@ CATALOG: dict[str, tuple[str, str]] = {
         "{rejected} rejected, {stored} stored in a day",
     ),
     "detail.device_silent_days": ("已{days}天无数据", "silent for {days} days"),
+    "detail.order_late": ("{count}张工单超期：{orders}", "{count} overdue: {orders}"),
     "detail.certificate": (
         "{name} 证书{certificate}，{which}",
         "{name}, certificate {certificate}: {which}",

@@ -321,6 +321,11 @@ class MaintenanceSettings(BaseModel):
     )
     """How long an order may take from its creation to done, by severity; a later one
     escalates."""
+    verify_after_h: float = Field(24, gt=0, le=24 * 30)
+    """A done order is verified once its station has run without an operating finding
+    (and its alert has stayed resolved) for this long."""
+    tick_s: float = Field(60, ge=1, le=3600)
+    """How often the maintenance service opens, verifies, reopens and escalates orders."""
 
 
 class Settings(BaseSettings):

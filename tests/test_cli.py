@@ -12,7 +12,6 @@ import pytest
 from sqlalchemy import Engine, select
 from typer.testing import CliRunner
 
-from analytics.records import sync_findings
 from api.users import demo_maintainer
 from launch.cli import app
 from launch.demo import demo_scenario
@@ -20,6 +19,7 @@ from launch.local.influxd import Influxd
 from pvmon import localservices as local_services
 from pvmon.db import tables
 from pvmon.db.engine import make_engine, session_factory
+from pvmon.db.findings import sync_findings
 from pvmon.findings import Finding, FindingKind, Severity, Subject
 from pvmon.localservices import LocalServices
 from pvmon.registry.schema import Registry

@@ -16,13 +16,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
 from alerts.service import AlertService
-from analytics.records import sync_findings
 from api.app import create_app
 from api.state import ApiState
 from api.users import DEMO_PASSWORD, demo_users
 from ingest.late import stamp_days
 from pvmon.db import tables
 from pvmon.db.engine import session_factory
+from pvmon.db.findings import sync_findings
 from pvmon.findings import Finding, FindingKind, Severity, Subject
 from pvmon.influx.client import InfluxClient
 from pvmon.registry.schema import Registry

@@ -11,9 +11,9 @@ from sqlalchemy import Engine, select
 
 from alerts import actions
 from alerts.routing import Directory
-from analytics.records import sync_findings
 from pvmon.db import tables
 from pvmon.db.engine import session_factory
+from pvmon.db.findings import sync_findings
 from pvmon.domain import StationKind
 from pvmon.findings import Finding, FindingKind, Severity, Subject
 from pvmon.settings import Settings, load_settings

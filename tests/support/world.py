@@ -19,13 +19,13 @@ from sqlalchemy import Engine
 from alerts.service import AlertService
 from analytics import statements
 from analytics.context import Analytics
-from analytics.records import sync_findings
 from analytics.rollups import compute_day
 from api.scope import Role
 from api.state import ApiState
 from api.users import DEMO_PASSWORD, demo_users
 from launch.local.influxd import Influxd
 from pvmon.db.engine import make_engine, session_factory
+from pvmon.db.findings import sync_findings
 from pvmon.db.migrate import upgrade
 from pvmon.findings import Finding, FindingKind, Severity, Subject
 from pvmon.influx.client import InfluxClient

@@ -1,0 +1,229 @@
+"""The maintenance service's tick: what happens to orders without anyone asking.
+
+- A critical alert about a station gets its order by itself, assigned to the station's
+  first validly certified responsible maintainer (left for the bureau when it has none).
+- A done order is verified by the data: its alert resolved, and the station without any
+  operating finding (silence, zero output, fault, underperformance) for
+  ``verify_after_h`` since the work was done and the alert resolved.
+- A done or verified order whose fault comes back — its alert reopened, or a new one
+  under the same condition — is reopened and goes back to its maintainer.
+- Orders past their deadline are an ``order_late`` finding of their station, which the
+  alert engine sends to the township's supervisor and the bureau.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from zoneinfo import ZoneInfo
+
+import structlog
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from maintenance import actions
+from maintenance.workflow import OPEN_STATES, OrderState, Step, after, is_late
+from pvmon.certification import crew_of, why_not_maintainer
+from pvmon.db import tables
+from pvmon.db.findings import sync_findings
+from pvmon.findings import OPERATING_RULES, Finding, FindingKind, Severity, Subject
+from pvmon.localtime import local_day
+from pvmon.registry.store import load_registry
+from pvmon.settings import Settings
+
+log = structlog.get_logger("maintenance")
+SYSTEM = "system"
+
+
+def tick(session: Session, settings: Settings, now: dt.datetime) -> dict[str, int]:
+    counts = {
+        "reopened": reopen_returning(session, now),
+        "opened": open_for_critical(session, settings, now),
+        "verified": verify_by_data(session, settings, now),
+    }
+    counts["late"], _ = escalate_late(session, now)
+    return counts
+
+
+def open_for_critical(session: Session, settings: Settings, now: dt.datetime) -> int:
+    ordered = select(tables.WorkOrder.alert_id).where(tables.WorkOrder.alert_id.is_not(None))
+    alerts = session.scalars(
+        select(tables.Alert).where(
+            tables.Alert.severity == str(Severity.CRITICAL),
+            tables.Alert.state != "resolved",
+            tables.Alert.station_id.is_not(None),
+            tables.Alert.id.not_in(ordered),
+        )
+    ).all()
+    if not alerts:
+        return 0
+    registry = load_registry(session)
+    day = local_day(now, ZoneInfo(settings.timezone))
+    for alert in alerts:
+        order = actions.open_from_alert(session, settings, alert.id, SYSTEM, None, now)
+        station = alert.station_id or ""
+        crew = [
+            p
+            for p in sorted(crew_of(registry, station))
+            if why_not_maintainer(registry, station, p, day, settings.registry.required_cert)
+            is None
+        ]
+        if crew:
+            actions.assign(session, settings, order.id, crew[0], SYSTEM, None, now)
+        log.info(
+            "order_opened", order=order.id, alert=alert.id, station=station, assignee=order.assignee
+        )
+    return len(alerts)
+
+
+def verify_by_data(session: Session, settings: Settings, now: dt.datetime) -> int:
+    done = session.scalars(
+        select(tables.WorkOrder).where(tables.WorkOrder.state == str(OrderState.DONE))
+    ).all()
+    verified = 0
+    for order in done:
+        clear_since = _clear_since(session, order)
+        if clear_since is None or now - clear_since < dt.timedelta(
+            hours=settings.maintenance.verify_after_h
+        ):
+            continue
+        order.state = str(after(OrderState.DONE, Step.VERIFY))
+        order.verified_at = now
+        actions.record(
+            session, order, Step.VERIFY, SYSTEM, None, now, {"clear_since": clear_since.isoformat()}
+        )
+        verified += 1
+    return verified
+
+
+def _clear_since(session: Session, order: tables.WorkOrder) -> dt.datetime | None:
+    """Since when the order's station has been clear of its fault and of any operating
+    finding, counted from the work done (None: it is not clear)."""
+    since = order.done_at or order.created_at
+    if order.alert_id is not None:
+        alert = session.get(tables.Alert, order.alert_id)
+        if alert is None or alert.state != "resolved" or alert.resolved_at is None:
+            return None
+        since = max(since, alert.resolved_at)
+    findings = session.scalars(
+        select(tables.Finding).where(
+            tables.Finding.station_id == order.station_id,
+            tables.Finding.kind.in_(sorted(OPERATING_RULES)),
+        )
+    ).all()
+    for f in findings:
+        if f.active:
+            return None
+        if f.cleared_at is not None and f.cleared_at > since:
+            since = f.cleared_at
+    return since
+
+
+def reopen_returning(session: Session, now: dt.datetime) -> int:
+    """Done and verified orders whose fault is back: the same alert open again, or a new
+    alert under the same condition opened after the work was done."""
+    finished = session.scalars(
+        select(tables.WorkOrder).where(
+            tables.WorkOrder.state.in_([str(OrderState.DONE), str(OrderState.VERIFIED)]),
+            tables.WorkOrder.alert_id.is_not(None),
+        )
+    ).all()
+    reopened = 0
+    for order in finished:
+        back = _returned(session, order)
+        if back is None:
+            continue
+        order.state = str(after(OrderState(order.state), Step.REOPEN))
+        order.reopen_count += 1
+        order.done_at = order.verified_at = None
+        order.alert_id = back.id
+        actions.record(session, order, Step.REOPEN, SYSTEM, None, now, {"alert_id": back.id})
+        log.info("order_reopened", order=order.id, alert=back.id)
+        reopened += 1
+    return reopened
+
+
+def _returned(session: Session, order: tables.WorkOrder) -> tables.Alert | None:
+    first = session.get(tables.Alert, order.alert_id)
+    if first is None or (order.done_at is None and order.verified_at is None):
+        return None
+    finished = order.done_at or order.verified_at or order.created_at
+    candidates = session.scalars(
+        select(tables.Alert)
+        .where(tables.Alert.dedup_key == first.dedup_key, tables.Alert.state != "resolved")
+        .order_by(tables.Alert.id)
+    ).all()
+    for alert in candidates:
+        if alert.id != first.id and alert.opened_at > finished:
+            return alert
+        if alert.id == first.id and alert.updated_at > finished:
+            return alert
+    return None
+
+
+def escalate_late(session: Session, now: dt.datetime) -> tuple[int, int]:
+    """The ``order_late`` findings: one per station with orders past their deadline;
+    returns how many stations have late orders, and how many findings cleared."""
+    orders = session.scalars(
+        select(tables.WorkOrder).where(tables.WorkOrder.state.in_([str(s) for s in OPEN_STATES]))
+    ).all()
+    late: dict[str, list[tables.WorkOrder]] = defaultdict(list)
+    for o in orders:
+        if is_late(OrderState(o.state), o.deadline_at, now):
+            late[o.station_id].append(o)
+    found = [
+        Finding(
+            FindingKind.ORDER_LATE,
+            Subject.STATION,
+            station,
+            Severity.WARNING,
+            min(o.deadline_at for o in items),
+            {
+                "orders": sorted(o.id for o in items),
+                "assignees": sorted({o.assignee or "" for o in items}),
+            },
+            station,
+        )
+        for station, items in sorted(late.items())
+    ]
+    stations = session.scalars(
+        select(tables.Finding.station_id).where(
+            tables.Finding.kind == str(FindingKind.ORDER_LATE), tables.Finding.active.is_(True)
+        )
+    ).all()
+    evaluated = {(str(FindingKind.ORDER_LATE), s) for s in {*stations, *late} if s}
+    _, cleared = sync_findings(session, found, evaluated, now)
+    return len(found), cleared
+
+
+def serve(settings: Settings) -> None:
+    """Tick on a schedule until interrupted (``pvmon maintenance``)."""
+    from apscheduler.schedulers.blocking import BlockingScheduler
+    from apscheduler.triggers.interval import IntervalTrigger
+
+    from pvmon.db.engine import session_factory
+    from pvmon.localtime import utc_now
+    from pvmon.stores import open_database
+
+    sessions = session_factory(open_database(settings))
+
+    def run() -> None:
+        with sessions.begin() as session:
+            counts = tick(session, settings, utc_now())
+        if any(counts.values()):
+            log.info("maintenance_tick", **counts)
+
+    tz = ZoneInfo(settings.timezone)
+    scheduler = BlockingScheduler(timezone=tz)
+    scheduler.add_job(
+        run,
+        IntervalTrigger(seconds=settings.maintenance.tick_s),
+        coalesce=True,
+        max_instances=1,
+        next_run_time=dt.datetime.now(tz),
+    )
+    log.info("maintenance_started", tick_s=settings.maintenance.tick_s)
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        log.info("maintenance_stopped")
