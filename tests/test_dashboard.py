@@ -25,6 +25,7 @@ from pvmon.db.engine import session_factory
 from pvmon.db.findings import sync_findings
 from pvmon.findings import Finding, FindingKind, Severity, Subject
 from pvmon.influx.client import InfluxClient
+from pvmon.localtime import local_day, utc_now
 from pvmon.registry.schema import Registry
 from pvmon.settings import load_settings
 from tests.support.world import TOWNSHIP, World, world_fixtures
@@ -434,7 +435,7 @@ def test_the_disclosure_sheet_has_households_posting_period_phone_and_signatures
     village = next(rows[s].village_id for s in world.stations if rows[s].kind == "household")
     with TestClient(create_app(ApiState(settings, world.engine, world.influx))) as c:
         sheet = signed_in(c, "bureau").get(f"/villages/{village}/disclosure").text
-    today = dt.date.today()
+    today = local_day(utc_now(), ZoneInfo(settings.timezone))  # the county's day, not the machine's
     until = today + dt.timedelta(days=9)
     assert f"公示期：{today.isoformat()}至{until.isoformat()}" in sheet
     assert "监督电话：0357-6921234" in sheet
