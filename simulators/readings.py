@@ -93,8 +93,26 @@ class ReadingGenerator:
         state = self.fault_state(idx, ts)
         cond = self.model.conditions(idx, ts, state.factor)
         self._gather_energy(idx, ts, cond)
-        fields = self._fields(idx, ts, cond, state, self.counters[idx])
+        counters = self.counters[idx] + self._part_of_next_point(idx, ts)
+        fields = self._fields(idx, ts, cond, state, counters)
         return _batch(idx, ts, fields, cond, state)
+
+    def _part_of_next_point(self, idx: np.ndarray, ts: np.ndarray) -> np.ndarray:
+        """What a reading between grid points (the one at start-up) shows beyond its
+        counter: the elapsed share of the next point's energy, so that its counter rises
+        with the time that passes (no impossible rise to the next point), and the next
+        point's own reading, which adds that point's whole energy, never shows less."""
+        f = self.fleet
+        after = next_on_grid(f, idx, ts)
+        share = 1.0 - (after - ts) / f.interval_s[idx]
+        part = np.zeros(idx.size)
+        off = np.nonzero(share > 0)[0]
+        if off.size:
+            cond = self.model.conditions(
+                idx[off], after[off], self.fault_state(idx[off], after[off]).factor
+            )
+            part[off] = cond.output.p_ac * f.interval_s[idx[off]] / 3600 * share[off]
+        return part
 
     def span(self, until: int) -> ReadingBatch:
         """Every grid reading of every device after its counted time, up to ``until``,
