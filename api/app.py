@@ -18,7 +18,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 
-from api import alertpages, pages, rankingpages, stationpages
+from api import alertpages, orderpages, pages, rankingpages, stationpages
 from api.metrics import StoreCollector
 from api.models import Health
 from api.responses import SIGNED_IN
@@ -56,6 +56,7 @@ def create_app(ctx: ApiState) -> FastAPI:
     for module in (fleet, stations, villages, alerts, orders, exports, operations):
         api.include_router(module.router, responses=SIGNED_IN)
     app.include_router(api)
+    app.include_router(orderpages.router)  # before pages: /a/{id}/order, not /a/{id}/{how}
     app.include_router(pages.router)
     app.include_router(stationpages.router)
     app.include_router(alertpages.router)

@@ -249,8 +249,22 @@ class WorkOrderStepOut(BaseModel):
     detail: dict[str, Any]
 
 
+class PhotoOut(BaseModel):
+    id: int
+    order_id: int
+    uploaded_at: dt.datetime
+    uploaded_by: str
+    media_type: str
+    size_bytes: int
+    width: int
+    height: int
+    sha256: str
+    name: str
+
+
 class WorkOrderDetail(WorkOrderOut):
     history: list[WorkOrderStepOut]
+    photos: list[PhotoOut]
 
 
 class NewWorkOrder(BaseModel):

@@ -33,6 +33,7 @@ from api.routes import fleet, stations, villages
 from api.routes.auth import start_session
 from api.scope import Role
 from api.state import ApiState
+from maintenance import actions as order_actions
 from pvmon.db import tables
 from pvmon.domain import PersonRole
 from pvmon.i18n import Lang, text
@@ -342,10 +343,17 @@ def my_page(request: Request, who: Viewer, ctx: Context, session: Db) -> HTMLRes
         for village in sorted(who.scope.villages or ())
         for h in villages.households(village, who, ctx)
     ]
+    now = ctx.now()
     return render(
         request,
         "my.html",
         who,
+        orders=order_actions.orders(
+            session,
+            order_actions.OrderFilter(state="open", assignee=who.user.person_id or "-"),
+            who.scope.order_filter(),
+        ),
+        late=lambda o: order_actions.late(o, now),
         households=households,
         stations=sorted(listed, key=lambda s: (s.state == "ok", s.id)),
         alerts=mine,
@@ -371,6 +379,8 @@ def alert_page(
             for e in actions.history(session, alert.id)
         ],
         may_act=who.scope.acts_on_alert(alert),
+        order=order_actions.for_alert(session, alert.id) if alert.station_id else None,
+        may_order=alert.station_id is not None and who.scope.runs_orders(alert.station_id),
     )
 
 

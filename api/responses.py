@@ -22,6 +22,7 @@ WHY = {
     404: "Not found, or outside the caller's scope",
     409: "The alert's or the order's state does not allow this now",
     413: "The upload is too large",
+    415: "The upload is not of a type taken here (a photo: JPEG, PNG or WebP)",
     422: "A value refused: out of its range, or (an order's assignee) not allowed to do it",
     429: "Too many failed sign-ins from this address (see Retry-After)",
     503: "A store is unavailable; try again shortly",

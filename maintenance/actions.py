@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from maintenance.workflow import (
@@ -27,6 +27,7 @@ from maintenance.workflow import (
     Step,
     after,
     deadline,
+    is_late,
 )
 from pvmon.certification import Refusal, why_not_maintainer
 from pvmon.db import tables
@@ -62,6 +63,8 @@ class OrderFilter:
     """One state, or ``open`` (every state with work still to do)."""
     station_id: str | None = None
     assignee: str | None = None
+    late_at: dt.datetime | None = None
+    """Only orders past their deadline at this moment (with ``state="open"``)."""
     limit: int = 100
     offset: int = 0
 
@@ -110,9 +113,7 @@ def open_from_alert(
     alert = session.get(tables.Alert, alert_id)
     if alert is None or alert.station_id is None:
         raise OrderNotFound(f"no alert {alert_id} about a station")
-    existing = session.scalars(
-        select(tables.WorkOrder).where(tables.WorkOrder.alert_id == alert_id)
-    ).first()
+    existing = for_alert(session, alert_id)
     if existing is not None:
         return existing
     return open_order(
@@ -127,6 +128,15 @@ def open_from_alert(
         now=now,
         alert_id=alert_id,
     )
+
+
+def for_alert(session: Session, alert_id: int) -> tables.WorkOrder | None:
+    """The order opened for an alert (the latest, if it was reopened under another)."""
+    return session.scalars(
+        select(tables.WorkOrder)
+        .where(tables.WorkOrder.alert_id == alert_id)
+        .order_by(tables.WorkOrder.id.desc())
+    ).first()
 
 
 def assign(
@@ -169,11 +179,7 @@ def work(
 ) -> tables.WorkOrder:
     """The maintainer's steps (accept, arrive, done) and anyone's note."""
     order = get(session, order_id)
-    state = after(OrderState(order.state), step)
-    if step in ASSIGNEES_STEPS and actor != order.assignee:
-        raise NotTheirs(
-            f"order {order_id} is {order.assignee or 'nobody'}'s to work, not {actor}'s"
-        )
+    state = may_take(order, step, actor)
     stamps = {Step.ACCEPT: "accepted_at", Step.ARRIVE: "arrived_at", Step.DONE: "done_at"}
     if step in stamps:
         setattr(order, stamps[step], now)
@@ -189,6 +195,22 @@ def work(
     return order
 
 
+def may_take(order: tables.WorkOrder, step: Step, actor: str) -> OrderState:
+    """The state after ``actor`` takes ``step``: ``InvalidStep`` when the order's state does
+    not allow it, ``NotTheirs`` when it is its maintainer's step and ``actor`` is not."""
+    state = after(OrderState(order.state), step)
+    if step in ASSIGNEES_STEPS and actor != order.assignee:
+        raise NotTheirs(
+            f"order {order.id} is {order.assignee or 'nobody'}'s to work, not {actor}'s"
+        )
+    return state
+
+
+def late(order: tables.WorkOrder, now: dt.datetime) -> bool:
+    """Work still to do past its deadline."""
+    return is_late(OrderState(order.state), order.deadline_at, now)
+
+
 def get(session: Session, order_id: int) -> tables.WorkOrder:
     order = session.get(tables.WorkOrder, order_id)
     if order is None:
@@ -200,19 +222,31 @@ def orders(
     session: Session, f: OrderFilter, where: ColumnElement[bool] | None = None
 ) -> list[tables.WorkOrder]:
     """Orders narrowed by the filter and by ``where`` (a caller's scope), newest first."""
-    q = select(tables.WorkOrder)
-    if where is not None:
-        q = q.where(where)
-    if f.state == "open":
-        q = q.where(tables.WorkOrder.state.in_([str(s) for s in OPEN_STATES]))
-    elif f.state:
-        q = q.where(tables.WorkOrder.state == f.state)
-    if f.station_id:
-        q = q.where(tables.WorkOrder.station_id == f.station_id)
-    if f.assignee:
-        q = q.where(tables.WorkOrder.assignee == f.assignee)
+    q = select(tables.WorkOrder).where(*_conditions(f, where))
     q = q.order_by(tables.WorkOrder.created_at.desc(), tables.WorkOrder.id.desc())
     return list(session.scalars(q.limit(f.limit).offset(f.offset)))
+
+
+def count(session: Session, f: OrderFilter, where: ColumnElement[bool] | None = None) -> int:
+    """How many orders ``orders`` would give without its limit and offset."""
+    q = select(func.count()).select_from(tables.WorkOrder).where(*_conditions(f, where))
+    return int(session.scalar(q) or 0)
+
+
+def _conditions(f: OrderFilter, where: ColumnElement[bool] | None) -> list[ColumnElement[bool]]:
+    o = tables.WorkOrder
+    conditions = [] if where is None else [where]
+    if f.state == "open":
+        conditions.append(o.state.in_([str(s) for s in OPEN_STATES]))
+    elif f.state:
+        conditions.append(o.state == f.state)
+    if f.station_id:
+        conditions.append(o.station_id == f.station_id)
+    if f.assignee:
+        conditions.append(o.assignee == f.assignee)
+    if f.late_at is not None:
+        conditions.append(o.deadline_at < f.late_at)
+    return conditions
 
 
 def history(session: Session, order_id: int) -> list[tables.WorkOrderStep]:

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from maintenance import actions
-from maintenance.workflow import OPEN_STATES, OrderState, Step, after, is_late
+from maintenance.workflow import OPEN_STATES, OrderState, Step, after
 from pvmon.certification import crew_of, why_not_maintainer
 from pvmon.db import tables
 from pvmon.db.findings import sync_findings
@@ -169,7 +169,7 @@ def escalate_late(session: Session, now: dt.datetime) -> tuple[int, int]:
     ).all()
     late: dict[str, list[tables.WorkOrder]] = defaultdict(list)
     for o in orders:
-        if is_late(OrderState(o.state), o.deadline_at, now):
+        if actions.late(o, now):
             late[o.station_id].append(o)
     found = [
         Finding(

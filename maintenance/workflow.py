@@ -2,8 +2,9 @@
 
 created → assigned → accepted → on site → done → verified. An order may be assigned
 again (to another maintainer) until someone is on site; notes may be added at any time
-before it is verified; a done or verified order whose fault comes back is reopened and
-goes back to its maintainer, assigned.
+before it is verified, photos by its maintainer from accepting it until it is verified;
+a done or verified order whose fault comes back is reopened and goes back to its
+maintainer, assigned.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class Step(StrEnum):
     ACCEPT = "accept"
     ARRIVE = "arrive"
     NOTE = "note"
+    PHOTO = "photo"
     DONE = "done"
     VERIFY = "verify"
     REOPEN = "reopen"
@@ -51,6 +53,7 @@ FROM: dict[Step, frozenset[OrderState]] = {
     Step.ACCEPT: frozenset({S.ASSIGNED}),
     Step.ARRIVE: frozenset({S.ACCEPTED}),
     Step.NOTE: frozenset({S.CREATED, S.ASSIGNED, S.ACCEPTED, S.ON_SITE, S.DONE}),
+    Step.PHOTO: frozenset({S.ACCEPTED, S.ON_SITE, S.DONE}),
     Step.DONE: frozenset({S.ON_SITE}),
     Step.VERIFY: frozenset({S.DONE}),
     Step.REOPEN: frozenset({S.DONE, S.VERIFIED}),
@@ -65,7 +68,7 @@ TO: dict[Step, OrderState] = {
     Step.REOPEN: S.ASSIGNED,
 }
 """The state a step leads to (a note leaves the state as it is)."""
-ASSIGNEES_STEPS = frozenset({Step.ACCEPT, Step.ARRIVE, Step.DONE})
+ASSIGNEES_STEPS = frozenset({Step.ACCEPT, Step.ARRIVE, Step.PHOTO, Step.DONE})
 """Steps only the order's maintainer takes."""
 OPEN_STATES = frozenset({S.CREATED, S.ASSIGNED, S.ACCEPTED, S.ON_SITE})
 """Work still to do: these count as open, and late once past their deadline."""

@@ -26,6 +26,10 @@ def gateway_buffers(settings: Settings) -> Path:
     return settings.data_dir / "gateway"
 
 
+def order_photos(settings: Settings) -> Path:
+    return settings.data_dir / "photos"
+
+
 def declared(settings: Settings) -> list[DataPath]:
     return [
         DataPath(
@@ -37,5 +41,10 @@ def declared(settings: Settings) -> list[DataPath]:
             gateway_buffers(settings),
             "each station's messages not yet acknowledged by the broker (store-and-forward)",
             "gateway",
+        ),
+        DataPath(
+            order_photos(settings),
+            "photos of the work on each order, uploaded from maintainers' phones",
+            "api",
         ),
     ]

@@ -326,6 +326,13 @@ class MaintenanceSettings(BaseModel):
     (and its alert has stayed resolved) for this long."""
     tick_s: float = Field(60, ge=1, le=3600)
     """How often the maintenance service opens, verifies, reopens and escalates orders."""
+    photo_max_bytes: int = Field(8_000_000, ge=10_000, le=100_000_000)
+    """The largest photo a phone may upload (a phone's full-size JPEG is 2–6 MB)."""
+    photo_max_pixels: int = Field(50_000_000, ge=100_000, le=500_000_000)
+    """Width × height above which an image is refused before it is decoded."""
+    photos_per_order: int = Field(30, ge=1, le=500)
+    thumbnail_px: int = Field(320, ge=64, le=1024)
+    """The longer side of the thumbnails the order pages show."""
 
 
 class Settings(BaseSettings):

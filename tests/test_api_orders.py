@@ -13,6 +13,7 @@ from api.app import create_app
 from api.users import demo_maintainer
 from pvmon.db import tables
 from pvmon.db.engine import session_factory
+from tests.support.orders import elsewhere
 from tests.support.world import World, login, world_fixtures
 
 template, world = world_fixtures("orders")
@@ -69,19 +70,10 @@ def test_the_bureau_assigns_and_the_maintainer_works_an_order_to_done(
     assert detail["history"][-1]["detail"]["note"] == "清理组件表面"
 
 
-def elsewhere(world: World) -> str:
-    """A village station outside the demo supervisor's and maintainer's township."""
-    village = demo_maintainer(world.registry).village_id
-    home = next(v.township_id for v in world.registry.villages if v.id == village)
-    return next(
-        s.id for s in world.registry.stations if s.kind == "village" and s.township_id != home
-    )
-
-
 def test_each_role_sees_and_does_only_its_own(
     client: TestClient, users: dict[str, dict[str, str]], world: World
 ) -> None:
-    far = elsewhere(world)
+    far = elsewhere(world.registry)
     order = patrol(client, users["bureau"], far)
     url = f"/api/v1/orders/{order['id']}"
     assert client.get(url, headers=users["supervisor"]).status_code == 404, "another township"

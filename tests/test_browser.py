@@ -25,10 +25,14 @@ from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import select
 
 from api.app import create_app
-from api.users import DEMO_PASSWORD
+from api.users import DEMO_PASSWORD, demo_maintainer
 from launch.local.process import free_port
+from maintenance import actions
+from maintenance.workflow import OrderKind
 from pvmon.db import tables
 from pvmon.db.engine import session_factory
+from pvmon.findings import Severity
+from tests.support.orders import photo
 from tests.support.services import missing_service
 from tests.support.waiting import wait_for
 from tests.support.world import World, world_fixtures
@@ -161,6 +165,54 @@ def test_a_maintainer_acknowledges_an_alert_on_a_phone(
             lambda b: "已确认" in b.find_element(By.CSS_SELECTOR, "#alert h2").text
         )
         assert alert_id in {str(i) for i in world_alerts(world)}
+
+
+def test_a_maintainer_works_an_order_on_a_phone_with_a_photo(
+    site: tuple[str, World], browser: WebDriver, tmp_path: Path
+) -> None:
+    base, world = site
+    order = assigned_order(world)
+    picture = tmp_path / "IMG_0001.jpg"
+    picture.write_bytes(photo())
+    navigating = (StaleElementReferenceException, NoSuchElementException)
+    wait = WebDriverWait(browser, 10, ignored_exceptions=navigating)
+    with at_phone_width(browser):
+        sign_in(browser, base, "maintainer")
+        browser.find_element(By.CSS_SELECTOR, f'#my-orders a[href="/orders/{order}"]').click()
+        for step, state in (("accept", "已接单"), ("arrive", "已到场")):
+            browser.find_element(By.ID, f"step-{step}").click()
+            wait.until(lambda b, s=state: b.find_element(By.ID, "order-state").text == s)
+        browser.find_element(By.ID, "photo-input").send_keys(str(picture))
+        browser.find_element(By.ID, "send-photo").click()
+        wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, "img.thumb"))
+        thumb = browser.find_element(By.CSS_SELECTOR, "img.thumb")
+        wait.until(lambda b: b.execute_script("return arguments[0].naturalWidth", thumb) > 0)
+        browser.find_element(By.NAME, "part_name").send_keys("熔断器 15A")
+        browser.find_element(By.NAME, "part_qty").send_keys("2")
+        browser.find_element(By.ID, "step-done").click()
+        wait.until(lambda b: b.find_element(By.ID, "order-state").text == "已完成")
+        assert "熔断器 15A" in browser.find_element(By.ID, "parts-used").text
+        shot(browser, "order-phone.png", tmp_path)
+
+
+def assigned_order(world: World) -> int:
+    """A repair order on the demo maintainer's station, assigned to them."""
+    settings, now = world.settings, world.ctx.now()
+    person = demo_maintainer(world.registry).id
+    with session_factory(world.engine).begin() as session:
+        order = actions.open_order(
+            session,
+            settings,
+            station_id=world.mine,
+            kind=OrderKind.REPAIR,
+            severity=Severity.WARNING,
+            title="汇流箱熔断器检查",
+            actor="user:bureau",
+            channel="web",
+            now=now,
+        )
+        actions.assign(session, settings, order.id, person, "user:bureau", "web", now)
+        return order.id
 
 
 def world_alerts(world: World) -> list[int]:

@@ -12,12 +12,13 @@ from sqlalchemy import Engine, select
 from maintenance import actions
 from maintenance.actions import AssignmentRefused, NotTheirs, Part
 from maintenance.workflow import InvalidStep, OrderKind, OrderState, Step
-from pvmon.certification import crew_of, why_not_maintainer
+from pvmon.certification import crew_of
 from pvmon.db import tables
 from pvmon.db.engine import session_factory
 from pvmon.findings import Severity
 from pvmon.registry.schema import Registry
 from pvmon.settings import Settings, load_settings
+from tests.support.orders import crew
 from tests.support.services import AS_OF
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite", "postgresql"], indirect=True)
@@ -28,21 +29,6 @@ HOUR = dt.timedelta(hours=1)
 @pytest.fixture
 def settings() -> Settings:
     return load_settings()
-
-
-def crew(registry: Registry, settings: Settings, certified: bool) -> tuple[str, str]:
-    """(village station, one of its responsible maintainers) with or without a valid
-    certificate of the type the station requires."""
-    for s in registry.stations:
-        if s.kind != "village":
-            continue
-        for person in crew_of(registry, s.id):
-            refused = why_not_maintainer(
-                registry, s.id, person, AS_OF, settings.registry.required_cert
-            )
-            if (refused is None) == certified:
-                return s.id, person
-    raise AssertionError("the generated registry has no such maintainer")
 
 
 def patrol(session: object, settings: Settings, station: str) -> tables.WorkOrder:
@@ -62,7 +48,7 @@ def patrol(session: object, settings: Settings, station: str) -> tables.WorkOrde
 def test_an_order_is_worked_through_its_steps_by_its_maintainer_each_recorded(
     loaded_engine: Engine, default_registry: Registry, settings: Settings
 ) -> None:
-    station, person = crew(default_registry, settings, certified=True)
+    station, person = crew(default_registry, settings, certified=True, on=AS_OF)
     with session_factory(loaded_engine).begin() as session:
         order = patrol(session, settings, station)
         assert order.deadline_at == NOW + 72 * HOUR, "a warning's deadline"
@@ -100,8 +86,8 @@ def test_an_order_is_worked_through_its_steps_by_its_maintainer_each_recorded(
 def test_an_order_cannot_go_to_someone_without_a_valid_certificate_or_not_of_the_station(
     loaded_engine: Engine, default_registry: Registry, settings: Settings
 ) -> None:
-    station, uncertified = crew(default_registry, settings, certified=False)
-    _, outsider = crew(default_registry, settings, certified=True)
+    station, uncertified = crew(default_registry, settings, certified=False, on=AS_OF)
+    _, outsider = crew(default_registry, settings, certified=True, on=AS_OF)
     assert outsider not in crew_of(default_registry, station), "a maintainer of elsewhere"
     with session_factory(loaded_engine).begin() as session:
         order = patrol(session, settings, station)
@@ -117,7 +103,7 @@ def test_an_order_cannot_go_to_someone_without_a_valid_certificate_or_not_of_the
 def test_steps_out_of_order_or_by_someone_else_are_refused(
     loaded_engine: Engine, default_registry: Registry, settings: Settings
 ) -> None:
-    station, person = crew(default_registry, settings, certified=True)
+    station, person = crew(default_registry, settings, certified=True, on=AS_OF)
     with session_factory(loaded_engine).begin() as session:
         order = patrol(session, settings, station)
         with pytest.raises(InvalidStep, match="created cannot be given the step accept"):
@@ -134,7 +120,7 @@ def test_steps_out_of_order_or_by_someone_else_are_refused(
 def test_an_alert_opens_one_order_however_often_it_is_asked(
     loaded_engine: Engine, default_registry: Registry, settings: Settings
 ) -> None:
-    station, _ = crew(default_registry, settings, certified=True)
+    station, _ = crew(default_registry, settings, certified=True, on=AS_OF)
     with session_factory(loaded_engine).begin() as session:
         alert = tables.Alert(
             rule="zero_output",

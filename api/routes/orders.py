@@ -4,25 +4,30 @@ the maintainer's steps — accept, arrive, note, done."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path as PathLike
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi import APIRouter, File, HTTPException, Path, Query, UploadFile
+from fastapi.responses import FileResponse
 
 from api.deps import Caller, Context, Db, Who, forbidden, not_found
 from api.models import (
     AssignOrder,
     NewWorkOrder,
     OrderStep,
+    PhotoOut,
     WorkOrderDetail,
     WorkOrderOut,
     WorkOrderStepOut,
 )
 from api.params import AlertId
 from api.responses import problems
-from maintenance import actions
+from maintenance import actions, photos
 from maintenance.workflow import InvalidStep, OrderKind, Step
 from pvmon.db import tables
 from pvmon.findings import Severity
+from pvmon.i18n import text
+from pvmon.settings import Settings
 
 router = APIRouter(prefix="/orders", tags=["work orders"])
 OrderId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The order's number")]
@@ -84,7 +89,8 @@ def order(order_id: OrderId, who: Who, session: Db) -> WorkOrderDetail:
         WorkOrderStepOut.model_validate(s, from_attributes=True)
         for s in actions.history(session, o.id)
     ]
-    return WorkOrderDetail(**out(o).model_dump(), history=steps)
+    shots = [PhotoOut.model_validate(p, from_attributes=True) for p in photos.photos(session, o.id)]
+    return WorkOrderDetail(**out(o).model_dump(), history=steps, photos=shots)
 
 
 @router.post(
@@ -149,6 +155,74 @@ def assign(
         lambda: actions.assign(
             session, ctx.settings, o.id, body.person_id, actor(who), "api", ctx.now()
         ),
+    )
+
+
+@router.post(
+    "/{order_id}/photos",
+    response_model=PhotoOut,
+    status_code=201,
+    summary="Add a photo of the work",
+    responses=problems(403, 404, 409, 413, 415),
+)
+def add_photo(
+    order_id: OrderId, photo: Annotated[UploadFile, File()], who: Who, ctx: Context, session: Db
+) -> PhotoOut:
+    """JPEG, PNG or WebP (read from the file itself), within the size limit; the same photo
+    sent again is the one already stored (200 would hide nothing: it answers 201 with it)."""
+    o = _order(who, session, order_id)
+    data = photo.file.read(ctx.settings.maintenance.photo_max_bytes + 1)
+    try:
+        saved = photos.attach(
+            session, ctx.settings, o.id, data, photo.filename or "", actor(who), "api", ctx.now()
+        )
+    except photos.PhotoRefused as exc:
+        raise HTTPException(photo_status(exc), text(exc.key, "en", **exc.values)) from None
+    except InvalidStep as exc:
+        raise HTTPException(409, str(exc)) from None
+    except actions.NotTheirs as exc:
+        raise forbidden(str(exc)) from None
+    commit_photo(session, ctx.settings, saved)
+    return PhotoOut.model_validate(saved, from_attributes=True)
+
+
+@router.get(
+    "/{order_id}/photos/{photo_id}",
+    response_class=FileResponse,
+    summary="A photo, or its thumbnail",
+    responses={200: {"content": {m: {} for m in photos.SUFFIXES}}, **problems(404)},
+)
+def photo_file(
+    order_id: OrderId, photo_id: OrderId, who: Who, ctx: Context, session: Db, thumb: bool = False
+) -> FileResponse:
+    o = _order(who, session, order_id)
+    found = photos.file_of(session, ctx.settings, o.id, photo_id, thumb)
+    if found is None:
+        raise not_found("photo")
+    return photo_response(*found)
+
+
+def photo_status(exc: photos.PhotoRefused) -> int:
+    """413 for a file too large, 409 for one photo too many, 415 for what is not an image
+    we take."""
+    return {"photo.too_large": 413, "photo.too_many": 409}.get(exc.key, 415)
+
+
+def commit_photo(session: Db, settings: Settings, saved: tables.WorkOrderPhoto) -> None:
+    """Commit the photo's row; its files go if the row does not make it."""
+    try:
+        session.commit()
+    except Exception:
+        photos.discard(settings, saved)
+        raise
+
+
+def photo_response(path: PathLike, media_type: str) -> FileResponse:
+    """Photos never change once stored: the browser may keep them."""
+    return FileResponse(
+        path,
+        media_type=media_type,
+        headers={"Cache-Control": "private, max-age=31536000, immutable"},
     )
 
 

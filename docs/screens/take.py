@@ -63,6 +63,10 @@ def main() -> None:
         shoot(b, base, "/alerts", "bureau-alerts.png", DESKTOP)
         shoot(b, base, "/villages", "bureau-villages.png", DESKTOP)
         shoot(b, base, "/rankings?kind=village", "bureau-rankings.png", DESKTOP)
+        orders = shoot(b, base, "/orders", "bureau-orders.png", DESKTOP)
+        order = re.search(r'href="/orders/(\d+)"', orders)
+        if order:
+            shoot(b, base, f"/orders/{order.group(1)}", "bureau-order.png", DESKTOP)
         station = re.search(r'href="/stations/([^"]+)"', page)
         if station:
             source = shoot(b, base, f"/stations/{station.group(1)}", "station.png", DESKTOP)
@@ -79,6 +83,9 @@ def main() -> None:
         alert = re.search(r'href="/a/(\d+)"', mine)
         if alert:
             shoot(b, base, f"/a/{alert.group(1)}", "maintainer-alert-phone.png", PHONE)
+        order = re.search(r'href="/orders/(\d+)"', mine)
+        if order:
+            shoot(b, base, f"/orders/{order.group(1)}", "maintainer-order-phone.png", PHONE)
         sign_in(b, base, "collective")
         village = shoot(b, base, "/village", "collective-village.png", DESKTOP)
         found = re.search(r'href="(/villages/[^"]+/disclosure[^"]*)"', village)

@@ -10,7 +10,7 @@ from pvmon.db.tables.alerts import Alert, AlertEvent, Delivery, Send
 from pvmon.db.tables.analytics import Finding, JobRun, VillageStatement
 from pvmon.db.tables.base import Base, UTCDateTime
 from pvmon.db.tables.ingest import DeadLetter, DeviceStatus, IngestWorker, LateDay, LoggerStatus
-from pvmon.db.tables.maintenance import WorkOrder, WorkOrderStep
+from pvmon.db.tables.maintenance import WorkOrder, WorkOrderPhoto, WorkOrderStep
 from pvmon.db.tables.registry import (
     REGISTRY_TABLES,
     Certificate,
@@ -61,5 +61,6 @@ __all__ = [
     "VillageStatement",
     "WebSession",
     "WorkOrder",
+    "WorkOrderPhoto",
     "WorkOrderStep",
 ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pvmon.db.tables.base import Base, UTCDateTime
@@ -55,3 +55,23 @@ class WorkOrderStep(Base):
     state: Mapped[str] = mapped_column(String(16))
     """The order's state after the step."""
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class WorkOrderPhoto(Base):
+    """A photo of the work, uploaded from the maintainer's phone. The file and its
+    thumbnail live under the data dir (``pvmon.datapaths.order_photos``), named by the
+    order and the photo's id; the same content sent twice to one order is one photo."""
+
+    __tablename__ = "work_order_photos"
+    __table_args__ = (UniqueConstraint("order_id", "sha256"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id"), index=True)
+    uploaded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    uploaded_by: Mapped[str] = mapped_column(String(64))
+    media_type: Mapped[str] = mapped_column(String(32))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    """The file's name on the phone, as sent (shown, never used as a path)."""

@@ -1,0 +1,186 @@
+"""Work orders on the pages people work from: the maintainer's phone steps (accept, arrive,
+photos, parts, done), the bureau's assignment with the reason a person may not take an
+order, photos checked for type and size, and each role seeing only its own."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+from sqlalchemy import select
+
+from api.app import create_app
+from api.users import DEMO_PASSWORD, demo_maintainer
+from pvmon.datapaths import order_photos
+from pvmon.db import tables
+from pvmon.db.engine import session_factory
+from tests.support.orders import crew, elsewhere, photo
+from tests.support.world import World, world_fixtures
+
+template, world = world_fixtures("order_pages")
+
+
+@pytest.fixture
+def app(world: World) -> Iterator[TestClient]:
+    with TestClient(create_app(world.ctx), follow_redirects=False) as c:
+        yield c
+
+
+def as_user(app: TestClient, username: str) -> TestClient:
+    app.cookies.clear()
+    r = app.post(
+        "/login",
+        data={"username": username, "password": DEMO_PASSWORD, "next": "/"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    app.cookies.set("pvmon_session", r.cookies["pvmon_session"])
+    return app
+
+
+def new_order(app: TestClient, station: str, assignee: str | None = None) -> int:
+    bureau = as_user(app, "bureau")
+    r = bureau.post(
+        "/api/v1/orders", json={"station_id": station, "kind": "repair", "title": "汇流箱检查"}
+    )
+    assert r.status_code == 201, r.text
+    order = r.json()["id"]
+    if assignee:
+        r = bureau.post(f"/orders/{order}/assign", data={"person_id": assignee})
+        assert r.status_code == 303, r.text
+    return order
+
+
+def steps(world: World, order: int) -> list[str]:
+    with session_factory(world.engine)() as session:
+        return list(
+            session.scalars(
+                select(tables.WorkOrderStep.action)
+                .where(tables.WorkOrderStep.order_id == order)
+                .order_by(tables.WorkOrderStep.id)
+            )
+        )
+
+
+def test_a_maintainer_works_an_order_from_the_phone_pages(app: TestClient, world: World) -> None:
+    person = demo_maintainer(world.registry).id
+    order = new_order(app, world.mine, person)
+    phone = as_user(app, "maintainer")
+    assert f'href="/orders/{order}"' in phone.get("/my").text, "on the maintainer's own page"
+    assert f'href="/orders/{order}"' in phone.get("/orders").text
+    page = phone.get(f"/orders/{order}").text
+    assert 'id="step-accept"' in page
+    assert 'id="step-arrive"' not in page
+    for step in ("accept", "accept", "arrive"):  # a second tap changes nothing
+        assert phone.post(f"/orders/{order}/{step}").status_code == 303
+    sent = phone.post(
+        f"/orders/{order}/photos", files={"photo": ("IMG_0001.jpg", photo(), "image/jpeg")}
+    )
+    assert sent.status_code == 303
+    again = phone.post(
+        f"/orders/{order}/photos", files={"photo": ("IMG_0001.jpg", photo(), "image/jpeg")}
+    )
+    assert again.status_code == 303, "a retry on a weak connection"
+    r = phone.post(
+        f"/orders/{order}/done",
+        data={"note": "更换熔断器", "part_name": ["熔断器 15A", "", ""], "part_qty": ["2", "", ""]},
+    )
+    assert r.status_code == 303
+    page = phone.get(f"/orders/{order}").text
+    assert "已完成" in page
+    assert "熔断器 15A" in page
+    assert "更换熔断器" in page
+    assert steps(world, order) == ["create", "assign", "accept", "arrive", "photo", "done"]
+    detail = phone.get(f"/api/v1/orders/{order}").json()
+    assert [p["name"] for p in detail["photos"]] == ["IMG_0001.jpg"]
+    shot = detail["photos"][0]["id"]
+    assert f'src="/orders/{order}/photos/{shot}?thumb=true"' in page
+    thumb = phone.get(f"/orders/{order}/photos/{shot}?thumb=true")
+    assert thumb.headers["content-type"] == "image/jpeg"
+    assert (
+        max(Image.open(io.BytesIO(thumb.content)).size) == world.settings.maintenance.thumbnail_px
+    )
+    assert phone.get(f"/orders/{order}/photos/{shot}").content == photo(), "the original, unchanged"
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "status", "words"),
+    [
+        ("IMG_0002.jpg", b"this is not a picture", 415, "文件不是图片"),
+        ("anim.gif", photo((64, 64), "GIF"), 415, "不接受GIF格式"),
+        ("huge.jpg", b"\xff\xd8\xff" + bytes(8_000_000), 413, "超过8MB的上限"),
+        ("empty.jpg", b"", 415, "没有收到照片"),
+    ],
+    ids=["not an image", "wrong type", "too large", "empty"],
+)
+def test_a_bad_upload_is_refused_with_a_clear_message_and_nothing_kept(
+    app: TestClient, world: World, name: str, data: bytes, status: int, words: str
+) -> None:
+    person = demo_maintainer(world.registry).id
+    order = new_order(app, world.mine, person)
+    phone = as_user(app, "maintainer")
+    phone.post(f"/orders/{order}/accept")
+    r = phone.post(f"/orders/{order}/photos", files={"photo": (name, data, "image/jpeg")})
+    assert r.status_code == status
+    assert words in r.text, "the page says why, in Chinese"
+    api = phone.post(f"/api/v1/orders/{order}/photos", files={"photo": (name, data, "image/jpeg")})
+    assert api.status_code == status
+    assert api.json()["detail"]
+    assert "photo" not in steps(world, order)
+    kept = order_photos(world.settings) / str(order)
+    assert not kept.exists() or not any(kept.iterdir())
+
+
+def test_the_bureau_cannot_assign_to_an_uncertified_maintainer_and_sees_why(
+    app: TestClient, world: World
+) -> None:
+    station, uncertified = crew(world.registry, world.settings, False, world.ctx.today())
+    order = new_order(app, station)
+    bureau = as_user(app, "bureau")
+    page = bureau.get(f"/orders/{order}").text
+    assert f'<option value="{uncertified}"' in page, "offered, with the reason beside the name"
+    r = bureau.post(f"/orders/{order}/assign", data={"person_id": uncertified})
+    assert r.status_code == 422
+    assert 'id="problem"' in r.text
+    assert "证书" in r.text
+    assert steps(world, order) == ["create"]
+
+
+def test_each_role_sees_only_its_own_orders(app: TestClient, world: World) -> None:
+    person = demo_maintainer(world.registry).id
+    theirs = new_order(app, elsewhere(world.registry))
+    mine = new_order(app, world.mine, person)
+    phone = as_user(app, "maintainer")
+    assert phone.get(f"/orders/{theirs}").status_code == 404
+    r = phone.post(f"/orders/{mine}/assign", data={"person_id": person})
+    assert r.status_code == 403, "maintainers do not assign"
+    collective = as_user(app, "collective")
+    assert collective.get("/orders").status_code == 404
+    assert collective.get(f"/orders/{mine}").status_code == 404
+    supervisor = as_user(app, "supervisor")
+    assert supervisor.post(f"/orders/{theirs}/accept").status_code == 404
+    r = supervisor.post(f"/orders/{mine}/accept")
+    assert r.status_code == 403
+    assert "不是派给您的" in r.text
+
+
+def test_an_alert_becomes_a_work_order_with_one_action(app: TestClient, world: World) -> None:
+    with session_factory(world.engine)() as session:
+        alert = session.scalars(
+            select(tables.Alert).where(
+                tables.Alert.station_id == world.mine, tables.Alert.state != "resolved"
+            )
+        ).first()
+    assert alert is not None, "the world has an open alert on the maintainer's station"
+    bureau = as_user(app, "bureau")
+    assert 'id="open-order"' in bureau.get(f"/a/{alert.id}").text
+    r = bureau.post(f"/a/{alert.id}/order", follow_redirects=False)
+    assert r.status_code == 303
+    again = bureau.post(f"/a/{alert.id}/order", follow_redirects=False)
+    assert again.headers["location"] == r.headers["location"], "one order per alert"
+    page = bureau.get(r.headers["location"]).text
+    assert f'href="/a/{alert.id}"' in page
+    assert 'id="alert-order"' in bureau.get(f"/a/{alert.id}").text
