@@ -256,7 +256,8 @@ def station_day(
     out["lifetime_kwh"] = (grouped["wh_last"].sum(min_count=1) / 1000).reindex(out.index)
     out["lifetime_kwh_start"] = (grouped["wh_first"].sum(min_count=1) / 1000).reindex(out.index)
     out["resets"] = grouped["resets"].sum().reindex(out.index).fillna(0)
-    out["peer_index"] = peer_index(out, stations)
+    out["peer_yf"] = peer_yield(out, stations)
+    out["peer_index"] = out["yf"] / out["peer_yf"]
     return out
 
 
@@ -280,9 +281,11 @@ def _zero_while_peers_produce(
     return pd.Series((zero & lit).sum(axis=1), index=hours.index)
 
 
-def peer_index(day: pd.DataFrame, stations: pd.DataFrame) -> pd.Series:
-    """A station's specific yield over the median of comparable stations in its township
-    that day (healthy ones: well available, producing). NaN with too few peers."""
+def peer_yield(day: pd.DataFrame, stations: pd.DataFrame) -> pd.Series:
+    """The median specific yield of comparable stations in each station's township that
+    day (healthy ones: well available, producing) — what the station's own specific yield
+    is compared with (the peer index) and what its expected energy is made from. NaN with
+    too few peers."""
     frame = day[["yf", "availability", "zero_hours"]].join(stations[["township_id", "peer_group"]])
     healthy = (frame["availability"] >= PEER_AVAILABILITY) & (frame["zero_hours"] == 0)
     pool = frame[healthy]
@@ -292,6 +295,4 @@ def peer_index(day: pd.DataFrame, stations: pd.DataFrame) -> pd.Series:
     key = pd.MultiIndex.from_frame(frame[keys])
     reference = median.reindex(key).to_numpy()
     enough = count.reindex(key).fillna(0).to_numpy() >= MIN_PEERS
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = frame["yf"].to_numpy() / reference
-    return pd.Series(np.where(enough & (reference > 0), ratio, np.nan), index=frame.index)
+    return pd.Series(np.where(enough & (reference > 0), reference, np.nan), index=frame.index)

@@ -221,6 +221,25 @@ def usable(day: pd.DataFrame) -> pd.Series:
     )
 
 
+def baseline(days: pd.DataFrame, before: dt.date) -> pd.DataFrame:
+    """The usable days (of one station) the usual level is taken from: the
+    ``BASELINE_DAYS`` before ``before``, bright enough to count (weight ≥ 0.5)."""
+    since = before - dt.timedelta(days=BASELINE_DAYS)
+    return days[
+        days["usable"] & (days["date"] < before) & (days["date"] >= since) & (days["weight"] >= 0.5)
+    ]
+
+
+def usual_levels(history: pd.DataFrame, day: dt.date) -> pd.Series:
+    """Each station's usual peer index before ``day``: the median over its baseline; a
+    station without enough baseline days is left out (its level is taken as the peers',
+    1.0). ``history``: date, station_id, peer_index, weight, usable."""
+    base = baseline(history, day)
+    level = base.groupby("station_id")["peer_index"].median()
+    enough = base.groupby("station_id")["peer_index"].count() >= MIN_BASELINE_DAYS
+    return level[enough]
+
+
 def underperformance(
     history: pd.DataFrame, today: dt.date, tz: dt.tzinfo
 ) -> tuple[list[Finding], set[tuple[str, str]]]:
@@ -234,12 +253,7 @@ def underperformance(
         if len(recent) < RECENT_USABLE_DAYS or recent["weight"].sum() < MIN_RECENT_WEIGHT:
             continue
         evaluated.add((str(FindingKind.UNDERPERFORMANCE), station))
-        base_from = recent["date"].min() - dt.timedelta(days=BASELINE_DAYS)
-        base = days[
-            (days["date"] < recent["date"].min())
-            & (days["date"] >= base_from)
-            & (days["weight"] >= 0.5)
-        ]
+        base = baseline(days, recent["date"].min())
         if len(base) >= MIN_BASELINE_DAYS:
             usual, margin = float(base["peer_index"].median()), MARGIN
         else:

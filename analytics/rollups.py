@@ -15,8 +15,11 @@ from analytics.aggregate import totals, village_totals, with_capacity
 from analytics.clearsky import day_sun
 from analytics.context import Analytics
 from analytics.day_figures import DayInput, device_day, last_readings, station_day, station_hours
-from analytics.detect import township_day_weights, usable
+from analytics.detect import BASELINE_DAYS, township_day_weights, usable, usual_levels
+from analytics.evaluation import station_history
 from analytics.influxstore import rollup_lines
+from analytics.losses import FIELDS as LOSS_FIELDS
+from analytics.losses import shortfall
 from analytics.revenue import attribute_to_villages, daily_costs, station_revenue
 from pvmon.influx import schema
 from pvmon.influx.client import InfluxError
@@ -58,6 +61,8 @@ STATION_FIELDS = [
     "export_kwh",
     "grid_yuan",
     "subsidy_yuan",
+    "peer_yf",
+    *LOSS_FIELDS,
 ]
 VILLAGE_FIELDS = [
     "energy_kwh",
@@ -115,6 +120,8 @@ def compute_day(
     stations["weight"] = township_day_weights(stations, f.stations)
     stations["usable"] = usable(stations).astype(float)
     stations = stations.join(station_revenue(day, stations, f.stations, f.tariffs))
+    usual = usual_levels(station_history(a, day - dt.timedelta(days=1), BASELINE_DAYS), day)
+    stations = stations.join(shortfall(day, stations, usual, f.stations, f.tariffs))
     stations = with_capacity(stations, f)
     collective = attribute_to_villages(
         stations,

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics.day_figures import DayInput, device_day, peer_index, station_day, station_hours
+from analytics.day_figures import DayInput, device_day, peer_yield, station_day, station_hours
 from analytics.revenue import attribute_to_villages, daily_costs, station_revenue, tariffs_on
 from analytics.targets import TargetStatus, Totals, YearPosition, forecast, typical_yield
 from pvmon.localtime import day_bounds
@@ -154,7 +154,7 @@ def test_zero_output_while_peers_produce_is_counted_by_hour() -> None:
     assert out.loc["A", "zero_hours"] == 0
 
 
-def test_peer_index_ignores_unhealthy_peers() -> None:
+def test_the_peers_yield_ignores_unhealthy_peers() -> None:
     day = pd.DataFrame(
         {
             "yf": [4.0, 4.0, 4.0, 1.0, 2.0],
@@ -164,9 +164,8 @@ def test_peer_index_ignores_unhealthy_peers() -> None:
         index=list("ABCDE"),
     )
     st = stations(*[(s, 10.0, "array") for s in "ABCDE"])
-    result = peer_index(day, st)
-    assert result["D"] == pytest.approx(0.25)  # judged against the healthy median, 4.0
-    assert result["E"] == pytest.approx(0.5)
+    reference = peer_yield(day, st)
+    assert set(reference) == {4.0}, "the healthy median (not 3.0 with D and E), for every station"
 
 
 # --- revenue -----------------------------------------------------------------------------
