@@ -22,7 +22,17 @@ from api import alertpages, orderpages, pages, rankingpages, stationpages
 from api.metrics import StoreCollector
 from api.models import Health
 from api.responses import SIGNED_IN
-from api.routes import alerts, auth, exports, fleet, operations, orders, stations, villages
+from api.routes import (
+    alerts,
+    assessment,
+    auth,
+    exports,
+    fleet,
+    operations,
+    orders,
+    stations,
+    villages,
+)
 from api.state import ApiState
 from pvmon.influx.client import InfluxError, InfluxUnavailable
 
@@ -53,7 +63,7 @@ def create_app(ctx: ApiState) -> FastAPI:
 
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(auth.router)
-    for module in (fleet, stations, villages, alerts, orders, exports, operations):
+    for module in (fleet, stations, villages, alerts, orders, assessment, exports, operations):
         api.include_router(module.router, responses=SIGNED_IN)
     app.include_router(api)
     app.include_router(orderpages.router)  # before pages: /a/{id}/order, not /a/{id}/{how}

@@ -262,9 +262,65 @@ class PhotoOut(BaseModel):
     name: str
 
 
+class LossOut(BaseModel):
+    """What a fault cost: expected energy (the township's comparable stations × capacity ×
+    the station's usual level) minus what it made, valued at the day's tariff."""
+
+    kwh: float
+    yuan: float
+    days: int
+    unknown_days: int
+    """Days without an expected energy (too few peers, not computed yet): a lower bound."""
+    basis: Literal["estimated"] = "estimated"
+
+
+class OrderFiguresOut(BaseModel):
+    hours_to_accept: float | None
+    hours_to_arrive: float | None
+    hours_to_repair: float | None
+    on_time: bool | None
+    """Done by the deadline; None while open and not yet late."""
+    loss: LossOut | None
+    """Its fault's loss; None for an order without an alert (patrol, cleaning)."""
+
+
 class WorkOrderDetail(WorkOrderOut):
     history: list[WorkOrderStepOut]
     photos: list[PhotoOut]
+    figures: OrderFiguresOut
+
+
+class AssessmentOut(BaseModel):
+    """A maintainer's month (考核): the orders created in it and what their faults cost."""
+
+    person_id: str
+    name: str
+    orders: int
+    done: int
+    on_time: int
+    late: int
+    median_hours_to_accept: float | None
+    median_hours_to_arrive: float | None
+    median_hours_to_repair: float | None
+    lost_kwh: float
+    lost_yuan: float
+    cert_state: str | None
+    basis: Literal["estimated"] = "estimated"
+
+
+class StationLossOut(BaseModel):
+    station_id: str
+    village_id: str | None
+    township_id: str
+    loss: LossOut
+
+
+class MonthLossesOut(BaseModel):
+    month: str
+    stations: list[StationLossOut]
+    kwh: float
+    yuan: float
+    basis: Literal["estimated"] = "estimated"
 
 
 class NewWorkOrder(BaseModel):

@@ -16,10 +16,13 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from api import assessment
 from api.alertpages import Page
 from api.deps import Caller, Context, Db
 from api.pages import Viewer, lang_of, problem_page, render
 from api.params import AlertId
+from api.routes import assessment as routes_assessment
+from api.routes.assessment import MONTH_PATTERN
 from api.routes.orders import OrderId, actor, commit_photo, photo_response, photo_status
 from api.state import ApiState
 from maintenance import actions, photos
@@ -110,6 +113,7 @@ def _show(
         order=order,
         late=actions.late(order, ctx.now()),
         history=actions.history(session, order.id),
+        figures=assessment.figures_of(session, ctx, [order])[0],
         photos=photos.photos(session, order.id),
         steps=[s for s in (Step.ACCEPT, Step.ARRIVE, Step.DONE) if _may(order, s, me)],
         may_note=state in FROM[Step.NOTE],
@@ -293,6 +297,37 @@ def _parts(names: list[str], quantities: list[str]) -> list[actions.Part] | None
                 continue
         return None
     return parts
+
+
+@router.get("/assessment")
+def assessment_page(
+    request: Request,
+    who: Viewer,
+    session: Db,
+    ctx: Context,
+    month: Annotated[str | None, Query(pattern=MONTH_PATTERN)] = None,
+) -> Response:
+    """The bureau's monthly assessment of the maintainers, and where the month's energy was
+    lost."""
+    if not who.scope.reads_fleet:
+        return problem_page(request, who, 404, "not_found")
+    chosen = month or ctx.today().strftime("%Y-%m")
+    losses = routes_assessment.month_losses(chosen, who, ctx, session)
+    by_township: dict[str, list[float]] = {}
+    for row in losses.stations:
+        kwh_yuan = by_township.setdefault(row.township_id, [0.0, 0.0])
+        kwh_yuan[0] += row.loss.kwh
+        kwh_yuan[1] += row.loss.yuan
+    return render(
+        request,
+        "assessment.html",
+        who,
+        month=chosen,
+        rows=routes_assessment.maintainers_month(chosen, who, ctx, session),
+        losses=losses,
+        worst=sorted(losses.stations, key=lambda r: -r.loss.kwh)[:20],
+        by_township=sorted(by_township.items(), key=lambda kv: -kv[1][0]),
+    )
 
 
 @router.post("/a/{alert_id}/order")

@@ -138,6 +138,19 @@ CATALOG: dict[str, tuple[str, str]] = {
     "col.resolved_by": ("处理人", "Resolved by"),
     "export_statements": ("村集体收益明细", "Village statements"),
     "export_summary": ("乡镇发电与收益", "Generation and revenue by township"),
+    "export_assessment": ("管护员月度考核", "Maintainers' monthly assessment"),
+    "col.person_id": ("人员编号", "Person id"),
+    "col.person": ("姓名", "Name"),
+    "col.cert_state": ("证书状态", "Certificate"),
+    "col.orders": ("工单数", "Orders"),
+    "col.orders_done": ("已完成", "Done"),
+    "col.orders_on_time": ("按期完成", "On time"),
+    "col.orders_late": ("超期", "Late"),
+    "col.hours_to_accept": ("接单用时（小时，中位数）", "Hours to accept (median)"),
+    "col.hours_to_arrive": ("到场用时（小时，中位数）", "Hours to arrive (median)"),
+    "col.hours_to_repair": ("修复用时（小时，中位数）", "Hours to repair (median)"),
+    "col.lost_kwh": ("损失电量（千瓦时，估算）", "Energy lost (kWh, estimated)"),
+    "col.lost_yuan": ("损失收益（元，估算）", "Revenue lost (yuan, estimated)"),
     "export_alerts": ("告警明细", "Alerts"),
     "export_estimated": (
         "数据为按遥测估算，以电费结算单为准",
@@ -365,7 +378,28 @@ CATALOG: dict[str, tuple[str, str]] = {
     "detail.cert_no_date": ("无有效证书", "no valid certificate"),
     "detail.no_certificate": ("无", "none"),
     # --- work orders ----------------------------------------------------------------------
+    "assessment.title": ("管护员月度考核", "Maintainers' monthly assessment"),
+    "assessment.month": ("月份", "Month"),
+    "assessment.show": ("查看", "Show"),
+    "assessment.xlsx": ("导出Excel", "Export XLSX"),
+    "assessment.lost": ("本月故障损失电量", "Energy lost to faults this month"),
+    "assessment.maintainers": ("本月创建的工单（按管护员）", "Orders created this month, by maintainer"),
+    "assessment.by_township": ("损失电量（按乡镇）", "Energy lost, by township"),
+    "assessment.worst": ("损失最多的电站", "Stations that lost most"),
+    "assessment.days": ("故障天数", "Fault days"),
+    "assessment.method": (
+        "损失电量＝同乡镇同类电站当天单位容量发电量×装机容量×本站平时水平−实际发电量，"
+        "按当天电价折算收益；故障持续的各天合计，同一天只计一次。",
+        "Energy lost = the township's comparable stations' specific yield that day × "
+        "capacity × the station's usual level − what it made, valued at the day's tariff; "
+        "summed over the fault's days, each day once.",
+    ),
     "order.mine": ("我的工单", "My orders"),
+    "order.loss": (
+        "本次故障损失电量{kwh}千瓦时，收益{yuan}元（{days}天）",
+        "This fault cost {kwh} kWh, {yuan} yuan ({days} days)",
+    ),
+    "order.loss_unknown_days": ("其中{n}天尚无数据", "{n} days without figures yet"),
     "order.all": ("工单", "Work orders"),
     "order.no": ("工单", "Order"),
     "order.kind": ("类型", "Kind"),

@@ -23,7 +23,8 @@ from alerts import actions, messages
 from api import queries
 from api.deps import Context, Db, Who, checked_day, forbidden
 from api.responses import XLSX, files, problems
-from api.routes import fleet
+from api.routes import assessment, fleet
+from api.routes.assessment import Month
 from pvmon.db import tables
 from pvmon.i18n import Lang, text
 
@@ -34,7 +35,7 @@ Language = Literal["zh", "en"]
 EXPORT_MAX = 100_000
 """Rows in one alerts export (the county raises a few thousand a year)."""
 MEDIA = {"csv": "text/csv; charset=utf-8", "xlsx": XLSX}
-NUMBER_FORMATS = {"kwh": "#,##0.0", "yuan": "#,##0.00", "count": "#,##0"}
+NUMBER_FORMATS = {"kwh": "#,##0.0", "yuan": "#,##0.00", "count": "#,##0", "hours": "0.0"}
 
 
 @dataclass(frozen=True)
@@ -201,6 +202,52 @@ def summary(fmt: Format, who: Who, ctx: Context, lang: Language = "zh") -> Respo
     day = checked_day(ctx.today(), ctx).isoformat()
     title = _title(ctx, text("export_summary", lang), day, lang)
     return table(rows, SUMMARY_COLUMNS, fmt, f"summary-{day}", title, lang)
+
+
+ASSESSMENT_COLUMNS = [
+    Column("person_id"),
+    Column("person"),
+    Column("cert_state"),
+    Column("orders", "count"),
+    Column("orders_done", "count"),
+    Column("orders_on_time", "count"),
+    Column("orders_late", "count"),
+    Column("hours_to_accept", "hours"),
+    Column("hours_to_arrive", "hours"),
+    Column("hours_to_repair", "hours"),
+    Column("lost_kwh", "kwh"),
+    Column("lost_yuan", "yuan"),
+]
+
+
+@router.get(
+    "/assessment.{fmt}",
+    summary="Each maintainer's month (考核)",
+    response_class=Response,
+    responses={**files(*MEDIA.values()), **problems(403)},
+)
+def assessment_table(
+    fmt: Format, month: Month, who: Who, ctx: Context, session: Db, lang: Language = "zh"
+) -> Response:
+    rows = [
+        [
+            r.person_id,
+            r.name,
+            text(f"cert_state.{r.cert_state or 'none'}", lang),
+            r.orders,
+            r.done,
+            r.on_time,
+            r.late,
+            r.median_hours_to_accept,
+            r.median_hours_to_arrive,
+            r.median_hours_to_repair,
+            r.lost_kwh,
+            r.lost_yuan,
+        ]
+        for r in assessment.maintainers_month(month, who, ctx, session)
+    ]
+    title = _title(ctx, text("export_assessment", lang), month, lang)
+    return table(rows, ASSESSMENT_COLUMNS, fmt, f"assessment-{month}", title, lang)
 
 
 ALERT_COLUMNS = [

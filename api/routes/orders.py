@@ -10,10 +10,13 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, File, HTTPException, Path, Query, UploadFile
 from fastapi.responses import FileResponse
 
+from api import assessment
 from api.deps import Caller, Context, Db, Who, forbidden, not_found
 from api.models import (
     AssignOrder,
+    LossOut,
     NewWorkOrder,
+    OrderFiguresOut,
     OrderStep,
     PhotoOut,
     WorkOrderDetail,
@@ -22,6 +25,7 @@ from api.models import (
 )
 from api.params import AlertId
 from api.responses import problems
+from api.state import ApiState
 from maintenance import actions, photos
 from maintenance.workflow import InvalidStep, OrderKind, Step
 from pvmon.db import tables
@@ -83,14 +87,28 @@ def _order(who: Caller, session: Db, order_id: int) -> tables.WorkOrder:
     summary="One order, with its history",
     responses=problems(404),
 )
-def order(order_id: OrderId, who: Who, session: Db) -> WorkOrderDetail:
+def order(order_id: OrderId, who: Who, ctx: Context, session: Db) -> WorkOrderDetail:
     o = _order(who, session, order_id)
     steps = [
         WorkOrderStepOut.model_validate(s, from_attributes=True)
         for s in actions.history(session, o.id)
     ]
     shots = [PhotoOut.model_validate(p, from_attributes=True) for p in photos.photos(session, o.id)]
-    return WorkOrderDetail(**out(o).model_dump(), history=steps, photos=shots)
+    return WorkOrderDetail(
+        **out(o).model_dump(), history=steps, photos=shots, figures=figures_out(session, ctx, o)
+    )
+
+
+def figures_out(session: Db, ctx: ApiState, o: tables.WorkOrder) -> OrderFiguresOut:
+    (f,) = assessment.figures_of(session, ctx, [o])
+    loss = LossOut(**vars(f.loss)) if f.loss else None
+    return OrderFiguresOut(
+        hours_to_accept=f.hours_to_accept,
+        hours_to_arrive=f.hours_to_arrive,
+        hours_to_repair=f.hours_to_repair,
+        on_time=f.on_time,
+        loss=loss,
+    )
 
 
 @router.post(

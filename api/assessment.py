@@ -1,0 +1,165 @@
+"""The data behind the maintenance figures: orders of a month with their times and their
+faults' losses, each maintainer's assessment, and the month's lost energy by station.
+The rules are ``maintenance.assessment`` and ``pvmon.losses``; this module reads the
+orders, alerts and station rollups they need."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from collections import defaultdict
+
+import pandas as pd
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from api.deps import Caller
+from api.state import ApiState
+from maintenance.assessment import Assessment, FaultSpan, OrderFigures, assess, order_figures
+from pvmon.certification import compliance
+from pvmon.db import tables
+from pvmon.domain import StationKind
+from pvmon.findings import OPERATING_RULES
+from pvmon.influx import schema
+from pvmon.influx.client import series_values
+from pvmon.influx.provision import ROLLUP_RP
+from pvmon.localtime import day_start, local_day
+from pvmon.losses import Loss, fault_span, loss_over, span_days
+from pvmon.registry.lookup import FleetLookup
+
+
+def month_bounds(month: str) -> tuple[dt.date, dt.date]:
+    """The first and last local day of ``YYYY-MM``."""
+    year, number = (int(part) for part in month.split("-"))
+    return dt.date(year, number, 1), dt.date(year, number, calendar.monthrange(year, number)[1])
+
+
+def shortfall_days(ctx: ApiState, first: dt.date, last: dt.date) -> pd.DataFrame:
+    """Every station's daily shortfall from ``first`` to ``last``: station, date,
+    shortfall_kwh, shortfall_yuan."""
+    series = ctx.influx.query(
+        f'SELECT "shortfall_kwh", "shortfall_yuan" FROM "{ROLLUP_RP}"."{schema.STATION_DAILY}" '
+        f"WHERE time >= {day_start(first, ctx.tz)}s "
+        f'AND time < {day_start(last + dt.timedelta(days=1), ctx.tz)}s GROUP BY "station"'
+    )
+    rows = series_values(series)
+    frame = pd.DataFrame(rows, columns=["time", "station", "shortfall_kwh", "shortfall_yuan"])
+    frame["date"] = [local_day(t, ctx.tz) for t in frame["time"]]
+    return frame
+
+
+def fault_of(alert: tables.Alert | None) -> FaultSpan | None:
+    """A fault's start and end from its alert: ended when its condition cleared (or it was
+    resolved with the condition gone)."""
+    if alert is None:
+        return None
+    if alert.condition_active:
+        return alert.since, None
+    return alert.since, alert.cleared_since or alert.resolved_at
+
+
+def orders_created(
+    session: Session, who: Caller, first: dt.date, last: dt.date, ctx: ApiState
+) -> list[tables.WorkOrder]:
+    lo = dt.datetime.fromtimestamp(day_start(first, ctx.tz), dt.UTC)
+    hi = dt.datetime.fromtimestamp(day_start(last + dt.timedelta(days=1), ctx.tz), dt.UTC)
+    q = select(tables.WorkOrder).where(
+        tables.WorkOrder.created_at >= lo, tables.WorkOrder.created_at < hi
+    )
+    where = who.scope.order_filter()
+    if where is not None:
+        q = q.where(where)
+    return list(session.scalars(q.order_by(tables.WorkOrder.id)))
+
+
+def figures_of(
+    session: Session, ctx: ApiState, orders: list[tables.WorkOrder]
+) -> list[OrderFigures]:
+    """The orders' times and losses, reading their faults' days once."""
+    faults = {
+        o.id: fault_of(session.get(tables.Alert, o.alert_id) if o.alert_id else None)
+        for o in orders
+    }
+    now = ctx.now()
+    starts = [f[0] for f in faults.values() if f is not None]
+    days = (
+        shortfall_days(
+            ctx, local_day(min(starts).timestamp(), ctx.tz), local_day(now.timestamp(), ctx.tz)
+        )
+        if starts
+        else shortfall_days(ctx, ctx.today(), ctx.today())
+    )
+    by_station = dict(tuple(days.groupby("station"))) if len(days) else {}
+    empty = days.iloc[0:0]
+    return [
+        order_figures(o, faults[o.id], by_station.get(o.station_id, empty), now, ctx.tz)
+        for o in orders
+    ]
+
+
+def assessment(session: Session, ctx: ApiState, who: Caller, month: str) -> list[Assessment]:
+    """Each maintainer the caller sees: the month's orders and their certification."""
+    first, last = month_bounds(month)
+    figures = figures_of(session, ctx, orders_created(session, who, first, last, ctx))
+    view = ctx.view()
+    report = compliance(view.registry, min(last, ctx.today()), ctx.settings.registry.required_cert)
+    states: dict[str, str | None] = {}
+    for r in sorted(report.requirements, key=lambda r: r.valid, reverse=True):
+        states[r.person_id] = str(r.state) if r.state else None  # an invalid one wins
+    stations_of = _stations_of(view)
+    visible = {
+        p: s for p, s in states.items() if who.scope.sees_person(p, stations_of.get(p, frozenset()))
+    }
+    return assess(figures, visible)
+
+
+def _stations_of(view: FleetLookup) -> dict[str, frozenset[str]]:
+    """Each maintainer → the stations they are responsible for (household arrays through
+    their village)."""
+    out: dict[str, set[str]] = defaultdict(set)
+    for station, people in view.crews.items():
+        for p in people:
+            out[p].add(station)
+    by_village: dict[str, set[str]] = defaultdict(set)
+    for s in view.stations.values():
+        if StationKind(s.kind) == StationKind.HOUSEHOLD:
+            by_village[s.village_id].add(s.id)
+    for village, people in view.village_crews.items():
+        for p in people:
+            out[p] |= by_village[village]
+    return {p: frozenset(s) for p, s in out.items()}
+
+
+def month_losses(session: Session, ctx: ApiState, who: Caller, month: str) -> dict[str, Loss]:
+    """Each station's loss in the month: its faults' days in the month, counted once."""
+    first, last = month_bounds(month)
+    lo = dt.datetime.fromtimestamp(day_start(first, ctx.tz), dt.UTC)
+    hi = dt.datetime.fromtimestamp(day_start(last + dt.timedelta(days=1), ctx.tz), dt.UTC)
+    alerts = session.scalars(
+        select(tables.Alert).where(
+            tables.Alert.station_id.is_not(None),
+            tables.Alert.rule.in_(sorted(OPERATING_RULES)),
+            tables.Alert.since < hi,
+            or_(
+                tables.Alert.condition_active.is_(True),
+                tables.Alert.cleared_since >= lo,
+                tables.Alert.resolved_at >= lo,
+            ),
+        )
+    ).all()
+    month_days = span_days(first, last)
+    fault_days: dict[str, set[dt.date]] = defaultdict(set)
+    now = ctx.now()
+    for alert in alerts:
+        if alert.station_id is None or not who.scope.sees_station(alert.station_id):
+            continue
+        since, until = fault_of(alert)  # type: ignore[misc]
+        fault_days[alert.station_id] |= (
+            span_days(*fault_span(since, until, now, ctx.tz)) & month_days
+        )
+    days = shortfall_days(ctx, first, last)
+    return {
+        station: loss_over(days[days["station"] == station], dates)
+        for station, dates in sorted(fault_days.items())
+        if dates
+    }
