@@ -18,7 +18,7 @@ from jinja2 import pass_context
 from sqlalchemy.orm import Session
 
 from alerts import actions, messages
-from api import formatting, queries, security
+from api import assessment, formatting, queries, security
 from api.deps import (
     SESSION_COOKIE,
     Caller,
@@ -252,8 +252,23 @@ def fleet_page(
         compliance=fleet.certification(inside, ctx, None),
         charts=charts,
         alerts=open_alerts,
+        orders=order_counts(session, ctx, inside),
+        month_lost=ctx.cached(
+            ("month_lost", township, ctx.today().strftime("%Y-%m")),
+            lambda: assessment.month_losses(session, ctx, inside, ctx.today().strftime("%Y-%m")),
+        ),
         **extra,
     )
+
+
+def order_counts(session: Session, ctx: ApiState, who: Caller) -> tuple[int, int]:
+    """(open, of those past their deadline) among the orders the caller sees."""
+    where = who.scope.order_filter()
+    opened = order_actions.count(session, order_actions.OrderFilter(state="open"), where)
+    late = order_actions.count(
+        session, order_actions.OrderFilter(state="open", late_at=ctx.now()), where
+    )
+    return opened, late
 
 
 def village_income_chart(listed: list[Any], lang: Lang) -> dict[str, Any] | None:

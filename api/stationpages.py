@@ -19,6 +19,7 @@ from api.pages import Viewer, lang_of, problem_page, render
 from api.params import DeviceId, StationId
 from api.routes import stations
 from api.state import ApiState
+from maintenance import actions as order_actions
 from pvmon.certification import compliance
 from pvmon.i18n import text
 from pvmon.localtime import day_start
@@ -118,6 +119,12 @@ def station_page(
         last=last,
         inverters=stationdata.inverters_now(ctx, station_id),
         alerts=past,
+        orders=order_actions.orders(
+            session,
+            order_actions.OrderFilter(station_id=station_id, limit=PAST_ALERTS),
+            who.scope.order_filter(),
+        ),
+        late=lambda o: order_actions.late(o, ctx.now()),
         money=who.scope.sees_money(station_id),
         day_before=shown - dt.timedelta(days=1),
         day_after=shown + dt.timedelta(days=1) if shown < ctx.today() else None,

@@ -395,6 +395,8 @@ CATALOG: dict[str, tuple[str, str]] = {
         "summed over the fault's days, each day once.",
     ),
     "order.mine": ("我的工单", "My orders"),
+    "order.of_station": ("本站工单", "This station's orders"),
+    "order.open_late": ("未完成工单 / 超期", "Open orders / overdue"),
     "order.loss": (
         "本次故障损失电量{kwh}千瓦时，收益{yuan}元（{days}天）",
         "This fault cost {kwh} kWh, {yuan} yuan ({days} days)",

@@ -4,6 +4,7 @@ order, photos checked for type and size, and each role seeing only its own."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from collections.abc import Iterator
 
@@ -184,3 +185,23 @@ def test_an_alert_becomes_a_work_order_with_one_action(app: TestClient, world: W
     page = bureau.get(r.headers["location"]).text
     assert f'href="/a/{alert.id}"' in page
     assert 'id="alert-order"' in bureau.get(f"/a/{alert.id}").text
+
+
+def test_the_station_page_lists_its_orders_and_the_overview_counts_open_and_late(
+    app: TestClient, world: World
+) -> None:
+    order = new_order(app, world.mine)
+    bureau = as_user(app, "bureau")
+    station = bureau.get(f"/stations/{world.mine}").text
+    assert f'href="/orders/{order}"' in station
+    overview = bureau.get("/overview").text
+    assert 'id="orders-count"' in overview
+    assert '<a href="/orders?state=open">1</a>' in overview
+    assert '<a href="/orders?state=late" class="">0</a>' in overview
+    assert 'id="month-lost"' in overview
+    with session_factory(world.engine).begin() as session:
+        late = session.get(tables.WorkOrder, order)
+        late.deadline_at = late.created_at - dt.timedelta(hours=1)
+    overview = bureau.get("/overview").text
+    assert '<a href="/orders?state=late" class="sev-critical">1</a>' in overview
+    assert f'href="/orders/{order}"' in bureau.get("/orders?state=late").text
