@@ -28,7 +28,7 @@ from pvmon.influx.client import InfluxClient
 from pvmon.localtime import local_day, utc_now
 from pvmon.registry.schema import Registry
 from pvmon.settings import load_settings
-from tests.support.world import TOWNSHIP, World, world_fixtures
+from tests.support.world import TOWNSHIP, World, signed_in, world_fixtures
 
 template, world = world_fixtures("pages")
 TZ = ZoneInfo("Asia/Shanghai")
@@ -38,18 +38,6 @@ TZ = ZoneInfo("Asia/Shanghai")
 def app(world: World) -> Iterator[TestClient]:
     with TestClient(create_app(world.ctx)) as c:
         yield c
-
-
-def signed_in(app: TestClient, username: str) -> TestClient:
-    app.cookies.clear()
-    r = app.post(
-        "/login",
-        data={"username": username, "password": DEMO_PASSWORD, "next": "/"},
-        follow_redirects=False,
-    )
-    assert r.status_code == 303
-    app.cookies.set("pvmon_session", r.cookies["pvmon_session"])
-    return app
 
 
 def test_pages_need_a_login_and_come_back_after_it(app: TestClient) -> None:

@@ -14,12 +14,12 @@ from PIL import Image
 from sqlalchemy import select
 
 from api.app import create_app
-from api.users import DEMO_PASSWORD, demo_maintainer
+from api.users import demo_maintainer
 from pvmon.datapaths import order_photos
 from pvmon.db import tables
 from pvmon.db.engine import session_factory
 from tests.support.orders import crew, elsewhere, photo
-from tests.support.world import World, world_fixtures
+from tests.support.world import World, signed_in, world_fixtures
 
 template, world = world_fixtures("order_pages")
 
@@ -30,20 +30,8 @@ def app(world: World) -> Iterator[TestClient]:
         yield c
 
 
-def as_user(app: TestClient, username: str) -> TestClient:
-    app.cookies.clear()
-    r = app.post(
-        "/login",
-        data={"username": username, "password": DEMO_PASSWORD, "next": "/"},
-        follow_redirects=False,
-    )
-    assert r.status_code == 303
-    app.cookies.set("pvmon_session", r.cookies["pvmon_session"])
-    return app
-
-
 def new_order(app: TestClient, station: str, assignee: str | None = None) -> int:
-    bureau = as_user(app, "bureau")
+    bureau = signed_in(app, "bureau")
     r = bureau.post(
         "/api/v1/orders", json={"station_id": station, "kind": "repair", "title": "汇流箱检查"}
     )
@@ -69,7 +57,7 @@ def steps(world: World, order: int) -> list[str]:
 def test_a_maintainer_works_an_order_from_the_phone_pages(app: TestClient, world: World) -> None:
     person = demo_maintainer(world.registry).id
     order = new_order(app, world.mine, person)
-    phone = as_user(app, "maintainer")
+    phone = signed_in(app, "maintainer")
     assert f'href="/orders/{order}"' in phone.get("/my").text, "on the maintainer's own page"
     assert f'href="/orders/{order}"' in phone.get("/orders").text
     page = phone.get(f"/orders/{order}").text
@@ -122,7 +110,7 @@ def test_a_bad_upload_is_refused_with_a_clear_message_and_nothing_kept(
 ) -> None:
     person = demo_maintainer(world.registry).id
     order = new_order(app, world.mine, person)
-    phone = as_user(app, "maintainer")
+    phone = signed_in(app, "maintainer")
     phone.post(f"/orders/{order}/accept")
     r = phone.post(f"/orders/{order}/photos", files={"photo": (name, data, "image/jpeg")})
     assert r.status_code == status
@@ -140,7 +128,7 @@ def test_the_bureau_cannot_assign_to_an_uncertified_maintainer_and_sees_why(
 ) -> None:
     station, uncertified = crew(world.registry, world.settings, False, world.ctx.today())
     order = new_order(app, station)
-    bureau = as_user(app, "bureau")
+    bureau = signed_in(app, "bureau")
     page = bureau.get(f"/orders/{order}").text
     assert f'<option value="{uncertified}"' in page, "offered, with the reason beside the name"
     r = bureau.post(f"/orders/{order}/assign", data={"person_id": uncertified})
@@ -154,14 +142,14 @@ def test_each_role_sees_only_its_own_orders(app: TestClient, world: World) -> No
     person = demo_maintainer(world.registry).id
     theirs = new_order(app, elsewhere(world.registry))
     mine = new_order(app, world.mine, person)
-    phone = as_user(app, "maintainer")
+    phone = signed_in(app, "maintainer")
     assert phone.get(f"/orders/{theirs}").status_code == 404
     r = phone.post(f"/orders/{mine}/assign", data={"person_id": person})
     assert r.status_code == 403, "maintainers do not assign"
-    collective = as_user(app, "collective")
+    collective = signed_in(app, "collective")
     assert collective.get("/orders").status_code == 404
     assert collective.get(f"/orders/{mine}").status_code == 404
-    supervisor = as_user(app, "supervisor")
+    supervisor = signed_in(app, "supervisor")
     assert supervisor.post(f"/orders/{theirs}/accept").status_code == 404
     r = supervisor.post(f"/orders/{mine}/accept")
     assert r.status_code == 403
@@ -176,7 +164,7 @@ def test_an_alert_becomes_a_work_order_with_one_action(app: TestClient, world: W
             )
         ).first()
     assert alert is not None, "the world has an open alert on the maintainer's station"
-    bureau = as_user(app, "bureau")
+    bureau = signed_in(app, "bureau")
     assert 'id="open-order"' in bureau.get(f"/a/{alert.id}").text
     r = bureau.post(f"/a/{alert.id}/order", follow_redirects=False)
     assert r.status_code == 303
@@ -191,7 +179,7 @@ def test_the_station_page_lists_its_orders_and_the_overview_counts_open_and_late
     app: TestClient, world: World
 ) -> None:
     order = new_order(app, world.mine)
-    bureau = as_user(app, "bureau")
+    bureau = signed_in(app, "bureau")
     station = bureau.get(f"/stations/{world.mine}").text
     assert f'href="/orders/{order}"' in station
     overview = bureau.get("/overview").text

@@ -122,6 +122,19 @@ def login(client: TestClient, username: str, password: str = DEMO_PASSWORD) -> d
     return {"Cookie": f"pvmon_session={r.cookies['pvmon_session']}"}
 
 
+def signed_in(app: TestClient, username: str, password: str = DEMO_PASSWORD) -> TestClient:
+    """The client signed in through the login page (the cookie a browser keeps)."""
+    app.cookies.clear()
+    r = app.post(
+        "/login",
+        data={"username": username, "password": password, "next": "/"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    app.cookies.set("pvmon_session", r.cookies["pvmon_session"])
+    return app
+
+
 def world_fixtures(name: str, township: str = TOWNSHIP) -> tuple[Any, Any]:
     """A module's ``template`` (built once) and ``world`` (a copy per test) fixtures:
     ``template, world = world_fixtures("api")``."""
