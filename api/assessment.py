@@ -50,8 +50,9 @@ def shortfall_days(ctx: ApiState, first: dt.date, last: dt.date) -> pd.DataFrame
 
 def fault_of(alert: tables.Alert | None) -> FaultSpan | None:
     """A fault's start and end from its alert: ended when its condition cleared (or it was
-    resolved with the condition gone)."""
-    if alert is None:
+    resolved with the condition gone). None for an alert that is not about the station's
+    equipment (a certification alert costs no energy by itself)."""
+    if alert is None or alert.rule not in OPERATING_RULES:
         return None
     if alert.condition_active:
         return alert.since, None

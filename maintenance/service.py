@@ -1,6 +1,7 @@
 """The maintenance service's tick: what happens to orders without anyone asking.
 
-- A critical alert about a station gets its order by itself, assigned to the station's
+- A critical alert about a station's equipment (an operating rule: silence, zero output,
+  fault state, underperformance) gets its order by itself, assigned to the station's
   first validly certified responsible maintainer (left for the bureau when it has none).
 - A done order is verified by the data: its alert resolved, and the station without any
   operating finding (silence, zero output, fault, underperformance) for
@@ -50,6 +51,7 @@ def open_for_critical(session: Session, settings: Settings, now: dt.datetime) ->
     alerts = session.scalars(
         select(tables.Alert).where(
             tables.Alert.severity == str(Severity.CRITICAL),
+            tables.Alert.rule.in_(sorted(OPERATING_RULES)),
             tables.Alert.state != "resolved",
             tables.Alert.station_id.is_not(None),
             tables.Alert.id.not_in(ordered),

@@ -15,7 +15,7 @@ from maintenance import actions, service
 from maintenance.workflow import OrderKind, OrderState, Step
 from pvmon.db import tables
 from pvmon.db.engine import session_factory
-from pvmon.findings import FindingKind, Severity
+from pvmon.findings import Finding, FindingKind, Severity, Subject
 from pvmon.settings import Settings
 from tests.support.alerting import (
     HOUR,
@@ -28,6 +28,7 @@ from tests.support.alerting import (
     find,
     mentions,
     settings_for,
+    uncovered_station,
     wecom_ids,
 )
 from tests.support.receivers import HttpReceiver
@@ -147,3 +148,26 @@ def test_a_late_order_reaches_the_supervisor_and_the_bureau_through_the_alert_en
             select(tables.Finding).where(tables.Finding.kind == "order_late")
         ).one()
         assert late.active is False, "done: no longer late"
+
+
+def test_a_critical_alert_not_about_the_equipment_gets_no_order_by_itself(
+    tmp_path: Path, loaded_engine: Engine, receiver: HttpReceiver, directory: Directory
+) -> None:
+    """A station without a certified maintainer is the bureau's to fix, not a repair job."""
+    station = uncovered_station(directory)
+    settings = settings_for(tmp_path, loaded_engine, receiver)
+    uncovered = Finding(
+        FindingKind.STATION_UNCOVERED,
+        Subject.STATION,
+        station,
+        Severity.CRITICAL,
+        T0,
+        {"maintainers": sorted(directory.crews[station])},
+        station,
+    )
+    find(loaded_engine, T0, uncovered, kind=FindingKind.STATION_UNCOVERED)
+    AlertService(settings, loaded_engine, None).tick(T0)
+    assert [(a.rule, a.severity) for a in alerts_of(loaded_engine)] == [
+        ("station_uncovered", "critical")
+    ]
+    assert tick(loaded_engine, settings, T0 + MIN)["opened"] == 0

@@ -63,6 +63,7 @@ def main() -> None:
         shoot(b, base, "/alerts", "bureau-alerts.png", DESKTOP)
         shoot(b, base, "/villages", "bureau-villages.png", DESKTOP)
         shoot(b, base, "/rankings?kind=village", "bureau-rankings.png", DESKTOP)
+        shoot(b, base, "/assessment", "bureau-assessment.png", DESKTOP)
         orders = shoot(b, base, "/orders", "bureau-orders.png", DESKTOP)
         order = re.search(r'href="/orders/(\d+)"', orders)
         if order:
