@@ -8,6 +8,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Collection
 
 import pandas as pd
 from sqlalchemy import or_, select
@@ -15,7 +16,14 @@ from sqlalchemy.orm import Session
 
 from api.deps import Caller
 from api.state import ApiState
-from maintenance.assessment import Assessment, FaultSpan, OrderFigures, assess, order_figures
+from maintenance.assessment import (
+    EFFECT_DAYS,
+    Assessment,
+    FaultSpan,
+    OrderFigures,
+    assess,
+    order_figures,
+)
 from pvmon.certification import compliance
 from pvmon.db import tables
 from pvmon.domain import StationKind
@@ -23,7 +31,7 @@ from pvmon.findings import OPERATING_RULES
 from pvmon.influx import schema
 from pvmon.influx.client import series_values
 from pvmon.influx.provision import ROLLUP_RP
-from pvmon.localtime import day_start, local_day
+from pvmon.localtime import day_start, local_day, utc
 from pvmon.losses import Loss, fault_span, loss_over, span_days
 from pvmon.registry.lookup import FleetLookup
 
@@ -34,16 +42,31 @@ def month_bounds(month: str) -> tuple[dt.date, dt.date]:
     return dt.date(year, number, 1), dt.date(year, number, calendar.monthrange(year, number)[1])
 
 
-def shortfall_days(ctx: ApiState, first: dt.date, last: dt.date) -> pd.DataFrame:
-    """Every station's daily shortfall from ``first`` to ``last``: station, date,
-    shortfall_kwh, shortfall_yuan."""
+DAY_FIELDS = ["shortfall_kwh", "shortfall_yuan", "peer_index", "usable"]
+FEW_STATIONS = 50
+"""Up to this many stations are named in the query; more read every station's days."""
+
+
+def station_days(
+    ctx: ApiState, first: dt.date, last: dt.date, stations: Collection[str] | None = None
+) -> pd.DataFrame:
+    """The stations' days (all: None) from ``first`` to ``last``: station, date,
+    shortfall_kwh, shortfall_yuan, peer_index, usable."""
+    empty = pd.DataFrame(columns=["time", "station", *DAY_FIELDS, "date"])
+    if stations is not None and not stations:
+        return empty
+    fields = ", ".join(f'"{f}"' for f in DAY_FIELDS)
+    only = ""
+    if stations is not None and len(stations) <= FEW_STATIONS:
+        only = " AND (" + " OR ".join(f"\"station\" = '{s}'" for s in sorted(stations)) + ")"
     series = ctx.influx.query(
-        f'SELECT "shortfall_kwh", "shortfall_yuan" FROM "{ROLLUP_RP}"."{schema.STATION_DAILY}" '
+        f'SELECT {fields} FROM "{ROLLUP_RP}"."{schema.STATION_DAILY}" '
         f"WHERE time >= {day_start(first, ctx.tz)}s "
-        f'AND time < {day_start(last + dt.timedelta(days=1), ctx.tz)}s GROUP BY "station"'
+        f"AND time < {day_start(last + dt.timedelta(days=1), ctx.tz)}s{only} "
+        'GROUP BY "station"'
     )
     rows = series_values(series)
-    frame = pd.DataFrame(rows, columns=["time", "station", "shortfall_kwh", "shortfall_yuan"])
+    frame = pd.DataFrame(rows, columns=["time", "station", *DAY_FIELDS])
     frame["date"] = [local_day(t, ctx.tz) for t in frame["time"]]
     return frame
 
@@ -62,8 +85,8 @@ def fault_of(alert: tables.Alert | None) -> FaultSpan | None:
 def orders_created(
     session: Session, who: Caller, first: dt.date, last: dt.date, ctx: ApiState
 ) -> list[tables.WorkOrder]:
-    lo = dt.datetime.fromtimestamp(day_start(first, ctx.tz), dt.UTC)
-    hi = dt.datetime.fromtimestamp(day_start(last + dt.timedelta(days=1), ctx.tz), dt.UTC)
+    lo = utc(day_start(first, ctx.tz))
+    hi = utc(day_start(last + dt.timedelta(days=1), ctx.tz))
     q = select(tables.WorkOrder).where(
         tables.WorkOrder.created_at >= lo, tables.WorkOrder.created_at < hi
     )
@@ -82,13 +105,8 @@ def figures_of(
         for o in orders
     }
     now = ctx.now()
-    starts = [f[0] for f in faults.values() if f is not None]
-    days = (
-        shortfall_days(
-            ctx, local_day(min(starts).timestamp(), ctx.tz), local_day(now.timestamp(), ctx.tz)
-        )
-        if starts
-        else shortfall_days(ctx, ctx.today(), ctx.today())
+    days = station_days(
+        ctx, _first_day(orders, faults, ctx), ctx.today(), {o.station_id for o in orders}
     )
     by_station = dict(tuple(days.groupby("station"))) if len(days) else {}
     empty = days.iloc[0:0]
@@ -96,6 +114,17 @@ def figures_of(
         order_figures(o, faults[o.id], by_station.get(o.station_id, empty), now, ctx.tz)
         for o in orders
     ]
+
+
+def _first_day(
+    orders: list[tables.WorkOrder], faults: dict[int, FaultSpan | None], ctx: ApiState
+) -> dt.date:
+    """The first day the orders' figures need: their faults' starts, the week before
+    their cleanings."""
+    week = dt.timedelta(days=EFFECT_DAYS)
+    needed = [local_day(f[0], ctx.tz) for f in faults.values() if f is not None]
+    needed += [local_day(o.done_at, ctx.tz) - week for o in orders if o.done_at is not None]
+    return min(needed, default=ctx.today())
 
 
 def assessment(session: Session, ctx: ApiState, who: Caller, month: str) -> list[Assessment]:
@@ -134,8 +163,8 @@ def _stations_of(view: FleetLookup) -> dict[str, frozenset[str]]:
 def month_losses(session: Session, ctx: ApiState, who: Caller, month: str) -> dict[str, Loss]:
     """Each station's loss in the month: its faults' days in the month, counted once."""
     first, last = month_bounds(month)
-    lo = dt.datetime.fromtimestamp(day_start(first, ctx.tz), dt.UTC)
-    hi = dt.datetime.fromtimestamp(day_start(last + dt.timedelta(days=1), ctx.tz), dt.UTC)
+    lo = utc(day_start(first, ctx.tz))
+    hi = utc(day_start(last + dt.timedelta(days=1), ctx.tz))
     alerts = session.scalars(
         select(tables.Alert).where(
             tables.Alert.station_id.is_not(None),
@@ -158,7 +187,7 @@ def month_losses(session: Session, ctx: ApiState, who: Caller, month: str) -> di
         fault_days[alert.station_id] |= (
             span_days(*fault_span(since, until, now, ctx.tz)) & month_days
         )
-    days = shortfall_days(ctx, first, last)
+    days = station_days(ctx, first, last)
     return {
         station: loss_over(days[days["station"] == station], dates)
         for station, dates in sorted(fault_days.items())

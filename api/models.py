@@ -223,6 +223,9 @@ class AlertAction(BaseModel):
 class WorkOrderOut(BaseModel):
     id: int
     kind: str
+    plan_key: str | None
+    """The recurring plan it comes from (``maintenance.plans``), with its month."""
+    period: str | None
     station_id: str
     alert_id: int | None
     severity: str
@@ -274,6 +277,17 @@ class LossOut(BaseModel):
     basis: Literal["estimated"] = "estimated"
 
 
+class CleaningEffectOut(BaseModel):
+    """The station's mean peer index over its usable days in the week before and the week
+    after the cleaning was done."""
+
+    before: float
+    after: float
+    change: float
+    days_before: int
+    days_after: int
+
+
 class OrderFiguresOut(BaseModel):
     hours_to_accept: float | None
     hours_to_arrive: float | None
@@ -282,6 +296,8 @@ class OrderFiguresOut(BaseModel):
     """Done by the deadline; None while open and not yet late."""
     loss: LossOut | None
     """Its fault's loss; None for an order without an alert (patrol, cleaning)."""
+    cleaning: CleaningEffectOut | None
+    """A done cleaning's effect, once a week of data follows it."""
 
 
 class WorkOrderDetail(WorkOrderOut):

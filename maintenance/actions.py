@@ -33,6 +33,7 @@ from pvmon.certification import Refusal, why_not_maintainer
 from pvmon.db import tables
 from pvmon.findings import Severity
 from pvmon.localtime import local_day
+from pvmon.registry.schema import Registry
 from pvmon.registry.store import load_registry
 from pvmon.settings import Settings
 
@@ -81,7 +82,11 @@ def open_order(
     channel: str | None,
     now: dt.datetime,
     alert_id: int | None = None,
+    due_at: dt.datetime | None = None,
+    plan: tuple[str, str] | None = None,
 ) -> tables.WorkOrder:
+    """A new order; due by its severity's hours unless ``due_at`` says otherwise; ``plan``:
+    the (plan key, month) of a recurring order."""
     order = tables.WorkOrder(
         kind=str(kind),
         station_id=station_id,
@@ -91,9 +96,11 @@ def open_order(
         state=str(OrderState.CREATED),
         created_at=now,
         created_by=actor,
-        deadline_at=deadline(now, severity, settings.maintenance.deadline_hours),
+        deadline_at=due_at or deadline(now, severity, settings.maintenance.deadline_hours),
         reopen_count=0,
         parts=[],
+        plan_key=plan[0] if plan else None,
+        period=plan[1] if plan else None,
     )
     session.add(order)
     session.flush()
@@ -147,10 +154,12 @@ def assign(
     actor: str,
     channel: str | None,
     now: dt.datetime,
+    registry: Registry | None = None,
 ) -> tables.WorkOrder:
+    """``registry``: the registry as loaded already (the service assigns many at once)."""
     order = get(session, order_id)
     state = after(OrderState(order.state), Step.ASSIGN)
-    registry = load_registry(session)
+    registry = registry or load_registry(session)
     refusal = why_not_maintainer(
         registry,
         order.station_id,

@@ -1,7 +1,8 @@
 """How well the work was done (pure): each order's times — to accept, to arrive, to repair,
 from its creation — whether it was done by its deadline, and the energy and money its
 fault cost; and the bureau's monthly assessment (考核) of each maintainer over the orders
-created in the month, with their certification.
+created in the month, with their certification; and what a cleaning did (the peer index
+the week before and the week after).
 
 The loss of an order is its fault's (``pvmon.losses``): the days from its alert's start
 to the fault's end (still going: today). Orders without an alert (patrols, cleaning) have
@@ -17,12 +18,45 @@ from statistics import median
 
 import pandas as pd
 
-from maintenance.workflow import OrderState
+from maintenance.workflow import OrderKind, OrderState
 from pvmon.db import tables
+from pvmon.localtime import local_day
 from pvmon.losses import Loss, fault_loss, fault_span
 
 FaultSpan = tuple[dt.datetime, dt.datetime | None]
 """A fault's start and end (None: still going)."""
+
+
+EFFECT_DAYS = 7
+EFFECT_MIN_DAYS = 3
+"""Usable days needed on each side of a cleaning to say what it did."""
+
+
+@dataclass(frozen=True)
+class Effect:
+    """A cleaning's effect: the station's mean peer index over its usable days in the week
+    before and the week after the day it was done."""
+
+    before: float
+    after: float
+    change: float
+    """after / before − 1."""
+    days_before: int
+    days_after: int
+
+
+def cleaning_effect(days: pd.DataFrame, done_on: dt.date) -> Effect | None:
+    """``days``: the station's date, peer_index, usable. None with fewer than
+    ``EFFECT_MIN_DAYS`` usable days on a side (the week after is not over yet, or was
+    overcast or down)."""
+    good = days[days["usable"].fillna(0) > 0]
+    week = dt.timedelta(days=EFFECT_DAYS)
+    before = good[(good["date"] >= done_on - week) & (good["date"] < done_on)]["peer_index"]
+    after = good[(good["date"] > done_on) & (good["date"] <= done_on + week)]["peer_index"]
+    if len(before) < EFFECT_MIN_DAYS or len(after) < EFFECT_MIN_DAYS:
+        return None
+    b, a = float(before.mean()), float(after.mean())
+    return Effect(round(b, 3), round(a, 3), round(a / b - 1, 3), len(before), len(after))
 
 
 @dataclass(frozen=True)
@@ -37,6 +71,8 @@ class OrderFigures:
     on_time: bool | None
     """Done by its deadline; None while it is open and not yet late."""
     loss: Loss | None
+    cleaning: Effect | None
+    """For a cleaning order that is done: what it did to the peer index."""
 
 
 def _hours(start: dt.datetime, end: dt.datetime | None) -> float | None:
@@ -50,7 +86,8 @@ def order_figures(
     now: dt.datetime,
     tz: dt.tzinfo,
 ) -> OrderFigures:
-    """``days``: the station's rollups (date, shortfall_kwh, shortfall_yuan)."""
+    """``days``: the station's rollups (date, shortfall_kwh, shortfall_yuan, peer_index,
+    usable)."""
     finished = order.done_at or order.verified_at
     if finished is not None:
         on_time: bool | None = finished <= order.deadline_at
@@ -69,6 +106,9 @@ def order_figures(
         _hours(order.created_at, finished),
         on_time,
         loss,
+        cleaning_effect(days, local_day(finished, tz))
+        if order.kind == OrderKind.CLEANING and finished is not None
+        else None,
     )
 
 

@@ -8,6 +8,8 @@
   ``verify_after_h`` since the work was done and the alert resolved.
 - A done or verified order whose fault comes back — its alert reopened, or a new one
   under the same condition — is reopened and goes back to its maintainer.
+- The recurring plans' orders (a monthly patrol, spring and autumn cleaning) are opened
+  for the month, once per station, and assigned like a fault's.
 - Orders past their deadline are an ``order_late`` finding of their station, which the
   alert engine sends to the township's supervisor and the bureau.
 """
@@ -23,12 +25,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from maintenance import actions
-from maintenance.workflow import OPEN_STATES, OrderState, Step, after
+from maintenance.plans import due_orders
+from maintenance.workflow import OPEN_STATES, OrderKind, OrderState, Step, after
 from pvmon.certification import crew_of, why_not_maintainer
 from pvmon.db import tables
 from pvmon.db.findings import sync_findings
+from pvmon.domain import StationKind
 from pvmon.findings import OPERATING_RULES, Finding, FindingKind, Severity, Subject
-from pvmon.localtime import local_day
+from pvmon.localtime import day_bounds, local_day, utc
+from pvmon.registry.schema import Registry
 from pvmon.registry.store import load_registry
 from pvmon.settings import Settings
 
@@ -40,6 +45,7 @@ def tick(session: Session, settings: Settings, now: dt.datetime) -> dict[str, in
     counts = {
         "reopened": reopen_returning(session, now),
         "opened": open_for_critical(session, settings, now),
+        "planned": open_planned(session, settings, now),
         "verified": verify_by_data(session, settings, now),
     }
     counts["late"], _ = escalate_late(session, now)
@@ -63,19 +69,69 @@ def open_for_critical(session: Session, settings: Settings, now: dt.datetime) ->
     day = local_day(now, ZoneInfo(settings.timezone))
     for alert in alerts:
         order = actions.open_from_alert(session, settings, alert.id, SYSTEM, None, now)
-        station = alert.station_id or ""
-        crew = [
-            p
-            for p in sorted(crew_of(registry, station))
-            if why_not_maintainer(registry, station, p, day, settings.registry.required_cert)
-            is None
-        ]
-        if crew:
-            actions.assign(session, settings, order.id, crew[0], SYSTEM, None, now)
+        _assign_first_certified(session, settings, registry, order, day, now)
         log.info(
-            "order_opened", order=order.id, alert=alert.id, station=station, assignee=order.assignee
+            "order_opened",
+            order=order.id,
+            alert=alert.id,
+            station=order.station_id,
+            assignee=order.assignee,
         )
     return len(alerts)
+
+
+def _assign_first_certified(
+    session: Session,
+    settings: Settings,
+    registry: Registry,
+    order: tables.WorkOrder,
+    day: dt.date,
+    now: dt.datetime,
+) -> None:
+    """To the station's first responsible maintainer with a valid certificate (by id);
+    left for the bureau when there is none."""
+    station, required = order.station_id, settings.registry.required_cert
+    crew = [
+        p
+        for p in sorted(crew_of(registry, station))
+        if why_not_maintainer(registry, station, p, day, required) is None
+    ]
+    if crew:
+        actions.assign(session, settings, order.id, crew[0], SYSTEM, None, now, registry)
+
+
+def open_planned(session: Session, settings: Settings, now: dt.datetime) -> int:
+    """This month's orders of the recurring plans, once per station and plan."""
+    tz = ZoneInfo(settings.timezone)
+    day = local_day(now, tz)
+    period = f"{day.year:04d}-{day.month:02d}"
+    rows = session.execute(
+        select(
+            tables.WorkOrder.station_id, tables.WorkOrder.plan_key, tables.WorkOrder.period
+        ).where(tables.WorkOrder.period == period)
+    )
+    opened = {(station, key, month) for station, key, month in rows}
+    registry = load_registry(session)
+    stations = [(s.id, StationKind(s.kind)) for s in registry.stations]
+    due = due_orders(settings.maintenance.plans, stations, opened, day)
+    for item in due:
+        order = actions.open_order(
+            session,
+            settings,
+            station_id=item.station_id,
+            kind=OrderKind(item.plan.kind),
+            severity=Severity.INFO,
+            title=f"{item.plan.key} {item.period}",
+            actor=SYSTEM,
+            channel=None,
+            now=now,
+            due_at=utc(day_bounds(item.due_on, tz)[1]),  # the end of the due day
+            plan=(item.plan.key, item.period),
+        )
+        _assign_first_certified(session, settings, registry, order, day, now)
+    if due:
+        log.info("planned_orders_opened", count=len(due), period=period)
+    return len(due)
 
 
 def verify_by_data(session: Session, settings: Settings, now: dt.datetime) -> int:

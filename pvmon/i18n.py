@@ -383,7 +383,10 @@ CATALOG: dict[str, tuple[str, str]] = {
     "assessment.show": ("查看", "Show"),
     "assessment.xlsx": ("导出Excel", "Export XLSX"),
     "assessment.lost": ("本月故障损失电量", "Energy lost to faults this month"),
-    "assessment.maintainers": ("本月创建的工单（按管护员）", "Orders created this month, by maintainer"),
+    "assessment.maintainers": (
+        "本月创建的工单（按管护员）",
+        "Orders created this month, by maintainer",
+    ),
     "assessment.by_township": ("损失电量（按乡镇）", "Energy lost, by township"),
     "assessment.worst": ("损失最多的电站", "Stations that lost most"),
     "assessment.days": ("故障天数", "Fault days"),
@@ -396,6 +399,11 @@ CATALOG: dict[str, tuple[str, str]] = {
     ),
     "order.mine": ("我的工单", "My orders"),
     "order.of_station": ("本站工单", "This station's orders"),
+    "order.cleaning_effect": (
+        "清洗效果：对标指数由前一周{before}变为后一周{after}（{change}）",
+        "Cleaning: peer index {before} the week before, {after} the week after ({change})",
+    ),
+    "order.planned": ("{period} {kind}（计划）", "{kind}, {period} (planned)"),
     "order.open_late": ("未完成工单 / 超期", "Open orders / overdue"),
     "order.loss": (
         "本次故障损失电量{kwh}千瓦时，收益{yuan}元（{days}天）",

@@ -14,7 +14,14 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import unquote, urlsplit
 
-from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -311,7 +318,49 @@ class RegistrySettings(BaseModel):
     )
 
 
+class PlanSettings(BaseModel):
+    """A recurring job (a monthly patrol, cleaning in spring and autumn): each month it
+    names, every station it covers gets one order, due on ``due_day``."""
+
+    model_config = ConfigDict(extra="forbid")
+    key: str = Field(pattern=r"^[a-z0-9_-]{1,32}$")
+    """Names the plan in its orders; changing it starts the plan afresh."""
+    kind: Literal["patrol", "cleaning", "vegetation"]
+    months: list[int] = Field(default_factory=lambda: list(range(1, 13)), min_length=1)
+    station_kinds: list[StationKind] = Field(default_factory=list)
+    stations: list[str] = Field(default_factory=list)
+    """Stations covered besides those of ``station_kinds``."""
+    due_day: int = Field(28, ge=1, le=31)
+    """The order's deadline: the end of this day of the month (or of the month's last day)."""
+    open_days_before: int = Field(14, ge=0, le=60)
+
+    @field_validator("months")
+    @classmethod
+    def _months(cls, value: list[int]) -> list[int]:
+        if any(not 1 <= m <= 12 for m in value):
+            raise ValueError("months are 1 to 12")
+        return sorted(set(value))
+
+    @model_validator(mode="after")
+    def _covers_something(self) -> PlanSettings:
+        if not self.station_kinds and not self.stations:
+            raise ValueError("a plan covers station_kinds, stations or both")
+        return self
+
+
+def default_plans() -> list[PlanSettings]:
+    """A monthly patrol of every village and the centralized station, and their cleaning in
+    April and October (before the summer's and after the autumn's dust)."""
+    ground = [StationKind.VILLAGE, StationKind.CENTRAL]
+    return [
+        PlanSettings(key="patrol", kind="patrol", station_kinds=ground),
+        PlanSettings(key="cleaning", kind="cleaning", months=[4, 10], station_kinds=ground),
+    ]
+
+
 class MaintenanceSettings(BaseModel):
+    plans: list[PlanSettings] = Field(default_factory=default_plans)
+    """Recurring orders (``PVMON_MAINTENANCE__PLANS`` as JSON); unique keys."""
     deadline_hours: dict[Severity, float] = Field(
         default_factory=lambda: {
             Severity.CRITICAL: 24.0,
@@ -333,6 +382,14 @@ class MaintenanceSettings(BaseModel):
     photos_per_order: int = Field(30, ge=1, le=500)
     thumbnail_px: int = Field(320, ge=64, le=1024)
     """The longer side of the thumbnails the order pages show."""
+
+    @field_validator("plans")
+    @classmethod
+    def _unique_keys(cls, value: list[PlanSettings]) -> list[PlanSettings]:
+        keys = [p.key for p in value]
+        if len(keys) != len(set(keys)):
+            raise ValueError(f"plan keys must be unique: {keys}")
+        return value
 
 
 class Settings(BaseSettings):

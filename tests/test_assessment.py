@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.users import demo_maintainer
-from maintenance.assessment import assess, order_figures
+from maintenance.assessment import assess, cleaning_effect, order_figures
 from pvmon.db import tables
 from tests.support.world import World, login, world_fixtures
 
@@ -81,6 +81,29 @@ def test_times_on_time_and_a_faults_loss_are_the_orders_figures() -> None:
     assert p1.median_hours_to_repair == 25.0
     assert (p1.lost_kwh, p1.lost_yuan) == (400.0, 132.0)
     assert (rows["P2"].late, rows["P2"].cert_state, rows["P3"].orders) == (1, "expired", 0)
+
+
+def test_a_cleaning_is_measured_by_the_peer_index_the_week_before_and_after() -> None:
+    done = dt.date(2026, 10, 15)
+    index = [0.90, 0.89, 0.91, 0.60, 0.88, 0.90, 0.90, 0.99, 1.00, 0.98, 0.99, 1.01]
+    days = pd.DataFrame(
+        {
+            "date": [done + dt.timedelta(days=n) for n in range(-7, 5)],
+            "peer_index": index,
+            "usable": [1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1],  # the 0.60 day was overcast
+        }
+    )
+    effect = cleaning_effect(days, done)
+    assert effect is not None
+    assert (effect.days_before, effect.days_after) == (6, 4), (
+        "the day itself counts on neither side"
+    )
+    assert effect.before == pytest.approx(0.897, abs=0.001)
+    assert effect.after == pytest.approx(0.995, abs=0.001)
+    assert effect.change == pytest.approx(0.995 / 0.8967 - 1, abs=0.001)
+    assert cleaning_effect(days[days["date"] <= done + dt.timedelta(days=2)], done) is None, (
+        "not yet three usable days after it"
+    )
 
 
 template, world = world_fixtures("assessment")

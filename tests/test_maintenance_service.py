@@ -40,8 +40,11 @@ def tick(engine: Engine, settings: Settings, now: object) -> dict[str, int]:
 
 
 def the_order(engine: Engine) -> tables.WorkOrder:
+    """The one order opened for an alert (the month's planned patrols aside)."""
     with session_factory(engine)() as session:
-        (order,) = session.scalars(select(tables.WorkOrder))
+        (order,) = session.scalars(
+            select(tables.WorkOrder).where(tables.WorkOrder.plan_key.is_(None))
+        )
         return order
 
 

@@ -14,6 +14,7 @@ from api import assessment
 from api.deps import Caller, Context, Db, Who, forbidden, not_found
 from api.models import (
     AssignOrder,
+    CleaningEffectOut,
     LossOut,
     NewWorkOrder,
     OrderFiguresOut,
@@ -108,6 +109,7 @@ def figures_out(session: Db, ctx: ApiState, o: tables.WorkOrder) -> OrderFigures
         hours_to_repair=f.hours_to_repair,
         on_time=f.on_time,
         loss=loss,
+        cleaning=CleaningEffectOut(**vars(f.cleaning)) if f.cleaning else None,
     )
 
 

@@ -19,6 +19,7 @@ class WorkOrder(Base):
     done → verified by the data; reopened when its fault comes back."""
 
     __tablename__ = "work_orders"
+    __table_args__ = (UniqueConstraint("station_id", "plan_key", "period"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     kind: Mapped[str] = mapped_column(String(16))
     station_id: Mapped[str] = mapped_column(ForeignKey("stations.id"), index=True)
@@ -39,6 +40,10 @@ class WorkOrder(Base):
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)
     parts: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     """Parts used: [{"name", "quantity"}]."""
+    plan_key: Mapped[str | None] = mapped_column(String(32))
+    """The plan a recurring order comes from (``maintenance.plans`` in the settings)."""
+    period: Mapped[str | None] = mapped_column(String(7))
+    """The plan's month, YYYY-MM: one order per station, plan and month."""
 
 
 class WorkOrderStep(Base):
