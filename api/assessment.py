@@ -42,6 +42,11 @@ def month_bounds(month: str) -> tuple[dt.date, dt.date]:
     return dt.date(year, number, 1), dt.date(year, number, calendar.monthrange(year, number)[1])
 
 
+def month_instants(first: dt.date, last: dt.date, ctx: ApiState) -> tuple[dt.datetime, dt.datetime]:
+    """The local start of ``first`` and of the day after ``last``, as UTC moments."""
+    return utc(day_start(first, ctx.tz)), utc(day_start(last + dt.timedelta(days=1), ctx.tz))
+
+
 DAY_FIELDS = ["shortfall_kwh", "shortfall_yuan", "peer_index", "usable"]
 FEW_STATIONS = 50
 """Up to this many stations are named in the query; more read every station's days."""
@@ -85,8 +90,7 @@ def fault_of(alert: tables.Alert | None) -> FaultSpan | None:
 def orders_created(
     session: Session, who: Caller, first: dt.date, last: dt.date, ctx: ApiState
 ) -> list[tables.WorkOrder]:
-    lo = utc(day_start(first, ctx.tz))
-    hi = utc(day_start(last + dt.timedelta(days=1), ctx.tz))
+    lo, hi = month_instants(first, last, ctx)
     q = select(tables.WorkOrder).where(
         tables.WorkOrder.created_at >= lo, tables.WorkOrder.created_at < hi
     )
@@ -163,8 +167,7 @@ def _stations_of(view: FleetLookup) -> dict[str, frozenset[str]]:
 def month_losses(session: Session, ctx: ApiState, who: Caller, month: str) -> dict[str, Loss]:
     """Each station's loss in the month: its faults' days in the month, counted once."""
     first, last = month_bounds(month)
-    lo = utc(day_start(first, ctx.tz))
-    hi = utc(day_start(last + dt.timedelta(days=1), ctx.tz))
+    lo, hi = month_instants(first, last, ctx)
     alerts = session.scalars(
         select(tables.Alert).where(
             tables.Alert.station_id.is_not(None),

@@ -111,9 +111,12 @@ def open_planned(session: Session, settings: Settings, now: dt.datetime) -> int:
         ).where(tables.WorkOrder.period == period)
     )
     opened = {(station, key, month) for station, key, month in rows}
-    registry = load_registry(session)
-    stations = [(s.id, StationKind(s.kind)) for s in registry.stations]
+    kinds = session.execute(select(tables.Station.id, tables.Station.kind))
+    stations = [(station, StationKind(kind)) for station, kind in kinds]
     due = due_orders(settings.maintenance.plans, stations, opened, day)
+    if not due:
+        return 0  # the usual minute: no need to load the registry for the assignments
+    registry = load_registry(session)
     for item in due:
         order = actions.open_order(
             session,
@@ -129,8 +132,7 @@ def open_planned(session: Session, settings: Settings, now: dt.datetime) -> int:
             plan=(item.plan.key, item.period),
         )
         _assign_first_certified(session, settings, registry, order, day, now)
-    if due:
-        log.info("planned_orders_opened", count=len(due), period=period)
+    log.info("planned_orders_opened", count=len(due), period=period)
     return len(due)
 
 
