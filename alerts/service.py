@@ -93,7 +93,8 @@ class AlertService:
         station_of = self.directory.station_of
         with self.sessions() as session:
             found = rules.from_findings(sources.active_findings(session))
-            last_seen, watching = sources.liveness(session, station_of)
+            serving = self.directory.in_service(local_day(now, self.tz))
+            last_seen, watching = sources.liveness(session, serving)
             if watching is None:
                 evaluated.discard(rules.DataRule.DEVICE_SILENT_DAYS)
             else:

@@ -13,6 +13,7 @@ from alerts.rules import ActiveFinding, DeviceTraffic
 from pvmon.db import tables
 from pvmon.influx.client import InfluxClient, series_values
 from pvmon.influx.schema import TELEMETRY
+from pvmon.telemetry import Reason
 
 REJECT_WINDOW = dt.timedelta(days=1)
 
@@ -30,7 +31,9 @@ def active_findings(session: Session) -> list[ActiveFinding]:
 def rejections(
     session: Session, station_of: dict[str, str], now: dt.datetime
 ) -> dict[str, tuple[int, dt.datetime, Counter[str]]]:
-    """Known devices' dead letters over the last day: count, first time, reasons."""
+    """Known devices' dead letters over the last day: count, first time, reasons — leaving
+    out what was refused because the device was not yet in the registry (a new inverter
+    that spoke before it was recorded: its readings are stored once it is)."""
     since = now - REJECT_WINDOW
     rows = session.execute(
         select(
@@ -39,7 +42,11 @@ def rejections(
             func.count(),
             func.min(tables.DeadLetter.received_at),
         )
-        .where(tables.DeadLetter.received_at >= since, tables.DeadLetter.device_id.is_not(None))
+        .where(
+            tables.DeadLetter.received_at >= since,
+            tables.DeadLetter.device_id.is_not(None),
+            tables.DeadLetter.reason != str(Reason.UNKNOWN_DEVICE),
+        )
         .group_by(tables.DeadLetter.device_id, tables.DeadLetter.reason)
     )
     found: dict[str, tuple[int, dt.datetime, Counter[str]]] = {}

@@ -17,6 +17,8 @@ from analytics.detect import (
 )
 from pvmon.db import tables
 from pvmon.db.findings import sync_findings
+from pvmon.localtime import local_day
+from pvmon.registry.effective import frame_carrying_on, frame_in_effect
 
 LIVE_WINDOW_S = 30 * 60
 """The frequent job looks at the last half hour: three household reports, thirty village."""
@@ -45,7 +47,8 @@ def frequent(a: Analytics, now: dt.datetime) -> dict[str, int]:
         since,
         listening_since(workers, now),
     )
-    found, evaluated = live_findings(window, a.frames.devices, a.frames.stations)
+    watched = frame_carrying_on(a.frames.devices, local_day(now, a.tz))
+    found, evaluated = live_findings(window, watched, a.frames.stations)
     with a.sessions.begin() as session:
         opened, cleared = sync_findings(session, found, evaluated, now)
     return {
@@ -68,7 +71,8 @@ def listening_since(workers: list[tables.IngestWorker], now: dt.datetime) -> flo
 def energy_today(a: Analytics, now: dt.datetime) -> float:
     """Bring today's energy so far up to ``now`` and store it for the dashboards; the
     fleet's total [kWh]."""
-    a.today = today.advance(a.today, a.reader, a.frames.devices, now, a.tz)
-    frame = today.station_energy(a.today, a.frames.devices, a.frames.stations)
+    serving = frame_in_effect(a.frames.devices, local_day(now, a.tz))
+    a.today = today.advance(a.today, a.reader, serving, now, a.tz)
+    frame = today.station_energy(a.today, serving, a.frames.stations)
     today.write(a.influx, frame, a.today.day, a.tz)
     return float(frame["energy_kwh"].sum())

@@ -24,6 +24,7 @@ from analytics.revenue import attribute_to_villages, daily_costs, station_revenu
 from pvmon.influx import schema
 from pvmon.influx.client import InfluxError
 from pvmon.localtime import day_bounds
+from pvmon.registry.effective import frame_in_effect
 
 log = structlog.get_logger(__name__)
 
@@ -109,10 +110,11 @@ def compute_day(
     )
     readings = a.reader.day(start, end) if readings is None else readings
     day_input = DayInput(start, readings, _previous(a, day, start), sun.daylight)
-    devices = device_day(day_input, f.devices, f.stations)
+    serving = frame_in_effect(f.devices, day)
+    devices = device_day(day_input, serving, f.stations)
     stations = station_day(
         devices,
-        station_hours(day_input, f.devices, f.stations),
+        station_hours(day_input, serving, f.stations),
         f.stations,
         sun.reference_yield,
         sun.daylight,

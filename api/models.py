@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from pvmon.registry.schema import CODE_PATTERN
 
@@ -362,6 +362,21 @@ class OrderStep(BaseModel):
     model_config = ConfigDict(extra="forbid")
     note: str | None = Field(None, max_length=2000)
     parts: list[PartUsed] = Field(default_factory=list, max_length=50)
+
+
+class InverterReplacement(BaseModel):
+    """An inverter replaced on site: the old serial retired on the day of ``at``, the new
+    one in service from it (unset values: the old inverter's)."""
+
+    model_config = ConfigDict(extra="forbid")
+    old: str = Field(pattern=CODE_PATTERN, description="The serial taken out")
+    new: str = Field(pattern=CODE_PATTERN, description="The serial put in")
+    at: AwareDatetime | None = Field(None, description="When it went in; default now")
+    model: str | None = Field(None, min_length=1, max_length=128)
+    rated_ac_w: float | None = Field(None, gt=0, le=10_000_000)
+    wh_scale_exp: int | None = Field(None, ge=-3, le=6)
+    cloud_id: str | None = Field(None, min_length=1, max_length=64)
+    """The new inverter's id in its vendor's cloud, where the old one was read there."""
 
 
 class MaintainerOut(BaseModel):

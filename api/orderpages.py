@@ -9,6 +9,7 @@ that cannot be taken shows the order again with the reason, in the page's langua
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 from typing import Annotated, Literal
 from urllib.parse import urlencode
 
@@ -26,6 +27,7 @@ from api.routes.assessment import MONTH_PATTERN
 from api.routes.orders import OrderId, actor, commit_photo, photo_response, photo_status
 from api.state import ApiState
 from maintenance import actions, photos
+from maintenance.replacement import Replacement, ReplacementRefused, replace_inverter
 from maintenance.workflow import FROM, InvalidStep, OrderState, Step
 from pvmon.certification import crew_of, why_not_maintainer
 from pvmon.db import tables
@@ -118,6 +120,12 @@ def _show(
         steps=[s for s in (Step.ACCEPT, Step.ARRIVE, Step.DONE) if _may(order, s, me)],
         may_note=state in FROM[Step.NOTE],
         may_photo=_may(order, Step.PHOTO, me),
+        replaceable=(
+            ctx.view().station_inverters(order.station_id, ctx.today())
+            if _may(order, Step.REPLACE, me)
+            else []
+        ),
+        now_local=ctx.now().astimezone(ctx.tz).strftime("%Y-%m-%dT%H:%M"),
         crew=_crew(who, ctx, order, lang_of(request)),
         part_rows=PART_ROWS,
         photo_max_mb=round(ctx.settings.maintenance.photo_max_bytes / 1e6),
@@ -215,6 +223,65 @@ def photo_form(
         )
     commit_photo(session, ctx.settings, saved)
     return RedirectResponse(f"/orders/{order.id}#photos", 303)
+
+
+@router.post("/orders/{order_id}/replacement")
+def replacement_form(
+    order_id: OrderId,
+    request: Request,
+    who: Viewer,
+    session: Db,
+    ctx: Context,
+    old: Annotated[str, Form(max_length=32)],
+    new: Annotated[str, Form(max_length=64)],
+    at: Annotated[str, Form(max_length=32)],
+    model: Annotated[str | None, Form(max_length=128)] = None,
+    rated_kw: Annotated[str | None, Form(max_length=20)] = None,
+) -> Response:
+    """The order's maintainer records the inverter replaced on site (the time as the page
+    shows it: the county's local time)."""
+    order = _seen(session, who, order_id)
+    if order is None:
+        return problem_page(request, who, 404, "not_found")
+    lang = lang_of(request)
+    try:
+        change = Replacement(
+            old=old.strip(),
+            new=new.strip(),
+            at=_local_time(at, ctx),
+            model=(model or "").strip() or None,
+            rated_ac_w=_kw(rated_kw),
+        )
+        replace_inverter(session, ctx.settings, order.id, change, actor(who), "web", ctx.now())
+    except ReplacementRefused as exc:
+        session.rollback()
+        return _show(request, who, session, ctx, order, text(exc.key, lang, **exc.values), 422)
+    except (InvalidStep, actions.NotTheirs):
+        session.rollback()
+        return _show(request, who, session, ctx, order, text("order.replace_not_now", lang), 409)
+    session.commit()
+    ctx.forget()
+    return RedirectResponse(f"/orders/{order.id}", 303)
+
+
+def _local_time(value: str, ctx: ApiState) -> dt.datetime:
+    try:
+        moment = dt.datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise ReplacementRefused("replace.bad_time", value=value[:32]) from None
+    return moment.replace(tzinfo=ctx.tz) if moment.tzinfo is None else moment
+
+
+def _kw(value: str | None) -> float | None:
+    """A rating in kW as typed (blank: the old inverter's) → W."""
+    typed = (value or "").strip()
+    if not typed:
+        return None
+    with contextlib.suppress(ValueError):
+        kw = float(typed)
+        if 0 < kw <= 10_000:
+            return kw * 1000
+    raise ReplacementRefused("replace.bad_rating", value=typed[:20])
 
 
 @router.get("/orders/{order_id}/photos/{photo_id}")

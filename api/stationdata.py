@@ -16,7 +16,7 @@ from pvmon.influx import schema
 from pvmon.influx.client import series_values
 from pvmon.influx.provision import ROLLUP_RP
 from pvmon.localtime import day_bounds, local_day, utc
-from pvmon.registry.schema import StationRow
+from pvmon.registry.schema import InverterRow, StationRow
 
 CURVE_STEP = "5m"
 CURVE_STEP_S = 300
@@ -114,9 +114,12 @@ class InverterNow:
     """Alarm events in the last ``EVENT_DAYS`` days."""
 
 
-def inverters_now(ctx: ApiState, station_id: str) -> list[InverterNow]:
-    view = ctx.view()
-    devices = [view.inverter_rows[d] for d in view.inverters.get(station_id, [])]
+def inverters_now(
+    ctx: ApiState, station_id: str, devices: list[InverterRow] | None = None
+) -> list[InverterNow]:
+    """The station's inverters in service today (or ``devices``) as they are now."""
+    if devices is None:
+        devices = ctx.view().station_inverters(station_id, ctx.today())
     since = int((ctx.now() - dt.timedelta(days=EVENT_DAYS)).timestamp())
     last = {
         r["device"]: r

@@ -118,6 +118,7 @@ def station_page(
         monthly_chart=monthly,
         last=last,
         inverters=stationdata.inverters_now(ctx, station_id),
+        replaced=ctx.view().retired(station_id, ctx.today()),
         alerts=past,
         orders=order_actions.orders(
             session,
@@ -163,12 +164,14 @@ def device_page(
         if _has_values(points)
         else None
     )
-    now = next(i for i in stationdata.inverters_now(ctx, station_id) if i.id == device_id)
+    row = view.inverter_rows[device_id]
+    (now,) = stationdata.inverters_now(ctx, station_id, [row])
     return render(
         request,
         "device.html",
         who,
         device=now,
+        row=row,
         station_id=station_id,
         day=shown,
         day_before=shown - dt.timedelta(days=1),

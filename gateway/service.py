@@ -23,6 +23,8 @@ from gateway.sunspec import SunSpecDevice
 from pvmon.brokerauth import read_credentials
 from pvmon.datapaths import gateway_buffers
 from pvmon.domain import Protocol
+from pvmon.localtime import local_day, utc_now
+from pvmon.registry.effective import carries_on
 from pvmon.registry.schema import DeviceAddressRow, Registry
 from pvmon.settings import MqttEndpoint, Settings
 
@@ -41,12 +43,15 @@ class Plan:
 
 
 def plans(registry: Registry, settings: Settings, chosen: list[str] | None) -> list[Plan]:
-    """The stations to play, each with its devices' addresses and its reporting interval."""
-    station_of = {i.id: i.station_id for i in registry.inverters}
+    """The stations to play, each with its in-service devices' addresses and its reporting
+    interval (a retired inverter is not polled)."""
+    today = local_day(utc_now(), ZoneInfo(settings.timezone))
+    station_of = {i.id: i.station_id for i in registry.inverters if carries_on(i, today)}
     kinds = {s.id: s.kind for s in registry.stations}
     by_station: dict[str, list[DeviceAddressRow]] = defaultdict(list)
     for a in registry.device_addresses:
-        by_station[station_of[a.inverter_id]].append(a)
+        if a.inverter_id in station_of:
+            by_station[station_of[a.inverter_id]].append(a)
     wanted = chosen or sorted(by_station)
     missing = [s for s in wanted if s not in by_station]
     if missing:

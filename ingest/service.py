@@ -27,6 +27,7 @@ from ingest.deadletter import DeadLetterRows
 from ingest.fleetindex import FleetIndex
 from ingest.parse import Limits, Parsed, Rejection, parse_message
 from ingest.receiver_handle import ReceiverHandle, subscription
+from ingest.recovery import mark_recovered, recoverable
 from ingest.replay import Replayer
 from ingest.sink import Sink, Stopping
 from ingest.spool import Spool
@@ -199,12 +200,42 @@ class IngestService:
         )
 
     def _reload_index(self) -> None:
+        known = set(self._index.devices)
         with self.sessions() as session:
             self._index = FleetIndex.load(session)
         self._index_loaded = time.monotonic()
         log.debug(
             "registry_loaded", stations=len(self._index.stations), devices=len(self._index.devices)
         )
+        self._recover(set(self._index.devices) - known)
+
+    def _recover(self, gained: set[str]) -> None:
+        """Store what devices new to the registry sent while they were unknown
+        (``ingest.recovery``); what still does not pass stays in the dead letter."""
+        since = dt.datetime.now(dt.UTC) - dt.timedelta(days=self.cfg.late_window_days)
+        with self.sessions() as session:
+            for rows in recoverable(session, gained, since):
+                now = time.time()
+                batch = Batch.starting(self.tz, now)
+                taken = []
+                for row in rows:
+                    parsed = parse_message(row.topic, row.payload, self._index, now, self.limits)
+                    if not isinstance(parsed, Rejection):
+                        inbound = Inbound(
+                            row.topic, row.payload, 0, 0, row.received_at.timestamp(), -1
+                        )
+                        batch.add(inbound, parsed)
+                        taken.append(row.id)
+                if not taken:
+                    continue
+                try:
+                    self.sink.write(batch)
+                except Stopping:
+                    return
+                mark_recovered(session, taken, dt.datetime.now(dt.UTC))
+                session.commit()
+                self.counters.add(recovered=len(taken))
+                log.info("dead_letters_recovered", readings=len(taken))
 
     def _flush_devices(self) -> None:
         try:

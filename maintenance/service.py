@@ -2,7 +2,8 @@
 
 - A critical alert about a station's equipment (an operating rule: silence, zero output,
   fault state, underperformance) gets its order by itself, assigned to the station's
-  first validly certified responsible maintainer (left for the bureau when it has none).
+  first validly certified responsible maintainer (left for the bureau when it has none) —
+  unless the station's fault order already covers it (one fault, several rules).
 - A done order is verified by the data: its alert resolved, and the station without any
   operating finding (silence, zero output, fault, underperformance) for
   ``verify_after_h`` since the work was done and the alert resolved.
@@ -39,6 +40,8 @@ from pvmon.settings import Settings
 
 log = structlog.get_logger("maintenance")
 SYSTEM = "system"
+RETURN_EVENTS = ("condition_returned", "reopened")
+"""An alert's events (``alerts.lifecycle``) that say its condition is back."""
 
 
 def tick(session: Session, settings: Settings, now: dt.datetime) -> dict[str, int]:
@@ -63,6 +66,7 @@ def open_for_critical(session: Session, settings: Settings, now: dt.datetime) ->
             tables.Alert.id.not_in(ordered),
         )
     ).all()
+    alerts = [a for a in alerts if _covering(session, a) is None]
     if not alerts:
         return 0
     registry = load_registry(session)
@@ -78,6 +82,23 @@ def open_for_critical(session: Session, settings: Settings, now: dt.datetime) ->
             assignee=order.assignee,
         )
     return len(alerts)
+
+
+def _covering(session: Session, alert: tables.Alert) -> tables.WorkOrder | None:
+    """The station's fault order this alert is part of: one still being worked, or one
+    finished after the alert's condition began — the same fault seen by another rule (a
+    trip is a fault state and zero output at once; the days it cost show later as
+    underperformance). Its verification waits for this alert too (``_clear_since``)."""
+    return session.scalars(
+        select(tables.WorkOrder)
+        .where(
+            tables.WorkOrder.station_id == alert.station_id,
+            tables.WorkOrder.alert_id.is_not(None),
+            (tables.WorkOrder.state.in_([str(s) for s in OPEN_STATES]))
+            | (tables.WorkOrder.done_at >= alert.since),
+        )
+        .order_by(tables.WorkOrder.id)
+    ).first()
 
 
 def _assign_first_certified(
@@ -204,21 +225,33 @@ def reopen_returning(session: Session, now: dt.datetime) -> int:
 
 
 def _returned(session: Session, order: tables.WorkOrder) -> tables.Alert | None:
+    """The order's fault back after the work was finished: its alert's condition came back
+    (or the alert reopened), or a new alert under the same condition opened — not an alert
+    whose condition simply still held when the work was reported done (that one waits to
+    clear before the order is verified)."""
     first = session.get(tables.Alert, order.alert_id)
     if first is None or (order.done_at is None and order.verified_at is None):
         return None
     finished = order.done_at or order.verified_at or order.created_at
-    candidates = session.scalars(
+    came_back = session.scalar(
+        select(tables.AlertEvent.id).where(
+            tables.AlertEvent.alert_id == first.id,
+            tables.AlertEvent.action.in_(RETURN_EVENTS),
+            tables.AlertEvent.at > finished,
+        )
+    )
+    if came_back is not None and first.state != "resolved":
+        return first
+    return session.scalars(
         select(tables.Alert)
-        .where(tables.Alert.dedup_key == first.dedup_key, tables.Alert.state != "resolved")
+        .where(
+            tables.Alert.dedup_key == first.dedup_key,
+            tables.Alert.state != "resolved",
+            tables.Alert.id != first.id,
+            tables.Alert.opened_at > finished,
+        )
         .order_by(tables.Alert.id)
-    ).all()
-    for alert in candidates:
-        if alert.id != first.id and alert.opened_at > finished:
-            return alert
-        if alert.id == first.id and alert.updated_at > finished:
-            return alert
-    return None
+    ).first()
 
 
 def escalate_late(session: Session, now: dt.datetime) -> tuple[int, int]:

@@ -2,7 +2,8 @@
 
 created → assigned → accepted → on site → done → verified. An order may be assigned
 again (to another maintainer) until someone is on site; notes may be added at any time
-before it is verified, photos by its maintainer from accepting it until it is verified;
+before it is verified, photos by its maintainer from accepting it until it is verified,
+an inverter replacement by its maintainer while on site;
 a done or verified order whose fault comes back is reopened and goes back to its
 maintainer, assigned.
 """
@@ -42,6 +43,8 @@ class Step(StrEnum):
     ARRIVE = "arrive"
     NOTE = "note"
     PHOTO = "photo"
+    REPLACE = "replace"
+    """An inverter replaced on site: the old serial retired, the new one added."""
     DONE = "done"
     VERIFY = "verify"
     REOPEN = "reopen"
@@ -54,6 +57,7 @@ FROM: dict[Step, frozenset[OrderState]] = {
     Step.ARRIVE: frozenset({S.ACCEPTED}),
     Step.NOTE: frozenset({S.CREATED, S.ASSIGNED, S.ACCEPTED, S.ON_SITE, S.DONE}),
     Step.PHOTO: frozenset({S.ACCEPTED, S.ON_SITE, S.DONE}),
+    Step.REPLACE: frozenset({S.ON_SITE}),
     Step.DONE: frozenset({S.ON_SITE}),
     Step.VERIFY: frozenset({S.DONE}),
     Step.REOPEN: frozenset({S.DONE, S.VERIFIED}),
@@ -68,7 +72,7 @@ TO: dict[Step, OrderState] = {
     Step.REOPEN: S.ASSIGNED,
 }
 """The state a step leads to (a note leaves the state as it is)."""
-ASSIGNEES_STEPS = frozenset({Step.ACCEPT, Step.ARRIVE, Step.PHOTO, Step.DONE})
+ASSIGNEES_STEPS = frozenset({Step.ACCEPT, Step.ARRIVE, Step.PHOTO, Step.REPLACE, Step.DONE})
 """Steps only the order's maintainer takes."""
 OPEN_STATES = frozenset({S.CREATED, S.ASSIGNED, S.ACCEPTED, S.ON_SITE})
 """Work still to do: these count as open, and late once past their deadline."""

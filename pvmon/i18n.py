@@ -50,6 +50,11 @@ CATALOG: dict[str, tuple[str, str]] = {
     "model": ("型号", "Model"),
     "rated_power": ("额定功率", "Rated power"),
     "last_reading": ("最近数据", "Last reading"),
+    "in_service": ("在役期间", "In service"),
+    "to_date": ("至今", "to date"),
+    "replaced_inverters": ("已更换的逆变器", "Replaced inverters"),
+    "installed_on": ("投运日期", "Installed on"),
+    "retired_on": ("退役日期", "Retired on"),
     "alarms_30d": ("近30天告警", "Alarms, 30 days"),
     "alarm_history": ("告警记录（近30天）", "Alarm history (30 days)"),
     "code": ("代码", "Code"),
@@ -483,6 +488,51 @@ CATALOG: dict[str, tuple[str, str]] = {
     "order_step.done": ("完成", "Done"),
     "order_step.verify": ("数据核验通过", "Verified by the data"),
     "order_step.reopen": ("故障复发，重新打开", "Fault back, reopened"),
+    "order_step.replace": ("更换逆变器", "Inverter replaced"),
+    "order.replace": ("更换逆变器", "Replace an inverter"),
+    "order.replace_old": ("换下的逆变器", "Inverter taken out"),
+    "order.replace_new": ("新逆变器序列号", "New inverter's serial"),
+    "order.replace_at": ("更换时间", "Time of the change"),
+    "order.replace_model": ("型号（不填则同原机）", "Model (blank: as the old one)"),
+    "order.replace_rated": (
+        "额定功率kW（不填则同原机）",
+        "Rated power, kW (blank: as the old one)",
+    ),
+    "order.replace_send": ("登记更换", "Record the replacement"),
+    "order.replace_not_now": (
+        "逆变器更换由本工单的管护员在现场登记",
+        "A replacement is recorded on site, by the order's maintainer",
+    ),
+    "replace.not_at_station": (
+        "逆变器 {serial} 不属于电站 {station}",
+        "inverter {serial} is not at station {station}",
+    ),
+    "replace.not_in_service": (
+        "逆变器 {serial} 在 {day} 不在役（{period}）",
+        "inverter {serial} is not in service on {day} ({period})",
+    ),
+    "replace.serial_taken": (
+        "序列号 {serial} 已在台账中",
+        "serial {serial} is already in the registry",
+    ),
+    "replace.bad_value": (
+        "新逆变器信息有误：{problems}",
+        "the new inverter's details are wrong: {problems}",
+    ),
+    "replace.bad_rating": (
+        "额定功率应为正数（kW）：{value}",
+        "the rated power must be a positive number of kW: {value}",
+    ),
+    "replace.bad_time": (
+        "更换时间格式不对：{value}",
+        "the time of the change is not a time: {value}",
+    ),
+    "replace.future": ("更换时间 {at} 晚于现在", "the change at {at} is in the future"),
+    "replace.before_order": (
+        "更换时间 {at} 早于工单创建时间",
+        "the change at {at} is before the order was opened",
+    ),
+    "replace.registry": ("台账无法更新：{problems}", "the registry cannot take it: {problems}"),
     "photo.empty": ("没有收到照片", "No photo was received"),
     "photo.too_large": (
         "照片{size_mb:.1f}MB，超过{max_mb:.0f}MB的上限",

@@ -274,7 +274,7 @@ def _add_inverters(
                 model=model,
                 rated_ac_w=rating_kw * 1000.0,
                 wh_scale_exp=wh_scale_exp,
-                installed_on=installed,
+                valid_from=installed,
             )
         )
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pvmon.domain import StationKind
-from pvmon.registry.schema import Registry
+from pvmon.registry.schema import InverterRow, Registry
 from simulators.sky import Township
 
 STATION_SPREAD = 0.03
@@ -83,6 +83,13 @@ def _unit(seed: int, text: str) -> float:
     return zlib.crc32(f"{seed}:{text}".encode()) / 2**32
 
 
+def _array_rating(inverters: list[InverterRow]) -> float:
+    """The AC rating the station's array is shared out by: that of the inverters in service
+    (a retired inverter stood where its successor stands), or of all if none is."""
+    serving = [i for i in inverters if i.valid_to is None] or inverters
+    return sum(i.rated_ac_w for i in serving)
+
+
 def build_fleet(
     registry: Registry,
     seed: int,
@@ -112,7 +119,7 @@ def build_fleet(
         if (wanted is not None and s.id not in wanted) or not inverters[s.id]:
             continue
         kind = StationKind(s.kind)
-        station_rated = sum(i.rated_ac_w for i in inverters[s.id])
+        station_rated = _array_rating(inverters[s.id])
         interval = interval_s[kind]
         phase = int(_unit(seed, "phase:" + s.id) * interval)
         perf = 1 + STATION_SPREAD * (2 * _unit(seed, "perf:" + s.id) - 1)
@@ -131,7 +138,7 @@ def build_fleet(
             columns["dcv"].append(DC_NOMINAL_V[kind])
             columns["unit"].append(10.0**inv.wh_scale_exp)
             columns["installed"].append(
-                dt.datetime.combine(inv.installed_on, dt.time(12), dt.UTC).timestamp()
+                dt.datetime.combine(inv.valid_from, dt.time(12), dt.UTC).timestamp()
             )
         devices = tuple(range(first, len(columns["id"])))
         stations.append(SimStation(s.id, kind, township_ids.index(s.township_id), devices))

@@ -6,12 +6,16 @@ Under ``CI=true`` a service a test needs must be there: the test fails instead o
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.remote.webdriver import WebDriver
 from sqlalchemy import Engine
 
 from alerts.routing import Directory
@@ -160,6 +164,24 @@ def loaded_engine(engine: Engine, default_registry: Registry) -> Engine:
     with session_factory(engine).begin() as session:
         replace_registry(session, default_registry)
     return engine
+
+
+# --- a browser ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[WebDriver]:
+    binary, driver = shutil.which("chromium"), shutil.which("chromedriver")
+    if not binary or not driver:
+        missing_service("chromium and chromedriver (Debian: chromium chromium-driver)")
+    options = webdriver.ChromeOptions()
+    options.binary_location = binary  # type: ignore[assignment]
+    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--lang=zh-CN"):
+        options.add_argument(flag)
+    options.add_argument("--window-size=1280,1400")
+    b = webdriver.Chrome(service=Service(driver), options=options)
+    yield b
+    b.quit()
 
 
 # --- alert receivers -----------------------------------------------------------------------

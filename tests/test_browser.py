@@ -6,35 +6,31 @@ Screenshots of the bureau overview and a collective's page are saved; with
 from __future__ import annotations
 
 import datetime as dt
-import os
-import shutil
-import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-import uvicorn
-from selenium import webdriver
 from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions as ready
 from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import select
 
-from api.app import create_app
-from api.users import DEMO_PASSWORD, demo_maintainer
-from launch.local.process import free_port
+from api.users import demo_maintainer
 from maintenance import actions
 from maintenance.workflow import OrderKind
 from pvmon.db import tables
 from pvmon.db.engine import session_factory
 from pvmon.findings import Severity
+from tests.support.browser import (
+    at_phone_width,
+    charts_drawn,
+    serving,
+    shot,
+    sign_in,
+)
 from tests.support.orders import photo
-from tests.support.services import missing_service
-from tests.support.waiting import wait_for
 from tests.support.world import World, world_fixtures
 
 DEMO_TOWNSHIP = "T01"
@@ -46,63 +42,8 @@ template, world = world_fixtures("browser", DEMO_TOWNSHIP)
 
 @pytest.fixture
 def site(world: World) -> Iterator[tuple[str, World]]:
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(world.ctx), host="127.0.0.1", port=port, log_config=None)
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    wait_for(lambda: server.started, timeout=20)
-    yield f"http://127.0.0.1:{port}", world
-    server.should_exit = True
-    thread.join(10)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[WebDriver]:
-    binary, driver = shutil.which("chromium"), shutil.which("chromedriver")
-    if not binary or not driver:
-        missing_service("chromium and chromedriver (Debian: chromium chromium-driver)")
-    options = webdriver.ChromeOptions()
-    options.binary_location = binary  # type: ignore[assignment]
-    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--lang=zh-CN"):
-        options.add_argument(flag)
-    options.add_argument("--window-size=1280,1400")
-    b = webdriver.Chrome(service=Service(driver), options=options)
-    yield b
-    b.quit()
-
-
-@contextmanager
-def at_phone_width(b: WebDriver) -> Iterator[None]:
-    b.set_window_size(400, 860)
-    try:
-        yield
-    finally:
-        b.set_window_size(1280, 1400)
-
-
-def sign_in(b: WebDriver, base: str, username: str) -> None:
-    b.delete_all_cookies()
-    b.get(f"{base}/login")
-    b.find_element(By.ID, "username").send_keys(username)
-    b.find_element(By.ID, "password").send_keys(DEMO_PASSWORD)
-    b.find_element(By.ID, "sign-in").click()
-    WebDriverWait(b, 20).until(lambda d: "/login" not in d.current_url)
-    WebDriverWait(b, 20).until(
-        lambda d: d.execute_script("return document.readyState") == "complete"
-    )
-
-
-def shot(b: WebDriver, name: str, tmp_path: Path) -> None:
-    b.save_screenshot(str(tmp_path / name))
-    if target := os.environ.get("DOCS_SCREENSHOTS"):
-        Path(target).mkdir(parents=True, exist_ok=True)
-        b.save_screenshot(str(Path(target) / name))
-
-
-def charts_drawn(b: WebDriver, chart_id: str) -> bool:
-    return bool(b.execute_script(f"return !!document.querySelector('#{chart_id} canvas')"))
+    with serving(world.ctx) as base:
+        yield base, world
 
 
 def test_the_bureau_sees_the_county_with_charts(

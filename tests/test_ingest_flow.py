@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import Engine, select
 
+from alerts.sources import rejections
 from launch.local.mosquitto import Mosquitto
 from pvmon.db import tables
 from pvmon.db.engine import session_factory
@@ -223,3 +224,66 @@ def test_a_huge_message_is_dead_lettered_by_its_head_with_its_size_and_digest(
     assert letter.payload == payload[: settings.ingest.dead_letter_head_bytes]
     assert letter.payload_bytes == len(payload)
     assert letter.payload_sha256 == hashlib.sha256(payload).hexdigest()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_what_a_new_inverter_sent_before_it_was_recorded_is_stored_once_it_is(
+    tmp_path: Path,
+    broker: Mosquitto,
+    influx: InfluxClient,
+    loaded_engine: Engine,
+    default_registry: Registry,
+    start_ingest: Callable[..., RunningIngest],
+) -> None:
+    """A replacement inverter speaks as soon as it is wired; its serial reaches the registry
+    when the maintainer records the change. Until then ingest refuses it as unknown."""
+    settings = make_settings(
+        tmp_path,
+        broker,
+        influx,
+        loaded_engine.url.render_as_string(hide_password=False),
+        ingest={"registry_refresh_s": 1},
+    )
+    start_ingest(settings, loaded_engine, influx)
+    new = "HW26NEW00002"
+    now = int(dt.datetime.now(dt.UTC).timestamp())
+    yesterday = now - 86400
+    times = [yesterday, yesterday + 60, now - 120, now - 60]
+    sent = [
+        (f"pv/VS001/{new}/telemetry", json.dumps({"ts": t, "W": 900.0, "WH": 50 + n}).encode())
+        for n, t in enumerate(times)
+    ]
+    broken = (f"pv/VS001/{new}/telemetry", b'{"ts": 1, "W": NaN}')
+    publish_readings(
+        broker.options.host,
+        broker.options.port,
+        [(topic, body, (new, n)) for n, (topic, body) in enumerate([*sent, broken])],
+    )
+    wait_for(lambda: dead_letters(loaded_engine) == Counter({"unknown_device": 5}))
+    assert stored_count(influx, f"WHERE \"device\" = '{new}'") == 0
+
+    old = next(i for i in default_registry.inverters if i.station_id == "VS001")
+    with session_factory(loaded_engine).begin() as session:
+        session.add(
+            tables.Inverter(
+                id=new,
+                station_id="VS001",
+                model=old.model,
+                rated_ac_w=old.rated_ac_w,
+                wh_scale_exp=0,
+                valid_from=dt.date.today(),
+            )
+        )
+    wait_for(lambda: stored_count(influx, f"WHERE \"device\" = '{new}'") == len(times))
+    stored = series_values(influx.query(f'SELECT "WH" FROM "telemetry" WHERE "device" = \'{new}\''))
+    assert sorted(int(r["WH"]) for r in stored) == [50, 51, 52, 53], "each at its own time"
+    with session_factory(loaded_engine)() as session:
+        letters = list(session.scalars(select(tables.DeadLetter)))
+        late = {d.day for d in session.scalars(select(tables.LateDay))}
+    assert sum(1 for d in letters if d.recovered_at is not None) == len(times)
+    (left,) = [d for d in letters if d.recovered_at is None]
+    assert left.payload == broken[1], "what still does not pass stays in the dead letter"
+    assert dt.datetime.fromtimestamp(yesterday, TZ).date() in late, "its day is recomputed"
+    with session_factory(loaded_engine)() as session:
+        refused = rejections(session, {new: "VS001"}, dt.datetime.now(dt.UTC))
+    assert refused == {}, "not the new inverter's fault: no data-quality alert"

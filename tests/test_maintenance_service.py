@@ -174,3 +174,46 @@ def test_a_critical_alert_not_about_the_equipment_gets_no_order_by_itself(
         ("station_uncovered", "critical")
     ]
     assert tick(loaded_engine, settings, T0 + MIN)["opened"] == 0
+
+
+def test_one_fault_seen_by_a_second_rule_stays_one_order_which_waits_for_both(
+    tmp_path: Path, loaded_engine: Engine, receiver: HttpReceiver, directory: Directory
+) -> None:
+    """A trip is silence and, once the day is computed, underperformance too: the later,
+    critical underperformance alert about the same days joins the order already worked."""
+    station = certified_station(directory)
+    person = sorted(directory.crews[station])[0]
+    settings = settings_for(tmp_path, loaded_engine, receiver)
+    alerts = AlertService(settings, loaded_engine, None)
+    find(loaded_engine, T0, comm_loss(station, T0 - 30 * MIN), kind=FindingKind.COMM_LOSS)
+    alerts.tick(T0)
+    tick(loaded_engine, settings, T0 + MIN)
+    order = the_order(loaded_engine)
+    work_it(loaded_engine, order.id, person, T0 + HOUR)
+    find(loaded_engine, T0 + 2 * HOUR, kind=FindingKind.COMM_LOSS)
+    low = Finding(
+        FindingKind.UNDERPERFORMANCE,
+        Subject.STATION,
+        station,
+        Severity.CRITICAL,
+        T0 - 10 * HOUR,  # the days the trip cost, found when they are computed
+        {"usual_peer_index": 1.0, "recent_peer_index": 0.4, "drop": 0.6},
+        station,
+    )
+    find(loaded_engine, T0 + 12 * HOUR, low, kind=FindingKind.UNDERPERFORMANCE)
+    for minutes in (0, 20):
+        alerts.tick(T0 + 12 * HOUR + minutes * MIN)
+    assert tick(loaded_engine, settings, T0 + 13 * HOUR)["opened"] == 0, "the same fault"
+    assert the_order(loaded_engine).id == order.id
+    tick(loaded_engine, settings, T0 + 30 * HOUR)
+    assert the_order(loaded_engine).state == OrderState.DONE, "waits for the second alert"
+    find(loaded_engine, T0 + 36 * HOUR, kind=FindingKind.UNDERPERFORMANCE)
+    for minutes in (0, 30):
+        alerts.tick(T0 + 36 * HOUR + minutes * MIN)
+    tick(loaded_engine, settings, T0 + 61 * HOUR)
+    assert the_order(loaded_engine).state == OrderState.VERIFIED
+
+    later = T0 + 80 * HOUR
+    find(loaded_engine, later, comm_loss(station, later), kind=FindingKind.COMM_LOSS)
+    alerts.tick(later)
+    assert tick(loaded_engine, settings, later + MIN)["reopened"] == 1, "a new fault after it"

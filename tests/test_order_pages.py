@@ -193,3 +193,114 @@ def test_the_station_page_lists_its_orders_and_the_overview_counts_open_and_late
     overview = bureau.get("/overview").text
     assert '<a href="/orders?state=late" class="sev-critical">1</a>' in overview
     assert f'href="/orders/{order}"' in bureau.get("/orders?state=late").text
+
+
+def on_site(app: TestClient, world: World) -> int:
+    """An order at the demo maintainer's station, which the maintainer has reached."""
+    order = new_order(app, world.mine, demo_maintainer(world.registry).id)
+    phone = signed_in(app, "maintainer")
+    for step in ("accept", "arrive"):
+        assert phone.post(f"/orders/{order}/{step}").status_code == 303
+    return order
+
+
+def inverters_of(world: World, station: str) -> dict[str, tables.Inverter]:
+    with session_factory(world.engine)() as session:
+        rows = session.scalars(select(tables.Inverter).where(tables.Inverter.station_id == station))
+        return {r.id: r for r in rows}
+
+
+def test_a_maintainer_records_an_inverter_replaced_on_site_and_the_registry_keeps_both(
+    app: TestClient, world: World
+) -> None:
+    order = on_site(app, world)
+    phone = signed_in(app, "maintainer")
+    page = phone.get(f"/orders/{order}").text
+    old = sorted(inverters_of(world, world.mine))[0]
+    assert 'id="replace-form"' in page
+    assert f'value="{old}"' in page
+    today = world.ctx.today()
+    at = page.split('id="replace-at" value="')[1].split('"')[0]
+    assert at.startswith(today.isoformat()), "the form offers now, in the county's time"
+    r = phone.post(
+        f"/orders/{order}/replacement", data={"old": old, "new": "HW2611NEW0001", "at": at}
+    )
+    assert r.status_code == 303, r.text
+    rows = inverters_of(world, world.mine)
+    assert rows[old].valid_to == today, "the old serial retires on the day of the change"
+    assert rows["HW2611NEW0001"].valid_from == today
+    assert rows["HW2611NEW0001"].rated_ac_w == rows[old].rated_ac_w, "as the old one"
+    assert rows["HW2611NEW0001"].model == rows[old].model
+    assert steps(world, order)[-1] == "replace"
+    assert f"{old} → HW2611NEW0001" in phone.get(f"/orders/{order}").text
+
+    station = phone.get(f"/stations/{world.mine}").text
+    current = station.split('id="inverters"')[1].split("</table>")[0]
+    assert "HW2611NEW0001" in current
+    assert old not in current
+    assert old in station.split('id="replaced"')[1].split("</table>")[0]
+    device = phone.get(f"/devices/{old}").text
+    assert f"– {today.isoformat()}" in device, "the old inverter's page says when it went"
+    api = signed_in(app, "bureau").get(f"/api/v1/stations/{world.mine}").json()
+    assert "HW2611NEW0001" in api["inverters"]
+    assert old not in api["inverters"]
+
+
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [
+        ({"old": "NOSUCH0001", "new": "HW2611NEW0002"}, "不属于电站"),
+        ({"new": "bad serial!"}, "新逆变器信息有误"),
+        ({"new": "SAME"}, "已在台账中"),
+        ({"new": "HW2611NEW0003", "at": "2999-01-01T10:00"}, "晚于现在"),
+        ({"new": "HW2611NEW0004", "at": "2020-01-01T10:00"}, "早于工单创建时间"),
+        ({"new": "HW2611NEW0005", "at": "noon"}, "时间格式不对"),
+        ({"new": "HW2611NEW0006", "rated_kw": "-3"}, "额定功率应为正数"),
+    ],
+)
+def test_a_replacement_that_cannot_be_recorded_says_why_and_changes_nothing(
+    app: TestClient, world: World, change: dict[str, str], says: str
+) -> None:
+    order = on_site(app, world)
+    before = inverters_of(world, world.mine)
+    old, other = sorted(before)[:2] if len(before) > 1 else (sorted(before)[0],) * 2
+    now = world.ctx.now().astimezone(world.ctx.tz).strftime("%Y-%m-%dT%H:%M")
+    data = {"old": old, "at": now} | change
+    if data["new"] == "SAME":
+        data["new"] = other
+    r = signed_in(app, "maintainer").post(f"/orders/{order}/replacement", data=data)
+    assert r.status_code == 422
+    assert says in r.text
+    after = inverters_of(world, world.mine)
+    assert {k: (v.valid_from, v.valid_to) for k, v in after.items()} == {
+        k: (v.valid_from, v.valid_to) for k, v in before.items()
+    }
+    assert "replace" not in steps(world, order)
+
+
+def test_only_the_orders_maintainer_on_site_replaces_an_inverter_through_the_api(
+    app: TestClient, world: World
+) -> None:
+    person = demo_maintainer(world.registry).id
+    order = new_order(app, world.mine, person)
+    old = sorted(inverters_of(world, world.mine))[0]
+    body = {"old": old, "new": "HW2611NEW0009"}
+    phone = signed_in(app, "maintainer")
+    assert phone.post(f"/api/v1/orders/{order}/accept").status_code == 200
+    r = phone.post(f"/api/v1/orders/{order}/replacement", json=body)
+    assert r.status_code == 409, "not on site yet"
+    assert phone.post(f"/api/v1/orders/{order}/arrive").status_code == 200
+    r = signed_in(app, "bureau").post(f"/api/v1/orders/{order}/replacement", json=body)
+    assert r.status_code == 403, "the maintainer's step"
+    r = signed_in(app, "maintainer").post(
+        f"/api/v1/orders/{order}/replacement", json=body | {"at": "2026-12-01T10:00:00"}
+    )
+    assert r.status_code == 422, "a time without its offset"
+    r = signed_in(app, "maintainer").post(f"/api/v1/orders/{order}/replacement", json=body)
+    assert r.status_code == 200, r.text
+    assert "HW2611NEW0009" in inverters_of(world, world.mine)
+    r = signed_in(app, "maintainer").post(
+        f"/api/v1/orders/{order}/replacement", json={"old": old, "new": "HW2611NEW0010"}
+    )
+    assert r.status_code == 422
+    assert "not in service" in r.json()["detail"], "a retired inverter is not replaced twice"

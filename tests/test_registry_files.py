@@ -1,6 +1,5 @@
 """Registry import and export: round trips, and a bad file refused whole with every reason."""
 
-import csv
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ from pvmon.registry.importing import import_registry
 from pvmon.registry.schema import Registry
 from pvmon.registry.store import load_registry
 from pvmon.registry.validate import RegistryInvalid
+from tests.support.csvsheets import edit_csv
 
 
 def stored(engine: Engine) -> Registry:
@@ -26,18 +26,6 @@ def test_export_then_import_round_trips(loaded_engine: Engine, tmp_path: Path, n
     write_registry(before, path)
     import_registry(session_factory(loaded_engine), path)
     assert stored(loaded_engine) == before
-
-
-def _edit_csv(folder: Path, sheet: str, edit) -> None:
-    file = folder / f"{sheet}.csv"
-    with file.open(encoding="utf-8-sig", newline="") as f:
-        rows = list(csv.DictReader(f))
-    rows = edit(rows)
-    fields = list(rows[0])
-    with file.open("w", encoding="utf-8-sig", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(rows)
 
 
 def test_a_file_with_bad_rows_is_refused_whole_naming_each(
@@ -65,9 +53,9 @@ def test_a_file_with_bad_rows_is_refused_whole_naming_each(
         by_id(rows, "station_id", "VS003")["village_id"] = "V9999"
         return rows
 
-    _edit_csv(folder, "villages", bad_villages)
-    _edit_csv(folder, "stations", bad_stations)
-    _edit_csv(folder, "station_shares", bad_shares)
+    edit_csv(folder, "villages", bad_villages)
+    edit_csv(folder, "stations", bad_stations)
+    edit_csv(folder, "station_shares", bad_shares)
     with pytest.raises(RegistryInvalid) as caught:
         import_registry(session_factory(loaded_engine), folder)
     messages = [str(e) for e in caught.value.errors]
@@ -93,7 +81,7 @@ def test_former_township_names_are_accepted_on_import(
             row["township_id"] = names.get(row["township_id"], row["township_id"])
         return rows
 
-    _edit_csv(folder, "villages", by_name)
+    edit_csv(folder, "villages", by_name)
     imported = import_registry(session_factory(loaded_engine), folder)
     assert {v.township_id for v in imported.villages} == {f"T0{i}" for i in range(1, 7)}
 
@@ -104,7 +92,7 @@ def test_a_missing_sheet_and_an_unknown_column_are_named(
     folder = tmp_path / "partial"
     write_registry(stored(loaded_engine), folder)
     (folder / "tariffs.csv").unlink()
-    _edit_csv(folder, "people", lambda rows: [{**r, "nickname": "x"} for r in rows])
+    edit_csv(folder, "people", lambda rows: [{**r, "nickname": "x"} for r in rows])
     with pytest.raises(RegistryInvalid, match="tariffs: sheet is missing") as caught:
         import_registry(session_factory(loaded_engine), folder)
     assert any("unknown column 'nickname'" in str(e) for e in caught.value.errors)
@@ -200,7 +188,7 @@ def test_bad_device_addresses_are_refused_whole_naming_each(
             {**blank, "inverter_id": "NOPE", "protocol": "modbus", "host": "x y", "unit_id": "300"},
         ]
 
-    _edit_csv(folder, "device_addresses", bad)
+    edit_csv(folder, "device_addresses", bad)
     with pytest.raises(RegistryInvalid) as caught:
         import_registry(session_factory(loaded_engine), folder)
     text = "\n".join(str(e) for e in caught.value.errors)

@@ -1,8 +1,9 @@
 """Work orders: list, one with its history, open (by hand or from an alert), assign, and
-the maintainer's steps — accept, arrive, note, done."""
+the maintainer's steps — accept, arrive, note, photos, an inverter replaced, done."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from pathlib import Path as PathLike
 from typing import Annotated, Literal
@@ -15,6 +16,7 @@ from api.deps import Caller, Context, Db, Who, forbidden, not_found
 from api.models import (
     AssignOrder,
     CleaningEffectOut,
+    InverterReplacement,
     LossOut,
     NewWorkOrder,
     OrderFiguresOut,
@@ -28,6 +30,7 @@ from api.params import AlertId
 from api.responses import problems
 from api.state import ApiState
 from maintenance import actions, photos
+from maintenance.replacement import Replacement, ReplacementRefused, replace_inverter
 from maintenance.workflow import InvalidStep, OrderKind, Step
 from pvmon.db import tables
 from pvmon.findings import Severity
@@ -247,6 +250,40 @@ def photo_response(path: PathLike, media_type: str) -> FileResponse:
 
 
 @router.post(
+    "/{order_id}/replacement",
+    response_model=WorkOrderOut,
+    summary="Record an inverter replaced on site",
+    responses=problems(403, 404, 409, 422),
+)
+def replacement(
+    order_id: OrderId, body: InverterReplacement, who: Who, ctx: Context, session: Db
+) -> WorkOrderOut:
+    """The order's maintainer, on site: the old serial retires on the day of the change,
+    the new one is in service from it, and readings the new inverter sent before are
+    stored (422 says why a replacement cannot be recorded)."""
+    o = _order(who, session, order_id)
+    change = replacement_of(body, ctx.now())
+    done = _commit(
+        session,
+        lambda: replace_inverter(session, ctx.settings, o.id, change, actor(who), "api", ctx.now()),
+    )
+    ctx.forget()
+    return done
+
+
+def replacement_of(body: InverterReplacement, now: dt.datetime) -> Replacement:
+    return Replacement(
+        old=body.old,
+        new=body.new,
+        at=body.at or now,
+        model=body.model,
+        rated_ac_w=body.rated_ac_w,
+        wh_scale_exp=body.wh_scale_exp,
+        cloud_id=body.cloud_id,
+    )
+
+
+@router.post(
     "/{order_id}/{step}",
     response_model=WorkOrderOut,
     summary="The maintainer's step",
@@ -280,7 +317,7 @@ def _commit(session: Db, change: Callable[[], tables.WorkOrder]) -> WorkOrderOut
         raise HTTPException(409, str(exc)) from None
     except actions.NotTheirs as exc:
         raise forbidden(str(exc)) from None
-    except actions.AssignmentRefused as exc:
+    except (actions.AssignmentRefused, ReplacementRefused) as exc:
         raise HTTPException(422, str(exc)) from None
     session.commit()
     return out(o)

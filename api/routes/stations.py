@@ -106,7 +106,7 @@ def station(station_id: StationId, who: Who, ctx: Context, session: Db) -> Stati
         tilt_deg=s.tilt_deg,
         azimuth_deg=s.azimuth_deg,
         commissioned_on=s.commissioned_on,
-        inverters=view.inverters.get(s.id, []),
+        inverters=[i.id for i in view.station_inverters(s.id, ctx.today())],
         owners=view.owners.get(s.id, {}),
         maintainers=[
             PersonOut(

@@ -4,9 +4,11 @@ inverter belongs where). Built once per registry load; every lookup is a dict.""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 
+from pvmon.registry.effective import carries_on
 from pvmon.registry.schema import (
     InverterRow,
     PersonRow,
@@ -33,7 +35,7 @@ class FleetLookup:
     village_crews: dict[str, list[str]]
     """village → the maintainers of its household arrays"""
     inverters: dict[str, list[str]]
-    """station → its inverters' serials"""
+    """station → the serials of every inverter it has had (``serving``: those of a day)"""
     station_of: dict[str, str]
     """inverter serial → its station"""
     township_centres: dict[str, Place]
@@ -70,6 +72,23 @@ class FleetLookup:
     @classmethod
     def build(cls, registry: Registry) -> FleetLookup:
         return cls(**cls.lookups(registry))  # type: ignore[arg-type]
+
+    def in_service(self, day: dt.date) -> dict[str, str]:
+        """Serial → station of the inverters in service on ``day`` and after it (those
+        expected to speak now: not one retired today)."""
+        return {i.id: i.station_id for i in self.inverter_rows.values() if carries_on(i, day)}
+
+    def station_inverters(self, station_id: str, day: dt.date) -> list[InverterRow]:
+        """The station's inverters in service on ``day`` and after it: what is there now
+        (one replaced today is among the ``retired``)."""
+        rows = [self.inverter_rows[d] for d in self.inverters.get(station_id, [])]
+        return [r for r in rows if carries_on(r, day)]
+
+    def retired(self, station_id: str, day: dt.date) -> list[InverterRow]:
+        """The station's inverters retired by ``day`` (their history), latest first."""
+        rows = [self.inverter_rows[d] for d in self.inverters.get(station_id, [])]
+        gone = [r for r in rows if r.valid_to is not None and r.valid_to <= day]
+        return sorted(gone, key=lambda r: r.valid_to or day, reverse=True)
 
     def village_name(self, village_id: str) -> str:
         village = self.villages.get(village_id)

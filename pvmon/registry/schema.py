@@ -29,6 +29,11 @@ class Row(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", from_attributes=True)
     table: ClassVar[type[tables.Base]]
     key: ClassVar[tuple[str, ...]] = ("id",)
+    one_at_a_time: ClassVar[tuple[str, ...] | None] = None
+    """Dated sheets (``pvmon.registry.effective``): the columns naming what holds one value
+    at a time, so that two of its rows may not overlap in time."""
+    former_columns: ClassVar[dict[str, str]] = {}
+    """Column names files written by earlier versions use → today's."""
 
     def key_value(self) -> tuple[object, ...]:
         return tuple(getattr(self, name) for name in self.key)
@@ -94,13 +99,21 @@ class StationShareRow(Row):
 
 
 class InverterRow(Row):
+    """An inverter serial at a station from the day it was installed until the day it was
+    retired (replaced), if it has been: dated rows, so the history stays."""
+
     table = tables.Inverter
+    one_at_a_time = ("id",)
+    former_columns = {"installed_on": "valid_from"}
     id: Code
     station_id: Code
     model: Text
     rated_ac_w: float = Field(gt=0)
     wh_scale_exp: int = Field(0, ge=-3, le=6)
-    installed_on: dt.date
+    valid_from: dt.date
+    """Installed on."""
+    valid_to: dt.date | None = None
+    """Retired on (its last day at the station); empty while in service."""
 
 
 class DeviceAddressRow(Row):
@@ -149,6 +162,7 @@ class CertificateRow(Row):
 
 class TariffRow(Row):
     table = tables.Tariff
+    one_at_a_time = ("station_id",)
     id: Code
     station_id: Code
     valid_from: dt.date

@@ -7,8 +7,6 @@ of stopping at the first, so one import attempt shows the county everything to f
 
 from __future__ import annotations
 
-import datetime as dt
-import itertools
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -18,6 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from pvmon.domain import PersonRole, StationKind
+from pvmon.registry.effective import period_problems
 from pvmon.registry.schema import (
     OPTIONAL_SHEETS,
     SHEET_MODELS,
@@ -64,14 +63,15 @@ def parse_sheets(raw: Mapping[str, Sequence[Mapping[str, Any]]]) -> tuple[Regist
         rows = raw[sheet]
         if rows:
             errors.extend(_column_errors(sheet, rows[0].keys()))
-        for number, cells in enumerate(rows, start=FIRST_DATA_ROW):
+        for number, raw_cells in enumerate(rows, start=FIRST_DATA_ROW):
+            cells = {model.former_columns.get(k, k): v for k, v in raw_cells.items()}
             values = {k: _cell(v) for k, v in cells.items() if k in model.model_fields}
             values = {k: v for k, v in values.items() if v is not None}
             try:
                 getattr(registry, sheet).append(model.model_validate(values))
             except ValidationError as exc:
                 key = str(cells.get("id") or "") or None
-                errors.extend(RowError(sheet, number, m, key) for m in _messages(exc))
+                errors.extend(RowError(sheet, number, m, key) for m in messages(exc))
     unknown = sorted(set(raw) - set(SHEET_MODELS))
     errors.extend(RowError(s, None, "unknown sheet") for s in unknown)
     return registry, errors
@@ -79,7 +79,8 @@ def parse_sheets(raw: Mapping[str, Sequence[Mapping[str, Any]]]) -> tuple[Regist
 
 def _column_errors(sheet: str, present: Iterable[str]) -> list[RowError]:
     expected = columns(sheet)
-    have = set(present)
+    renamed = SHEET_MODELS[sheet].former_columns
+    have = {renamed.get(c, c) for c in present}
     errors = [RowError(sheet, 1, f"unknown column {c!r}") for c in sorted(have - set(expected))]
     required = [n for n, f in SHEET_MODELS[sheet].model_fields.items() if f.is_required()]
     errors += [RowError(sheet, 1, f"missing column {c!r}") for c in required if c not in have]
@@ -95,7 +96,8 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def _messages(exc: ValidationError) -> list[str]:
+def messages(exc: ValidationError) -> list[str]:
+    """A pydantic error as lines naming the field, what is wrong and what was given."""
     out = []
     for error in exc.errors():
         field = ".".join(str(p) for p in error["loc"]) or "row"
@@ -119,7 +121,7 @@ def check_registry(registry: Registry) -> tuple[Registry, list[RowError]]:
     errors += _shares(registry)
     errors += _maintainers(registry)
     errors += _certificates(registry)
-    errors += _tariffs(registry)
+    errors += _periods(registry)
     errors += _addresses(registry)
     return registry, errors
 
@@ -362,34 +364,16 @@ def _certificates(registry: Registry) -> list[RowError]:
     return errors
 
 
-def _tariffs(registry: Registry) -> list[RowError]:
+def _periods(registry: Registry) -> list[RowError]:
+    """Dated sheets: no row ends before it begins, no two rows of one thing overlap."""
     errors = []
-    by_station: dict[str, list[tuple[dt.date, dt.date, int]]] = defaultdict(list)
-    for i, t in enumerate(registry.tariffs):
-        if t.valid_to < t.valid_from:
-            errors.append(
-                RowError(
-                    "tariffs",
-                    row_number(i),
-                    f"valid_to {t.valid_to} is before valid_from {t.valid_from}",
-                    t.id,
-                )
-            )
-        by_station[t.station_id].append((t.valid_from, t.valid_to, i))
-    for periods in by_station.values():
-        periods.sort()
-        for (_, end, _), (start, _, j) in itertools.pairwise(periods):
-            if start <= end:
-                t = registry.tariffs[j]
-                errors.append(
-                    RowError(
-                        "tariffs",
-                        row_number(j),
-                        f"period from {start} overlaps another tariff of "
-                        f"{t.station_id} ending {end}",
-                        t.id,
-                    )
-                )
+    for sheet, rows in registry.sheets().items():
+        subject = SHEET_MODELS[sheet].one_at_a_time
+        if subject is None:
+            continue
+        for i, problem in period_problems(rows, subject):  # type: ignore[arg-type]
+            key = "/".join(map(str, rows[i].key_value()))
+            errors.append(RowError(sheet, row_number(i), problem, key))
     return errors
 
 

@@ -101,10 +101,12 @@ def silent_station_day(
     return subset, quiet
 
 
-def loggers_connected(engine: Engine, stations: list[str], since: dt.datetime) -> None:
+def loggers_connected(
+    engine: Engine, stations: list[str], since: dt.datetime, days: float = 3
+) -> None:
     """The stations' loggers said 'online' at ``since`` and have held it, and an ingest
-    worker has been receiving since then (what ingest records from their status messages
-    and its own heartbeat)."""
+    worker has been receiving since then, for ``days`` (what ingest records from their
+    status messages and its own heartbeat)."""
     with session_factory(engine).begin() as session:
         for station in stations:
             session.merge(
@@ -116,7 +118,7 @@ def loggers_connected(engine: Engine, stations: list[str], since: dt.datetime) -
                 host="test",
                 pid=1,
                 started_at=since,
-                heartbeat_at=since + dt.timedelta(days=3),
+                heartbeat_at=since + dt.timedelta(days=days),
                 counters={},
             )
         )
@@ -129,4 +131,38 @@ def only_stations(a: Analytics, subset: list[str]) -> None:
         f,
         stations=f.stations.loc[subset],
         devices=f.devices[f.devices["station_id"].isin(subset)],
+    )
+
+
+def devices_heard(engine: Engine, frame: pd.DataFrame, stations: dict[str, str]) -> None:
+    """What ingest records of each device as its readings arrive: the newest reading
+    (``frame``: device, ts — a day from ``FleetWriter.frames``; ``stations``: device →
+    station)."""
+    last = frame.groupby("device")["ts"].max()
+    with session_factory(engine).begin() as session:
+        for device, ts in last.items():
+            at = dt.datetime.fromtimestamp(int(ts), dt.UTC)
+            session.merge(
+                tables.DeviceStatus(
+                    device_id=device,
+                    station_id=stations[device],
+                    last_ts=at,
+                    last_received_at=at,
+                )
+            )
+
+
+def narrowed(registry: Registry, stations: list[str]) -> Registry:
+    """The registry of only ``stations`` (with every village, person and certificate), for
+    a world in which nothing else is expected to report."""
+    keep = set(stations)
+    return replace(
+        registry,
+        stations=[s for s in registry.stations if s.id in keep],
+        station_shares=[r for r in registry.station_shares if r.station_id in keep],
+        inverters=[r for r in registry.inverters if r.station_id in keep],
+        device_addresses=[],
+        station_maintainers=[r for r in registry.station_maintainers if r.station_id in keep],
+        tariffs=[r for r in registry.tariffs if r.station_id in keep],
+        station_costs=[r for r in registry.station_costs if r.station_id in keep],
     )

@@ -39,6 +39,10 @@ class DeadLetter(Base):
     detail: Mapped[str] = mapped_column(Text)
     station_id: Mapped[str | None] = mapped_column(String(64), index=True)
     device_id: Mapped[str | None] = mapped_column(String(64))
+    recovered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    """When the readings of a device unknown at the time were stored after all, its serial
+    having been added to the registry (a replacement inverter that spoke before it was
+    recorded)."""
 
 
 class LoggerStatus(Base):

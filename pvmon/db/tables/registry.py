@@ -92,7 +92,10 @@ class Inverter(Base):
     rated_ac_w: Mapped[float] = mapped_column(Float)
     wh_scale_exp: Mapped[int] = mapped_column(Integer, default=0)
     """SunSpec WH_SF: the 32-bit energy counter counts units of 10**wh_scale_exp Wh."""
-    installed_on: Mapped[dt.date] = mapped_column(Date)
+    valid_from: Mapped[dt.date] = mapped_column(Date)
+    """Installed on."""
+    valid_to: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    """Retired on (the last day at the station); null while in service."""
 
 
 class DeviceAddress(Base):
