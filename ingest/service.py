@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import structlog
 from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ingest.batch import Batch, Inbound
@@ -109,6 +109,8 @@ class IngestService:
         self.started_at = dt.datetime.now(dt.UTC)
         self._index = FleetIndex({}, {})
         self._index_loaded = 0.0
+        self._to_recover: set[str] = set()
+        """Devices new to the registry whose dead letters are still to be recovered."""
 
     # --- lifecycle -------------------------------------------------------------------
 
@@ -207,7 +209,14 @@ class IngestService:
         log.debug(
             "registry_loaded", stations=len(self._index.stations), devices=len(self._index.devices)
         )
-        self._recover(set(self._index.devices) - known)
+        self._to_recover |= set(self._index.devices) - known
+        if self._to_recover:
+            try:
+                self._recover(self._to_recover)
+            except SQLAlchemyError as exc:  # tried again at the next reload
+                log.warning("dead_letter_recovery_failed", error=str(exc)[:300])
+            else:
+                self._to_recover = set()
 
     def _recover(self, gained: set[str]) -> None:
         """Store what devices new to the registry sent while they were unknown
