@@ -47,6 +47,17 @@ def inverter(serial: str, start: D, end: D | None = None) -> InverterRow:
     )
 
 
+def tariff(tariff_id: str, station: str, start: D, end: D) -> TariffRow:
+    return TariffRow(
+        id=tariff_id,
+        station_id=station,
+        valid_from=start,
+        valid_to=end,
+        grid_yuan_per_kwh=0.332,
+        subsidy_yuan_per_kwh=0.5,
+    )
+
+
 def test_a_row_holds_from_its_first_to_its_last_day_and_an_open_end_holds_on() -> None:
     old, new = inverter("A1", D(2018, 5, 1), D(2026, 3, 9)), inverter("B1", D(2026, 3, 9))
     assert [in_effect(old, d) for d in (D(2018, 4, 30), D(2018, 5, 1), D(2026, 3, 9))] == [
@@ -67,38 +78,10 @@ def test_a_row_holds_from_its_first_to_its_last_day_and_an_open_end_holds_on() -
 
 def test_overlapping_periods_of_one_thing_and_backwards_periods_are_named() -> None:
     rows = [
-        TariffRow(
-            id="T1",
-            station_id="VS001",
-            valid_from=D(2016, 1, 1),
-            valid_to=D(2035, 12, 31),
-            grid_yuan_per_kwh=0.332,
-            subsidy_yuan_per_kwh=0.5,
-        ),
-        TariffRow(
-            id="T2",
-            station_id="VS001",
-            valid_from=D(2020, 1, 1),
-            valid_to=D(2020, 12, 31),
-            grid_yuan_per_kwh=0.332,
-            subsidy_yuan_per_kwh=0.5,
-        ),
-        TariffRow(
-            id="T3",
-            station_id="VS001",
-            valid_from=D(2024, 1, 1),
-            valid_to=D(2024, 6, 30),
-            grid_yuan_per_kwh=0.332,
-            subsidy_yuan_per_kwh=0.5,
-        ),
-        TariffRow(
-            id="T4",
-            station_id="VS002",
-            valid_from=D(2024, 1, 1),
-            valid_to=D(2023, 6, 30),
-            grid_yuan_per_kwh=0.332,
-            subsidy_yuan_per_kwh=0.5,
-        ),
+        tariff("T1", "VS001", D(2016, 1, 1), D(2035, 12, 31)),
+        tariff("T2", "VS001", D(2020, 1, 1), D(2020, 12, 31)),
+        tariff("T3", "VS001", D(2024, 1, 1), D(2024, 6, 30)),
+        tariff("T4", "VS002", D(2024, 1, 1), D(2023, 6, 30)),
     ]
     problems = dict(period_problems(rows, ("station_id",)))
     assert set(problems) == {1, 2, 3}, "T3 overlaps T1 although T2 ends before it"

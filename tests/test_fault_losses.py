@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 from sqlalchemy import Engine
@@ -43,18 +42,6 @@ def fault_days(first: dt.date, start_h: int, hours: int) -> tuple[dt.date, dt.da
     return fault_span(begin, end - dt.timedelta(seconds=1), end, TZ)
 
 
-def true_loss_kwh(writer: FleetWriter, station: str, first: dt.date, last: dt.date) -> float:
-    """What the simulator's station would have made without its faults, minus what it made."""
-    fleet = writer.fleet
-    idx = np.array(fleet.stations[fleet.station_index()[station]].devices)
-    lo, _ = day_bounds(first, TZ)
-    _, hi = day_bounds(last, TZ)
-    model, generator = writer.generator.model, writer.generator
-    healthy = model.energy_wh(idx, lo, hi)
-    faulted = model.energy_wh(idx, lo, hi, factor=lambda i, t: generator.fault_state(i, t).factor)
-    return float((healthy - faulted).sum()) / 1000
-
-
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_the_energy_each_fault_cost_is_within_a_tenth_of_the_truth(
     tmp_path: Path, influx: InfluxClient, loaded_engine: Engine, default_registry: Registry
@@ -82,7 +69,7 @@ def test_the_energy_each_fault_cost_is_within_a_tenth_of_the_truth(
     for kind, station, start_h, hours, _ in FAULTS:
         span = fault_days(first, start_h, hours)
         loss = fault_loss(rows[rows["station"] == station], *span)
-        expected = true_loss_kwh(writer, station, *span)
+        expected = writer.lost_kwh(station, *span)
         reported.append(loss.kwh)
         truth.append(expected)
         assert isinstance(loss, Loss)

@@ -9,7 +9,6 @@ import datetime as dt
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
 import pytest
 from sqlalchemy import Engine
 
@@ -42,17 +41,6 @@ def field_registry(registry: Registry, old: str, day: dt.date) -> Registry:
         i.model_copy(update={"valid_to": day}) if i.id == old else i for i in registry.inverters
     ]
     return replace(registry, inverters=[*inverters, successor])
-
-
-def true_kwh(writer: FleetWriter, station: str, day: dt.date) -> float:
-    """What the station's inverters made on ``day``, faults and all."""
-    fleet, generator = writer.fleet, writer.generator
-    idx = np.array(fleet.stations[fleet.station_index()[station]].devices)
-    lo, hi = day_bounds(day, TZ)
-    made = generator.model.energy_wh(
-        idx, lo, hi, factor=lambda i, t: generator.fault_state(i, t).factor
-    )
-    return float(made.sum()) / 1000
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
@@ -122,7 +110,7 @@ def test_energy_of_the_day_of_a_replacement_and_of_its_month_is_the_fleets(
     mine = rows[rows["station"] == station].copy()
     mine["day"] = [local_day(t, TZ) for t in mine["ts"]]
     by_day = mine.set_index("day")["energy_kwh"]
-    made = {d: true_kwh(writer, station, d) for d in by_day.index}
+    made = {d: writer.made_kwh(station, d) for d in by_day.index}
     frame = writer.frames[change]
     first_counter_kwh = frame[frame["device"] == NEW_SERIAL].sort_values("ts")["WH"].iloc[0] / 1000
     print(f"\nday of the change: {by_day[change]:.3f} kWh stored, {made[change]:.3f} kWh made")

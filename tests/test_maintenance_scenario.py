@@ -11,7 +11,6 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pytest
 from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
@@ -31,7 +30,6 @@ from pvmon.db import tables
 from pvmon.db.engine import session_factory
 from pvmon.findings import OPERATING_RULES
 from pvmon.influx.client import InfluxClient
-from pvmon.localtime import day_bounds
 from pvmon.registry.schema import Registry
 from pvmon.registry.store import replace_registry
 from tests.support.browser import at_phone_width, serving, shot, sign_in
@@ -79,20 +77,6 @@ def faults() -> list[Fault]:
         Fault("output_loss", "VS002", 8 * 24, 72, 0.2),
         Fault("outage", "HH0003", 9 * 24, 24),
     ]
-
-
-def true_loss_kwh(writer: FleetWriter, station: str, first: dt.date, last: dt.date) -> float:
-    fleet, generator = writer.fleet, writer.generator
-    idx = np.array(fleet.stations[fleet.station_index()[station]].devices)
-    total = 0.0
-    for n in range((last - first).days + 1):
-        lo, hi = day_bounds(first + dt.timedelta(days=n), TZ)
-        healthy = generator.model.energy_wh(idx, lo, hi)
-        made = generator.model.energy_wh(
-            idx, lo, hi, factor=lambda i, t: generator.fault_state(i, t).factor
-        )
-        total += float((healthy - made).sum()) / 1000
-    return total
 
 
 class Scene:
@@ -299,7 +283,7 @@ def test_faults_become_orders_worked_on_a_phone_verified_by_the_data_and_costed(
             loss = json.loads(body)["figures"]["loss"]
             begin = start + dt.timedelta(hours=f.start_h)
             end = begin + dt.timedelta(hours=f.hours) - dt.timedelta(seconds=1)
-            expected = true_loss_kwh(writer, f.station, begin.date(), end.date())
+            expected = writer.lost_kwh(f.station, begin.date(), end.date())
             print(f"{f.station} {f.kind}: reported {loss['kwh']:.1f} kWh, true {expected:.1f}")
             reported.append(loss["kwh"])
             truth.append(expected)

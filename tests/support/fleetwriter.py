@@ -71,6 +71,21 @@ class FleetWriter:
         )
         return write_lines(influx, batch_lines(self.fleet, self.prefixes, batch))
 
+    def made_kwh(self, station: str, day: dt.date, healthy: bool = False) -> float:
+        """What the station's inverters made on ``day`` — the simulator's truth, with the
+        scenario's faults (or as if there were none)."""
+        fleet, generator = self.fleet, self.generator
+        idx = np.array(fleet.stations[fleet.station_index()[station]].devices)
+        lo, hi = day_bounds(day, TZ)
+        factor = None if healthy else (lambda i, t: generator.fault_state(i, t).factor)
+        return float(generator.model.energy_wh(idx, lo, hi, factor=factor).sum()) / 1000
+
+    def lost_kwh(self, station: str, first: dt.date, last: dt.date) -> float:
+        """What the station's faults cost from ``first`` to ``last``, day by day (the model
+        integrates spans of a few days exactly)."""
+        days = [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
+        return sum(self.made_kwh(station, d, True) - self.made_kwh(station, d) for d in days)
+
 
 def settings_for(tmp_path: Path, influx: InfluxClient, engine: Engine, **extra: object) -> Settings:
     return load_settings(
