@@ -34,6 +34,7 @@ from simulators.demo_registry import GenerationOptions, generate_registry
 from tests.support.ingest import RunningIngest
 from tests.support.receivers import HttpReceiver
 from tests.support.services import AS_OF, missing_service
+from tests.support.world import Worlds
 
 PG_ADMIN_URL = os.environ.get("PVMON_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -164,6 +165,16 @@ def loaded_engine(engine: Engine, default_registry: Registry) -> Engine:
     with session_factory(engine).begin() as session:
         replace_registry(session, default_registry)
     return engine
+
+
+@pytest.fixture(scope="session")
+def worlds(
+    tmp_path_factory: pytest.TempPathFactory, influxd: Influxd, default_registry: Registry
+) -> Iterator[Worlds]:
+    """The session's API worlds (``tests.support.world``), one per township."""
+    built = Worlds(tmp_path_factory, influxd, default_registry)
+    yield built
+    built.close()
 
 
 # --- a browser ---------------------------------------------------------------------------

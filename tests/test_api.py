@@ -32,7 +32,7 @@ from pvmon.registry.schema import Registry
 from pvmon.settings import load_settings
 from tests.support.world import TOWNSHIP, World, login, world_fixtures
 
-template, world = world_fixtures("api")
+template, world = world_fixtures()
 
 
 @pytest.fixture

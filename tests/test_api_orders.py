@@ -16,7 +16,7 @@ from pvmon.db.engine import session_factory
 from tests.support.orders import elsewhere
 from tests.support.world import World, login, world_fixtures
 
-template, world = world_fixtures("orders")
+template, world = world_fixtures()
 
 
 @pytest.fixture

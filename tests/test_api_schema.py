@@ -32,7 +32,7 @@ EXAMPLES = 20
 """Generated requests per operation and role (about 27 operations, two roles)."""
 
 
-template, schema_world = world_fixtures("schema")
+template, schema_world = world_fixtures()
 
 
 def token_of(world: World, username: str) -> str:

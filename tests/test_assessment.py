@@ -106,7 +106,7 @@ def test_a_cleaning_is_measured_by_the_peer_index_the_week_before_and_after() ->
     )
 
 
-template, world = world_fixtures("assessment")
+template, world = world_fixtures()
 
 
 @pytest.fixture

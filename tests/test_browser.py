@@ -37,7 +37,7 @@ DEMO_TOWNSHIP = "T01"
 """The demo users' township (the first maintainer's village): its days are computed."""
 
 
-template, world = world_fixtures("browser", DEMO_TOWNSHIP)
+template, world = world_fixtures(DEMO_TOWNSHIP)
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ from pvmon.registry.schema import Registry
 from pvmon.settings import load_settings
 from tests.support.world import TOWNSHIP, World, signed_in, world_fixtures
 
-template, world = world_fixtures("pages")
+template, world = world_fixtures()
 TZ = ZoneInfo("Asia/Shanghai")
 
 

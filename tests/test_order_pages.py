@@ -21,7 +21,7 @@ from pvmon.db.engine import session_factory
 from tests.support.orders import crew, elsewhere, photo
 from tests.support.world import World, signed_in, world_fixtures
 
-template, world = world_fixtures("order_pages")
+template, world = world_fixtures()
 
 
 @pytest.fixture

@@ -54,6 +54,14 @@ def shoot(b: webdriver.Chrome, base: str, path: str, name: str, size: tuple[int,
     return b.page_source
 
 
+def shoot_open(b: webdriver.Chrome, name: str, size: tuple[int, int]) -> None:
+    """The page as it is now (a part opened by a click), whole."""
+    height = b.execute_script("return document.body.scrollHeight")
+    b.set_window_size(size[0], min(max(height, 600), 4000))
+    b.save_screenshot(str(HERE / name))
+    print(f"{name}: {b.current_url}")
+
+
 def main() -> None:
     base = (sys.argv[1] if len(sys.argv) > 1 else "http://localhost:8000").rstrip("/")
     b = browser()
@@ -84,9 +92,15 @@ def main() -> None:
         alert = re.search(r'href="/a/(\d+)"', mine)
         if alert:
             shoot(b, base, f"/a/{alert.group(1)}", "maintainer-alert-phone.png", PHONE)
-        order = re.search(r'href="/orders/(\d+)"', mine)
-        if order:
-            shoot(b, base, f"/orders/{order.group(1)}", "maintainer-order-phone.png", PHONE)
+        mine_orders = list(dict.fromkeys(re.findall(r'href="/orders/(\d+)"', mine)))
+        if mine_orders:
+            shoot(b, base, f"/orders/{mine_orders[0]}", "maintainer-order-phone.png", PHONE)
+        for order_id in mine_orders:  # one on site: with the inverter replacement form
+            b.get(f"{base}/orders/{order_id}")
+            if 'id="replace-form"' in b.page_source:
+                b.find_element(By.CSS_SELECTOR, "#replace-form summary").click()
+                shoot_open(b, "maintainer-order-onsite-phone.png", PHONE)
+                break
         sign_in(b, base, "collective")
         village = shoot(b, base, "/village", "collective-village.png", DESKTOP)
         found = re.search(r'href="(/villages/[^"]+/disclosure[^"]*)"', village)

@@ -135,18 +135,33 @@ def signed_in(app: TestClient, username: str, password: str = DEMO_PASSWORD) -> 
     return app
 
 
-def world_fixtures(name: str, township: str = TOWNSHIP) -> tuple[Any, Any]:
-    """A module's ``template`` (built once) and ``world`` (a copy per test) fixtures:
-    ``template, world = world_fixtures("api")``."""
+class Worlds:
+    """The worlds of a test session, one per township, each built the first time a module
+    asks for it (they are read-only: every test works on a ``copy_world``)."""
+
+    def __init__(self, tmp: pytest.TempPathFactory, influxd: Influxd, registry: Registry) -> None:
+        self.tmp, self.influxd, self.registry = tmp, influxd, registry
+        self.built: dict[str, World] = {}
+
+    def of(self, township: str) -> World:
+        if township not in self.built:
+            folder = self.tmp.mktemp(f"world-{township}")
+            self.built[township] = build_world(folder, self.influxd, self.registry, township)
+        return self.built[township]
+
+    def close(self) -> None:
+        for w in self.built.values():
+            w.influx.close()
+            w.engine.dispose()
+
+
+def world_fixtures(township: str = TOWNSHIP) -> tuple[Any, Any]:
+    """A module's ``template`` (the session's world of ``township``, ``conftest.worlds``)
+    and ``world`` (a copy per test) fixtures: ``template, world = world_fixtures()``."""
 
     @pytest.fixture(scope="module")
-    def template(
-        tmp_path_factory: pytest.TempPathFactory, influxd: Influxd, default_registry: Registry
-    ) -> Iterator[World]:
-        w = build_world(tmp_path_factory.mktemp(name), influxd, default_registry, township)
-        yield w
-        w.influx.close()
-        w.engine.dispose()
+    def template(worlds: Worlds) -> World:
+        return worlds.of(township)
 
     @pytest.fixture
     def world(template: World, tmp_path: Path) -> Iterator[World]:
