@@ -23,6 +23,7 @@ from pvmon.influx.client import InfluxClient
 from pvmon.localtime import day_bounds, local_day
 from pvmon.registry.schema import Registry
 from pvmon.settings import Settings
+from pvmon.shares import by_village
 
 
 class Sources(Protocol):
@@ -153,10 +154,10 @@ def _typical_price(a: Sources, kind: str) -> float:
 def _villages(a: Sources, position: YearPosition) -> dict[str, Forecast]:
     f = a.frames
     totals = _totals(a, position, schema.VILLAGE_DAILY, "village", "energy_kwh", ["net_yuan"])
-    owned = f.shares.join(f.stations["capacity_kwp"], on="station_id")
-    capacity = (owned["capacity_kwp"] * owned["share"]).groupby(owned["village_id"]).sum()
-    costs = f.shares.join(f.costs["annual_yuan"], on="station_id")
-    costs = (costs["annual_yuan"].fillna(0) * costs["share"]).groupby(costs["village_id"]).sum()
+    owned = by_village(
+        pd.concat([f.stations["capacity_kwp"], f.costs["annual_yuan"]], axis=1), f.shares
+    )
+    capacity, costs = owned["capacity_kwp"], owned["annual_yuan"]
     price = _typical_price(a, "village")
     target = a.settings.targets.village_income_yuan
     return {

@@ -15,6 +15,8 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from pvmon.shares import by_village
+
 
 def tariffs_on(tariffs: pd.DataFrame, day: dt.date) -> pd.DataFrame:
     """The tariff valid for each station on ``day`` (station_id → grid, subsidy yuan/kWh)."""
@@ -61,23 +63,9 @@ def attribute_to_villages(
 ) -> pd.DataFrame:
     """Per village: its shares of energy, export, grid payment, subsidy and costs, and the
     distributable (net) income. Village stations are split by ownership share, the
-    centralized station by its beneficiaries' percentages."""
+    centralized station by its beneficiaries' percentages (``pvmon.shares``)."""
     money = revenue[["export_kwh", "grid_yuan", "subsidy_yuan"]]
-    frame = shares.join(money, on="station_id").join(energy.rename("energy_kwh"), on="station_id")
-    frame = frame.join(costs.rename("cost_yuan"), on="station_id")
-    columns = ["energy_kwh", "export_kwh", "grid_yuan", "subsidy_yuan", "cost_yuan"]
-    for column in columns:
-        frame[column] = frame[column].fillna(0.0) * frame["share"]
-    village = frame.groupby("village_id")[columns].sum()
+    figures = pd.concat([energy.rename("energy_kwh"), money, costs.rename("cost_yuan")], axis=1)
+    village = by_village(figures, shares)
     village["net_yuan"] = village["grid_yuan"] + village["subsidy_yuan"] - village["cost_yuan"]
     return village
-
-
-def sources(revenue: pd.DataFrame, energy: pd.Series, shares: pd.DataFrame) -> pd.DataFrame:
-    """Per (village, station): the share and what it brought — the lines of a statement."""
-    frame = shares.join(revenue[["grid_yuan", "subsidy_yuan"]], on="station_id").join(
-        energy.rename("energy_kwh"), on="station_id"
-    )
-    for column in ("energy_kwh", "grid_yuan", "subsidy_yuan"):
-        frame[column] = frame[column].fillna(0.0) * frame["share"]
-    return frame

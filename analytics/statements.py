@@ -6,11 +6,14 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 
+import pandas as pd
+
 from analytics.context import Analytics
 from analytics.records import save_statements
 from analytics.revenue import attribute_to_villages
 from pvmon.influx import schema
 from pvmon.localtime import day_bounds
+from pvmon.shares import village_parts
 
 
 def statements(a: Analytics, year: int, month: int | None, now: dt.datetime) -> int:
@@ -37,7 +40,8 @@ def statements(a: Analytics, year: int, month: int | None, now: dt.datetime) -> 
         f.stations.index, fill_value=0.0
     )
     collective = attribute_to_villages(sums, sums["energy_kwh"], f.shares, costs)
-    lines = f.shares.join(sums, on="station_id").fillna(0.0)
+    figures = sums[["energy_kwh", "grid_yuan", "subsidy_yuan"]]
+    lines = village_parts(pd.concat([figures, costs.rename("costs_yuan")], axis=1), f.shares)
     period = f"{year}-{month:02d}" if month else str(year)
     out = []
     for village, row in collective.iterrows():
@@ -45,10 +49,10 @@ def statements(a: Analytics, year: int, month: int | None, now: dt.datetime) -> 
             {
                 "station_id": s.station_id,
                 "share": float(s.share),
-                "energy_kwh": round(float(s.energy_kwh * s.share), 3),
-                "grid_yuan": round(float(s.grid_yuan * s.share), 2),
-                "subsidy_yuan": round(float(s.subsidy_yuan * s.share), 2),
-                "costs_yuan": round(float(costs.get(s.station_id, 0.0) * s.share), 2),
+                "energy_kwh": round(float(s.energy_kwh), 3),
+                "grid_yuan": round(float(s.grid_yuan), 2),
+                "subsidy_yuan": round(float(s.subsidy_yuan), 2),
+                "costs_yuan": round(float(s.costs_yuan), 2),
             }
             for s in lines[lines["village_id"] == village].itertuples()
         ]

@@ -331,9 +331,19 @@ class StationLossOut(BaseModel):
     loss: LossOut
 
 
+class VillageLossOut(BaseModel):
+    """A village's part of its stations' losses, by ownership share (the centralized
+    station's by its beneficiaries' percentages)."""
+
+    village_id: str
+    kwh: float
+    yuan: float
+
+
 class MonthLossesOut(BaseModel):
     month: str
     stations: list[StationLossOut]
+    villages: list[VillageLossOut]
     kwh: float
     yuan: float
     basis: Literal["estimated"] = "estimated"

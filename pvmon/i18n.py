@@ -394,6 +394,11 @@ CATALOG: dict[str, tuple[str, str]] = {
     ),
     "assessment.by_township": ("损失电量（按乡镇）", "Energy lost, by township"),
     "assessment.worst": ("损失最多的电站", "Stations that lost most"),
+    "assessment.by_village": ("损失电量（按村，前20）", "Energy lost, by village (top 20)"),
+    "assessment.village_method": (
+        "按产权份额分摊（集中式电站按受益村比例）",
+        "Split by ownership share (the centralized station by its beneficiaries' percentages)",
+    ),
     "assessment.days": ("故障天数", "Fault days"),
     "assessment.method": (
         "损失电量＝同乡镇同类电站当天单位容量发电量×装机容量×本站平时水平−实际发电量，"

@@ -151,6 +151,7 @@ def test_the_bureau_reads_the_months_assessment_on_a_page_in_the_api_and_as_xlsx
     assert page.status_code == 200
     assert f'id="assess-{person}"' in page.text
     assert "管护员月度考核" in page.text
+    assert 'id="lost-by-village"' in page.text
 
     book = openpyxl.load_workbook(
         io.BytesIO(
@@ -166,7 +167,7 @@ def test_the_bureau_reads_the_months_assessment_on_a_page_in_the_api_and_as_xlsx
 
 
 def test_the_assessment_is_the_bureaus_and_supervisors_and_a_month_must_be_a_month(
-    client: TestClient,
+    client: TestClient, world: World
 ) -> None:
     month = "2026-11"
     for who, status in (("maintainer", 403), ("collective", 403), ("supervisor", 200)):
@@ -183,5 +184,8 @@ def test_the_assessment_is_the_bureaus_and_supervisors_and_a_month_must_be_a_mon
     assert losses["kwh"] == pytest.approx(
         sum(s["loss"]["kwh"] for s in losses["stations"]), abs=0.1
     )
+    owned = {s.station_id for s in world.registry.station_shares}
+    collectives = sum(s["loss"]["kwh"] for s in losses["stations"] if s["station_id"] in owned)
+    assert sum(v["kwh"] for v in losses["villages"]) == pytest.approx(collectives, abs=0.5)
     assert client.get("/assessment?month=2026-13", headers=bureau).status_code == 400
     assert client.get("/assessment", headers=login(client, "maintainer")).status_code == 404
