@@ -15,14 +15,14 @@ from sqlalchemy import Engine
 from analytics.context import Analytics
 from analytics.rollups import compute_day
 from maintenance import actions
-from maintenance.replacement import Replacement, replace_inverter
+from maintenance.replacement import Replacement, ReplacementRefused, replace_inverter, replaced
 from maintenance.workflow import OrderKind, Step
 from pvmon.db.engine import session_factory
 from pvmon.findings import Severity
 from pvmon.influx import schema
 from pvmon.influx.client import InfluxClient
 from pvmon.localtime import day_bounds, local_day
-from pvmon.registry.schema import Registry
+from pvmon.registry.schema import DeviceAddressRow, Registry
 from pvmon.registry.store import load_registry
 from tests.support.fleetwriter import TZ, FleetWriter, only_stations, settings_for
 from tests.support.orders import crew
@@ -142,3 +142,34 @@ def test_energy_of_the_day_of_a_replacement_and_of_its_month_is_the_fleets(
     rows_now = {i.id: i for i in registry.inverters if i.station_id == station}
     assert rows_now[old].valid_to == change
     assert rows_now[NEW_SERIAL].valid_from == change
+
+
+def test_a_modbus_address_passes_to_the_new_inverter_and_a_cloud_one_only_with_its_new_id(
+    default_registry: Registry,
+) -> None:
+    station = "VS001"
+    first, second = sorted(i.id for i in default_registry.inverters if i.station_id == station)[:2]
+    registry = replace(
+        default_registry,
+        device_addresses=[
+            DeviceAddressRow(inverter_id=first, protocol="huawei", host="10.8.1.21", unit_id=12),
+            DeviceAddressRow(inverter_id=second, protocol="fusionsolar", cloud_id="1000000033489"),
+        ],
+    )
+    day = dt.date(2026, 3, 9)
+    at = dt.datetime(2026, 3, 9, 11, 0, tzinfo=TZ)
+    bus = replaced(registry, station, Replacement(first, "HW26NEW00003", at), day)
+    assert [(a.inverter_id, a.host, a.unit_id) for a in bus.device_addresses[:1]] == [
+        ("HW26NEW00003", "10.8.1.21", 12)
+    ]
+    cloud = replaced(registry, station, Replacement(second, "HW26NEW00004", at), day)
+    assert [a.inverter_id for a in cloud.device_addresses] == [first], "its id is the device's"
+    named = replaced(
+        registry, station, Replacement(second, "HW26NEW00004", at, cloud_id="1000000099"), day
+    )
+    assert ("HW26NEW00004", "1000000099") in {
+        (a.inverter_id, a.cloud_id) for a in named.device_addresses
+    }
+    with pytest.raises(ReplacementRefused) as refused:
+        replaced(bus, station, Replacement(first, "HW26NEW00005", at), day + dt.timedelta(days=1))
+    assert refused.value.key == "replace.not_in_service", "a retired serial is not replaced again"

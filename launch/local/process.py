@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -88,17 +89,26 @@ class ManagedProcess:
         return self.process.poll() if self.process else None
 
     def stop(self, timeout: float = 15.0) -> int | None:
-        """SIGTERM, then SIGKILL if it has not exited within ``timeout``."""
+        """SIGTERM to the process and what it started, then SIGKILL if it has not exited
+        within ``timeout``; whatever of its session is still there afterwards (a pool's
+        workers, say) is killed too — nothing it started outlives the stop."""
         if self.process is None:
             return None
         if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
+            self._signal_session(signal.SIGTERM)
             try:
                 self.process.wait(timeout)
             except subprocess.TimeoutExpired:
-                self.process.kill()
+                self._signal_session(signal.SIGKILL)
                 self.process.wait()
+        self._signal_session(signal.SIGKILL)
         return self.process.returncode
+
+    def _signal_session(self, sig: signal.Signals) -> None:
+        """The process leads its own session and process group (``start``)."""
+        assert self.process is not None
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, sig)
 
     def kill(self) -> None:
         """SIGKILL, as a crash would."""
