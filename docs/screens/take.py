@@ -47,10 +47,7 @@ def shoot(b: webdriver.Chrome, base: str, path: str, name: str, size: tuple[int,
         lambda d: d.execute_script("return document.readyState") == "complete"
     )
     b.execute_script("return new Promise(r => setTimeout(r, 1500))")  # the map's data
-    height = b.execute_script("return document.body.scrollHeight")
-    b.set_window_size(size[0], min(max(height, 600), 4000))
-    b.save_screenshot(str(HERE / name))
-    print(f"{name}: {path}")
+    shoot_open(b, name, size)
     return b.page_source
 
 
@@ -59,7 +56,7 @@ def shoot_open(b: webdriver.Chrome, name: str, size: tuple[int, int]) -> None:
     height = b.execute_script("return document.body.scrollHeight")
     b.set_window_size(size[0], min(max(height, 600), 4000))
     b.save_screenshot(str(HERE / name))
-    print(f"{name}: {b.current_url}")
+    print(f"{name}: {b.current_url.split('/', 3)[-1]}")
 
 
 def main() -> None:
