@@ -121,7 +121,8 @@ def replace_inverter(
     _check(r, order, now)
     day = local_day(r.at, ZoneInfo(settings.timezone))
     try:
-        replace_registry(session, replaced(load_registry(session), order.station_id, r, day))
+        stored = load_registry(session)
+        replace_registry(session, replaced(stored, order.station_id, r, day), stored)
     except RegistryInvalid as exc:
         problems = "; ".join(str(e) for e in exc.errors)
         raise ReplacementRefused("replace.registry", problems=problems) from None

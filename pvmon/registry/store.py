@@ -56,15 +56,18 @@ def registry_changes(before: Registry, after: Registry) -> dict[str, SheetChange
     return out
 
 
-def replace_registry(session: Session, registry: Registry) -> Registry:
+def replace_registry(
+    session: Session, registry: Registry, stored: Registry | None = None
+) -> Registry:
     """Validate, then make the stored registry this one; nothing changes if it is invalid
     or removes a row other records still refer to (``RegistryInvalid`` names them).
 
     The caller owns the transaction: commit after this returns, and roll back on any
     failure (``sessionmaker.begin()`` does both), which undoes every table together.
+    ``stored``: the registry as the caller loaded it in this transaction already.
     """
     registry = validated(registry)
-    changes = registry_changes(load_registry(session), registry)
+    changes = registry_changes(stored or load_registry(session), registry)
     for sheet in reversed(SHEET_MODELS):
         _delete(session, sheet, changes[sheet].removed)
     for sheet, change in changes.items():
