@@ -35,7 +35,8 @@ class FleetLookup:
     village_crews: dict[str, list[str]]
     """village → the maintainers of its household arrays"""
     inverters: dict[str, list[str]]
-    """station → the serials of every inverter it has had (``serving``: those of a day)"""
+    """station → the serials of every inverter it has had (``station_inverters``: those in
+    service on a day)"""
     station_of: dict[str, str]
     """inverter serial → its station"""
     township_centres: dict[str, Place]
