@@ -29,6 +29,7 @@ from tests.support.browser import (
     serving,
     shot,
     sign_in,
+    text_of,
 )
 from tests.support.orders import photo
 from tests.support.world import World, world_fixtures
@@ -122,7 +123,7 @@ def test_a_maintainer_works_an_order_on_a_phone_with_a_photo(
         browser.find_element(By.CSS_SELECTOR, f'#my-orders a[href="/orders/{order}"]').click()
         for step, state in (("accept", "已接单"), ("arrive", "已到场")):
             browser.find_element(By.ID, f"step-{step}").click()
-            wait.until(lambda b, s=state: b.find_element(By.ID, "order-state").text == s)
+            wait.until(lambda b, s=state: text_of(b, "order-state") == s)
         browser.find_element(By.ID, "photo-input").send_keys(str(picture))
         browser.find_element(By.ID, "send-photo").click()
         wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, "img.thumb"))
@@ -131,7 +132,7 @@ def test_a_maintainer_works_an_order_on_a_phone_with_a_photo(
         browser.find_element(By.NAME, "part_name").send_keys("熔断器 15A")
         browser.find_element(By.NAME, "part_qty").send_keys("2")
         browser.find_element(By.ID, "step-done").click()
-        wait.until(lambda b: b.find_element(By.ID, "order-state").text == "已完成")
+        wait.until(lambda b: text_of(b, "order-state") == "已完成")
         assert "熔断器 15A" in browser.find_element(By.ID, "parts-used").text
         shot(browser, "order-phone.png", tmp_path)
 

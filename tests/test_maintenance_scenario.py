@@ -32,7 +32,7 @@ from pvmon.findings import OPERATING_RULES
 from pvmon.influx.client import InfluxClient
 from pvmon.registry.schema import Registry
 from pvmon.registry.store import replace_registry
-from tests.support.browser import at_phone_width, serving, shot, sign_in
+from tests.support.browser import at_phone_width, serving, shot, sign_in, text_of
 from tests.support.fleetwriter import (
     TZ,
     FleetWriter,
@@ -120,7 +120,7 @@ class Scene:
             return session.get(tables.WorkOrder, order_id)
 
     def state_is(self, words: str) -> None:
-        self.wait.until(lambda b: b.find_element(By.ID, "order-state").text == words)
+        self.wait.until(lambda b: text_of(b, "order-state") == words)
 
 
 def open_alert(scene: Scene, station: str) -> tables.Alert | None:

@@ -68,3 +68,10 @@ def shot(b: WebDriver, name: str, tmp_path: Path) -> None:
 
 def charts_drawn(b: WebDriver, chart_id: str) -> bool:
     return bool(b.execute_script(f"return !!document.querySelector('#{chart_id} canvas')"))
+
+
+def text_of(b: WebDriver, element_id: str) -> str | None:
+    """An element's text read in one script call: while a form's redirect replaces the
+    page, an element found a moment before may belong to the page that went."""
+    script = "const e = document.getElementById(arguments[0]); return e && e.textContent"
+    return b.execute_script(script, element_id)
