@@ -21,6 +21,7 @@ from analytics.targets import Forecast, Totals, YearPosition, climate_table, for
 from pvmon.influx import schema
 from pvmon.influx.client import InfluxClient
 from pvmon.localtime import day_bounds, local_day
+from pvmon.money import annual_costs_on, days_in_year
 from pvmon.registry.schema import Registry
 from pvmon.settings import Settings
 from pvmon.shares import by_village
@@ -155,7 +156,9 @@ def _villages(a: Sources, position: YearPosition) -> dict[str, Forecast]:
     f = a.frames
     totals = _totals(a, position, schema.VILLAGE_DAILY, "village", "energy_kwh", ["net_yuan"])
     owned = by_village(
-        pd.concat([f.stations["capacity_kwp"], f.costs["annual_yuan"]], axis=1), f.shares
+        pd.concat([f.stations["capacity_kwp"], annual_costs_on(f.costs, position.as_of)], axis=1),
+        f.shares,
+        position.as_of,
     )
     capacity, costs = owned["capacity_kwp"], owned["annual_yuan"]
     price = _typical_price(a, "village")
@@ -167,7 +170,7 @@ def _villages(a: Sources, position: YearPosition) -> dict[str, Forecast]:
             capacity_kwp=float(capacity.get(v, 0.0)),
             target_yuan=target,
             yuan_per_kwh=price,
-            daily_cost_yuan=float(costs.get(v, 0.0)) / 365,
+            daily_cost_yuan=float(costs.get(v, 0.0)) / days_in_year(position.year),
         )
         for v in f.villages.index
     }

@@ -8,6 +8,7 @@ import pandas as pd
 
 from pvmon.domain import PEER_GROUP
 from pvmon.registry.schema import Registry
+from pvmon.shares import share_table
 
 
 @dataclass(frozen=True)
@@ -20,10 +21,10 @@ class FleetFrames:
     devices: pd.DataFrame
     """station_id, rated_ac_w, wh_scale_exp"""
     shares: pd.DataFrame
-    """station_id, village_id, share"""
+    """station_id, village_id, share, valid_from, valid_to (``pvmon.shares``)"""
     tariffs: pd.DataFrame
     costs: pd.DataFrame
-    """station_id → annual_yuan (all items)"""
+    """station_id, item, annual_yuan, valid_from, valid_to (``pvmon.money``)"""
     township_centres: pd.DataFrame
     """lat, lon, altitude_m: the mean position of each township's villages"""
 
@@ -31,6 +32,13 @@ class FleetFrames:
 def _frame(rows: list, index: str | None = None) -> pd.DataFrame:
     frame = pd.DataFrame([r.model_dump() for r in rows])
     return frame.set_index(index) if index and not frame.empty else frame
+
+
+def _dated(rows: list, columns: list[str]) -> pd.DataFrame:
+    """Dated rows as a table, with its columns even when there are none."""
+    return pd.DataFrame(
+        [r.model_dump() for r in rows], columns=[*columns, "valid_from", "valid_to"]
+    )
 
 
 def fleet_frames(registry: Registry) -> FleetFrames:
@@ -41,19 +49,13 @@ def fleet_frames(registry: Registry) -> FleetFrames:
     centres = pd.DataFrame.from_dict(
         {t: c._asdict() for t, c in registry.township_centres().items()}, orient="index"
     )
-    costs = _frame(registry.station_costs)
-    annual_costs = (
-        costs.groupby("station_id")["annual_yuan"].sum()
-        if not costs.empty
-        else pd.Series(dtype=float)
-    )
     return FleetFrames(
         townships=_frame(registry.townships, "id"),
         villages=villages,
         stations=stations,
         devices=_frame(registry.inverters, "id"),
-        shares=_frame(registry.station_shares),
+        shares=share_table(registry.station_shares),
         tariffs=_frame(registry.tariffs),
-        costs=annual_costs.rename("annual_yuan").to_frame(),
+        costs=_dated(registry.station_costs, ["station_id", "item", "annual_yuan"]),
         township_centres=centres,
     )

@@ -154,14 +154,21 @@ class RollupStore:
         return len(lines)
 
     def read(
-        self, measurement: str, start: int, end: int, tag: str | None, fields: Sequence[str]
+        self,
+        measurement: str,
+        start: int,
+        end: int,
+        tag: str | None,
+        fields: Sequence[str],
+        where: str = "",
     ) -> pd.DataFrame:
         """Rollup rows in [start, end): ts, the tag (if any) and the fields."""
         quoted = ", ".join(f'"{f}"' for f in fields)
         group = f' GROUP BY "{tag}"' if tag else ""
+        condition = f" AND {where}" if where else ""
         q = (
             f'SELECT {quoted} FROM "{ROLLUP_RP}"."{measurement}" WHERE time >= {start}s AND '
-            f"time < {end}s{group}"
+            f"time < {end}s{condition}{group}"
         )
         frame = _frame(self.influx.stream(q), tag or "_", ["time", *fields])
         frame = frame.rename(columns={"time": "ts"})

@@ -9,21 +9,13 @@ until the station's lifetime "reasonable utilisation hours" (财建〔2020〕426
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 
 import numpy as np
 import pandas as pd
 
+from pvmon.money import tariffs_on
 from pvmon.shares import by_village
-
-
-def tariffs_on(tariffs: pd.DataFrame, day: dt.date) -> pd.DataFrame:
-    """The tariff valid for each station on ``day`` (station_id → grid, subsidy yuan/kWh)."""
-    valid = tariffs[(tariffs["valid_from"] <= day) & (tariffs["valid_to"] >= day)]
-    return valid.drop_duplicates("station_id").set_index("station_id")[
-        ["grid_yuan_per_kwh", "subsidy_yuan_per_kwh"]
-    ]
 
 
 def station_revenue(
@@ -52,20 +44,19 @@ def station_revenue(
     return out
 
 
-def daily_costs(costs: pd.DataFrame, day: dt.date) -> pd.Series:
-    """Each station's annual costs spread evenly over the days of the year."""
-    days = 366 if calendar.isleap(day.year) else 365
-    return costs["annual_yuan"] / days
-
-
 def attribute_to_villages(
-    revenue: pd.DataFrame, energy: pd.Series, shares: pd.DataFrame, costs: pd.Series
+    day: dt.date,
+    revenue: pd.DataFrame,
+    energy: pd.Series,
+    shares: pd.DataFrame,
+    costs: pd.Series,
 ) -> pd.DataFrame:
-    """Per village: its shares of energy, export, grid payment, subsidy and costs, and the
-    distributable (net) income. Village stations are split by ownership share, the
-    centralized station by its beneficiaries' percentages (``pvmon.shares``)."""
+    """Per village on ``day``: its shares of energy, export, grid payment, subsidy and
+    costs, and the distributable (net) income. Village stations are split by ownership
+    share, the centralized station by its beneficiaries' percentages, as they stood that
+    day (``pvmon.shares``)."""
     money = revenue[["export_kwh", "grid_yuan", "subsidy_yuan"]]
     figures = pd.concat([energy.rename("energy_kwh"), money, costs.rename("cost_yuan")], axis=1)
-    village = by_village(figures, shares)
+    village = by_village(figures, shares, day)
     village["net_yuan"] = village["grid_yuan"] + village["subsidy_yuan"] - village["cost_yuan"]
     return village

@@ -20,10 +20,11 @@ from analytics.evaluation import station_history
 from analytics.influxstore import rollup_lines
 from analytics.losses import FIELDS as LOSS_FIELDS
 from analytics.losses import shortfall
-from analytics.revenue import attribute_to_villages, daily_costs, station_revenue
+from analytics.revenue import attribute_to_villages, station_revenue
 from pvmon.influx import schema
 from pvmon.influx.client import InfluxError
 from pvmon.localtime import day_bounds
+from pvmon.money import daily_costs
 from pvmon.registry.effective import frame_in_effect
 
 log = structlog.get_logger(__name__)
@@ -126,6 +127,7 @@ def compute_day(
     stations = stations.join(shortfall(day, stations, usual, f.stations, f.tariffs))
     stations = with_capacity(stations, f)
     collective = attribute_to_villages(
+        day,
         stations,
         stations["energy_kwh"],
         f.shares,

@@ -1,5 +1,6 @@
 """Each village's statement for a month or the year so far: its shares of each station's
-energy and money, less its shares of the costs (estimated until settlement)."""
+energy and money, less its shares of the costs (estimated until settled), every day at the
+shares and costs in effect that day."""
 
 from __future__ import annotations
 
@@ -10,10 +11,13 @@ import pandas as pd
 
 from analytics.context import Analytics
 from analytics.records import save_statements
-from analytics.revenue import attribute_to_villages
 from pvmon.influx import schema
-from pvmon.localtime import day_bounds
-from pvmon.shares import village_parts
+from pvmon.localtime import day_bounds, local_day
+from pvmon.money import daily_costs
+from pvmon.shares import parts_by_day
+
+FIGURES = ["energy_kwh", "export_kwh", "grid_yuan", "subsidy_yuan"]
+MONEY = [*FIGURES, "costs_yuan"]
 
 
 def statements(a: Analytics, year: int, month: int | None, now: dt.datetime) -> int:
@@ -24,53 +28,55 @@ def statements(a: Analytics, year: int, month: int | None, now: dt.datetime) -> 
     last = dt.date(year, last_month, calendar.monthrange(year, last_month)[1])
     start, _ = day_bounds(first, a.tz)
     _, end = day_bounds(last, a.tz)
-    f = a.frames
     rows = a.rollups.read(
-        schema.STATION_DAILY,
-        start,
-        end,
-        "station",
-        ["energy_kwh", "export_kwh", "grid_yuan", "subsidy_yuan"],
+        schema.STATION_DAILY, start, end, "station", FIGURES, "\"kind\" != 'household'"
     )
     if rows.empty:
         return 0
-    days = rows.groupby("station")["ts"].nunique()
-    sums = rows.groupby("station")[["energy_kwh", "export_kwh", "grid_yuan", "subsidy_yuan"]].sum()
-    costs = (f.costs["annual_yuan"] / 365 * days.reindex(f.costs.index).fillna(0)).reindex(
-        f.stations.index, fill_value=0.0
-    )
-    collective = attribute_to_villages(sums, sums["energy_kwh"], f.shares, costs)
-    figures = sums[["energy_kwh", "grid_yuan", "subsidy_yuan"]]
-    lines = village_parts(pd.concat([figures, costs.rename("costs_yuan")], axis=1), f.shares)
+    days = station_days(a, rows)
+    parts = parts_by_day(days, a.frames.shares).groupby(["village_id", "station_id"])
+    lines = parts[MONEY].sum()
+    lines["share"] = parts["share"].mean()
     period = f"{year}-{month:02d}" if month else str(year)
-    out = []
-    for village, row in collective.iterrows():
-        sources = [
-            {
-                "station_id": s.station_id,
-                "share": float(s.share),
-                "energy_kwh": round(float(s.energy_kwh), 3),
-                "grid_yuan": round(float(s.grid_yuan), 2),
-                "subsidy_yuan": round(float(s.subsidy_yuan), 2),
-                "costs_yuan": round(float(s.costs_yuan), 2),
-            }
-            for s in lines[lines["village_id"] == village].itertuples()
-        ]
-        out.append(
-            {
-                "village_id": village,
-                "period": period,
-                "energy_kwh": float(row.energy_kwh),
-                "export_kwh": float(row.export_kwh),
-                "grid_yuan": float(row.grid_yuan),
-                "subsidy_yuan": float(row.subsidy_yuan),
-                "costs_yuan": float(row.cost_yuan),
-                "net_yuan": float(row.net_yuan),
-                "estimated": True,
-                "sources": sources,
-                "computed_at": now,
-            }
-        )
+    out = [
+        _statement(str(village), period, part.droplevel(0), now)
+        for village, part in lines.groupby(level=0)
+    ]
     with a.sessions.begin() as session:
         save_statements(session, out)
     return len(out)
+
+
+def station_days(a: Analytics, rows: pd.DataFrame) -> pd.DataFrame:
+    """station_id, date, the figures and the day's costs of each computed station-day."""
+    days = rows.rename(columns={"station": "station_id"})
+    days["date"] = [local_day(t, a.tz) for t in days["ts"]]
+    costs = {d: daily_costs(a.frames.costs, d) for d in days["date"].unique()}
+    days["costs_yuan"] = [
+        float(costs[d].get(s, 0.0)) for s, d in zip(days["station_id"], days["date"], strict=True)
+    ]
+    return days[["station_id", "date", *MONEY]]
+
+
+def _statement(village: str, period: str, lines: pd.DataFrame, now: dt.datetime) -> dict:
+    totals = lines.drop(columns="share").sum()
+    return {
+        "village_id": village,
+        "period": period,
+        "energy_kwh": float(totals["energy_kwh"]),
+        "export_kwh": float(totals["export_kwh"]),
+        "grid_yuan": float(totals["grid_yuan"]),
+        "subsidy_yuan": float(totals["subsidy_yuan"]),
+        "costs_yuan": float(totals["costs_yuan"]),
+        "net_yuan": float(totals["grid_yuan"] + totals["subsidy_yuan"] - totals["costs_yuan"]),
+        "estimated": True,
+        "sources": [
+            {
+                "station_id": str(station),
+                "share": round(float(line["share"]), 6),
+                **{k: round(float(line[k]), 3 if k == "energy_kwh" else 2) for k in MONEY},
+            }
+            for station, line in lines.iterrows()
+        ],
+        "computed_at": now,
+    }

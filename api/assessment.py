@@ -9,6 +9,7 @@ import calendar
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Collection
+from dataclasses import dataclass
 
 import pandas as pd
 from sqlalchemy import or_, select
@@ -34,6 +35,7 @@ from pvmon.influx.provision import ROLLUP_RP
 from pvmon.localtime import day_start, local_day, utc
 from pvmon.losses import Loss, fault_span, loss_over, span_days
 from pvmon.registry.lookup import FleetLookup
+from pvmon.shares import parts_by_day, share_table
 
 
 def month_bounds(month: str) -> tuple[dt.date, dt.date]:
@@ -164,8 +166,47 @@ def _stations_of(view: FleetLookup) -> dict[str, frozenset[str]]:
     return {p: frozenset(s) for p, s in out.items()}
 
 
-def month_losses(session: Session, ctx: ApiState, who: Caller, month: str) -> dict[str, Loss]:
-    """Each station's loss in the month: its faults' days in the month, counted once."""
+@dataclass(frozen=True)
+class MonthLosses:
+    stations: dict[str, Loss]
+    """Each station's loss: its faults' days in the month, counted once."""
+    villages: pd.DataFrame
+    """kwh, yuan by village id: each fault day's shortfall at the village's share that day,
+    summed and never below zero (``pvmon.shares``)."""
+
+
+def month_losses(session: Session, ctx: ApiState, who: Caller, month: str) -> MonthLosses:
+    """The month's losses by station and by village."""
+    fault_days, days = _month_fault_days(session, ctx, who, month)
+    counted = pd.DataFrame(
+        [
+            (s, d, kwh, yuan)
+            for s, d, kwh, yuan in zip(
+                days["station"],
+                days["date"],
+                days["shortfall_kwh"],
+                days["shortfall_yuan"],
+                strict=True,
+            )
+            if d in fault_days.get(s, ()) and pd.notna(kwh)
+        ],
+        columns=["station_id", "date", "kwh", "yuan"],
+    )
+    parts = parts_by_day(counted, share_table(ctx.view().registry.station_shares))
+    return MonthLosses(
+        stations={
+            station: loss_over(days[days["station"] == station], dates)
+            for station, dates in sorted(fault_days.items())
+            if dates
+        },
+        villages=parts.groupby("village_id")[["kwh", "yuan"]].sum().clip(lower=0.0),
+    )
+
+
+def _month_fault_days(
+    session: Session, ctx: ApiState, who: Caller, month: str
+) -> tuple[dict[str, set[dt.date]], pd.DataFrame]:
+    """The days of the month each station's faults lasted, and the stations' days."""
     first, last = month_bounds(month)
     lo, hi = month_instants(first, last, ctx)
     alerts = session.scalars(
@@ -190,9 +231,4 @@ def month_losses(session: Session, ctx: ApiState, who: Caller, month: str) -> di
         fault_days[alert.station_id] |= (
             span_days(*fault_span(since, until, now, ctx.tz)) & month_days
         )
-    days = station_days(ctx, first, last)
-    return {
-        station: loss_over(days[days["station"] == station], dates)
-        for station, dates in sorted(fault_days.items())
-        if dates
-    }
+    return fault_days, station_days(ctx, first, last)

@@ -174,7 +174,7 @@ def scope_for(user: tables.User, view: FleetLookup) -> Scope:
             role, user.id, person, frozenset(stations), frozenset(villages), frozenset(townships)
         )
     village = user.village_id or ""
-    stations = set(view.holdings.get(village, {}))
+    stations = set(view.held.get(village, ()))
     stations |= {s.id for s in view.stations.values() if s.village_id == village}
     home = view.villages.get(village)
     township = home.township_id if home else None

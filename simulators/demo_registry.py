@@ -232,15 +232,20 @@ def _village_stations(reg: Registry, plan: list[list[str]], rng: random.Random) 
         )
         for village_id, share in zip(group, _shares(len(group)), strict=True):
             reg.station_shares.append(
-                StationShareRow(station_id=sid, village_id=village_id, share=share)
+                StationShareRow(
+                    station_id=sid, village_id=village_id, share=share, valid_from=commissioned
+                )
             )
         count, rating = inverter_layout(kwp)
         _add_inverters(reg, sid, count, rating, f"PVI-{rating}K-3P", commissioned, 0, rng)
         _add_tariff(reg, sid, commissioned)
         reg.station_costs += [
-            StationCostRow(station_id=sid, item="rent", annual_yuan=100 * rng.randint(0, 30)),
-            StationCostRow(station_id=sid, item="insurance", annual_yuan=round(kwp * 8)),
-            StationCostRow(station_id=sid, item="om", annual_yuan=round(2000 + kwp * 15)),
+            StationCostRow(station_id=sid, item=item, annual_yuan=yuan, valid_from=commissioned)
+            for item, yuan in (
+                ("rent", 100 * rng.randint(0, 30)),
+                ("insurance", round(kwp * 8)),
+                ("om", round(2000 + kwp * 15)),
+            )
         ]
 
 
@@ -386,12 +391,15 @@ def _central_station(reg: Registry, kwp: float, rng: random.Random) -> None:
         last = i == len(beneficiaries) - 1
         value = round(1 - share * (len(beneficiaries) - 1), 6) if last else share
         reg.station_shares.append(
-            StationShareRow(station_id=sid, village_id=village.id, share=value)
+            StationShareRow(
+                station_id=sid, village_id=village.id, share=value, valid_from=commissioned
+            )
         )
     reg.station_costs += [
-        StationCostRow(station_id=sid, item="rent", annual_yuan=round(kwp * 20)),
-        StationCostRow(station_id=sid, item="insurance", annual_yuan=round(kwp * 8)),
-        StationCostRow(station_id=sid, item="om", annual_yuan=round(kwp * 60)),
+        StationCostRow(
+            station_id=sid, item=item, annual_yuan=round(kwp * k), valid_from=commissioned
+        )
+        for item, k in (("rent", 20), ("insurance", 8), ("om", 60))
     ]
 
 

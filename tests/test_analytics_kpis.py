@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from analytics.day_figures import DayInput, device_day, peer_yield, station_day, station_hours
-from analytics.revenue import attribute_to_villages, daily_costs, station_revenue, tariffs_on
+from analytics.revenue import attribute_to_villages, station_revenue
+from pvmon.money import daily_costs, tariffs_on
 from analytics.targets import TargetStatus, Totals, YearPosition, forecast, typical_yield
 from pvmon.localtime import day_bounds
 from pvmon.telemetry import OperatingState
@@ -234,11 +235,23 @@ def test_a_shared_station_is_split_by_ownership_share_net_of_costs() -> None:
     shares = pd.DataFrame(
         [("S1", "V1", 1.0), ("S2", "V1", 0.34), ("S2", "V2", 0.33), ("S2", "V3", 0.33)],
         columns=["station_id", "village_id", "share"],
+    ).assign(valid_from=dt.date(2018, 1, 1), valid_to=None)
+    costs = pd.DataFrame(
+        [
+            ("S1", "om", 3650.0, dt.date(2018, 1, 1), dt.date(2025, 12, 31)),
+            ("S1", "om", 1825.0, dt.date(2026, 1, 1), None),
+            ("S1", "rent", 1825.0, dt.date(2026, 1, 1), None),
+            ("S2", "om", 7300.0, dt.date(2018, 1, 1), None),
+        ],
+        columns=["station_id", "item", "annual_yuan", "valid_from", "valid_to"],
     )
-    costs = pd.DataFrame({"annual_yuan": [3650.0, 7300.0]}, index=["S1", "S2"])
     daily = daily_costs(costs, dt.date(2026, 6, 1))
-    assert daily.tolist() == [10.0, 20.0]
-    villages = attribute_to_villages(revenue, energy, shares, daily)
+    assert daily.tolist() == [10.0, 20.0], "a cost in effect that day, of every item"
+    assert daily_costs(costs, dt.date(2024, 6, 1)).tolist() == [
+        pytest.approx(3650 / 366),
+        pytest.approx(7300 / 366),
+    ], "the old rate, over a leap year's days"
+    villages = attribute_to_villages(dt.date(2026, 6, 1), revenue, energy, shares, daily)
     assert villages.loc["V1", "energy_kwh"] == pytest.approx(1000 + 680)
     assert villages.loc["V2", "grid_yuan"] == pytest.approx(644.08 * 0.33)
     assert villages.loc["V3", "cost_yuan"] == pytest.approx(20 * 0.33)

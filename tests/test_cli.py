@@ -92,7 +92,7 @@ def test_importing_a_bad_file_names_the_rows(
     assert runner.invoke(app, ["registry", "export", str(folder)]).exit_code == 0
     shares = folder / "station_shares.csv"
     shares.write_text(
-        shares.read_text(encoding="utf-8-sig").replace(",1.0\n", ",0.9\n", 1), encoding="utf-8-sig"
+        shares.read_text(encoding="utf-8-sig").replace(",1.0,", ",0.9,", 1), encoding="utf-8-sig"
     )
     result = runner.invoke(app, ["registry", "import", str(folder)])
     assert result.exit_code == 1

@@ -190,3 +190,84 @@ def test_a_registry_is_reimported_while_orders_refer_to_its_stations_but_not_one
     assert "work orders" in str(refused.value)
     with session_factory(loaded_engine)() as session:
         assert load_registry(session) == renamed, "nothing of it was kept"
+
+
+def test_ownership_shares_change_on_a_day_and_must_sum_to_one_on_every_day(
+    loaded_engine: Engine, tmp_path: Path
+) -> None:
+    with session_factory(loaded_engine)() as session:
+        before = load_registry(session)
+    station = next(s for s in before.stations if s.id == "VS001")
+    owner = next(r for r in before.station_shares if r.station_id == station.id)
+    neighbour = next(v.id for v in before.villages if v.id != owner.village_id)
+    change = D(2026, 7, 1)
+    shares = [
+        owner.model_copy(update={"valid_to": change - dt.timedelta(days=1)}),
+        owner.model_copy(update={"share": 0.7, "valid_from": change}),
+        owner.model_copy(update={"village_id": neighbour, "share": 0.3, "valid_from": change}),
+    ]
+    changed = replace(
+        before, station_shares=[*shares, *(r for r in before.station_shares if r is not owner)]
+    )
+    folder = tmp_path / "registry"
+    write_registry(changed, folder)
+    import_registry(session_factory(loaded_engine), folder)
+    with session_factory(loaded_engine)() as session:
+        stored = load_registry(session)
+    assert sorted(stored.station_shares, key=lambda r: r.key_value()) == sorted(
+        changed.station_shares, key=lambda r: r.key_value()
+    )
+
+    def short(rows: list[dict]) -> list[dict]:
+        for row in rows:
+            if row["station_id"] == station.id and row["village_id"] == neighbour:
+                row["share"] = "0.2"
+            if row["station_id"] == "VS002":
+                row["valid_to"] = "2025-12-31"
+        return rows
+
+    edit_csv(folder, "station_shares", short)
+    with pytest.raises(RegistryInvalid) as refused:
+        import_registry(session_factory(loaded_engine), folder)
+    text = str(refused.value)
+    assert "shares of VS001 sum to 0.9, not 1, from 2026-07-01" in text
+    assert "VS002 has no owner from 2026-01-01" in text
+    with session_factory(loaded_engine)() as session:
+        assert load_registry(session) == stored, "a bad file changes nothing"
+
+
+def test_undated_shares_and_costs_of_an_older_file_hold_from_the_stations_commissioning(
+    loaded_engine: Engine, tmp_path: Path
+) -> None:
+    with session_factory(loaded_engine)() as session:
+        before = load_registry(session)
+    folder = tmp_path / "older"
+    write_registry(before, folder)
+
+    def undated(rows: list[dict]) -> list[dict]:
+        for row in rows:
+            del row["valid_from"], row["valid_to"]
+        return rows
+
+    edit_csv(folder, "station_shares", undated)
+    edit_csv(folder, "station_costs", undated)
+    import_registry(session_factory(loaded_engine), folder)
+    with session_factory(loaded_engine)() as session:
+        assert load_registry(session) == before
+    commissioned = {s.id: s.commissioned_on for s in before.stations}
+    assert all(r.valid_from == commissioned[r.station_id] for r in before.station_costs)
+
+
+def test_overlapping_costs_of_one_item_are_refused_by_row(
+    loaded_engine: Engine, tmp_path: Path
+) -> None:
+    with session_factory(loaded_engine)() as session:
+        before = load_registry(session)
+    rent = next(r for r in before.station_costs if r.item == "rent")
+    overlapping = rent.model_copy(update={"valid_from": D(2025, 1, 1), "annual_yuan": 900.0})
+    with pytest.raises(RegistryInvalid) as refused, session_factory(loaded_engine).begin() as s:
+        replace_registry(s, replace(before, station_costs=[*before.station_costs, overlapping]))
+    assert any(
+        e.sheet == "station_costs" and "overlaps another" in e.message
+        for e in refused.value.errors
+    ), refused.value

@@ -35,3 +35,47 @@ def test_dead_letters_kept_whole_before_0006_keep_their_payload_and_gain_size_an
             (p, len(p), hashlib.sha256(p).hexdigest()) for p in payloads
         ]
     engine.dispose()
+
+
+def test_shares_and_costs_from_before_0012_hold_from_their_stations_commissioning(
+    db_url: str,
+) -> None:
+    engine = make_engine(db_url)
+    upgrade(engine, "0011")
+    statements = [
+        "INSERT INTO townships (id, name) VALUES ('T01', '芝河镇')",
+        "INSERT INTO villages (id, township_id, name, category, lat, lon, altitude_m) VALUES"
+        " ('V0101', 'T01', '城关村', '先行示范村', 36.7, 110.6, 900),"
+        " ('V0102', 'T01', '下村', '重点帮扶村', 36.7, 110.6, 900)",
+        "INSERT INTO stations (id, kind, name, township_id, village_id, lat, lon, altitude_m,"
+        " capacity_kwp, tilt_deg, azimuth_deg, commissioned_on, grid_loss_factor,"
+        " subsidy_cap_hours) VALUES ('VS001', 'village', '城关村电站', 'T01', 'V0101', 36.7,"
+        " 110.6, 900, 100, 30, 180, '2017-05-19', 0.03, 22000)",
+        "INSERT INTO station_shares (station_id, village_id, share) VALUES"
+        " ('VS001', 'V0101', 0.6), ('VS001', 'V0102', 0.4)",
+        "INSERT INTO station_costs (station_id, item, annual_yuan) VALUES"
+        " ('VS001', 'rent', 400), ('VS001', 'om', 3500)",
+    ]
+    with engine.begin() as connection:
+        for statement in statements:
+            connection.execute(sa.text(statement))
+    upgrade(engine)
+    with Session(engine) as session:
+        shares = session.scalars(sa.select(tables.StationShare)).all()
+        costs = session.scalars(sa.select(tables.StationCost)).all()
+    assert sorted((s.village_id, s.share, s.valid_from, s.valid_to) for s in shares) == [
+        ("V0101", 0.6, dt.date(2017, 5, 19), None),
+        ("V0102", 0.4, dt.date(2017, 5, 19), None),
+    ]
+    assert sorted((c.item, c.annual_yuan, c.valid_from) for c in costs) == [
+        ("om", 3500, dt.date(2017, 5, 19)),
+        ("rent", 400, dt.date(2017, 5, 19)),
+    ]
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO station_shares (station_id, village_id, share, valid_from)"
+                " VALUES ('VS001', 'V0101', 0.5, '2026-07-01')"
+            )
+        )
+    engine.dispose()

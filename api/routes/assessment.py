@@ -5,15 +5,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import pandas as pd
 from fastapi import APIRouter, Query
 
 from api import assessment
 from api.deps import Context, Db, Who, forbidden
 from api.models import AssessmentOut, LossOut, MonthLossesOut, StationLossOut, VillageLossOut
 from api.responses import problems
-from api.state import ApiState
-from pvmon.shares import by_village
 
 router = APIRouter(prefix="/maintenance", tags=["maintenance"])
 MONTH_PATTERN = r"^20\d\d-(0[1-9]|1[0-2])$"
@@ -41,22 +38,6 @@ def maintainers_month(month: Month, who: Who, ctx: Context, session: Db) -> list
     ]
 
 
-def village_losses(rows: list[StationLossOut], ctx: ApiState) -> list[VillageLossOut]:
-    """Each village's part of the stations' losses, most first."""
-    if not rows:
-        return []
-    figures = pd.DataFrame(
-        {"kwh": [r.loss.kwh for r in rows], "yuan": [r.loss.yuan for r in rows]},
-        index=[r.station_id for r in rows],
-    )
-    shares = pd.DataFrame([s.model_dump() for s in ctx.view().registry.station_shares])
-    parts = by_village(figures, shares[shares["station_id"].isin(figures.index)])
-    return [
-        VillageLossOut(village_id=str(v), kwh=round(p.kwh, 1), yuan=round(p.yuan, 2))
-        for v, p in parts.sort_values("kwh", ascending=False).iterrows()
-    ]
-
-
 @router.get(
     "/losses",
     response_model=MonthLossesOut,
@@ -70,6 +51,7 @@ def month_losses(month: Month, who: Who, ctx: Context, session: Db) -> MonthLoss
         raise forbidden()
     stations = ctx.view().stations
     losses = assessment.month_losses(session, ctx, who, month)
+    villages = losses.villages.sort_values("kwh", ascending=False)
     rows = [
         StationLossOut(
             station_id=s,
@@ -77,13 +59,16 @@ def month_losses(month: Month, who: Who, ctx: Context, session: Db) -> MonthLoss
             township_id=stations[s].township_id,
             loss=LossOut(**vars(loss)),
         )
-        for s, loss in losses.items()
+        for s, loss in losses.stations.items()
         if s in stations
     ]
     return MonthLossesOut(
         month=month,
         stations=rows,
-        villages=village_losses(rows, ctx),
+        villages=[
+            VillageLossOut(village_id=str(v), kwh=round(p.kwh, 1), yuan=round(p.yuan, 2))
+            for v, p in villages.iterrows()
+        ],
         kwh=round(sum(r.loss.kwh for r in rows), 1),
         yuan=round(sum(r.loss.yuan for r in rows), 2),
     )

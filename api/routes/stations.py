@@ -107,7 +107,7 @@ def station(station_id: StationId, who: Who, ctx: Context, session: Db) -> Stati
         azimuth_deg=s.azimuth_deg,
         commissioned_on=s.commissioned_on,
         inverters=[i.id for i in view.station_inverters(s.id, ctx.today())],
-        owners=view.owners.get(s.id, {}),
+        owners=view.owners_on(s.id, ctx.today()),
         maintainers=[
             PersonOut(
                 id=p,

@@ -109,7 +109,7 @@ def village(
         year=chosen,
         months=months,
         annual=annual,
-        stations=ctx.view().holdings.get(village_id, {}),
+        stations=ctx.view().holdings_on(village_id, min(ctx.today(), dt.date(chosen, 12, 31))),
         forecast=forecast,
     )
 

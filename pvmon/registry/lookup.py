@@ -8,13 +8,14 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 
-from pvmon.registry.effective import carries_on
+from pvmon.registry.effective import carries_on, effective_on
 from pvmon.registry.schema import (
     InverterRow,
     PersonRow,
     Place,
     Registry,
     StationRow,
+    StationShareRow,
     VillageRow,
 )
 
@@ -26,10 +27,10 @@ class FleetLookup:
     people: dict[str, PersonRow]
     villages: dict[str, VillageRow]
     township_names: dict[str, str]
-    owners: dict[str, dict[str, float]]
-    """station → village → share"""
-    holdings: dict[str, dict[str, float]]
-    """village → station → share"""
+    share_rows: dict[str, list[StationShareRow]]
+    """station → its dated ownership (or beneficiary) shares (``owners_on``)"""
+    held: dict[str, frozenset[str]]
+    """village → every station it has held a share of (its statements' history)"""
     crews: dict[str, list[str]]
     """station → its responsible maintainers"""
     village_crews: dict[str, list[str]]
@@ -46,11 +47,11 @@ class FleetLookup:
     def lookups(cls, registry: Registry) -> dict[str, object]:
         """The lookups of ``registry`` as keyword arguments (for this class and for
         projections that extend it)."""
-        owners: dict[str, dict[str, float]] = defaultdict(dict)
-        holdings: dict[str, dict[str, float]] = defaultdict(dict)
+        share_rows: dict[str, list[StationShareRow]] = defaultdict(list)
+        held: dict[str, set[str]] = defaultdict(set)
         for s in registry.station_shares:
-            owners[s.station_id][s.village_id] = s.share
-            holdings[s.village_id][s.station_id] = s.share
+            share_rows[s.station_id].append(s)
+            held[s.village_id].add(s.station_id)
         inverters: dict[str, list[str]] = defaultdict(list)
         for i in registry.inverters:
             inverters[i.station_id].append(i.id)
@@ -60,8 +61,8 @@ class FleetLookup:
             "people": {p.id: p for p in registry.people},
             "villages": {v.id: v for v in registry.villages},
             "township_names": {t.id: t.name for t in registry.townships},
-            "owners": dict(owners),
-            "holdings": dict(holdings),
+            "share_rows": dict(share_rows),
+            "held": {v: frozenset(stations) for v, stations in held.items()},
             "crews": registry.crews(),
             "village_crews": registry.village_crews(),
             "inverters": dict(inverters),
@@ -90,6 +91,21 @@ class FleetLookup:
         rows = [self.inverter_rows[d] for d in self.inverters.get(station_id, [])]
         gone = [r for r in rows if r.valid_to is not None and r.valid_to <= day]
         return sorted(gone, key=lambda r: r.valid_to or day, reverse=True)
+
+    def owners_on(self, station_id: str, day: dt.date) -> dict[str, float]:
+        """Village → its share of the station on ``day``."""
+        return {
+            r.village_id: r.share for r in effective_on(self.share_rows.get(station_id, []), day)
+        }
+
+    def holdings_on(self, village_id: str, day: dt.date) -> dict[str, float]:
+        """Station → the village's share of it on ``day``."""
+        out = {}
+        for station_id in sorted(self.held.get(village_id, ())):
+            share = self.owners_on(station_id, day).get(village_id)
+            if share is not None:
+                out[station_id] = share
+        return out
 
     def village_name(self, village_id: str) -> str:
         village = self.villages.get(village_id)

@@ -91,11 +91,20 @@ class StationRow(Row):
 
 
 class StationShareRow(Row):
+    """A village's ownership share of a village station, or a beneficiary's percentage of
+    the centralized station, from a day until a day (dated rows: a change of ownership
+    ends the old row and begins a new one, so history keeps the old shares)."""
+
     table = tables.StationShare
-    key = ("station_id", "village_id")
+    key = ("station_id", "village_id", "valid_from")
+    one_at_a_time = ("station_id", "village_id")
     station_id: Code
     village_id: Code
     share: float = Field(gt=0, le=1)
+    valid_from: dt.date | None = None
+    """Empty in a file: from the station's commissioning (``check_registry`` fills it in,
+    so a checked registry always has it)."""
+    valid_to: dt.date | None = None
 
 
 class InverterRow(Row):
@@ -172,11 +181,18 @@ class TariffRow(Row):
 
 
 class StationCostRow(Row):
+    """A station's yearly cost of one kind (site rent, insurance, O&M, taxes), dated like
+    the shares: a new rent from a day ends the old row."""
+
     table = tables.StationCost
-    key = ("station_id", "item")
+    key = ("station_id", "item", "valid_from")
+    one_at_a_time = ("station_id", "item")
     station_id: Code
     item: Annotated[str, StringConstraints(pattern="^(" + "|".join(COST_ITEMS) + ")$")]
     annual_yuan: float = Field(ge=0)
+    valid_from: dt.date | None = None
+    """Empty in a file: from the station's commissioning (as for shares)."""
+    valid_to: dt.date | None = None
 
 
 class Place(NamedTuple):

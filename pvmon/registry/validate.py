@@ -7,6 +7,7 @@ of stopping at the first, so one import attempt shows the county everything to f
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -16,11 +17,13 @@ from typing import Any
 from pydantic import ValidationError
 
 from pvmon.domain import PersonRole, StationKind
-from pvmon.registry.effective import period_problems
+from pvmon.registry.effective import effective_on, period_problems
 from pvmon.registry.schema import (
     OPTIONAL_SHEETS,
     SHEET_MODELS,
     Registry,
+    StationRow,
+    StationShareRow,
     columns,
 )
 
@@ -112,7 +115,9 @@ def row_number(index: int) -> int:
 
 
 def check_registry(registry: Registry) -> tuple[Registry, list[RowError]]:
-    """Cross-check the sheets; returns the registry with township names resolved to ids."""
+    """Cross-check the sheets; returns the registry with township names resolved to ids
+    and undated shares and costs dated from their station's commissioning."""
+    registry = _dated_from_commissioning(registry)
     errors = _duplicate_keys(registry)
     registry, township_errors = _resolve_townships(registry)
     errors += township_errors
@@ -251,46 +256,47 @@ def _station_rules(registry: Registry) -> list[RowError]:
     return errors
 
 
+def _dated_from_commissioning(registry: Registry) -> Registry:
+    """Share and cost rows without ``valid_from`` hold from their station's commissioning
+    (files written before these sheets were dated); a row of an unknown station keeps its
+    gap, which ``_references`` reports."""
+    commissioned = {s.id: s.commissioned_on for s in registry.stations}
+
+    def dated(rows: list[Any]) -> list[Any]:
+        return [
+            r.model_copy(update={"valid_from": commissioned[r.station_id]})
+            if r.valid_from is None and r.station_id in commissioned
+            else r
+            for r in rows
+        ]
+
+    registry.station_shares = dated(registry.station_shares)
+    registry.station_costs = dated(registry.station_costs)
+    return registry
+
+
 def _shares(registry: Registry) -> list[RowError]:
-    kinds = {s.id: s.kind for s in registry.stations}
+    """A household array belongs to its household; a village station's shares sum to 1 on
+    every day from its commissioning; the centralized station's beneficiaries' to at most 1."""
+    stations = {s.id: s for s in registry.stations}
     rows_of: dict[str, list[int]] = defaultdict(list)
-    totals: dict[str, float] = defaultdict(float)
     for i, share in enumerate(registry.station_shares):
-        rows_of[share.station_id].append(i)
-        totals[share.station_id] += share.share
+        if share.valid_from is not None:
+            rows_of[share.station_id].append(i)
     errors = []
-    for station_id, total in totals.items():
-        kind = kinds.get(station_id)
-        first = row_number(rows_of[station_id][0])
-        if kind == StationKind.HOUSEHOLD:
-            errors.append(
-                RowError(
-                    "station_shares",
-                    first,
-                    "a household array belongs to its household, not to villages",
-                    station_id,
-                )
-            )
-        elif kind == StationKind.VILLAGE and abs(total - 1) > SHARE_TOLERANCE:
-            errors.append(
-                RowError(
-                    "station_shares",
-                    first,
-                    f"shares of {station_id} sum to {total:.6g}, not 1",
-                    station_id,
-                )
-            )
-        elif kind == StationKind.CENTRAL and total > 1 + SHARE_TOLERANCE:
-            errors.append(
-                RowError(
-                    "station_shares",
-                    first,
-                    f"beneficiary shares of {station_id} sum to {total:.6g}, above 1",
-                    station_id,
-                )
-            )
+    for station_id, indices in rows_of.items():
+        station = stations.get(station_id)
+        if station is None:
+            continue
+        rows = [registry.station_shares[i] for i in indices]
+        first = row_number(indices[0])
+        if station.kind == StationKind.HOUSEHOLD:
+            problems = ["a household array belongs to its household, not to villages"]
+        else:
+            problems = _share_sums(station, rows)
+        errors += [RowError("station_shares", first, p, station_id) for p in problems]
     for i, s in enumerate(registry.stations):
-        if s.kind == StationKind.VILLAGE and s.id not in totals:
+        if s.kind == StationKind.VILLAGE and s.id not in rows_of:
             errors.append(
                 RowError(
                     "stations",
@@ -300,6 +306,30 @@ def _shares(registry: Registry) -> list[RowError]:
                 )
             )
     return errors
+
+
+def _share_sums(station: StationRow, rows: list[StationShareRow]) -> list[str]:
+    """The sum of the shares in effect on each day a share begins or ends."""
+    kind, commissioned, sid = station.kind, station.commissioned_on, station.id
+    changes = {r.valid_from for r in rows} | {
+        r.valid_to + dt.timedelta(days=1) for r in rows if r.valid_to is not None
+    }
+    if kind == StationKind.VILLAGE:
+        changes.add(commissioned)
+    problems = []
+    for day in sorted(changes):
+        total = sum(r.share for r in effective_on(rows, day))
+        if kind == StationKind.VILLAGE and abs(total - 1) > SHARE_TOLERANCE:
+            if day < commissioned:
+                continue
+            problems.append(
+                f"{sid} has no owner from {day}"
+                if total == 0
+                else f"shares of {sid} sum to {total:.6g}, not 1, from {day}"
+            )
+        elif kind == StationKind.CENTRAL and total > 1 + SHARE_TOLERANCE:
+            problems.append(f"beneficiary shares of {sid} sum to {total:.6g}, above 1, from {day}")
+    return problems
 
 
 def _maintainers(registry: Registry) -> list[RowError]:

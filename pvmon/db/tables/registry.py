@@ -80,7 +80,9 @@ class StationShare(Base):
     __tablename__ = "station_shares"
     station_id: Mapped[str] = mapped_column(ForeignKey("stations.id"), primary_key=True)
     village_id: Mapped[str] = mapped_column(ForeignKey("villages.id"), primary_key=True)
+    valid_from: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     share: Mapped[float] = mapped_column(Float)
+    valid_to: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
 
 
 class Inverter(Base):
@@ -152,7 +154,9 @@ class StationCost(Base):
     __tablename__ = "station_costs"
     station_id: Mapped[str] = mapped_column(ForeignKey("stations.id"), primary_key=True)
     item: Mapped[str] = mapped_column(String(32), primary_key=True)
+    valid_from: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     annual_yuan: Mapped[float] = mapped_column(Float)
+    valid_to: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
 
 
 REGISTRY_TABLES: tuple[type[Base], ...] = (

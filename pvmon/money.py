@@ -1,0 +1,41 @@
+"""Money rules every package shares (pure): which tariff holds on a day, and what a
+station's costs are on a day. The tariff and the costs are dated registry rows
+(``pvmon.registry.effective``); the estimate from telemetry (analytics), the settled
+figures (finance) and what faults cost all read them here."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+
+import pandas as pd
+
+from pvmon.registry.effective import frame_in_effect
+
+
+def tariffs_on(tariffs: pd.DataFrame, day: dt.date) -> pd.DataFrame:
+    """The tariff valid for each station on ``day`` (station_id → grid, subsidy yuan/kWh)."""
+    return (
+        frame_in_effect(tariffs, day)
+        .drop_duplicates("station_id")
+        .set_index("station_id")[["grid_yuan_per_kwh", "subsidy_yuan_per_kwh"]]
+    )
+
+
+def annual_costs_on(costs: pd.DataFrame, day: dt.date) -> pd.Series:
+    """Each station's yearly costs (all items) in effect on ``day``; ``costs`` holds the
+    dated rows: station_id, item, annual_yuan, valid_from, valid_to."""
+    held = frame_in_effect(costs, day)
+    if held.empty:
+        return pd.Series(dtype=float, name="annual_yuan")
+    return held.groupby("station_id")["annual_yuan"].sum()
+
+
+def daily_costs(costs: pd.DataFrame, day: dt.date) -> pd.Series:
+    """Each station's costs of ``day``: the yearly costs in effect that day spread evenly
+    over the days of its year."""
+    return annual_costs_on(costs, day) / days_in_year(day.year)
+
+
+def days_in_year(year: int) -> int:
+    return 366 if calendar.isleap(year) else 365

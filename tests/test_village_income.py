@@ -1,0 +1,83 @@
+"""A village's income when the ownership of a station changes within the year: every day's
+money goes to the villages holding the station on that day — in the estimate from
+telemetry (the daily rollups and the statements)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, select
+
+from analytics import statements
+from analytics.context import Analytics
+from analytics.rollups import compute_day
+from pvmon.db import tables
+from pvmon.db.engine import session_factory
+from pvmon.influx.client import InfluxClient
+from pvmon.registry.schema import Registry
+from pvmon.registry.store import replace_registry
+from tests.support.fleetwriter import FleetWriter, settings_for
+
+STATION = "VS001"
+FIRST = dt.date(2026, 11, 1)
+CHANGE = dt.date(2026, 11, 3)
+"""From this day VS001 is held 70/30 by its village and a neighbour (before: 100 %)."""
+DAYS = [FIRST + dt.timedelta(days=n) for n in range(4)]
+
+
+def shared_from_change(registry: Registry) -> tuple[Registry, str, str]:
+    """The registry with VS001's ownership changed on ``CHANGE``: (registry, owner,
+    neighbour)."""
+    owner = next(r for r in registry.station_shares if r.station_id == STATION)
+    neighbour = next(v.id for v in registry.villages if v.id != owner.village_id)
+    before = owner.model_copy(update={"valid_to": CHANGE - dt.timedelta(days=1)})
+    after = [
+        owner.model_copy(update={"share": 0.7, "valid_from": CHANGE}),
+        owner.model_copy(update={"village_id": neighbour, "share": 0.3, "valid_from": CHANGE}),
+    ]
+    rows = [before, *after, *(r for r in registry.station_shares if r is not owner)]
+    return replace(registry, station_shares=rows), owner.village_id, neighbour
+
+
+def test_a_share_changed_mid_year_splits_the_estimated_income_at_the_date(
+    engine: Engine, influx: InfluxClient, default_registry: Registry, tmp_path: Path
+) -> None:
+    registry, owner, neighbour = shared_from_change(default_registry)
+    with session_factory(engine).begin() as session:
+        replace_registry(session, registry)
+    a = Analytics.open(settings_for(tmp_path, influx, engine), engine, influx)
+    writer = FleetWriter(registry, [STATION], FIRST)
+    money: dict[dt.date, float] = {}
+    for day in DAYS:
+        writer.day(influx, day)
+        result = compute_day(a, day, recompute=False)
+        row = result.stations.loc[STATION]
+        money[day] = row["grid_yuan"] + row["subsidy_yuan"]
+        village = result.villages
+        share = 1.0 if day < CHANGE else 0.7
+        assert village.loc[owner, "grid_yuan"] + village.loc[owner, "subsidy_yuan"] == (
+            pytest.approx(money[day] * share)
+        ), f"{day}: the owner's share that day"
+        assert village.loc[neighbour, "grid_yuan"] + village.loc[neighbour, "subsidy_yuan"] == (
+            pytest.approx(0.0 if day < CHANGE else money[day] * 0.3)
+        )
+    assert all(v > 0 for v in money.values()), "every day earned something"
+    statements.statements(a, 2026, 11, dt.datetime.now(dt.UTC))
+    with session_factory(engine)() as session:
+        rows = {
+            r.village_id: r
+            for r in session.scalars(
+                select(tables.VillageStatement).where(tables.VillageStatement.period == "2026-11")
+            )
+        }
+    before = sum(v for d, v in money.items() if d < CHANGE)
+    after = sum(v for d, v in money.items() if d >= CHANGE)
+    got = rows[owner].grid_yuan + rows[owner].subsidy_yuan
+    assert got == pytest.approx(before + 0.7 * after, rel=1e-6)
+    theirs = rows[neighbour].grid_yuan + rows[neighbour].subsidy_yuan
+    assert theirs == pytest.approx(0.3 * after, rel=1e-6)
+    (line,) = [s for s in rows[neighbour].sources if s["station_id"] == STATION]
+    assert line["share"] == pytest.approx(0.3)
