@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from api import security
 from api.scope import Scope, scope_for, township_scope
 from api.state import ApiState
+from pvmon.audit import Actor
 from pvmon.db import tables
 
 SESSION_COOKIE = "pvmon_session"
@@ -43,6 +44,15 @@ Db = Annotated[Session, Depends(db)]
 class Caller:
     user: tables.User
     scope: Scope
+
+    @property
+    def actor(self) -> str:
+        """Who did it, in histories and the audit log: the user's person, or the user."""
+        return self.user.person_id or f"user:{self.user.username}"
+
+    def by(self, channel: str) -> Actor:
+        """The caller as the audit log names them, acting through ``channel``."""
+        return Actor(self.actor, channel)
 
 
 def caller(

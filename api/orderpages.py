@@ -24,7 +24,7 @@ from api.pages import Viewer, lang_of, problem_page, render
 from api.params import AlertId
 from api.routes import assessment as routes_assessment
 from api.routes.assessment import MONTH_PATTERN
-from api.routes.orders import OrderId, actor, commit_photo, photo_response, photo_status
+from api.routes.orders import OrderId, commit_photo, photo_response, photo_status
 from api.state import ApiState
 from maintenance import actions, photos
 from maintenance.replacement import Replacement, ReplacementRefused, replace_inverter
@@ -106,7 +106,7 @@ def _show(
     problem: str | None = None,
     status: int = 200,
 ) -> HTMLResponse:
-    me = actor(who)
+    me = who.actor
     state = OrderState(order.state)
     page = render(
         request,
@@ -178,7 +178,7 @@ def assign_form(
     if not who.scope.runs_orders(order.station_id):
         return problem_page(request, who, 403, "order.not_yours_to_assign")
     try:
-        actions.assign(session, ctx.settings, order.id, person_id, actor(who), "web", ctx.now())
+        actions.assign(session, ctx.settings, order.id, person_id, who.actor, "web", ctx.now())
     except actions.AssignmentRefused as exc:
         session.rollback()
         return _show(request, who, session, ctx, order, exc.refusal.say(lang_of(request)), 422)
@@ -208,7 +208,7 @@ def photo_form(
             order.id,
             data,
             photo.filename or "",
-            actor(who),
+            who.actor,
             "web",
             ctx.now(),
         )
@@ -252,7 +252,7 @@ def replacement_form(
             model=(model or "").strip() or None,
             rated_ac_w=_kw(rated_kw),
         )
-        replace_inverter(session, ctx.settings, order.id, change, actor(who), "web", ctx.now())
+        replace_inverter(session, ctx.settings, order.id, change, who.actor, "web", ctx.now())
     except ReplacementRefused as exc:
         session.rollback()
         return _show(request, who, session, ctx, order, text(exc.key, lang, **exc.values), 422)
@@ -328,7 +328,7 @@ def step_form(
             session,
             order.id,
             Step(step),
-            actor(who),
+            who.actor,
             "web",
             ctx.now(),
             note=note or None,
@@ -407,6 +407,6 @@ def order_from_alert(
         return problem_page(request, who, 404, "not_found")
     if not who.scope.runs_orders(alert.station_id):
         return problem_page(request, who, 403, "order.not_yours_to_assign")
-    order = actions.open_from_alert(session, ctx.settings, alert.id, actor(who), "web", ctx.now())
+    order = actions.open_from_alert(session, ctx.settings, alert.id, who.actor, "web", ctx.now())
     session.commit()
     return RedirectResponse(f"/orders/{order.id}", 303)

@@ -414,7 +414,7 @@ def alert_action(
     if not who.scope.acts_on_alert(alert):
         raise HTTPException(403, "this alert is the bureau's to act on")
     change = actions.acknowledge if how == "ack" else actions.resolve_by_hand
-    actor = who.user.person_id or f"user:{who.user.username}"
+    actor = who.actor
     # Acted on already (a second tap, or a colleague): the page then shows the state.
     with contextlib.suppress(actions.InvalidTransition):
         change(session, alert_id, actor, "web", ctx.now(), note or None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 import os
 from pathlib import Path
 from typing import Annotated
@@ -11,6 +12,7 @@ import typer
 from sqlalchemy import select
 
 from pvmon import localservices as local_services
+from pvmon.audit import Actor
 from pvmon.brokerauth import DEFAULT_INGEST_WORKER
 from pvmon.logs import configure_logging
 from pvmon.settings import Settings, SettingsError, load_settings
@@ -62,6 +64,11 @@ def _settings() -> Settings:
             }
         )
     return settings
+
+
+def cli_actor() -> Actor:
+    """Whoever runs the command, as the audit log names them."""
+    return Actor(f"cli:{getpass.getuser()}", "cli")
 
 
 def _fail(message: str) -> typer.Exit:
@@ -265,7 +272,7 @@ def registry_generate(
         )
     )
     with sessions.begin() as session:
-        replace_registry(session, registry)
+        replace_registry(session, registry, by=cli_actor(), reason="registry generate")
     typer.echo(_summary(registry))
 
 
@@ -301,7 +308,7 @@ def registry_import(
 
     settings = _settings()
     try:
-        registry = import_registry(session_factory(open_database(settings)), path)
+        registry = import_registry(session_factory(open_database(settings)), path, by=cli_actor())
     except RegistryInvalid as exc:
         raise _fail(str(exc)) from None
     typer.echo(f"imported {path}: {_summary(registry)}")

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from maintenance.actions import get, may_take, record
 from maintenance.workflow import Step
+from pvmon.audit import Actor
 from pvmon.db import tables
 from pvmon.i18n import text
 from pvmon.localtime import local_day
@@ -122,7 +123,13 @@ def replace_inverter(
     day = local_day(r.at, ZoneInfo(settings.timezone))
     try:
         stored = load_registry(session)
-        replace_registry(session, replaced(stored, order.station_id, r, day), stored)
+        replace_registry(
+            session,
+            replaced(stored, order.station_id, r, day),
+            stored,
+            by=Actor(actor, channel or "system"),
+            reason=f"work order #{order.id}: inverter {r.old} replaced by {r.new}",
+        )
     except RegistryInvalid as exc:
         problems = "; ".join(str(e) for e in exc.errors)
         raise ReplacementRefused("replace.registry", problems=problems) from None

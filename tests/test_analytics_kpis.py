@@ -11,9 +11,9 @@ import pytest
 
 from analytics.day_figures import DayInput, device_day, peer_yield, station_day, station_hours
 from analytics.revenue import attribute_to_villages, station_revenue
-from pvmon.money import daily_costs, tariffs_on
 from analytics.targets import TargetStatus, Totals, YearPosition, forecast, typical_yield
 from pvmon.localtime import day_bounds
+from pvmon.money import daily_costs, tariffs_on
 from pvmon.telemetry import OperatingState
 
 TZ = ZoneInfo("Asia/Shanghai")

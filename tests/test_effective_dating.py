@@ -268,6 +268,5 @@ def test_overlapping_costs_of_one_item_are_refused_by_row(
     with pytest.raises(RegistryInvalid) as refused, session_factory(loaded_engine).begin() as s:
         replace_registry(s, replace(before, station_costs=[*before.station_costs, overlapping]))
     assert any(
-        e.sheet == "station_costs" and "overlaps another" in e.message
-        for e in refused.value.errors
+        e.sheet == "station_costs" and "overlaps another" in e.message for e in refused.value.errors
     ), refused.value

@@ -7,6 +7,8 @@ import datetime as dt
 import hashlib
 
 import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from sqlalchemy.orm import Session
 
 from pvmon.db import tables
@@ -79,3 +81,13 @@ def test_shares_and_costs_from_before_0012_hold_from_their_stations_commissionin
             )
         )
     engine.dispose()
+
+
+def test_the_migrations_make_exactly_the_schema_the_tables_describe(db_url: str) -> None:
+    engine = make_engine(db_url)
+    upgrade(engine)
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": False})
+        differences = compare_metadata(context, tables.Base.metadata)
+    engine.dispose()
+    assert differences == []

@@ -74,7 +74,7 @@ def _act(
     a = _alert(who, session, alert_id)
     if not who.scope.acts_on_alert(a):
         raise forbidden("this alert is the bureau's to act on")
-    actor = who.user.person_id or f"user:{who.user.username}"
+    actor = who.actor
     change = actions.acknowledge if how == "ack" else actions.resolve_by_hand
     try:
         changed = change(session, a.id, actor, "api", ctx.now(), body.note if body else None)

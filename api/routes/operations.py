@@ -133,7 +133,9 @@ async def import_workbook(who: Who, ctx: Context, file: UploadFile) -> ImportRes
         path = Path(folder) / "upload.xlsx"
         path.write_bytes(data)
         try:
-            registry = import_registry(ctx.sessions, path, _shown_name(file.filename))
+            registry = import_registry(
+                ctx.sessions, path, _shown_name(file.filename), by=who.by("api")
+            )
         except RegistryInvalid as exc:
             raise HTTPException(422, invalid_file(exc.errors)) from None
     ctx.forget()

@@ -46,10 +46,6 @@ def out(o: tables.WorkOrder) -> WorkOrderOut:
     return WorkOrderOut.model_validate(o, from_attributes=True)
 
 
-def actor(who: Caller) -> str:
-    return who.user.person_id or f"user:{who.user.username}"
-
-
 @router.get("", response_model=list[WorkOrderOut], summary="Work orders, newest first")
 def list_orders(
     who: Who,
@@ -135,7 +131,7 @@ def open_order(body: NewWorkOrder, who: Who, ctx: Context, session: Db) -> WorkO
         kind=OrderKind(body.kind),
         severity=Severity(body.severity),
         title=body.title,
-        actor=actor(who),
+        actor=who.actor,
         channel="api",
         now=ctx.now(),
     )
@@ -154,7 +150,7 @@ def from_alert(alert_id: AlertId, who: Who, ctx: Context, session: Db) -> WorkOr
     alert = session.get(tables.Alert, alert_id)
     if alert is None or alert.station_id is None or not who.scope.acts_on_alert(alert):
         raise not_found("alert about a station")
-    o = actions.open_from_alert(session, ctx.settings, alert_id, actor(who), "api", ctx.now())
+    o = actions.open_from_alert(session, ctx.settings, alert_id, who.actor, "api", ctx.now())
     session.commit()
     return out(o)
 
@@ -176,7 +172,7 @@ def assign(
     return _commit(
         session,
         lambda: actions.assign(
-            session, ctx.settings, o.id, body.person_id, actor(who), "api", ctx.now()
+            session, ctx.settings, o.id, body.person_id, who.actor, "api", ctx.now()
         ),
     )
 
@@ -197,7 +193,7 @@ def add_photo(
     data = photo.file.read(ctx.settings.maintenance.photo_max_bytes + 1)
     try:
         saved = photos.attach(
-            session, ctx.settings, o.id, data, photo.filename or "", actor(who), "api", ctx.now()
+            session, ctx.settings, o.id, data, photo.filename or "", who.actor, "api", ctx.now()
         )
     except photos.PhotoRefused as exc:
         raise HTTPException(photo_status(exc), text(exc.key, "en", **exc.values)) from None
@@ -265,7 +261,7 @@ def replacement(
     change = replacement_of(body, ctx.now())
     done = _commit(
         session,
-        lambda: replace_inverter(session, ctx.settings, o.id, change, actor(who), "api", ctx.now()),
+        lambda: replace_inverter(session, ctx.settings, o.id, change, who.actor, "api", ctx.now()),
     )
     ctx.forget()
     return done
@@ -305,7 +301,7 @@ def work(
     return _commit(
         session,
         lambda: actions.work(
-            session, o.id, Step(step), actor(who), "api", ctx.now(), note=given.note, parts=parts
+            session, o.id, Step(step), who.actor, "api", ctx.now(), note=given.note, parts=parts
         ),
     )
 

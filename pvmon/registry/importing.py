@@ -6,6 +6,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from pvmon.audit import SYSTEM, Actor
 from pvmon.registry.files import RegistryFileError, read_registry
 from pvmon.registry.schema import Registry
 from pvmon.registry.store import replace_registry
@@ -13,9 +14,10 @@ from pvmon.registry.validate import RegistryInvalid, RowError, check_registry, p
 
 
 def import_registry(
-    sessions: sessionmaker[Session], path: Path, name: str | None = None
+    sessions: sessionmaker[Session], path: Path, name: str | None = None, by: Actor = SYSTEM
 ) -> Registry:
-    """Validate every row, then replace the stored registry in one transaction.
+    """Validate every row, then replace the stored registry in one transaction, each
+    change in the audit log as ``by``'s import of the file.
 
     Raises ``RegistryInvalid`` listing every problem, the file named as ``name`` (the name
     its sender knows; default the file's own); the store is then unchanged.
@@ -30,4 +32,4 @@ def import_registry(
     if errors:
         raise RegistryInvalid(errors)
     with sessions.begin() as session:
-        return replace_registry(session, registry)
+        return replace_registry(session, registry, by=by, reason=f"import {name or path.name}")

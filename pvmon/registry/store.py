@@ -7,6 +7,7 @@ put when they stay in the registry, and the change itself is known row by row.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -14,7 +15,9 @@ from sqlalchemy import delete, func, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from pvmon.audit import SYSTEM, Actor, entry, record_rows
 from pvmon.db import tables
+from pvmon.localtime import utc_now
 from pvmon.registry.schema import SHEET_MODELS, Registry, Row
 from pvmon.registry.validate import RegistryInvalid, RowError, validated
 
@@ -57,17 +60,25 @@ def registry_changes(before: Registry, after: Registry) -> dict[str, SheetChange
 
 
 def replace_registry(
-    session: Session, registry: Registry, stored: Registry | None = None
+    session: Session,
+    registry: Registry,
+    stored: Registry | None = None,
+    *,
+    by: Actor = SYSTEM,
+    reason: str | None = None,
 ) -> Registry:
     """Validate, then make the stored registry this one; nothing changes if it is invalid
-    or removes a row other records still refer to (``RegistryInvalid`` names them).
+    or removes a row other records still refer to (``RegistryInvalid`` names them). Every
+    row added, changed or removed is in the audit log, as done ``by`` whom (a first load
+    into an empty store: one entry per sheet with its row count).
 
     The caller owns the transaction: commit after this returns, and roll back on any
     failure (``sessionmaker.begin()`` does both), which undoes every table together.
     ``stored``: the registry as the caller loaded it in this transaction already.
     """
     registry = validated(registry)
-    changes = registry_changes(stored or load_registry(session), registry)
+    stored = stored or load_registry(session)
+    changes = registry_changes(stored, registry)
     for sheet in reversed(SHEET_MODELS):
         _delete(session, sheet, changes[sheet].removed)
     for sheet, change in changes.items():
@@ -76,7 +87,44 @@ def replace_registry(
             session.execute(table.__table__.insert(), [r.model_dump() for r in change.added])
         if change.changed:
             session.execute(update(table), [after.model_dump() for _, after in change.changed])
+    record_rows(session, audit_entries(stored, registry, changes, by, reason, utc_now()))
     return registry
+
+
+def audit_entries(
+    stored: Registry,
+    registry: Registry,
+    changes: dict[str, SheetChange],
+    by: Actor,
+    reason: str | None,
+    at: dt.datetime,
+) -> list[tables.AuditEntry]:
+    """The audit log's lines for a replacement (pure)."""
+    if not any(stored.sheets().values()):
+        return [
+            entry(by, sheet, "*", "load", None, {"rows": len(rows)}, reason, at)
+            for sheet, rows in registry.sheets().items()
+            if rows
+        ]
+    out = []
+    for sheet, change in changes.items():
+        out += [entry(by, sheet, _key(r), "add", None, _cells(r), reason, at) for r in change.added]
+        out += [
+            entry(by, sheet, _key(old), "change", _cells(old), _cells(new), reason, at)
+            for old, new in change.changed
+        ]
+        out += [
+            entry(by, sheet, _key(r), "remove", _cells(r), None, reason, at) for r in change.removed
+        ]
+    return out
+
+
+def _key(row: Row) -> str:
+    return "/".join(map(str, row.key_value()))
+
+
+def _cells(row: Row) -> dict[str, object]:
+    return row.model_dump(mode="json")
 
 
 def _delete(session: Session, sheet: str, rows: Sequence[Row]) -> None:

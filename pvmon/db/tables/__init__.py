@@ -1,13 +1,14 @@
 """The relational schema, one module per owner: the package that writes a table is named in
-its module's docstring (``registry``: the core registry; ``ingest``; ``analytics``;
-``alerts``; ``maintenance``; ``users``: the API). Everything is re-exported here, so code says
-``tables.Alert``. Stable codes are the keys everywhere (townships, villages, stations,
-inverter serials, people); names are plain data. Alembic migrations in ``pvmon/migrations``
-create these tables.
+its module's docstring (``registry``: the core registry; ``audit``: the core's audit log;
+``ingest``; ``analytics``; ``alerts``; ``maintenance``; ``finance``; ``users``: the API).
+Everything is re-exported here, so code says ``tables.Alert``. Stable codes are the keys
+everywhere (townships, villages, stations, inverter serials, people); names are plain data.
+Alembic migrations in ``pvmon/migrations`` create these tables.
 """
 
 from pvmon.db.tables.alerts import Alert, AlertEvent, Delivery, Send
 from pvmon.db.tables.analytics import Finding, JobRun, VillageStatement
+from pvmon.db.tables.audit import AuditEntry
 from pvmon.db.tables.base import Base, UTCDateTime
 from pvmon.db.tables.ingest import DeadLetter, DeviceStatus, IngestWorker, LateDay, LoggerStatus
 from pvmon.db.tables.maintenance import WorkOrder, WorkOrderPhoto, WorkOrderStep
@@ -33,6 +34,7 @@ __all__ = [
     "Alert",
     "AlertEvent",
     "ApiToken",
+    "AuditEntry",
     "Base",
     "Certificate",
     "DeadLetter",
