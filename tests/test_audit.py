@@ -60,7 +60,8 @@ def test_a_first_load_is_one_line_per_sheet_and_an_import_one_line_per_changed_r
     }
     renamed = next(e for e in new if e.entity == "stations")
     assert (renamed.before["name"], renamed.after["name"]) == (station.name, "新名称")
-    assert renamed.actor == "B01" and renamed.channel == "api"
+    assert renamed.actor == "B01"
+    assert renamed.channel == "api"
     assert renamed.reason == "import fleet"
     moved = next(e for e in new if e.action == "change" and e.entity == "station_shares")
     assert (moved.before["valid_to"], moved.after["valid_to"]) == (None, "2026-06-30")
