@@ -18,23 +18,22 @@ The days written are marked for analytics to recompute, as late data are.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import orjson
 import structlog
-from openpyxl import load_workbook
 from sqlalchemy.orm import Session, sessionmaker
 
 from ingest.batch import reading_line
 from ingest.fleetindex import FleetIndex
 from ingest.late import stamp_late
 from ingest.parse import Limits, Reading, Rejection, parse_message
+from pvmon import tablefile
 from pvmon.influx.client import InfluxClient, InfluxError, series_values
 from pvmon.influx.schema import TELEMETRY
 from pvmon.localtime import local_day
@@ -43,8 +42,6 @@ from pvmon.telemetry import Reason, dc_totals, telemetry_topic
 log = structlog.get_logger("ingest")
 CHUNK = 5000
 """Points per write."""
-HEADER_SEARCH_ROWS = 20
-"""How far down a sheet its header row may be (exports put titles above it)."""
 
 
 class HistoryImportError(Exception):
@@ -94,11 +91,7 @@ FUSIONSOLAR = Layout(
 LAYOUTS = {"pvmon": PVMON, "fusionsolar": FUSIONSOLAR}
 
 
-@dataclass(frozen=True)
-class Row:
-    number: int
-    """As a spreadsheet numbers it (the header is a row too)."""
-    values: dict[str, Any]
+Row = tablefile.TableRow
 
 
 @dataclass(frozen=True)
@@ -122,44 +115,15 @@ class Imported:
 
 
 def read_table(path: Path) -> tuple[list[str], list[Row]]:
-    """The header row (the first within ``HEADER_SEARCH_ROWS`` that some layout knows) and
-    the rows under it, from a CSV (UTF-8, with or without BOM) or an XLSX's first sheet."""
-    raw = list(_csv_rows(path) if path.suffix.lower() == ".csv" else _xlsx_rows(path))
-    for at, cells in enumerate(raw[:HEADER_SEARCH_ROWS]):
-        header = [str(c).strip() if c is not None else "" for c in cells]
-        if any(layout.found(header) for layout in LAYOUTS.values()):
-            rows = [
-                Row(at + n + 2, {h: v for h, v in zip(header, cells, strict=False) if h})
-                for n, cells in enumerate(raw[at + 1 :])
-                if any(c not in (None, "") for c in cells)
-            ]
-            return header, rows
-    raise HistoryImportError(
-        f"{path.name}: no header row with a time and a device column of a known layout "
-        f"({', '.join(LAYOUTS)}) in its first {HEADER_SEARCH_ROWS} rows"
-    )
-
-
-def _csv_rows(path: Path) -> Iterator[list[Any]]:
+    """The header row (the first that some layout knows) and the rows under it."""
     try:
-        with path.open(encoding="utf-8-sig", newline="") as f:
-            yield from csv.reader(f)
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise HistoryImportError(f"{path.name}: not a readable UTF-8 CSV file ({exc})") from None
-
-
-def _xlsx_rows(path: Path) -> Iterator[list[Any]]:
-    if path.suffix.lower() != ".xlsx":
-        raise HistoryImportError(f"{path.name}: a history export is a .csv or .xlsx file")
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types for a damaged file
-        raise HistoryImportError(f"{path.name}: not a readable XLSX workbook ({exc})") from None
-    try:
-        for cells in book.worksheets[0].iter_rows(values_only=True):
-            yield list(cells)
-    finally:
-        book.close()
+        return tablefile.read_table(
+            path,
+            lambda header: any(layout.found(header) for layout in LAYOUTS.values()),
+            f"with a time and a device column of a known layout ({', '.join(LAYOUTS)})",
+        )
+    except tablefile.TableFileError as exc:
+        raise HistoryImportError(str(exc)) from None
 
 
 # --- rows to messages (pure) -----------------------------------------------------------

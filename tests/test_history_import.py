@@ -158,7 +158,7 @@ def test_bad_rows_are_each_named_and_nothing_is_imported(
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [
-        ("notes.txt", b"hello", "a history export is a .csv or .xlsx file"),
+        ("notes.txt", b"hello", "notes.txt: not a .csv or .xlsx file"),
         ("broken.xlsx", b"PK\x03\x04 not really", "not a readable XLSX workbook"),
         (
             "latin1.csv",
