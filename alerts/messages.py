@@ -127,6 +127,17 @@ DETAILS: dict[str, tuple[str, Callable[[Mapping[str, Any], Lang], dict[str, obje
         "order_late",
         lambda e, _: {"orders": ", ".join(f"#{o}" for o in e["orders"]), "count": len(e["orders"])},
     ),
+    "settlement_deviation": (
+        "settlement_deviation",
+        lambda e, _: {
+            "periods": ", ".join(m["period"] for m in e["months"]),
+            "worst": _pct(e["worst"]),
+        },
+    ),
+    "settlement_missing": (
+        "settlement_missing",
+        lambda e, _: {"months": ", ".join(e["months"]), "count": e["count"]},
+    ),
     **{
         rule: ("certificate", _certificate_date(rule))
         for rule in ("cert_missing", "cert_expired", "cert_review_overdue", "cert_due")

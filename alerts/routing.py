@@ -41,7 +41,17 @@ CERT_RULES = frozenset(
         FindingKind.CERT_DUE,
     )
 )
-BUREAU_RULES = frozenset({str(FindingKind.TARGET_AT_RISK), str(FindingKind.VILLAGE_INCOME_AT_RISK)})
+BUREAU_RULES = frozenset(
+    str(k)
+    for k in (
+        FindingKind.TARGET_AT_RISK,
+        FindingKind.VILLAGE_INCOME_AT_RISK,
+        FindingKind.SETTLEMENT_DEVIATION,
+        FindingKind.SETTLEMENT_MISSING,
+    )
+)
+"""The bureau's own: targets, and the money (a settlement that disagrees with the meter's
+estimate, a statement that has not come)."""
 SUPERVISED_RULES = frozenset({str(FindingKind.STATION_UNCOVERED), str(FindingKind.ORDER_LATE)})
 """The township's supervisor and the bureau hear of these first: a station nobody
 certified looks after, work orders past their deadline."""

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from pvmon.domain import PEER_GROUP
+from pvmon.money import cost_table, tariff_table
 from pvmon.registry.schema import Registry
 from pvmon.shares import share_table
 
@@ -34,13 +35,6 @@ def _frame(rows: list, index: str | None = None) -> pd.DataFrame:
     return frame.set_index(index) if index and not frame.empty else frame
 
 
-def _dated(rows: list, columns: list[str]) -> pd.DataFrame:
-    """Dated rows as a table, with its columns even when there are none."""
-    return pd.DataFrame(
-        [r.model_dump() for r in rows], columns=[*columns, "valid_from", "valid_to"]
-    )
-
-
 def fleet_frames(registry: Registry) -> FleetFrames:
     stations = _frame(registry.stations, "id")
     stations["kind"] = stations["kind"].astype(str)
@@ -55,7 +49,7 @@ def fleet_frames(registry: Registry) -> FleetFrames:
         stations=stations,
         devices=_frame(registry.inverters, "id"),
         shares=share_table(registry.station_shares),
-        tariffs=_frame(registry.tariffs),
-        costs=_dated(registry.station_costs, ["station_id", "item", "annual_yuan"]),
+        tariffs=tariff_table(registry.tariffs),
+        costs=cost_table(registry.station_costs),
         township_centres=centres,
     )

@@ -5,7 +5,6 @@ orders, alerts and station rollups they need."""
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Collection
@@ -32,16 +31,10 @@ from pvmon.findings import OPERATING_RULES
 from pvmon.influx import schema
 from pvmon.influx.client import series_values
 from pvmon.influx.provision import ROLLUP_RP
-from pvmon.localtime import day_start, local_day, utc
+from pvmon.localtime import day_start, local_day, month_bounds, utc
 from pvmon.losses import Loss, fault_span, loss_over, span_days
 from pvmon.registry.lookup import FleetLookup
 from pvmon.shares import parts_by_day, share_table
-
-
-def month_bounds(month: str) -> tuple[dt.date, dt.date]:
-    """The first and last local day of ``YYYY-MM``."""
-    year, number = (int(part) for part in month.split("-"))
-    return dt.date(year, number, 1), dt.date(year, number, calendar.monthrange(year, number)[1])
 
 
 def month_instants(first: dt.date, last: dt.date, ctx: ApiState) -> tuple[dt.datetime, dt.datetime]:

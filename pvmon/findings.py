@@ -30,6 +30,10 @@ class FindingKind(StrEnum):
     VILLAGE_INCOME_AT_RISK = "village_income_at_risk"
     ORDER_LATE = "order_late"
     """Work orders of a station past their deadline and not done."""
+    SETTLEMENT_DEVIATION = "settlement_deviation"
+    """A settled month differs from the telemetry estimate beyond the allowed share."""
+    SETTLEMENT_MISSING = "settlement_missing"
+    """A settled station's statement for a month is overdue."""
 
 
 LIVE_KINDS = frozenset(

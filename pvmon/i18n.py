@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pvmon.i18n_money import MONEY_WORDS
+
 Lang = Literal["zh", "en"]
 LANGS: tuple[Lang, ...] = ("zh", "en")
 
@@ -21,7 +23,7 @@ class MissingText(KeyError):
     """A key the catalog does not have: a bug to fix in the catalog, not a word to guess."""
 
 
-CATALOG: dict[str, tuple[str, str]] = {
+_WORDS: dict[str, tuple[str, str]] = {
     # --- pages and exports ---------------------------------------------------------------
     "note": ("备注", "Note"),
     "subject": ("对象", "Subject"),
@@ -573,6 +575,20 @@ CATALOG: dict[str, tuple[str, str]] = {
         "{person}'s {cert} certificate {id} is not valid on {on}: {state}",
     ),
 }
+
+
+def _merged(*parts: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
+    """The parts as one catalog; a key in two parts is a bug, not a silent override."""
+    out: dict[str, tuple[str, str]] = {}
+    for part in parts:
+        twice = sorted(set(part) & set(out))
+        if twice:
+            raise ValueError(f"catalog keys defined twice: {twice}")
+        out.update(part)
+    return out
+
+
+CATALOG = _merged(_WORDS, MONEY_WORDS)
 
 
 def text(key: str, lang: Lang, **values: object) -> str:

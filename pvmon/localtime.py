@@ -4,6 +4,7 @@ computed in UTC is a bug."""
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 
 
@@ -37,3 +38,35 @@ def utc(epoch: float) -> dt.datetime:
 def utc_now() -> dt.datetime:
     """Now, as an aware UTC moment (the clock every process passes in by default)."""
     return dt.datetime.now(dt.UTC)
+
+
+MONTH_PATTERN = r"^(19|20)\d\d-(0[1-9]|1[0-2])$"
+"""A local month as the system writes it: ``YYYY-MM``."""
+
+
+def month_of(day: dt.date) -> str:
+    """The local month ``YYYY-MM`` a local day falls in."""
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def month_bounds(month: str) -> tuple[dt.date, dt.date]:
+    """The first and last local day of ``YYYY-MM``."""
+    year, number = (int(part) for part in month.split("-"))
+    return dt.date(year, number, 1), dt.date(year, number, calendar.monthrange(year, number)[1])
+
+
+def months_between(first: str, last: str) -> list[str]:
+    """Every month from ``first`` to ``last``, both included (none if ``last`` is earlier)."""
+    out = []
+    year, number = (int(part) for part in first.split("-"))
+    while (month := f"{year:04d}-{number:02d}") <= last:
+        out.append(month)
+        year, number = (year + 1, 1) if number == 12 else (year, number + 1)
+    return out
+
+
+def month_add(month: str, count: int) -> str:
+    """The month ``count`` months after ``month`` (before it, for a negative count)."""
+    year, number = (int(part) for part in month.split("-"))
+    index = year * 12 + number - 1 + count
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"

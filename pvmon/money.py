@@ -7,10 +7,31 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from collections.abc import Sequence
 
 import pandas as pd
 
 from pvmon.registry.effective import frame_in_effect
+from pvmon.registry.schema import StationCostRow, TariffRow
+
+TARIFF_COLUMNS = [
+    "station_id",
+    "grid_yuan_per_kwh",
+    "subsidy_yuan_per_kwh",
+    "valid_from",
+    "valid_to",
+]
+COST_COLUMNS = ["station_id", "item", "annual_yuan", "valid_from", "valid_to"]
+
+
+def tariff_table(rows: Sequence[TariffRow]) -> pd.DataFrame:
+    """The registry's tariff rows as the table the functions below take."""
+    return pd.DataFrame([r.model_dump() for r in rows], columns=TARIFF_COLUMNS)
+
+
+def cost_table(rows: Sequence[StationCostRow]) -> pd.DataFrame:
+    """The registry's cost rows as the table the functions below take."""
+    return pd.DataFrame([r.model_dump() for r in rows], columns=COST_COLUMNS)
 
 
 def tariffs_on(tariffs: pd.DataFrame, day: dt.date) -> pd.DataFrame:

@@ -306,6 +306,30 @@ class DisclosureSettings(BaseModel):
     posting_days: int = Field(7, ge=1, le=90)
 
 
+class FinanceSettings(BaseModel):
+    """Settled money: statements, receipts, reconciliation with the telemetry estimate."""
+
+    deviation_share: float = Field(0.05, gt=0, lt=1)
+    """A settled month whose export, grid or subsidy figure differs from the telemetry
+    estimate by more than this share is a finding (a meter, CT or loss-factor problem)."""
+    statement_due_days: int = Field(25, ge=1, le=120)
+    """A month's statement is expected this many days after the month ends; later, its
+    absence is a finding."""
+    statements_from: dt.date | None = None
+    """The first month statements are expected for; unset: the first month any statement
+    was entered (a county starting to enter them is not told of the years before)."""
+    settled_kinds: list[StationKind] = Field(
+        default_factory=lambda: [StationKind.VILLAGE, StationKind.CENTRAL]
+    )
+    """The stations the bureau receives statements for (a household array is paid to the
+    household)."""
+    reconcile_months: int = Field(24, ge=1, le=240)
+    """How many months back each reconciliation looks."""
+    tick_s: float = Field(600, ge=5, le=86_400)
+    """How often the finance service reconciles and looks for missing statements."""
+    upload_max_bytes: int = Field(10_000_000, ge=10_000, le=200_000_000)
+
+
 class RegistrySettings(BaseModel):
     seed: int = 2021
     central_kwp: float = Field(20_000, gt=0)
@@ -445,6 +469,7 @@ class Settings(BaseSettings):
     local: LocalServices = Field(default_factory=LocalServices)
     registry: RegistrySettings = Field(default_factory=RegistrySettings)
     disclosure: DisclosureSettings = Field(default_factory=DisclosureSettings)
+    finance: FinanceSettings = Field(default_factory=FinanceSettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     maintenance: MaintenanceSettings = Field(default_factory=MaintenanceSettings)
 

@@ -1,6 +1,7 @@
 """A village's income when the ownership of a station changes within the year: every day's
 money goes to the villages holding the station on that day — in the estimate from
-telemetry (the daily rollups and the statements)."""
+telemetry (the daily rollups and the statements) and in the settled month, whose statement
+is spread over its days as the estimate's export was."""
 
 from __future__ import annotations
 
@@ -14,6 +15,10 @@ from sqlalchemy import Engine, select
 from analytics import statements
 from analytics.context import Analytics
 from analytics.rollups import compute_day
+from finance import actions, estimates, views
+from finance.books import read_books
+from finance.records import SettlementIn
+from pvmon.audit import Actor
 from pvmon.db import tables
 from pvmon.db.engine import session_factory
 from pvmon.influx.client import InfluxClient
@@ -26,6 +31,7 @@ FIRST = dt.date(2026, 11, 1)
 CHANGE = dt.date(2026, 11, 3)
 """From this day VS001 is held 70/30 by its village and a neighbour (before: 100 %)."""
 DAYS = [FIRST + dt.timedelta(days=n) for n in range(4)]
+NOW = dt.datetime(2026, 12, 6, 2, 0, tzinfo=dt.UTC)
 
 
 def shared_from_change(registry: Registry) -> tuple[Registry, str, str]:
@@ -81,3 +87,51 @@ def test_a_share_changed_mid_year_splits_the_estimated_income_at_the_date(
     assert theirs == pytest.approx(0.3 * after, rel=1e-6)
     (line,) = [s for s in rows[neighbour].sources if s["station_id"] == STATION]
     assert line["share"] == pytest.approx(0.3)
+
+
+def test_a_share_changed_mid_month_splits_the_settled_statement_as_the_estimate_was_split(
+    engine: Engine, influx: InfluxClient, default_registry: Registry, tmp_path: Path
+) -> None:
+    registry, owner, neighbour = shared_from_change(default_registry)
+    with session_factory(engine).begin() as session:
+        replace_registry(session, registry)
+    a = Analytics.open(settings_for(tmp_path, influx, engine), engine, influx)
+    writer = FleetWriter(registry, [STATION], FIRST)
+    exported = {}
+    for day in DAYS:
+        writer.day(influx, day)
+        exported[day] = compute_day(a, day, recompute=False).stations.loc[STATION, "export_kwh"]
+    settings = settings_for(tmp_path, influx, engine)
+    today = dt.date(2026, 12, 6)
+
+    def estimate(first: dt.date, last: dt.date, stations: object) -> object:
+        return estimates.station_days(influx, a.tz, first, last, stations)  # type: ignore[arg-type]
+
+    by = Actor("B01", "web")
+    kinds = settings.finance.settled_kinds
+    with session_factory(engine).begin() as session:
+        for station, kwh, grid in (
+            ("VS001", 2000.0, 664.0),
+            ("VS002", 9.0, 3.0),
+            ("VS003", 9.0, 3.0),
+        ):
+            statement = SettlementIn(
+                station_id=station, period="2026-11", export_kwh=kwh, grid_yuan=grid
+            )
+            actions.enter_settlement(session, registry, statement, kinds, by, NOW, today)
+    with session_factory(engine)() as session:
+        books = read_books(session, registry, today, estimate)
+    theirs = views.month(books, owner, "2026-11")
+    assert theirs.state == views.SETTLED
+    (line,) = [x for x in theirs.lines if x["station_id"] == STATION]
+    before = sum(v for d, v in exported.items() if d < CHANGE)
+    after = sum(v for d, v in exported.items() if d >= CHANGE)
+    expected_share = (before + 0.7 * after) / (before + after)
+    assert line["share"] == pytest.approx(expected_share, rel=1e-6)
+    assert line["grid_yuan"] == pytest.approx(664.0 * expected_share, abs=0.01)
+    shares = books.month_shares(books.settled[books.settled["station_id"] == STATION])
+    split = dict(zip(shares["village_id"], shares["share"], strict=True))
+    assert split == {
+        owner: pytest.approx(expected_share),
+        neighbour: pytest.approx(1 - expected_share),
+    }

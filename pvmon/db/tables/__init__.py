@@ -10,6 +10,14 @@ from pvmon.db.tables.alerts import Alert, AlertEvent, Delivery, Send
 from pvmon.db.tables.analytics import Finding, JobRun, VillageStatement
 from pvmon.db.tables.audit import AuditEntry
 from pvmon.db.tables.base import Base, UTCDateTime
+from pvmon.db.tables.finance import (
+    Adjustment,
+    Disclosure,
+    IncomeUse,
+    Receipt,
+    Settlement,
+    VillageMonth,
+)
 from pvmon.db.tables.ingest import DeadLetter, DeviceStatus, IngestWorker, LateDay, LoggerStatus
 from pvmon.db.tables.maintenance import WorkOrder, WorkOrderPhoto, WorkOrderStep
 from pvmon.db.tables.registry import (
@@ -31,6 +39,7 @@ from pvmon.db.tables.users import ApiToken, LoginFailure, User, WebSession
 
 __all__ = [
     "REGISTRY_TABLES",
+    "Adjustment",
     "Alert",
     "AlertEvent",
     "ApiToken",
@@ -41,7 +50,9 @@ __all__ = [
     "Delivery",
     "DeviceAddress",
     "DeviceStatus",
+    "Disclosure",
     "Finding",
+    "IncomeUse",
     "IngestWorker",
     "Inverter",
     "JobRun",
@@ -49,7 +60,9 @@ __all__ = [
     "LoggerStatus",
     "LoginFailure",
     "Person",
+    "Receipt",
     "Send",
+    "Settlement",
     "Station",
     "StationCost",
     "StationMaintainer",
@@ -60,6 +73,7 @@ __all__ = [
     "User",
     "Village",
     "VillageMaintainer",
+    "VillageMonth",
     "VillageStatement",
     "WebSession",
     "WorkOrder",
