@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from finance import actions, views
 from finance.books import read_books
 from finance.importing import MoneyInvalid, import_money
-from finance.records import AdjustmentIn, ReceiptIn, SettlementIn, UseCategory, UseIn
+from finance.records import AdjustmentIn, SettlementIn, UseCategory, UseIn
 from finance.service import tick
 from pvmon.audit import Actor
 from pvmon.db import tables
