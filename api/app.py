@@ -18,19 +18,30 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 
-from api import alertpages, orderpages, pages, rankingpages, stationpages
+from api import (
+    alertpages,
+    financepages,
+    orderpages,
+    pages,
+    rankingpages,
+    stationpages,
+    villagepages,
+)
 from api.metrics import StoreCollector
 from api.models import Health
 from api.responses import SIGNED_IN
 from api.routes import (
     alerts,
     assessment,
+    audit,
     auth,
     exports,
     fleet,
+    money,
     operations,
     orders,
     stations,
+    villagebooks,
     villages,
 )
 from api.state import ApiState
@@ -63,7 +74,19 @@ def create_app(ctx: ApiState) -> FastAPI:
 
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(auth.router)
-    for module in (fleet, stations, villages, alerts, orders, assessment, exports, operations):
+    for module in (
+        fleet,
+        stations,
+        villages,
+        villagebooks,
+        money,
+        alerts,
+        orders,
+        assessment,
+        exports,
+        audit,
+        operations,
+    ):
         api.include_router(module.router, responses=SIGNED_IN)
     app.include_router(api)
     app.include_router(orderpages.router)  # before pages: /a/{id}/order, not /a/{id}/{how}
@@ -71,6 +94,8 @@ def create_app(ctx: ApiState) -> FastAPI:
     app.include_router(stationpages.router)
     app.include_router(alertpages.router)
     app.include_router(rankingpages.router)
+    app.include_router(villagepages.router)
+    app.include_router(financepages.router)
     app.mount("/static", StaticFiles(directory=Path(pages.__file__).parent / "static"), "static")
 
     @app.exception_handler(RequestValidationError)

@@ -6,19 +6,15 @@ same scopes apply."""
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
-from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
-from jinja2 import pass_context
 from sqlalchemy.orm import Session
 
 from alerts import actions, messages
-from api import assessment, formatting, queries, security
+from api import assessment, formatting, money, queries, security
 from api.deps import (
     SESSION_COOKIE,
     Caller,
@@ -28,7 +24,8 @@ from api.deps import (
     caller_address,
     within_township,
 )
-from api.params import AlertId, TownshipId, VillageId, Year
+from api.params import AlertId, TownshipId
+from api.rendering import templates, words
 from api.routes import fleet, stations, villages
 from api.routes.auth import start_session
 from api.scope import Role
@@ -43,17 +40,6 @@ LANG_COOKIE = "pvmon_lang"
 PROGRESS_TTL_S = 30.0
 """The filling-in banner follows the computed days within half a minute."""
 """Remembers a page's ``?lang=`` choice."""
-templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
-
-
-@pass_context
-def _local(context: Any, value: dt.datetime | None, with_date: bool = True) -> str:
-    return formatting.local_time(value, context["tz"], with_date)
-
-
-templates.env.filters.update(
-    number=formatting.number, wan=formatting.wan, percent=formatting.percent, local=_local
-)
 HOME = {
     Role.BUREAU: "/overview",
     Role.SUPERVISOR: "/overview",
@@ -91,14 +77,7 @@ def render(request: Request, name: str, who: Caller | None, **data: Any) -> HTML
         request,
         name,
         {
-            "t": lambda key, **values: text(key, lang, **values),
-            "rule": lambda name: messages.rule_title(name, lang),
-            "severity": lambda level: messages.severity_word(level, lang),
-            "detail": lambda name, evidence: messages.detail(name, evidence, lang),
-            "lang": lang,
-            "who": who,
-            "tz": ctx.tz,
-            "names": queries.place_names(ctx),
+            **words(ctx, lang, who),
             "progress": _year_progress(request) if who is not None else None,
             **data,
         },
@@ -256,6 +235,9 @@ def fleet_page(
         month_lost=ctx.cached(
             ("month_lost", township, ctx.today().strftime("%Y-%m")),
             lambda: assessment.month_losses(session, ctx, inside, ctx.today().strftime("%Y-%m")),
+        ),
+        year_money=ctx.cached(
+            ("year_money", township), lambda: money.year_money(ctx, session, inside)
         ),
         **extra,
     )
@@ -433,65 +415,4 @@ def own_village(who: Viewer) -> Response:
 def village_list(request: Request, who: Viewer, ctx: Context, session: Db) -> HTMLResponse:
     return render(
         request, "villages.html", who, villages=villages.villages(who, ctx, session, None)
-    )
-
-
-@router.get("/villages/{village_id}")
-def village_page(
-    village_id: VillageId, request: Request, who: Viewer, ctx: Context, session: Db
-) -> Response:
-    try:
-        detail = villages.village(village_id, who, ctx, session, None)
-    except HTTPException:
-        return problem_page(request, who, 404, "not_found")
-    lang = lang_of(request)
-    months = formatting.bars(
-        f"{text('by_month', lang)} · {detail.year}",
-        text("yuan", lang),
-        [m.period for m in detail.months],
-        {
-            text("grid", lang): [round(m.grid_yuan) for m in detail.months],
-            text("subsidy", lang): [round(m.subsidy_yuan) for m in detail.months],
-            text("distributable", lang): [round(m.net_yuan) for m in detail.months],
-        },
-    )
-    return render(
-        request,
-        "village.html",
-        who,
-        v=detail,
-        year=detail.year,
-        months_chart=months if detail.months else None,
-        households=villages.households(village_id, who, ctx),
-    )
-
-
-@router.get("/villages/{village_id}/disclosure")
-def disclosure(
-    village_id: VillageId,
-    request: Request,
-    who: Viewer,
-    ctx: Context,
-    session: Db,
-    year: Year = None,
-) -> Response:
-    chosen = year or ctx.today().year
-    try:
-        detail = villages.village(village_id, who, ctx, session, chosen)
-    except HTTPException:
-        return problem_page(request, who, 404, "not_found")
-    view = ctx.view()
-    printed = ctx.today()
-    posting = ctx.settings.disclosure
-    return render(
-        request,
-        "disclosure.html",
-        who,
-        v=detail,
-        capacity={sid: view.stations[sid].capacity_kwp for sid in detail.stations},
-        printed=printed,
-        posted_until=printed + dt.timedelta(days=posting.posting_days - 1),
-        office=posting.supervision_office,
-        phone=posting.supervision_phone,
-        households=villages.households(village_id, who, ctx),
     )

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import Path, Query
 
+from pvmon.localtime import MONTH_PATTERN
 from pvmon.registry.schema import CODE_PATTERN as ID_PATTERN
 
 AlertId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The alert's number")]
@@ -19,3 +20,7 @@ TownshipFilter = Annotated[
 ]
 VillageId = Annotated[str, Path(pattern=ID_PATTERN, description="A village's code")]
 Year = Annotated[int | None, Query(ge=2000, le=2100, description="Calendar year (local)")]
+MonthPath = Annotated[str, Path(pattern=MONTH_PATTERN, description="A local month, YYYY-MM")]
+MonthFilter = Annotated[
+    str | None, Query(pattern=MONTH_PATTERN, description="A local month, YYYY-MM")
+]

@@ -114,6 +114,27 @@ class Scope:
         return self.role in (Role.BUREAU, Role.SUPERVISOR)
 
     @property
+    def reads_books(self) -> bool:
+        """The money's books — statements, receipts, receivables, month states — of the
+        caller's stations and villages: the bureau and a township's supervisor."""
+        return self.role in (Role.BUREAU, Role.SUPERVISOR)
+
+    @property
+    def keeps_books(self) -> bool:
+        """Enter statements and receipts, close months, book adjustments: the bureau."""
+        return self.role == Role.BUREAU
+
+    def records_uses(self, village_id: str) -> bool:
+        """Record and publish what a village did with its income: its collective, and the
+        bureau."""
+        return self.everything or (self.role == Role.COLLECTIVE and self.sees_village(village_id))
+
+    @property
+    def reads_audit(self) -> bool:
+        """The audit log of every change to the registry and the money: the bureau."""
+        return self.role == Role.BUREAU
+
+    @property
     def reads_operations(self) -> bool:
         """Ingest status, dead letters and the registry files."""
         return self.role == Role.BUREAU

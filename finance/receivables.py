@@ -18,7 +18,7 @@ import pandas as pd
 
 from pvmon.localtime import month_bounds, months_between
 
-BUCKETS = ("under_1y", "1_2y", "over_2y")
+BUCKETS = ("under_1y", "from_1y_to_2y", "over_2y")
 """Ages of an outstanding amount, from the end of the month it is owed for."""
 DUE_COLUMNS = ["station_id", "kind", "period", "due_yuan"]
 RECEIPT_COLUMNS = ["id", "station_id", "kind", "covers_from", "covers_to", "amount_yuan"]

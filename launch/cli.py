@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-import getpass
-import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from sqlalchemy import select
 
-from pvmon import localservices as local_services
-from pvmon.audit import Actor
+from launch.clitools import cli_actor, fail, settings_of_command
+from launch.finance_cli import finance_app
 from pvmon.brokerauth import DEFAULT_INGEST_WORKER
 from pvmon.logs import configure_logging
-from pvmon.settings import Settings, SettingsError, load_settings
 from pvmon.stores import NotReady
 
 app = typer.Typer(
@@ -35,6 +32,7 @@ users_app = typer.Typer(help="Users of the API and dashboards.", no_args_is_help
 app.add_typer(users_app, name="users")
 import_app = typer.Typer(help="Data exported from elsewhere.", no_args_is_help=True)
 app.add_typer(import_app, name="import")
+app.add_typer(finance_app, name="finance")
 
 
 def _date(text: str | None) -> dt.date | None:
@@ -44,36 +42,6 @@ def _date(text: str | None) -> dt.date | None:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise typer.BadParameter(f"not a date (YYYY-MM-DD): {text!r}") from None
-
-
-def _settings() -> Settings:
-    """The settings; where they name no broker or InfluxDB, those of a ``pvmon up`` running
-    for the same data directory."""
-    try:
-        settings = load_settings()
-    except SettingsError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(2) from None
-    configure_logging(settings.log_level)
-    up = local_services.running(settings.data_dir)
-    if up is not None and up.pid != os.getpid():
-        settings = settings.model_copy(
-            update={
-                "mqtt_url": settings.mqtt_url or up.mqtt_url,
-                "influx_url": settings.influx_url or up.influx_url,
-            }
-        )
-    return settings
-
-
-def cli_actor() -> Actor:
-    """Whoever runs the command, as the audit log names them."""
-    return Actor(f"cli:{getpass.getuser()}", "cli")
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(1)
 
 
 @app.command()
@@ -93,7 +61,7 @@ def up(
     the API, with a status line."""
     from launch.up import UpOptions, run_up
 
-    settings = _settings()
+    settings = settings_of_command()
     configure_logging(settings.log_level, file=settings.log_dir / "up.log", console_level="warning")
     raise typer.Exit(
         run_up(settings, UpOptions(speed=speed, scenario=scenario, start=start, history=history))
@@ -117,7 +85,7 @@ def ingest(
     """Consume telemetry from MQTT into InfluxDB (acknowledging only what is stored)."""
     from ingest.main import run_ingest
 
-    settings = _settings()
+    settings = settings_of_command()
     updates = {
         k: v
         for k, v in {"worker_id": worker_id, "shared_group": shared_group}.items()
@@ -130,7 +98,7 @@ def ingest(
     try:
         run_ingest(settings, retire=retire)
     except ValueError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
 
 
 @app.command()
@@ -145,9 +113,9 @@ def gateway(
     from gateway.main import run_gateway
 
     try:
-        run_gateway(_settings(), stations.split(",") if stations else None)
+        run_gateway(settings_of_command(), stations.split(",") if stations else None)
     except ValueError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
 
 
 @app.command()
@@ -156,7 +124,7 @@ def maintenance() -> None:
     the data, reopen those whose fault returns, escalate late ones."""
     from maintenance.service import serve
 
-    serve(_settings())
+    serve(settings_of_command())
 
 
 @import_app.command("telemetry")
@@ -176,7 +144,7 @@ def import_telemetry(
     from pvmon.db.engine import session_factory
     from pvmon.stores import open_database, open_influx
 
-    settings = _settings()
+    settings = settings_of_command()
     try:
         done = import_history(
             path,
@@ -188,7 +156,7 @@ def import_telemetry(
             layout,
         )
     except HistoryImportError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     typer.echo(
         f"imported {path.name}: {done.readings} readings of {done.devices} devices "
         f"over {done.days} days (marked for analytics to recompute)"
@@ -217,7 +185,7 @@ def simulate(
     """Publish the fleet's telemetry as its data loggers would."""
     from simulators.main import run_simulation
 
-    settings = _settings()
+    settings = settings_of_command()
     if seed is not None:
         settings.simulator.seed = seed
     try:
@@ -233,7 +201,7 @@ def simulate(
             keep_state=state,
         )
     except ValueError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     summary = result.as_dict()
     typer.echo(
         f"sent {summary['telemetry']} readings, {summary['events']} events, "
@@ -254,7 +222,7 @@ def registry_generate(
     from pvmon.stores import open_database
     from simulators.demo_registry import GenerationOptions, generate_registry
 
-    settings = _settings()
+    settings = settings_of_command()
     engine = open_database(settings)
     sessions = session_factory(engine)
     with sessions() as session:
@@ -263,7 +231,7 @@ def registry_generate(
                 typer.echo("a registry exists; leaving it as it is")
                 return
             if not replace:
-                raise _fail("a registry exists; pass --replace to overwrite it")
+                raise fail("a registry exists; pass --replace to overwrite it")
     registry = generate_registry(
         GenerationOptions(
             seed=seed if seed is not None else settings.registry.seed,
@@ -286,13 +254,13 @@ def registry_export(
     from pvmon.registry.store import load_registry
     from pvmon.stores import open_database
 
-    settings = _settings()
+    settings = settings_of_command()
     with session_factory(open_database(settings))() as session:
         registry = load_registry(session)
     try:
         write_registry(registry, path)
     except RegistryFileError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     typer.echo(f"wrote {path}: {_summary(registry)}")
 
 
@@ -306,11 +274,11 @@ def registry_import(
     from pvmon.registry.validate import RegistryInvalid
     from pvmon.stores import open_database
 
-    settings = _settings()
+    settings = settings_of_command()
     try:
         registry = import_registry(session_factory(open_database(settings)), path, by=cli_actor())
     except RegistryInvalid as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     typer.echo(f"imported {path}: {_summary(registry)}")
 
 
@@ -320,7 +288,7 @@ def analytics(ctx: typer.Context) -> None:
     if ctx.invoked_subcommand is None:
         from analytics.main import serve
 
-        serve(_settings())
+        serve(settings_of_command())
 
 
 @analytics_app.command("run")
@@ -335,7 +303,7 @@ def analytics_run(
 
     from analytics.main import run_days, run_frequent
 
-    settings = _settings()
+    settings = settings_of_command()
     console = Console()
     if job == "frequent":
         run_frequent(settings, console)
@@ -362,7 +330,7 @@ def analytics_targets(
 
     from analytics.main import show_targets
 
-    show_targets(_settings(), _date(as_of), Console())
+    show_targets(settings_of_command(), _date(as_of), Console())
 
 
 @analytics_app.command("compliance")
@@ -375,7 +343,7 @@ def analytics_compliance(
 
     from analytics.main import show_compliance
 
-    show_compliance(_settings(), _date(on), Console())
+    show_compliance(settings_of_command(), _date(on), Console())
 
 
 @alerts_app.callback(invoke_without_command=True)
@@ -384,7 +352,7 @@ def alerts(ctx: typer.Context) -> None:
     if ctx.invoked_subcommand is None:
         from alerts.main import serve
 
-        serve(_settings())
+        serve(settings_of_command())
 
 
 @alerts_app.command("list")
@@ -403,7 +371,7 @@ def alerts_list(
     from alerts.main import show_list
 
     show_list(
-        _settings(),
+        settings_of_command(),
         AlertFilter(state=state, station_id=station, rule=rule, limit=limit),
         Console(width=160),
     )
@@ -418,9 +386,9 @@ def alerts_show(alert_id: int) -> None:
     from alerts.main import show_one
 
     try:
-        show_one(_settings(), alert_id, Console(width=160))
+        show_one(settings_of_command(), alert_id, Console(width=160))
     except AlertNotFound as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
 
 
 def _act(alert_id: int, person: str, note: str | None, how: str) -> None:
@@ -428,9 +396,9 @@ def _act(alert_id: int, person: str, note: str | None, how: str) -> None:
     from alerts.main import act
 
     try:
-        state = act(_settings(), alert_id, person, note, how)
+        state = act(settings_of_command(), alert_id, person, note, how)
     except (AlertNotFound, InvalidTransition) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     typer.echo(f"alert {alert_id}: {state}")
 
 
@@ -461,7 +429,7 @@ def alerts_run() -> None:
 
     from alerts.main import run_once
 
-    run_once(_settings(), None, Console())
+    run_once(settings_of_command(), None, Console())
 
 
 broker_app = typer.Typer(help="The MQTT broker's credentials and ACL.", no_args_is_help=True)
@@ -490,20 +458,20 @@ def broker_config(
     from pvmon.db.engine import session_factory
     from pvmon.stores import open_database
 
-    settings = _settings()
+    settings = settings_of_command()
     engine = open_database(settings)
     with session_factory(engine)() as session:
         stations = list(session.scalars(select(tables.Station.id)))
     engine.dispose()
     if not stations:
-        raise _fail("the registry is empty: pvmon registry generate (or import) first")
+        raise fail("the registry is empty: pvmon registry generate (or import) first")
     workers = tuple(w.strip() for w in ingest_workers.split(",") if w.strip())
     try:
         files = generate(
             stations, out or settings.data_dir / "broker", ingest_workers=workers, rotate=rotate
         )
     except BrokerConfigError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     readers = ", ".join(ingest_client_id(w) for w in workers)
     typer.echo(
         f"{len(stations)} logger credentials and {len(workers)} for ingest ({readers}) in "
@@ -521,9 +489,9 @@ def api(
     from api.main import InsecureStart, serve
 
     try:
-        serve(_settings(), host)
+        serve(settings_of_command(), host)
     except InsecureStart as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
 
 
 @users_app.command("add")
@@ -548,12 +516,12 @@ def users_add(
         new = NewUser(username, Role(role), name, person, township, village)
     except ValueError:
         raise typer.BadParameter(f"unknown role {role!r}") from None
-    engine = open_database(_settings())
+    engine = open_database(settings_of_command())
     try:
         with session_factory(engine).begin() as session:
             add_user(session, new, password, dt.datetime.now(dt.UTC))
     except UserError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     finally:
         engine.dispose()
     typer.echo(f"added {role} user {username!r}")
@@ -578,7 +546,7 @@ def backfill(
     from pvmon.stores import open_database
     from simulators.main import resolve_until, run_backfill
 
-    settings = _settings()
+    settings = settings_of_command()
     start = _date(first) or dt.date(dt.date.today().year, 1, 1)
     sessions = session_factory(open_database(settings))
 
@@ -596,7 +564,7 @@ def backfill(
             on_day=stored,
         )
     except ValueError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     typer.echo(f"history: wrote {points:,} hourly readings in {seconds:.0f} s")
 
 

@@ -132,9 +132,8 @@ def run_up(settings: Settings, options: UpOptions, out: Callable[[str], None] = 
                 backfill += ["--from", children.simulator.history_from.isoformat()]
             _start_pvmon(fleet, "history", backfill, env, children.log_dir, finishes=True)
             out("history    the year so far is written behind the live fleet, newest day first")
-        _start_pvmon(fleet, "analytics", ["analytics"], env, children.log_dir)
-        _start_pvmon(fleet, "alerts", ["alerts"], env, children.log_dir)
-        _start_pvmon(fleet, "maintenance", ["maintenance"], env, children.log_dir)
+        for service in ("analytics", "alerts", "maintenance", "finance"):
+            _start_pvmon(fleet, service, [service], env, children.log_dir)
         out(_channels(children))
         _start_pvmon(fleet, "api", ["api"], env, children.log_dir)
         _demo_users(engine, children, out)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from maintenance import actions
 from maintenance.workflow import Step
 from pvmon.datapaths import order_photos
 from pvmon.db import tables
+from pvmon.durable import write_whole
 from pvmon.settings import MaintenanceSettings, Settings
 
 FORMATS = {
@@ -131,8 +131,8 @@ def attach(
     )
     session.add(row)
     session.flush()
-    _write(path_of(settings, row), photo.data)
-    _write(
+    write_whole(path_of(settings, row), photo.data)
+    write_whole(
         path_of(settings, row, thumb=True), thumbnail(photo.data, settings.maintenance.thumbnail_px)
     )
     actions.record(session, order, Step.PHOTO, actor, channel, now, {"photo": row.id})
@@ -165,13 +165,3 @@ def photos(session: Session, order_id: int) -> list[tables.WorkOrderPhoto]:
             .order_by(tables.WorkOrderPhoto.id)
         )
     )
-
-
-def _write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".part")
-    with tmp.open("wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    tmp.replace(path)

@@ -30,6 +30,10 @@ def order_photos(settings: Settings) -> Path:
     return settings.data_dir / "photos"
 
 
+def disclosures(settings: Settings) -> Path:
+    return settings.data_dir / "disclosures"
+
+
 def declared(settings: Settings) -> list[DataPath]:
     return [
         DataPath(
@@ -45,6 +49,11 @@ def declared(settings: Settings) -> list[DataPath]:
         DataPath(
             order_photos(settings),
             "photos of the work on each order, uploaded from maintainers' phones",
+            "api",
+        ),
+        DataPath(
+            disclosures(settings),
+            "each village's published disclosure sheets (公示), kept unchanged as PDF files",
             "api",
         ),
     ]

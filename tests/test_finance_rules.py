@@ -119,13 +119,13 @@ def test_receipts_pay_their_months_then_the_oldest_and_what_is_owed_is_aged() ->
     assert [bucket(n) for n in (0, 364, 365, 729, 730)] == [
         "under_1y",
         "under_1y",
-        "1_2y",
-        "1_2y",
+        "from_1y_to_2y",
+        "from_1y_to_2y",
         "over_2y",
     ]
     totals = aged_totals(ledger(dues, paid, D(2026, 12, 6)), ["station_id"]).set_index("kind")
     assert totals.loc["subsidy", "over_2y"] == 70.0 + 100.0, "2023-06 and 2024-06"
-    assert totals.loc["subsidy", "1_2y"] == 0.0, "2025-06 was paid"
+    assert totals.loc["subsidy", "from_1y_to_2y"] == 0.0, "2025-06 was paid"
     assert totals.loc["subsidy", "under_1y"] == 100.0
     assert totals.loc["subsidy", "outstanding_yuan"] == 270.0
 

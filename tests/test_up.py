@@ -121,6 +121,7 @@ def test_up_brings_every_station_in_and_ctrl_c_stops_everything(tmp_path: Path) 
             "analytics",
             "alerts",
             "maintenance",
+            "finance",
             "api",
         }
         conf = (tmp_path / "data" / "mosquitto" / "mosquitto.conf").read_text()
@@ -174,7 +175,15 @@ def test_up_uses_the_configured_broker_and_influxdb(
             wait_for(stored, timeout=120)
         direct = Path(f"/proc/{up.pid}/task/{up.pid}/children").read_text().split()
         running = programs({int(pid) for pid in direct})
-        assert running == {"ingest", "simulate", "analytics", "alerts", "maintenance", "api"}, (
+        assert running == {
+            "ingest",
+            "simulate",
+            "analytics",
+            "alerts",
+            "maintenance",
+            "finance",
+            "api",
+        }, (
             "no broker, no influxd"
         )
         up.send_signal(signal.SIGINT)

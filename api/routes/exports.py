@@ -1,5 +1,6 @@
 """Exports as CSV (UTF-8 with a byte-order mark, so that Excel shows Chinese) or XLSX:
-village statements, the township summary, alerts.
+village statements, the township summary, alerts, the assessment, the money's statements,
+receipts and receivables, and the audit log.
 
 Chinese headers by default (``?lang=en`` for English), a first row that says what the
 table is, its period, that telemetry figures are estimates, and when it was made; local
@@ -10,6 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
@@ -23,7 +25,7 @@ from alerts import actions, messages
 from api import queries
 from api.deps import Context, Db, Who, checked_day, forbidden
 from api.responses import XLSX, files, problems
-from api.routes import assessment, fleet
+from api.routes import assessment, audit, fleet, money
 from api.routes.assessment import Month
 from pvmon.db import tables
 from pvmon.i18n import Lang, text
@@ -313,3 +315,186 @@ def alerts(
     what = text("export_alerts", lang)
     title = _title(ctx, what, text(f"state_filter.{state or 'all'}", lang), lang, estimated=False)
     return table(rows, ALERT_COLUMNS, fmt, "alerts", title, lang)
+
+
+SETTLEMENT_COLUMNS = [
+    Column("station_id"),
+    Column("station"),
+    Column("period"),
+    Column("export_kwh", "kwh"),
+    Column("grid_yuan", "yuan"),
+    Column("subsidy_yuan", "yuan"),
+    Column("subsidy_due_yuan", "yuan"),
+    Column("number"),
+    Column("settled_on"),
+]
+
+
+@router.get(
+    "/settlements.{fmt}",
+    summary="Settlement statements (imports back as they are)",
+    response_class=Response,
+    responses={**files(*MEDIA.values()), **problems(403)},
+)
+def settlements_table(
+    fmt: Format,
+    who: Who,
+    ctx: Context,
+    session: Db,
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+    lang: Language = "zh",
+) -> Response:
+    """The year's statements of the caller's stations; the subsidy column holds what the
+    statement stated (empty: computed by the rule, shown beside it as due)."""
+    chosen = year or ctx.today().year
+    names = queries.place_names(ctx)
+    rows = [
+        [
+            s.station_id,
+            names.get(s.station_id, ""),
+            s.period,
+            s.export_kwh,
+            s.grid_yuan,
+            s.subsidy_yuan if s.subsidy_stated else None,
+            s.subsidy_yuan,
+            s.number,
+            s.settled_on.isoformat() if s.settled_on else None,
+        ]
+        for s in money.settlements(who, ctx, session, None, None, EXPORT_MAX, 0)
+        if s.period.startswith(str(chosen))
+    ]
+    title = _title(ctx, text("export_settlements", lang), str(chosen), lang, estimated=False)
+    return table(rows, SETTLEMENT_COLUMNS, fmt, f"settlements-{chosen}", title, lang)
+
+
+RECEIPT_COLUMNS = [
+    Column("station_id"),
+    Column("station"),
+    Column("kind"),
+    Column("covers_from"),
+    Column("covers_to"),
+    Column("amount_yuan", "yuan"),
+    Column("received_on"),
+    Column("reference"),
+]
+
+
+@router.get(
+    "/receipts.{fmt}",
+    summary="Receipts (imports back as they are)",
+    response_class=Response,
+    responses={**files(*MEDIA.values()), **problems(403)},
+)
+def receipts_table(
+    fmt: Format, who: Who, ctx: Context, session: Db, lang: Language = "zh"
+) -> Response:
+    names = queries.place_names(ctx)
+    rows = [
+        [
+            r.station_id,
+            names.get(r.station_id, ""),
+            text(f"receipt_kind.{r.kind}", lang),
+            r.covers_from,
+            r.covers_to,
+            r.amount_yuan,
+            r.received_on.isoformat(),
+            r.reference,
+        ]
+        for r in money.receipts(who, session, None, EXPORT_MAX, 0)
+    ]
+    day = ctx.today().isoformat()
+    title = _title(ctx, text("export_receipts", lang), day, lang, estimated=False)
+    return table(rows, RECEIPT_COLUMNS, fmt, f"receipts-{day}", title, lang)
+
+
+RECEIVABLE_COLUMNS = [
+    Column("station_id"),
+    Column("station"),
+    Column("kind"),
+    Column("due_yuan", "yuan"),
+    Column("received_yuan", "yuan"),
+    Column("outstanding_yuan", "yuan"),
+    Column("under_1y", "yuan"),
+    Column("from_1y_to_2y", "yuan"),
+    Column("over_2y", "yuan"),
+]
+
+
+@router.get(
+    "/receivables.{fmt}",
+    summary="What is still owed per station, by age",
+    response_class=Response,
+    responses={**files(*MEDIA.values()), **problems(403)},
+)
+def receivables_table(
+    fmt: Format, who: Who, ctx: Context, session: Db, lang: Language = "zh"
+) -> Response:
+    found = money.receivables(who, ctx, session)
+    names = queries.place_names(ctx)
+    rows = [
+        [
+            r.station_id,
+            names.get(r.station_id, ""),
+            text(f"receipt_kind.{r.kind}", lang),
+            *(round(getattr(r, c.key), 2) for c in RECEIVABLE_COLUMNS[3:]),
+        ]
+        for r in found.stations
+    ]
+    day = found.as_of.isoformat()
+    title = _title(ctx, text("export_receivables", lang), day, lang, estimated=False)
+    return table(rows, RECEIVABLE_COLUMNS, fmt, f"receivables-{day}", title, lang)
+
+
+AUDIT_COLUMNS = [
+    Column("at"),
+    Column("actor"),
+    Column("channel"),
+    Column("entity"),
+    Column("key"),
+    Column("action"),
+    Column("before"),
+    Column("after"),
+    Column("reason"),
+]
+
+
+@router.get(
+    "/audit.{fmt}",
+    summary="The audit log",
+    response_class=Response,
+    responses={**files(*MEDIA.values()), **problems(403)},
+)
+def audit_table(
+    fmt: Format,
+    who: Who,
+    ctx: Context,
+    session: Db,
+    entity: Annotated[str | None, Query(max_length=64)] = None,
+    key: Annotated[str | None, Query(max_length=64)] = None,
+    actor: Annotated[str | None, Query(max_length=64)] = None,
+    lang: Language = "zh",
+) -> Response:
+    """The entries the filter finds, newest first (at most 100,000), records as JSON."""
+    audit.auditor(who)
+    found, _ = audit.entries(session, ctx, audit.AuditFilter(entity, key, actor), EXPORT_MAX, 0)
+    names = queries.place_names(ctx)
+    rows = [
+        [
+            _local(e.at, ctx),
+            messages.actor_name(e.actor, lang, names),
+            text(f"channel.{e.channel}", lang),
+            e.entity,
+            e.key,
+            text(f"audit_action.{e.action}", lang),
+            _json(e.before),
+            _json(e.after),
+            e.reason,
+        ]
+        for e in found
+    ]
+    title = _title(ctx, text("export_audit", lang), ctx.today().isoformat(), lang, estimated=False)
+    return table(rows, AUDIT_COLUMNS, fmt, "audit", title, lang)
+
+
+def _json(value: object) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)

@@ -50,7 +50,8 @@ def villages(who: Who, ctx: Context, session: Db, year: Year = None) -> list[Vil
     ]
 
 
-def _village(who: Who, ctx: Context, village_id: str) -> VillageRow:
+def village_of(who: Who, ctx: Context, village_id: str) -> VillageRow:
+    """The village, if the caller may see it (404 otherwise)."""
     v = ctx.view().villages.get(village_id)
     if v is None or not who.scope.sees_village(village_id):
         raise not_found("village")
@@ -86,7 +87,7 @@ def village(
 ) -> VillageDetail:
     """Revenue by month and for the year (estimated until settled), where it comes from
     (stations and shares), and the year-end forecast against 200,000 yuan."""
-    v = _village(who, ctx, village_id)
+    v = village_of(who, ctx, village_id)
     chosen = year or ctx.today().year
     rows = session.scalars(
         select(tables.VillageStatement)
@@ -122,7 +123,7 @@ def village(
 )
 def households(village_id: VillageId, who: Who, ctx: Context) -> list[Household]:
     """Each household array in the village with its income forecast against ~3,000 yuan."""
-    _village(who, ctx, village_id)
+    village_of(who, ctx, village_id)
     day = ctx.today() - dt.timedelta(days=1)
     found = queries.household_forecasts(ctx, day)
     view = ctx.view()
