@@ -183,9 +183,7 @@ def test_up_uses_the_configured_broker_and_influxdb(
             "maintenance",
             "finance",
             "api",
-        }, (
-            "no broker, no influxd"
-        )
+        }, "no broker, no influxd"
         up.send_signal(signal.SIGINT)
         assert up.wait(60) == 0
     finally:
