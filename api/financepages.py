@@ -28,10 +28,21 @@ from finance.records import ReceiptIn, ReceiptKind, SettlementIn
 from finance.views import SETTLED, state
 from pvmon.i18n import text
 from pvmon.localtime import month_add, month_of
+from pvmon.registry.schema import SHEET_MODELS
 
 router = APIRouter(include_in_schema=False)
 Field = Annotated[str | None, Form(max_length=200)]
 MONTHS_SHOWN = 12
+AUDITED = [
+    *SHEET_MODELS,
+    "settlements",
+    "receipts",
+    "village_months",
+    "adjustments",
+    "income_uses",
+    "disclosures",
+]
+"""What the audit log records changes of: the registry's sheets and the money's records."""
 PAGE = 50
 
 
@@ -213,7 +224,7 @@ async def import_form(
         return problem_page(request, who, 403, "money.not_yours")
     try:
         data, name = await money_routes.upload(file, ctx.settings.finance.upload_max_bytes)
-        done = money_routes.import_file(kind, data, name, who, ctx)  # type: ignore[arg-type]
+        done = money_routes.import_file(kind, data, name, who, ctx, "web")  # type: ignore[arg-type]
     except HTTPException as exc:
         return page(request, who, ctx, session, _detail(exc, lang_of(request)), exc.status_code)
     return RedirectResponse(f"/finance?done=import-{done.added}-{done.changed}", 303)
@@ -325,8 +336,9 @@ def audit_page(
         who,
         rows=rows,
         entity=entity,
+        entities=AUDITED,
         key=key,
-        actor=actor,
+        actor_id=actor,
         paging={"number": page_number, "pages": max(1, -(-total // PAGE)), "total": total},
         url=lambda n: f"/audit?page={n}" + (f"&{query}" if query else ""),
         query=query,

@@ -15,7 +15,7 @@ from alerts import messages
 from api import formatting, queries
 from api.deps import Caller
 from api.state import ApiState
-from pvmon.i18n import Lang, text
+from pvmon.i18n import Lang, MissingText, text
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
@@ -31,6 +31,7 @@ templates.env.filters.update(
 
 
 def words(ctx: ApiState, lang: Lang, who: Caller | None) -> dict[str, Any]:
+    names = queries.place_names(ctx)
     return {
         "t": lambda key, **values: text(key, lang, **values),
         "rule": lambda name: messages.rule_title(name, lang),
@@ -39,8 +40,18 @@ def words(ctx: ApiState, lang: Lang, who: Caller | None) -> dict[str, Any]:
         "lang": lang,
         "who": who,
         "tz": ctx.tz,
-        "names": queries.place_names(ctx),
+        "names": names,
+        "actor": lambda who: messages.actor_name(who, lang, names),
+        "field": lambda name: _field(name, lang),
     }
+
+
+def _field(name: str, lang: Lang) -> str:
+    """A record's field by its column title where the catalog has one."""
+    try:
+        return text(f"col.{name}", lang)
+    except MissingText:
+        return name
 
 
 def html_of(ctx: ApiState, name: str, lang: Lang, who: Caller | None, **data: Any) -> str:

@@ -483,7 +483,7 @@ def audit_table(
             _local(e.at, ctx),
             messages.actor_name(e.actor, lang, names),
             text(f"channel.{e.channel}", lang),
-            e.entity,
+            text(f"entity.{e.entity}", lang),
             e.key,
             text(f"audit_action.{e.action}", lang),
             _json(e.before),

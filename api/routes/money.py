@@ -207,7 +207,12 @@ async def upload(file: UploadFile, limit: int) -> tuple[bytes, str]:
 
 
 def import_file(
-    sheet: Literal["settlements", "receipts"], data: bytes, name: str, who: Caller, ctx: ApiState
+    sheet: Literal["settlements", "receipts"],
+    data: bytes,
+    name: str,
+    who: Caller,
+    ctx: ApiState,
+    channel: str = "api",
 ) -> MoneyImported:
     """Check the whole file, then write it in one transaction (422 naming every bad row)."""
     with tempfile.TemporaryDirectory() as folder:
@@ -222,7 +227,7 @@ def import_file(
                     path,
                     name,
                     ctx.settings.finance.settled_kinds,
-                    who.by("api"),
+                    who.by(channel),
                     ctx.now(),
                     ctx.today(),
                 )

@@ -12,6 +12,7 @@ from pathlib import Path
 import uvicorn
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import WebDriverWait
 
 from api.app import create_app
@@ -75,3 +76,13 @@ def text_of(b: WebDriver, element_id: str) -> str | None:
     page, an element found a moment before may belong to the page that went."""
     script = "const e = document.getElementById(arguments[0]); return e && e.textContent"
     return b.execute_script(script, element_id)
+
+
+def submit(b: WebDriver, button_id: str) -> None:
+    """Click a form's button and wait for the page it leads to (the one it leaves gone)."""
+    old = b.find_element(By.TAG_NAME, "html")
+    b.find_element(By.ID, button_id).click()
+    WebDriverWait(b, 20).until(staleness_of(old))
+    WebDriverWait(b, 20).until(
+        lambda d: d.execute_script("return document.readyState") == "complete"
+    )
