@@ -15,6 +15,18 @@ class Problem(BaseModel):
     detail: str
 
 
+class FieldProblem(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class FieldProblems(BaseModel):
+    """FastAPI's validation errors, and a refused file's rows in the same shape."""
+
+    detail: list[FieldProblem]
+
+
 WHY = {
     400: "A value the data cannot answer (a day outside the fleet's years, a range too long)",
     401: "Not signed in (no or an invalid token or session)",
@@ -32,8 +44,16 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses`` for these error codes."""
-    return {code: {"model": Problem, "description": WHY[code]} for code in codes}
+    """OpenAPI ``responses`` for these error codes. A 422 is either the route's reason in
+    words or FastAPI's own validation errors (a value its type allows but a rule refuses:
+    an amount with three decimals), so both shapes are documented."""
+    return {
+        code: {
+            "model": Problem | FieldProblems if code == 422 else Problem,
+            "description": WHY[code],
+        }
+        for code in codes
+    }
 
 
 SIGNED_IN = problems(401, 403, 503)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from api.deps import Caller, Context, Db, Who, checked_day, forbidden
 from api.financemodels import AuditOut, AuditPage
+from api.responses import problems
 from api.state import ApiState
 from pvmon.db import tables
 from pvmon.localtime import day_start, utc
@@ -68,7 +69,7 @@ def auditor(who: Caller) -> None:
         raise forbidden("the audit log is the bureau's")
 
 
-@router.get("/audit", response_model=AuditPage, summary="The audit log")
+@router.get("/audit", response_model=AuditPage, summary="The audit log", responses=problems(400))
 def audit_log(
     who: Who,
     ctx: Context,
