@@ -13,7 +13,7 @@ from analytics.context import Analytics
 from analytics.records import save_statements
 from pvmon.influx import schema
 from pvmon.localtime import day_bounds, local_day
-from pvmon.money import daily_costs
+from pvmon.money import costs_of_days
 from pvmon.shares import parts_by_day
 
 FIGURES = ["energy_kwh", "export_kwh", "grid_yuan", "subsidy_yuan"]
@@ -51,10 +51,7 @@ def station_days(a: Analytics, rows: pd.DataFrame) -> pd.DataFrame:
     """station_id, date, the figures and the day's costs of each computed station-day."""
     days = rows.rename(columns={"station": "station_id"})
     days["date"] = [local_day(t, a.tz) for t in days["ts"]]
-    costs = {d: daily_costs(a.frames.costs, d) for d in days["date"].unique()}
-    days["costs_yuan"] = [
-        float(costs[d].get(s, 0.0)) for s, d in zip(days["station_id"], days["date"], strict=True)
-    ]
+    days["costs_yuan"] = costs_of_days(a.frames.costs, days)
     return days[["station_id", "date", *MONEY]]
 
 

@@ -23,9 +23,7 @@ from api.routes import audit
 from api.routes import money as money_routes
 from api.state import ApiState
 from finance import actions
-from finance.books import read_books
 from finance.records import ReceiptIn, ReceiptKind, SettlementIn
-from finance.views import SETTLED, state
 from pvmon.i18n import text
 from pvmon.localtime import month_add, month_of
 from pvmon.registry.schema import SHEET_MODELS
@@ -242,12 +240,8 @@ def close_form(
 
     def step() -> None:
         registry = ctx.view().registry
-        books = read_books(session, registry, ctx.today())
-        for v in registry.villages:
-            if who.scope.sees_village(v.id) and state(books, v.id, month) == SETTLED:
-                actions.close_month(
-                    session, registry, v.id, month, who.by("web"), ctx.now(), ctx.today()
-                )
+        mine = [v.id for v in registry.villages if who.scope.sees_village(v.id)]
+        actions.close_months(session, registry, mine, month, who.by("web"), ctx.now(), ctx.today())
 
     return keep(request, who, ctx, session, step, f"close-{month}")
 

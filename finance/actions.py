@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from finance.books import read_books
 from finance.records import AdjustmentIn, ReceiptIn, SettlementIn, UseIn
-from finance.views import SETTLED, month
+from finance.views import SETTLED, months_of
 from pvmon import audit
 from pvmon.audit import Actor
 from pvmon.db import tables
@@ -219,24 +219,52 @@ def close_month(
     today: dt.date,
 ) -> tables.VillageMonth:
     """Close a settled month of a village: its figures are kept as they are now."""
-    if period >= month_of(today):
-        raise MoneyRefused("money.month_not_over", period=period)
     if session.get(tables.VillageMonth, (village, period)) is not None:
         raise MoneyRefused("money.already_closed", True, period=period)
-    books = read_books(session, registry, today)
-    found = month(books, village, period)
-    if found.state != SETTLED:
-        raise MoneyRefused(
-            "money.not_settled_month", True, period=period, stations=", ".join(found.missing) or "—"
-        )
-    row = tables.VillageMonth(
-        village_id=village, period=period, closed_at=now, closed_by=by.who, figures=found.snapshot()
-    )
-    session.add(row)
-    audit.record(
-        session, by, "village_months", f"{village}/{period}", "close", None, row.figures, at=now
-    )
+    (row,) = close_months(session, registry, [village], period, by, now, today, every=True)
     return row
+
+
+def close_months(
+    session: Session,
+    registry: Registry,
+    villages: Iterable[str],
+    period: str,
+    by: Actor,
+    now: dt.datetime,
+    today: dt.date,
+    every: bool = False,
+) -> list[tables.VillageMonth]:
+    """Close ``period`` for those of ``villages`` whose month is settled (``every``: all of
+    them, or ``MoneyRefused`` naming what is missing), reading the books once."""
+    if period >= month_of(today):
+        raise MoneyRefused("money.month_not_over", period=period)
+    books = read_books(session, registry, today)
+    closed = []
+    chosen = list(villages)
+    for village, found in months_of(books, chosen, period).items():
+        if found.state != SETTLED:
+            if every:
+                raise MoneyRefused(
+                    "money.not_settled_month",
+                    True,
+                    period=period,
+                    stations=", ".join(found.missing) or "—",
+                )
+            continue
+        row = tables.VillageMonth(
+            village_id=village,
+            period=period,
+            closed_at=now,
+            closed_by=by.who,
+            figures=found.snapshot(),
+        )
+        session.add(row)
+        audit.record(
+            session, by, "village_months", f"{village}/{period}", "close", None, row.figures, at=now
+        )
+        closed.append(row)
+    return closed
 
 
 def adjust(

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from pvmon.localtime import month_bounds, month_of
-from pvmon.money import daily_costs
+from pvmon.money import costs_of_days
 from pvmon.shares import parts_by_day
 
 MONEY = ["export_kwh", "grid_yuan", "subsidy_yuan"]
@@ -31,20 +31,27 @@ def month_days(period: str) -> list[dt.date]:
 def subsidy_rates(tariffs: pd.DataFrame, station_periods: pd.DataFrame) -> pd.Series:
     """For each (station_id, period) row: the mean over the month's days of the subsidy
     rate in effect on each day [yuan/kWh] (a day without a tariff counts 0)."""
-    out = []
-    for station, period in zip(
-        station_periods["station_id"], station_periods["period"], strict=True
-    ):
-        rows = tariffs[tariffs["station_id"] == station]
-        days = month_days(period)
-        total = 0.0
-        for row in rows.itertuples():
-            start = max(row.valid_from, days[0])
-            end = min(row.valid_to or days[-1], days[-1])
-            if end >= start:
-                total += ((end - start).days + 1) * row.subsidy_yuan_per_kwh
-        out.append(total / len(days))
-    return pd.Series(out, index=station_periods.index, dtype=float)
+    keys = station_periods[["station_id", "period"]].reset_index(names="row")
+    bounds = [month_bounds(p) for p in keys["period"]]
+    keys["first"] = [b[0] for b in bounds]
+    keys["last"] = [b[1] for b in bounds]
+    rows = keys.merge(tariffs, on="station_id")
+    start = np.maximum(_days(rows["valid_from"]), _days(rows["first"]))
+    ends = rows["valid_to"].where(rows["valid_to"].notna(), rows["last"])
+    end = np.minimum(_days(ends), _days(rows["last"]))
+    overlap = np.clip((end - start).astype(int) + 1, 0, None)
+    weighted = (
+        pd.Series(overlap * rows["subsidy_yuan_per_kwh"].to_numpy(float))
+        .groupby(rows["row"].to_numpy())
+        .sum()
+    )
+    length = (_days(keys["last"]) - _days(keys["first"])).astype(int) + 1
+    total = weighted.reindex(keys["row"], fill_value=0.0).to_numpy()
+    return pd.Series(total / length, index=station_periods.index, dtype=float)
+
+
+def _days(dates: pd.Series) -> np.ndarray:
+    return np.array(dates.tolist(), dtype="datetime64[D]")
 
 
 def settled_money(settlements: pd.DataFrame, tariffs: pd.DataFrame) -> pd.DataFrame:
@@ -122,10 +129,7 @@ def village_costs(costs: pd.DataFrame, shares: pd.DataFrame, months: pd.DataFram
     if keys.empty:
         return pd.DataFrame(columns=columns)
     days = spread_over_days(keys, None)
-    daily = {d: daily_costs(costs, d) for d in days["date"].unique()}
-    days["costs_yuan"] = [
-        float(daily[d].get(s, 0.0)) for s, d in zip(days["station_id"], days["date"], strict=True)
-    ]
+    days["costs_yuan"] = costs_of_days(costs, days)
     parts = parts_by_day(days[["station_id", "date", "costs_yuan"]], shares)
     if parts.empty:
         return pd.DataFrame(columns=columns)

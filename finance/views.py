@@ -99,44 +99,64 @@ def state(books: Books, village: str, period: str) -> str:
 
 def month(books: Books, village: str, period: str) -> Month:
     """One month of a village: its state, estimate, settled figures and adjustments."""
-    adjustments = _adjustments(books, village, period)
-    estimate = _estimate(books, village, period)
-    closed = books.closed.get((village, period))
-    if closed is not None:
-        kept = closed.figures
-        return Month(
-            period,
-            CLOSED,
-            estimate,
-            Figures(**{k: v for k, v in kept["settled"].items() if k != "net_yuan"}),
-            kept["adjustments"],
-            [],
-            kept["lines"],
-            closed.closed_at.isoformat(),
-            closed.closed_by,
-        )
-    stations = held(books, village, period)
+    return months_of(books, [village], period)[village]
+
+
+def months_of(books: Books, villages: list[str], period: str) -> dict[str, Month]:
+    """The month of each of ``villages``, its statements split once for them all."""
     have = books.settled[books.settled["period"] == period]
-    missing = sorted(stations - set(have["station_id"]))
-    if not stations or missing:
-        return Month(period, ESTIMATED, estimate, None, adjustments, missing)
-    lines = _settled_lines(books, village, have[have["station_id"].isin(stations)])
-    totals = Figures(*(round(sum(line[k] for line in lines), 2) for k in [*MONEY, "costs_yuan"]))
-    return Month(period, SETTLED, estimate, totals, adjustments, [], lines)
-
-
-def _settled_lines(books: Books, village: str, rows: pd.DataFrame) -> list[dict[str, Any]]:
-    shares = books.month_shares(rows)
-    parts = settled.split(rows, MONEY, shares)
-    parts = parts[parts["village_id"] == village]
+    held_by = {v: held(books, v, period) for v in villages}
+    whole = {
+        v for v, stations in held_by.items() if stations and stations <= set(have["station_id"])
+    }
+    rows = have[have["station_id"].isin(set().union(*(held_by[v] for v in whole)))]
+    parts = settled.split(rows, MONEY, books.month_shares(rows))
     costs = settled.village_costs(books.costs, books.shares, rows)
-    costs = costs[costs["village_id"] == village].set_index("station_id")["costs_yuan"]
+    out = {}
+    for village in villages:
+        adjustments = _adjustments(books, village, period)
+        estimate = _estimate(books, village, period)
+        closed = books.closed.get((village, period))
+        if closed is not None:
+            out[village] = _kept(period, closed, estimate)
+        elif village not in whole:
+            missing = sorted(held_by[village] - set(have["station_id"]))
+            out[village] = Month(period, ESTIMATED, estimate, None, adjustments, missing)
+        else:
+            lines = _lines(
+                parts[parts["village_id"] == village], costs[costs["village_id"] == village]
+            )
+            totals = Figures(
+                *(round(sum(line[k] for line in lines), 2) for k in [*MONEY, "costs_yuan"])
+            )
+            out[village] = Month(period, SETTLED, estimate, totals, adjustments, [], lines)
+    return out
+
+
+def _kept(period: str, closed: Any, estimate: Figures | None) -> Month:
+    kept = closed.figures
+    return Month(
+        period,
+        CLOSED,
+        estimate,
+        Figures(**{k: v for k, v in kept["settled"].items() if k != "net_yuan"}),
+        kept["adjustments"],
+        [],
+        kept["lines"],
+        closed.closed_at.isoformat(),
+        closed.closed_by,
+    )
+
+
+def _lines(parts: pd.DataFrame, costs: pd.DataFrame) -> list[dict[str, Any]]:
+    """Each station's settled part of a village's month."""
+    cost = costs.set_index("station_id")["costs_yuan"]
     return [
         {
             "station_id": p.station_id,
             "share": round(float(p.share), 6),
             **{k: round(float(getattr(p, k)), 2) for k in MONEY},
-            "costs_yuan": round(float(costs.get(p.station_id, 0.0)), 2),
+            "costs_yuan": round(float(cost.get(p.station_id, 0.0)), 2),
         }
         for p in parts.sort_values("station_id").itertuples()
     ]

@@ -75,8 +75,7 @@ def finance_close(
     ] = None,
 ) -> None:
     """Close the month of every village whose month is settled (or of those named)."""
-    from finance import actions, views
-    from finance.books import read_books
+    from finance import actions
     from pvmon.db.engine import session_factory
     from pvmon.localtime import MONTH_PATTERN, local_day, utc_now
     from pvmon.registry.store import load_registry
@@ -87,23 +86,16 @@ def finance_close(
     settings = settings_of_command()
     now = utc_now()
     today = local_day(now, ZoneInfo(settings.timezone))
-    sessions = session_factory(open_database(settings))
-    with sessions() as session:
+    with session_factory(open_database(settings)).begin() as session:
         registry = load_registry(session)
-        books = read_books(session, registry, today)
-    chosen = village or [v.id for v in registry.villages]
-    closed, left = [], []
-    for village_id in chosen:
-        if views.state(books, village_id, month) != views.SETTLED:
-            left.append(village_id)
-            continue
+        chosen = village or [v.id for v in registry.villages]
         try:
-            with sessions.begin() as session:
-                actions.close_month(session, registry, village_id, month, cli_actor(), now, today)
+            closed = actions.close_months(
+                session, registry, chosen, month, cli_actor(), now, today, every=bool(village)
+            )
         except actions.MoneyRefused as exc:
-            raise fail(f"{village_id}: {exc}") from None
-        closed.append(village_id)
-    typer.echo(f"closed {month} for {len(closed)} village(s); {len(left)} not settled or closed")
+            raise fail(str(exc)) from None
+    typer.echo(f"closed {month} for {len(closed)} village(s); the others are not settled")
 
 
 @finance_app.command("reconcile")
@@ -151,3 +143,13 @@ def finance_receivables(
             f"  {r['kind']:8} {r['due_yuan']:14,.2f} {r['received_yuan']:14,.2f} "
             f"{r['outstanding_yuan']:14,.2f}  ({ages})"
         )
+
+
+@finance_app.command("demo")
+def finance_demo() -> None:
+    """Enter the simulated county's statements and payments (three years to last month,
+    from the simulated grid meters) unless statements exist: what pvmon up shows."""
+    from launch.demo_money import demo_books
+
+    entered = demo_books(settings_of_command())
+    typer.echo(f"demo: {entered} statements entered" if entered else "demo: statements exist")

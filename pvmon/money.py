@@ -53,9 +53,25 @@ def annual_costs_on(costs: pd.DataFrame, day: dt.date) -> pd.Series:
 
 
 def daily_costs(costs: pd.DataFrame, day: dt.date) -> pd.Series:
-    """Each station's costs of ``day``: the yearly costs in effect that day spread evenly
-    over the days of its year."""
-    return annual_costs_on(costs, day) / days_in_year(day.year)
+    """Each station's costs of ``day`` (``costs_of_days`` for one day, by station id)."""
+    stations = pd.Series(costs["station_id"].unique(), dtype=object)
+    days = pd.DataFrame({"station_id": stations, "date": [day] * len(stations)})
+    return costs_of_days(costs, days).set_axis(stations.to_numpy()).rename("cost_yuan")
+
+
+def costs_of_days(costs: pd.DataFrame, days: pd.DataFrame) -> pd.Series:
+    """The costs of each (station_id, date) row of ``days``: the yearly costs in effect
+    that day spread evenly over the days of its year (aligned with ``days``)."""
+    if days.empty or costs.empty:
+        return pd.Series(0.0, index=days.index)
+    rows = days[["station_id", "date"]].reset_index(names="row").merge(costs, on="station_id")
+    ends = rows["valid_to"].where(rows["valid_to"].notna(), dt.date.max)
+    held = rows[((rows["valid_from"] <= rows["date"]) & (rows["date"] <= ends)).to_numpy(bool)]
+    yearly = (
+        held.groupby("row")["annual_yuan"].sum().reindex(days.reset_index().index, fill_value=0)
+    )
+    lengths = [days_in_year(d.year) for d in days["date"]]
+    return pd.Series(yearly.to_numpy() / lengths, index=days.index)
 
 
 def days_in_year(year: int) -> int:
