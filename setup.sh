@@ -57,6 +57,20 @@ else
     echo "setup: no chromium here; the browser tests need it (Debian: chromium chromium-driver)" >&2
 fi
 
+# --- PDF: WeasyPrint's libraries, the CJK fonts the sheets are set in, poppler for the tests --
+pdf_packages=()
+dpkg -s fonts-noto-cjk >/dev/null 2>&1 || pdf_packages+=(fonts-noto-cjk)
+dpkg -s libpango-1.0-0 >/dev/null 2>&1 || pdf_packages+=(libpango-1.0-0)
+dpkg -s libpangoft2-1.0-0 >/dev/null 2>&1 || pdf_packages+=(libpangoft2-1.0-0)
+dpkg -s libharfbuzz-subset0 >/dev/null 2>&1 || pdf_packages+=(libharfbuzz-subset0)
+command -v pdffonts >/dev/null || pdf_packages+=(poppler-utils)
+if [ "${#pdf_packages[@]}" -gt 0 ]; then
+  apt_install "${pdf_packages[@]}" ||
+    echo "setup: could not install ${pdf_packages[*]}: disclosure PDFs need them" >&2
+else
+  echo "setup: PDF libraries, CJK fonts and poppler are installed"
+fi
+
 # --- Python ------------------------------------------------------------------------------
 python=""
 for candidate in python3.13 python3.12 python3.11 python3; do
