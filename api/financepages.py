@@ -125,8 +125,33 @@ def _detail(exc: HTTPException, lang: str) -> str:
     return str(detail) if exc.status_code != 404 else text("not_found", lang)  # type: ignore[arg-type]
 
 
-def _filled(**values: str | None) -> dict[str, str]:
-    return {k: v.strip() for k, v in values.items() if v is not None and v.strip()}
+def enter(
+    request: Request,
+    who: Caller,
+    ctx: ApiState,
+    session: Session,
+    record: type[SettlementIn] | type[ReceiptIn],
+    values: dict[str, str],
+    done: str,
+) -> Response:
+    """A statement or a receipt from its form, entered as the bureau's."""
+
+    def step() -> None:
+        found = record.model_validate(values)
+        if not who.scope.sees_station(found.station_id):
+            raise actions.MoneyRefused("money.unknown_station", station=found.station_id)
+        save = actions.enter_settlement if record is SettlementIn else actions.enter_receipt
+        save(
+            session,
+            ctx.view().registry,
+            found,  # type: ignore[arg-type]
+            ctx.settings.finance.settled_kinds,
+            who.by("web"),
+            ctx.now(),
+            ctx.today(),
+        )
+
+    return keep(request, who, ctx, session, step, done)
 
 
 @router.post("/finance/settlements")
@@ -143,7 +168,7 @@ def settlement_form(
     number: Field = None,
     settled_on: Field = None,
 ) -> Response:
-    values = _filled(
+    values = forms.filled(
         station_id=station_id,
         period=period,
         export_kwh=export_kwh,
@@ -152,22 +177,7 @@ def settlement_form(
         number=number,
         settled_on=settled_on,
     )
-
-    def step() -> None:
-        s = SettlementIn.model_validate(values)
-        if not who.scope.sees_station(s.station_id):
-            raise actions.MoneyRefused("money.unknown_station", station=s.station_id)
-        actions.enter_settlement(
-            session,
-            ctx.view().registry,
-            s,
-            ctx.settings.finance.settled_kinds,
-            who.by("web"),
-            ctx.now(),
-            ctx.today(),
-        )
-
-    return keep(request, who, ctx, session, step, "settlement")
+    return enter(request, who, ctx, session, SettlementIn, values, "settlement")
 
 
 @router.post("/finance/receipts")
@@ -184,7 +194,7 @@ def receipt_form(
     received_on: Field = None,
     reference: Field = None,
 ) -> Response:
-    values = _filled(
+    values = forms.filled(
         station_id=station_id,
         kind=kind,
         covers_from=covers_from,
@@ -193,20 +203,7 @@ def receipt_form(
         received_on=received_on,
         reference=reference,
     )
-
-    def step() -> None:
-        r = ReceiptIn.model_validate(values)
-        actions.enter_receipt(
-            session,
-            ctx.view().registry,
-            r,
-            ctx.settings.finance.settled_kinds,
-            who.by("web"),
-            ctx.now(),
-            ctx.today(),
-        )
-
-    return keep(request, who, ctx, session, step, "receipt")
+    return enter(request, who, ctx, session, ReceiptIn, values, "receipt")
 
 
 @router.post("/finance/import")

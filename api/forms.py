@@ -1,5 +1,5 @@
-"""What a form's values lack, in the page's language: each field by its column title, what
-is wrong with it, and what was typed."""
+"""Forms: the fields filled in, and what their values lack, in the page's language — each
+field by its column title, what is wrong with it, and what was typed."""
 
 from __future__ import annotations
 
@@ -39,3 +39,8 @@ def problems(exc: ValidationError, lang: Lang) -> str:
         shown = f"（{got}）" if lang == "zh" else f" ({got})"
         out.append(f"{name}：{what}{shown if isinstance(got, str | int | float) else ''}")
     return "；".join(out) if lang == "zh" else "; ".join(out)
+
+
+def filled(**values: str | None) -> dict[str, str]:
+    """A form's fields that were filled in, trimmed (an empty field is a value not given)."""
+    return {k: v.strip() for k, v in values.items() if v is not None and v.strip()}

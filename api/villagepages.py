@@ -132,10 +132,6 @@ def act(
     return RedirectResponse(f"/villages/{village_id}{query}#{anchor}", 303)
 
 
-def _filled(**values: str | None) -> dict[str, str]:
-    return {k: v.strip() for k, v in values.items() if v is not None and v.strip()}
-
-
 @router.post("/villages/{village_id}/uses")
 def use_form(
     village_id: VillageId,
@@ -151,7 +147,7 @@ def use_form(
     months: Field = None,
     monthly_yuan: Field = None,
 ) -> Response:
-    values = _filled(
+    values = forms.filled(
         used_on=used_on,
         category=category,
         description=description,
@@ -200,12 +196,10 @@ def adjustment_form(
     reason: Field = None,
     corrects: Field = None,
 ) -> Response:
-    values = _filled(amount_yuan=amount_yuan, reason=reason, corrects=corrects)
+    values = forms.filled(amount_yuan=amount_yuan, reason=reason, corrects=corrects)
 
     def step() -> None:
-        villages.village_of(who, ctx, village_id)
-        if not who.scope.keeps_books:
-            raise HTTPException(403)
+        villagebooks.book_keeper(who, ctx, village_id, "adjustments are booked")
         made = AdjustmentIn.model_validate(values)
         actions.adjust(session, village_id, made, who.by("web"), ctx.now(), ctx.today())
 
@@ -222,14 +216,24 @@ def close_form(
     session: Db,
 ) -> Response:
     def step() -> None:
-        villages.village_of(who, ctx, village_id)
-        if not who.scope.keeps_books:
-            raise HTTPException(403)
+        villagebooks.book_keeper(who, ctx, village_id, "months are closed")
         actions.close_month(
             session, ctx.view().registry, village_id, period, who.by("web"), ctx.now(), ctx.today()
         )
 
     return act(request, who, ctx, session, village_id, step, "months", int(period[:4]))
+
+
+def sheet_of(
+    request: Request, who: Caller, ctx: ApiState, session: Session, village_id: str, year: int
+) -> dict[str, Any] | Response:
+    """The disclosure sheet's data, or the page saying why the caller may not see it."""
+    if who.scope.role == "maintainer":
+        return problem_page(request, who, 403, "money.not_yours")
+    try:
+        return disclosure.sheet(ctx, session, who, village_id, year)
+    except HTTPException:
+        return problem_page(request, who, 404, "not_found")
 
 
 @router.get("/villages/{village_id}/disclosure")
@@ -241,15 +245,11 @@ def disclosure_page(
     session: Db,
     year: Year = None,
 ) -> Response:
-    if who.scope.role == "maintainer":
-        return problem_page(request, who, 403, "money.not_yours")
-    try:
-        data = disclosure.sheet(ctx, session, who, village_id, year or ctx.today().year)
-    except HTTPException:
-        return problem_page(request, who, 404, "not_found")
-    return render(
-        request, "disclosure.html", who, may_publish=who.scope.records_uses(village_id), **data
-    )
+    data = sheet_of(request, who, ctx, session, village_id, year or ctx.today().year)
+    if isinstance(data, Response):
+        return data
+    may_publish = who.scope.records_uses(village_id)
+    return render(request, "disclosure.html", who, may_publish=may_publish, **data)
 
 
 @router.get("/villages/{village_id}/disclosure.pdf")
@@ -262,16 +262,12 @@ def disclosure_pdf(
     year: Year = None,
 ) -> Response:
     """The sheet as it stands, as a PDF to print (not kept: publishing keeps one)."""
-    if who.scope.role == "maintainer":
-        return problem_page(request, who, 403, "money.not_yours")
     chosen = year or ctx.today().year
-    try:
-        data = disclosure.sheet(ctx, session, who, village_id, chosen)
-    except HTTPException:
-        return problem_page(request, who, 404, "not_found")
-    pdf = disclosure.pdf(ctx, who, lang_of(request), data)
+    data = sheet_of(request, who, ctx, session, village_id, chosen)
+    if isinstance(data, Response):
+        return data
     return Response(
-        pdf,
+        disclosure.pdf(ctx, who, lang_of(request), data),
         media_type=villagebooks.PDF,
         headers={"Content-Disposition": f'inline; filename="{village_id}-{chosen}.pdf"'},
     )

@@ -98,7 +98,7 @@ def expected_months(first: str, as_of: dt.date, due_days: int) -> list[str]:
     ]
 
 
-def missing_findings_of(missing: dict[str, list[str]], tz: dt.tzinfo) -> list[Finding]:
+def missing_findings(missing: dict[str, list[str]], tz: dt.tzinfo) -> list[Finding]:
     """One finding per station lacking the statements of ``missing[station]``."""
     return [
         Finding(

@@ -101,7 +101,7 @@ def tick(
     registry = load_registry(session)
     found = reconciliation(session, registry, settings, influx, local_day(now, tz))
     findings = reconcile.deviation_findings(found.rows, tz)
-    findings += reconcile.missing_findings_of(found.missing, tz)
+    findings += reconcile.missing_findings(found.missing, tz)
     settled = [s.id for s in registry.stations if s.kind in settings.finance.settled_kinds]
     evaluated = {(kind, s) for kind in KINDS for s in settled}
     opened, cleared = sync_findings(session, findings, evaluated, now)
@@ -115,13 +115,11 @@ def tick(
 
 def serve(settings: Settings) -> None:
     """Tick on a schedule until interrupted (``pvmon finance``)."""
-    from apscheduler.schedulers.blocking import BlockingScheduler
-    from apscheduler.triggers.interval import IntervalTrigger
-
     from pvmon.db.engine import session_factory
     from pvmon.influx.client import InfluxError
     from pvmon.localtime import utc_now
     from pvmon.stores import open_database, open_influx
+    from pvmon.ticking import tick_forever
 
     sessions = session_factory(open_database(settings))
     influx = open_influx(settings)
@@ -135,17 +133,4 @@ def serve(settings: Settings) -> None:
             return
         log.info("finance_tick", **counts)
 
-    tz = ZoneInfo(settings.timezone)
-    scheduler = BlockingScheduler(timezone=tz)
-    scheduler.add_job(
-        run,
-        IntervalTrigger(seconds=settings.finance.tick_s),
-        coalesce=True,
-        max_instances=1,
-        next_run_time=dt.datetime.now(tz),
-    )
-    log.info("finance_started", tick_s=settings.finance.tick_s)
-    try:
-        scheduler.start()
-    except (KeyboardInterrupt, SystemExit):
-        log.info("finance_stopped")
+    tick_forever("finance", settings.finance.tick_s, settings.timezone, run)

@@ -19,7 +19,7 @@ from finance import receivables, settled
 from finance.books import Books
 from finance.settled import MONEY
 from finance.uses import Use, balances, flags
-from pvmon.localtime import month_bounds, month_of
+from pvmon.localtime import month_bounds
 
 ESTIMATED, SETTLED, CLOSED = "estimated", "settled", "closed"
 
@@ -305,7 +305,3 @@ def month_states(books: Books, periods: list[str]) -> pd.DataFrame:
 def _missing(books: Books, village: str, period: str) -> set[str]:
     have = books.settlements[books.settlements["period"] == period]["station_id"]
     return held(books, village, period) - set(have)
-
-
-def current_period(books: Books) -> str:
-    return month_of(books.as_of)

@@ -291,12 +291,10 @@ def escalate_late(session: Session, now: dt.datetime) -> tuple[int, int]:
 
 def serve(settings: Settings) -> None:
     """Tick on a schedule until interrupted (``pvmon maintenance``)."""
-    from apscheduler.schedulers.blocking import BlockingScheduler
-    from apscheduler.triggers.interval import IntervalTrigger
-
     from pvmon.db.engine import session_factory
     from pvmon.localtime import utc_now
     from pvmon.stores import open_database
+    from pvmon.ticking import tick_forever
 
     sessions = session_factory(open_database(settings))
 
@@ -306,17 +304,4 @@ def serve(settings: Settings) -> None:
         if any(counts.values()):
             log.info("maintenance_tick", **counts)
 
-    tz = ZoneInfo(settings.timezone)
-    scheduler = BlockingScheduler(timezone=tz)
-    scheduler.add_job(
-        run,
-        IntervalTrigger(seconds=settings.maintenance.tick_s),
-        coalesce=True,
-        max_instances=1,
-        next_run_time=dt.datetime.now(tz),
-    )
-    log.info("maintenance_started", tick_s=settings.maintenance.tick_s)
-    try:
-        scheduler.start()
-    except (KeyboardInterrupt, SystemExit):
-        log.info("maintenance_stopped")
+    tick_forever("maintenance", settings.maintenance.tick_s, settings.timezone, run)

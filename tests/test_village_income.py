@@ -32,6 +32,7 @@ CHANGE = dt.date(2026, 11, 3)
 """From this day VS001 is held 70/30 by its village and a neighbour (before: 100 %)."""
 DAYS = [FIRST + dt.timedelta(days=n) for n in range(4)]
 NOW = dt.datetime(2026, 12, 6, 2, 0, tzinfo=dt.UTC)
+TODAY = dt.date(2026, 12, 6)
 
 
 def shared_from_change(registry: Registry) -> tuple[Registry, str, str]:
@@ -48,20 +49,23 @@ def shared_from_change(registry: Registry) -> tuple[Registry, str, str]:
     return replace(registry, station_shares=rows), owner.village_id, neighbour
 
 
-def test_a_share_changed_mid_year_splits_the_estimated_income_at_the_date(
+def test_a_share_changed_mid_month_splits_the_estimate_and_the_settled_month_at_the_date(
     engine: Engine, influx: InfluxClient, default_registry: Registry, tmp_path: Path
 ) -> None:
     registry, owner, neighbour = shared_from_change(default_registry)
     with session_factory(engine).begin() as session:
         replace_registry(session, registry)
-    a = Analytics.open(settings_for(tmp_path, influx, engine), engine, influx)
+    settings = settings_for(tmp_path, influx, engine)
+    a = Analytics.open(settings, engine, influx)
     writer = FleetWriter(registry, [STATION], FIRST)
     money: dict[dt.date, float] = {}
+    exported: dict[dt.date, float] = {}
     for day in DAYS:
         writer.day(influx, day)
         result = compute_day(a, day, recompute=False)
         row = result.stations.loc[STATION]
         money[day] = row["grid_yuan"] + row["subsidy_yuan"]
+        exported[day] = row["export_kwh"]
         village = result.villages
         share = 1.0 if day < CHANGE else 0.7
         assert village.loc[owner, "grid_yuan"] + village.loc[owner, "subsidy_yuan"] == (
@@ -71,6 +75,7 @@ def test_a_share_changed_mid_year_splits_the_estimated_income_at_the_date(
             pytest.approx(0.0 if day < CHANGE else money[day] * 0.3)
         )
     assert all(v > 0 for v in money.values()), "every day earned something"
+
     statements.statements(a, 2026, 11, dt.datetime.now(dt.UTC))
     with session_factory(engine)() as session:
         rows = {
@@ -88,27 +93,33 @@ def test_a_share_changed_mid_year_splits_the_estimated_income_at_the_date(
     (line,) = [s for s in rows[neighbour].sources if s["station_id"] == STATION]
     assert line["share"] == pytest.approx(0.3)
 
+    settle_november(engine, registry, settings.finance.settled_kinds)
+    with session_factory(engine)() as session:
+        books = read_books(
+            session,
+            registry,
+            TODAY,
+            lambda first, last, ids: estimates.station_days(influx, a.tz, first, last, ids),
+        )
+    settled = views.month(books, owner, "2026-11")
+    assert settled.state == views.SETTLED
+    (line,) = [x for x in settled.lines if x["station_id"] == STATION]
+    before = sum(v for d, v in exported.items() if d < CHANGE)
+    after = sum(v for d, v in exported.items() if d >= CHANGE)
+    expected_share = (before + 0.7 * after) / (before + after)
+    assert line["share"] == pytest.approx(expected_share, rel=1e-6), "as the export was"
+    assert line["grid_yuan"] == pytest.approx(664.0 * expected_share, abs=0.01)
+    shares = books.month_shares(books.settled[books.settled["station_id"] == STATION])
+    split = dict(zip(shares["village_id"], shares["share"], strict=True))
+    assert split == {
+        owner: pytest.approx(expected_share),
+        neighbour: pytest.approx(1 - expected_share),
+    }
 
-def test_a_share_changed_mid_month_splits_the_settled_statement_as_the_estimate_was_split(
-    engine: Engine, influx: InfluxClient, default_registry: Registry, tmp_path: Path
-) -> None:
-    registry, owner, neighbour = shared_from_change(default_registry)
-    with session_factory(engine).begin() as session:
-        replace_registry(session, registry)
-    a = Analytics.open(settings_for(tmp_path, influx, engine), engine, influx)
-    writer = FleetWriter(registry, [STATION], FIRST)
-    exported = {}
-    for day in DAYS:
-        writer.day(influx, day)
-        exported[day] = compute_day(a, day, recompute=False).stations.loc[STATION, "export_kwh"]
-    settings = settings_for(tmp_path, influx, engine)
-    today = dt.date(2026, 12, 6)
 
-    def estimate(first: dt.date, last: dt.date, stations: object) -> object:
-        return estimates.station_days(influx, a.tz, first, last, stations)  # type: ignore[arg-type]
-
+def settle_november(engine: Engine, registry: Registry, kinds: list) -> None:
+    """Statements of November for the owner's stations (VS001 with its 664 yuan)."""
     by = Actor("B01", "web")
-    kinds = settings.finance.settled_kinds
     with session_factory(engine).begin() as session:
         for station, kwh, grid in (
             ("VS001", 2000.0, 664.0),
@@ -118,20 +129,4 @@ def test_a_share_changed_mid_month_splits_the_settled_statement_as_the_estimate_
             statement = SettlementIn(
                 station_id=station, period="2026-11", export_kwh=kwh, grid_yuan=grid
             )
-            actions.enter_settlement(session, registry, statement, kinds, by, NOW, today)
-    with session_factory(engine)() as session:
-        books = read_books(session, registry, today, estimate)
-    theirs = views.month(books, owner, "2026-11")
-    assert theirs.state == views.SETTLED
-    (line,) = [x for x in theirs.lines if x["station_id"] == STATION]
-    before = sum(v for d, v in exported.items() if d < CHANGE)
-    after = sum(v for d, v in exported.items() if d >= CHANGE)
-    expected_share = (before + 0.7 * after) / (before + after)
-    assert line["share"] == pytest.approx(expected_share, rel=1e-6)
-    assert line["grid_yuan"] == pytest.approx(664.0 * expected_share, abs=0.01)
-    shares = books.month_shares(books.settled[books.settled["station_id"] == STATION])
-    split = dict(zip(shares["village_id"], shares["share"], strict=True))
-    assert split == {
-        owner: pytest.approx(expected_share),
-        neighbour: pytest.approx(1 - expected_share),
-    }
+            actions.enter_settlement(session, registry, statement, kinds, by, NOW, TODAY)

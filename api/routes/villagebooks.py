@@ -45,6 +45,13 @@ def books_reader(who: Caller, ctx: ApiState, village_id: str) -> None:
         raise forbidden()
 
 
+def book_keeper(who: Caller, ctx: ApiState, village_id: str, what: str) -> None:
+    """Close a village's months, book its adjustments: the bureau (404 outside the scope)."""
+    village_of(who, ctx, village_id)
+    if not who.scope.keeps_books:
+        raise forbidden(f"{what} by the bureau")
+
+
 def month_out(m: views.Month) -> MonthOut:
     return MonthOut(
         period=m.period,
@@ -103,9 +110,7 @@ def close(
 ) -> MonthOut:
     """Keep the month's settled figures as they are: nothing of it changes afterwards (409
     while it is not settled, or once it is closed)."""
-    village_of(who, ctx, village_id)
-    if not who.scope.keeps_books:
-        raise forbidden("months are closed by the bureau")
+    book_keeper(who, ctx, village_id, "months are closed")
     try:
         actions.close_month(
             session, ctx.view().registry, village_id, period, who.by("api"), ctx.now(), ctx.today()
@@ -128,9 +133,7 @@ def adjust(
 ) -> AdjustmentOut:
     """A correction of the village's income, with its reason, booked in the current month
     (a closed month is never rewritten)."""
-    village_of(who, ctx, village_id)
-    if not who.scope.keeps_books:
-        raise forbidden("adjustments are booked by the bureau")
+    book_keeper(who, ctx, village_id, "adjustments are booked")
     try:
         row = actions.adjust(
             session,
