@@ -162,6 +162,8 @@ class VillageBooks(BaseModel):
     settled_yuan: float
     income_yuan: float
     """The year's income: settled months as settled, the others as estimated."""
+    settled_check: Literal["met", "short", "pending"]
+    """The income target on settled money alone (the forecast checks the estimate)."""
     opening_balance: float
     received_yuan: float
     used_yuan: float

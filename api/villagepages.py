@@ -81,6 +81,9 @@ def show(
         keeps_books=who.scope.keeps_books,
         categories=[str(c) for c in UseCategory],
         current=ctx.today().strftime("%Y-%m"),
+        settled_check=books.settled_check(ctx.settings.targets.village_income_yuan)
+        if books
+        else None,
         problem=problem,
     )
     page.status_code = status

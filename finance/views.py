@@ -228,6 +228,15 @@ class Year:
         """Settled months as settled, the rest as estimated."""
         return round(sum(m.income_yuan or 0.0 for m in self.months), 2)
 
+    def settled_check(self, target_yuan: float) -> str:
+        """The income target on settled money alone: ``met`` once the settled months reach
+        it, ``short`` when all twelve are settled and do not, ``pending`` until then."""
+        if self.settled_yuan >= target_yuan:
+            return "met"
+        if len(self.months) == 12 and self.settled_months == 12:
+            return "short"
+        return "pending"
+
     @property
     def closing_balance(self) -> float:
         return round(self.opening_balance + self.received_yuan - self.used_yuan, 2)

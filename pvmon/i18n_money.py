@@ -131,6 +131,15 @@ MONEY_WORDS: dict[str, tuple[str, str]] = {
         "其中已结算{months}个月：{amount}元，其余为估算",
         "Settled for {months} months: {amount} yuan; the rest estimated",
     ),
+    "money.check.met": ("按结算收入已达到年收入目标", "Settled income has reached the target"),
+    "money.check.short": (
+        "全年结算收入未达到年收入目标",
+        "The year's settled income falls short of the target",
+    ),
+    "money.check.pending": (
+        "按结算收入核对目标：待全年结算",
+        "The target on settled income: once the year is settled",
+    ),
     "money.owed_to_us": ("尚欠本村", "Still owed to us"),
     "money.nothing_owed": ("无欠款", "Nothing owed"),
     "money.estimated_net": ("估算收益", "Estimated"),

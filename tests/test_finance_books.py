@@ -1,6 +1,6 @@
 """The money books in a real store: statement and receipt files checked whole, a closed
 month never rewritten (a correction booked in the month it is made), settled months
-against the estimate as findings for the bureau, and every change in the audit log."""
+against the estimate as findings and alerts for the bureau, and every change in the audit log."""
 
 from __future__ import annotations
 
@@ -11,6 +11,9 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from alerts.lifecycle import target_of
+from alerts.routing import Directory, recipients
+from alerts.service import AlertService
 from finance import actions, views
 from finance.books import read_books
 from finance.importing import MoneyInvalid, import_money
@@ -22,6 +25,7 @@ from pvmon.db.engine import session_factory
 from pvmon.domain import StationKind
 from pvmon.influx.client import InfluxClient
 from pvmon.registry.schema import Registry
+from tests.support.alerting import alerts_of
 from tests.support.fleetwriter import settings_for
 from tests.support.money import month_days, write_csv, write_estimate
 
@@ -322,6 +326,13 @@ def test_a_settlement_beyond_the_allowed_share_of_the_estimate_is_a_finding_for_
     assert (
         len(missing) == sum(s.kind != StationKind.HOUSEHOLD for s in default_registry.stations) - 3
     )
+
+    AlertService(settings, loaded_engine, influx).evaluate(NOW)
+    (alert,) = [a for a in alerts_of(loaded_engine) if a.rule == "settlement_deviation"]
+    assert alert.station_id == "VS001"
+    directory = Directory.build(default_registry, TODAY, settings.registry.required_cert)
+    told = recipients(target_of(alert), 0, directory, [])
+    assert {r.why for r in told} == {"bureau"}, "the money is the bureau's to look into"
 
     with sessions.begin() as session:
         settle(session, default_registry, "VS001", "2026-10", 31 * 400 * 0.97)

@@ -9,6 +9,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
+from finance import views
 from finance.receivables import aged_totals, allocate, bucket, ledger
 from finance.records import UseCategory
 from finance.settled import changing_months, month_shares, settled_money, split, village_costs
@@ -176,3 +177,21 @@ def test_what_the_rules_do_not_allow_is_flagged_and_so_is_spending_money_not_rec
     assert found[4] == ["use_flag.handout"]
     assert found[5] == ["use_flag.other"]
     assert found[6] == ["use_flag.overdrawn"]
+
+
+def test_the_income_target_is_checked_on_settled_money_alone() -> None:
+    def month(n: int, state: str, net: float) -> views.Month:
+        figures = views.Figures(1000.0, net, 0.0, 0.0)
+        settled = figures if state != views.ESTIMATED else None
+        return views.Month(f"2025-{n:02d}", state, figures, settled, [], [])
+
+    def year(months: list[views.Month]) -> views.Year:
+        return views.Year("V", 2025, months, 0.0, 0.0, 0.0, [], {})
+
+    target = 200_000.0
+    eleven = [month(n, views.CLOSED, 16_000.0) for n in range(1, 12)]
+    assert year([*eleven, month(12, views.ESTIMATED, 30_000.0)]).settled_check(target) == (
+        "pending"
+    ), "the estimate of December would reach it; the settled money does not yet"
+    assert year([*eleven, month(12, views.SETTLED, 30_000.0)]).settled_check(target) == "met"
+    assert year([*eleven, month(12, views.SETTLED, 10_000.0)]).settled_check(target) == "short"

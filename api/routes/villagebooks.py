@@ -90,6 +90,7 @@ def books(
         settled_months=found.settled_months,
         settled_yuan=found.settled_yuan,
         income_yuan=found.income_yuan,
+        settled_check=found.settled_check(ctx.settings.targets.village_income_yuan),  # type: ignore[arg-type]
         opening_balance=found.opening_balance,
         received_yuan=found.received_yuan,
         used_yuan=found.used_yuan,
