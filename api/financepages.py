@@ -68,7 +68,7 @@ def page(
         request,
         "finance.html",
         who,
-        summary=money.year_money(ctx, session, who),
+        summary=money.year_money(ctx, session, who, (rows, missing)),
         periods=periods,
         current=current,
         counts=counts,

@@ -95,8 +95,14 @@ class YearMoney:
     """Stations with overdue statements."""
 
 
-def year_money(ctx: ApiState, session: Session, who: Caller) -> YearMoney:
-    rows, missing = reconciliation(ctx, session, who)
+def year_money(
+    ctx: ApiState,
+    session: Session,
+    who: Caller,
+    reconciled: tuple[pd.DataFrame, dict] | None = None,
+) -> YearMoney:
+    """``reconciled``: the caller's ``reconciliation`` if the page has it already."""
+    rows, missing = reconciled or reconciliation(ctx, session, who)
     year = str(ctx.today().year)
     this = rows[rows["period"].str.startswith(year)] if len(rows) else rows
     settled = float((this["grid_yuan"] + this["subsidy_yuan"]).sum()) if len(this) else 0.0

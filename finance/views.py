@@ -87,14 +87,26 @@ def held(books: Books, village: str, period: str) -> set[str]:
     return set(rows["station_id"])
 
 
+def settled_whole(stations: set[str], have: set[str]) -> bool:
+    """A village's month is settled once every station it held in it (``stations``) has
+    its statement (``have``: the stations with one)."""
+    return bool(stations) and stations <= have
+
+
 def state(books: Books, village: str, period: str) -> str:
     if (village, period) in books.closed:
         return CLOSED
-    stations = held(books, village, period)
-    have = set(zip(books.settlements["station_id"], books.settlements["period"], strict=True))
-    if stations and all((s, period) in have for s in stations):
-        return SETTLED
-    return ESTIMATED
+    return (
+        SETTLED
+        if settled_whole(held(books, village, period), _stated(books, period))
+        else ESTIMATED
+    )
+
+
+def _stated(books: Books, period: str) -> set[str]:
+    """The stations with a statement of ``period``."""
+    s = books.settlements
+    return set(s.loc[s["period"] == period, "station_id"])
 
 
 def month(books: Books, village: str, period: str) -> Month:
@@ -106,9 +118,8 @@ def months_of(books: Books, villages: list[str], period: str) -> dict[str, Month
     """The month of each of ``villages``, its statements split once for them all."""
     have = books.settled[books.settled["period"] == period]
     held_by = {v: held(books, v, period) for v in villages}
-    whole = {
-        v for v, stations in held_by.items() if stations and stations <= set(have["station_id"])
-    }
+    stated = _stated(books, period)
+    whole = {v for v, stations in held_by.items() if settled_whole(stations, stated)}
     rows = have[have["station_id"].isin(set().union(*(held_by[v] for v in whole)))]
     parts = settled.split(rows, MONEY, books.month_shares(rows))
     costs = settled.village_costs(books.costs, books.shares, rows)
@@ -120,7 +131,7 @@ def months_of(books: Books, villages: list[str], period: str) -> dict[str, Month
         if closed is not None:
             out[village] = _kept(period, closed, estimate)
         elif village not in whole:
-            missing = sorted(held_by[village] - set(have["station_id"]))
+            missing = sorted(held_by[village] - stated)
             out[village] = Month(period, ESTIMATED, estimate, None, adjustments, missing)
         else:
             lines = _lines(
@@ -312,5 +323,4 @@ def month_states(books: Books, periods: list[str]) -> pd.DataFrame:
 
 
 def _missing(books: Books, village: str, period: str) -> set[str]:
-    have = books.settlements[books.settlements["period"] == period]["station_id"]
-    return held(books, village, period) - set(have)
+    return held(books, village, period) - _stated(books, period)

@@ -9,6 +9,20 @@ from pathlib import Path
 import structlog
 
 
+class Stderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is when a record is logged, not to the stream it
+    was when logging was configured (a command run inside a test runner gets a stderr that
+    is closed after it; a later record would fail to print)."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> object:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: object) -> None:
+        pass
+
+
 def configure_logging(
     level: str = "info",
     *,
@@ -39,7 +53,7 @@ def configure_logging(
             foreign_pre_chain=shared,
         )
 
-    console = logging.StreamHandler(sys.stderr)
+    console = Stderr()
     console.setLevel((console_level or level).upper())
     console.setFormatter(
         formatter(structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer())
