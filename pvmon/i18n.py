@@ -31,6 +31,8 @@ _WORDS: dict[str, tuple[str, str]] = {
     "subject_fleet": ("全县", "The county"),
     "subject_station": ("电站", "Station"),
     "subject_maintainer": ("管护员", "Maintainer"),
+    "subject_device": ("逆变器", "Inverter"),
+    "subject_village": ("村集体", "Village collective"),
     "previous": ("上一页", "Previous"),
     "next": ("下一页", "Next"),
     "page_of": ("第{number}/{pages}页，共{total}条", "Page {number} of {pages}, {total} in all"),

@@ -438,3 +438,31 @@ def test_the_disclosure_sheet_has_households_posting_period_phone_and_signatures
     table = sheet[sheet.index('id="sheet-households"') :]
     assert households
     assert all(name in table for name in households), "every household of the village"
+
+
+def test_alerts_about_a_village_or_an_inverter_are_listed_with_their_subject_named(
+    world: World, default_registry: Registry
+) -> None:
+    w = world
+    now = dt.datetime.now(dt.UTC)
+    village = next(v for v in default_registry.villages if v.township_id == TOWNSHIP)
+    evidence = {"forecast_yuan": 150_000.0, "target_yuan": 200_000.0}
+    with session_factory(w.engine).begin() as session:
+        found = [
+            Finding(
+                FindingKind.VILLAGE_INCOME_AT_RISK,
+                Subject.VILLAGE,
+                village.id,
+                Severity.WARNING,
+                now,
+                evidence,
+            )
+        ]
+        sync_findings(session, found, set(), now)
+    AlertService(w.settings, w.engine, w.influx).evaluate(now)
+    with TestClient(create_app(w.ctx)) as c:
+        client = signed_in(c, "bureau")
+        for page in ("/overview", "/alerts"):
+            shown = client.get(page)
+            assert shown.status_code == 200, page
+            assert f'href="/villages/{village.id}">{village.name}</a>' in shown.text, page

@@ -11,7 +11,11 @@ from pathlib import Path
 import pytest
 
 from alerts.rules import DataRule
-from pvmon.findings import FindingKind, Severity
+from api.financepages import AUDITED
+from finance import views
+from finance.receivables import BUCKETS
+from finance.records import SHEETS, ReceiptKind, UseCategory
+from pvmon.findings import FindingKind, Severity, Subject
 from pvmon.i18n import CATALOG, LANGS, MissingText, text
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "api" / "templates"
@@ -63,7 +67,21 @@ def test_every_rule_severity_and_purpose_has_its_words() -> None:
     wanted = {f"rule.{r}" for r in (*FindingKind, *DataRule)}
     wanted |= {f"severity.{s}" for s in Severity}
     wanted |= {f"head.{p}" for p in PURPOSES}
-    assert wanted <= set(CATALOG)
+    wanted |= {f"subject_{s}" for s in Subject}
+    assert wanted <= set(CATALOG), sorted(wanted - set(CATALOG))
+
+
+def test_every_money_word_the_pages_look_up_from_data_is_in_the_catalog() -> None:
+    wanted = {f"use_category.{c}" for c in UseCategory}
+    wanted |= {f"receipt_kind.{k}" for k in ReceiptKind}
+    wanted |= {f"bucket.{b}" for b in BUCKETS} | {f"col.{b}" for b in BUCKETS}
+    wanted |= {f"month_state.{s}" for s in (views.ESTIMATED, views.SETTLED, views.CLOSED)}
+    wanted |= {f"money.check.{c}" for c in ("met", "short", "pending")}
+    wanted |= {f"entity.{e}" for e in AUDITED}
+    wanted |= {f"audit_action.{a}" for a in ("add", "change", "remove", "load", "close", "publish")}
+    wanted |= {f"channel.{c}" for c in ("web", "api", "cli", "system")}
+    wanted |= {f"col.{f}" for sheet in SHEETS.values() for f in sheet.model_fields}
+    assert wanted <= set(CATALOG), sorted(wanted - set(CATALOG))
 
 
 def test_every_word_a_template_asks_for_is_in_the_catalog() -> None:
