@@ -74,8 +74,13 @@ class DtuBroker:
         self._lock = threading.Lock()
         self._bases: set[str] = set()
         self._values: dict[str, dict[str, str]] = {}
+        self._pending: dict[int, str] = {}
+        """Subscription message id → its base, until the broker acknowledges it."""
+        self._subscribed: set[str] = set()
+        self._early: set[int] = set()
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, clean_session=True)
         self.client.on_connect = self._connected
+        self.client.on_subscribe = self._acknowledged
         self.client.on_message = self._message
         self.client.reconnect_delay_set(1, 30)
         self._started = False
@@ -88,7 +93,7 @@ class DtuBroker:
             self.client.connect_async(self.host, self.port, keepalive=60)
             self.client.loop_start()
         elif self.client.is_connected():
-            self.client.subscribe(f"{base.strip('/')}/#", qos=0)
+            self._subscribe(self.client, base.strip("/"))
 
     def fields(self, base: str) -> dict[str, str]:
         with self._lock:
@@ -97,8 +102,28 @@ class DtuBroker:
     def _connected(self, client: mqtt.Client, *_args: object) -> None:
         with self._lock:
             bases = sorted(self._bases)
+            self._subscribed.clear()
         for base in bases:
-            client.subscribe(f"{base}/#", qos=0)
+            self._subscribe(client, base)
+
+    def _subscribe(self, client: mqtt.Client, base: str) -> None:
+        # Not under our lock: paho takes its own, and its thread may be in a callback
+        # waiting for ours (the deadlock the station gateway once had).
+        _, mid = client.subscribe(f"{base}/#", qos=0)
+        with self._lock:
+            if mid in self._early:
+                self._early.discard(mid)
+                self._subscribed.add(base)
+            else:
+                self._pending[mid] = base
+
+    def _acknowledged(self, _c: mqtt.Client, _u: object, mid: int, *_args: object) -> None:
+        with self._lock:
+            base = self._pending.pop(mid, None)
+            if base is None:
+                self._early.add(mid)  # acknowledged before its subscribe call returned
+            else:
+                self._subscribed.add(base)
 
     def _message(self, _c: mqtt.Client, _u: object, message: mqtt.MQTTMessage) -> None:
         topic = message.topic
@@ -110,7 +135,10 @@ class DtuBroker:
 
     @property
     def connected(self) -> bool:
-        return self.client.is_connected()
+        """Connected, and every base followed is subscribed (what the DTU publishes from
+        now on arrives)."""
+        with self._lock:
+            return self.client.is_connected() and self._bases <= self._subscribed
 
     def close(self) -> None:
         self.client.disconnect()
