@@ -117,7 +117,7 @@ def _robot_answer(response: httpx.Response, busy_codes: frozenset[int]) -> None:
         )
 
 
-class _Robots(Notifier):
+class Robots(Notifier):
     max_bytes: int
     busy_codes: ClassVar[frozenset[int]]
 
@@ -132,12 +132,20 @@ class _Robots(Notifier):
         return self.robots[destination].per_minute
 
     def send(self, destination: str, items: list[Item], style: Style) -> None:
+        self.post(destination, robot_text(items, style), _mentions(items))
+
+    def post(self, destination: str, text: str, mentions: list[str] | None = None) -> None:
+        """One text message to the robot named ``destination`` (an alert's, or a report's
+        link), cut to what the robot takes."""
         robot = self.robots.get(destination)
         if robot is None:
             raise DeliveryError(f"no {self.channel} robot named {destination!r}", retryable=False)
-        text = clip(robot_text(items, style), self.max_bytes)
-        url, body = self.request(robot, text, _mentions(items))
+        url, body = self.request(robot, clip(text, self.max_bytes), mentions or [])
         _robot_answer(_post(self.http, url, json=body), self.busy_codes)
+
+    def county_wide(self) -> list[str]:
+        """The robots of groups not limited to some townships."""
+        return [name for name, robot in self.robots.items() if not robot.townships]
 
     @abstractmethod
     def request(
@@ -145,7 +153,7 @@ class _Robots(Notifier):
     ) -> tuple[str, dict[str, Any]]: ...
 
 
-class WeComRobot(_Robots):
+class WeComRobot(Robots):
     """企业微信群机器人: text messages of up to 2,048 bytes, mentions by user id."""
 
     channel = "wecom"
@@ -169,7 +177,7 @@ def dingtalk_sign(secret: str, timestamp_ms: int) -> str:
     return urllib.parse.quote_plus(base64.b64encode(digest).decode())
 
 
-class DingTalkRobot(_Robots):
+class DingTalkRobot(Robots):
     """钉钉自定义机器人: signed webhook, text messages, mentions by user id."""
 
     channel = "dingtalk"
@@ -210,26 +218,28 @@ class Mailer(Notifier):
         else:
             mail["Subject"] = messages.phrase("digest", style.lang, n=len(items))
         mail.set_content(robot_text(items, style))
-        try:
-            self._deliver(mail)
-        except smtplib.SMTPResponseException as exc:
-            raise DeliveryError(
-                f"SMTP {exc.smtp_code}: {exc.smtp_error!r}", retryable=exc.smtp_code < 500
-            ) from exc
-        except smtplib.SMTPRecipientsRefused as exc:
-            raise DeliveryError(f"recipient refused: {exc.recipients}", retryable=False) from exc
-        except (smtplib.SMTPException, OSError) as exc:
-            raise DeliveryError(f"{type(exc).__name__}: {exc}", retryable=True) from exc
+        deliver_mail(self.smtp, mail)
 
-    def _deliver(self, mail: EmailMessage) -> None:
-        s = self.smtp
-        kind = smtplib.SMTP_SSL if s.ssl else smtplib.SMTP
-        with kind(s.host, s.port, timeout=s.timeout_s) as client:
-            if s.starttls:
+
+def deliver_mail(smtp: SmtpSettings, mail: EmailMessage) -> None:
+    """Hand ``mail`` to the SMTP server (an alert's, or a report with its files); a failure
+    is a ``DeliveryError`` that says whether trying again may help."""
+    try:
+        kind = smtplib.SMTP_SSL if smtp.ssl else smtplib.SMTP
+        with kind(smtp.host, smtp.port, timeout=smtp.timeout_s) as client:
+            if smtp.starttls:
                 client.starttls()
-            if s.username:
-                client.login(s.username, s.password or "")
+            if smtp.username:
+                client.login(smtp.username, smtp.password or "")
             client.send_message(mail)
+    except smtplib.SMTPResponseException as exc:
+        raise DeliveryError(
+            f"SMTP {exc.smtp_code}: {exc.smtp_error!r}", retryable=exc.smtp_code < 500
+        ) from exc
+    except smtplib.SMTPRecipientsRefused as exc:
+        raise DeliveryError(f"recipient refused: {exc.recipients}", retryable=False) from exc
+    except (smtplib.SMTPException, OSError) as exc:
+        raise DeliveryError(f"{type(exc).__name__}: {exc}", retryable=True) from exc
 
 
 class SmsGateway(Notifier):

@@ -24,6 +24,7 @@ from api import (
     orderpages,
     pages,
     rankingpages,
+    reportpages,
     stationpages,
     villagepages,
 )
@@ -32,6 +33,7 @@ from api.models import Health
 from api.responses import SIGNED_IN
 from api.routes import (
     alerts,
+    archive,
     assessment,
     audit,
     auth,
@@ -85,6 +87,7 @@ def create_app(ctx: ApiState) -> FastAPI:
         assessment,
         exports,
         audit,
+        archive,
         operations,
     ):
         api.include_router(module.router, responses=SIGNED_IN)
@@ -96,6 +99,7 @@ def create_app(ctx: ApiState) -> FastAPI:
     app.include_router(rankingpages.router)
     app.include_router(villagepages.router)
     app.include_router(financepages.router)
+    app.include_router(reportpages.router)
     app.mount("/static", StaticFiles(directory=Path(pages.__file__).parent / "static"), "static")
 
     @app.exception_handler(RequestValidationError)

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from launch.clitools import cli_actor, fail, settings_of_command
 from launch.finance_cli import finance_app
+from launch.reports_cli import reports_app
 from pvmon.brokerauth import DEFAULT_INGEST_WORKER
 from pvmon.logs import configure_logging
 from pvmon.stores import NotReady
@@ -33,6 +34,7 @@ app.add_typer(users_app, name="users")
 import_app = typer.Typer(help="Data exported from elsewhere.", no_args_is_help=True)
 app.add_typer(import_app, name="import")
 app.add_typer(finance_app, name="finance")
+app.add_typer(reports_app, name="reports")
 
 
 def _date(text: str | None) -> dt.date | None:

@@ -133,7 +133,7 @@ def run_up(settings: Settings, options: UpOptions, out: Callable[[str], None] = 
             _start_pvmon(fleet, "history", backfill, env, children.log_dir, finishes=True)
             out("history    the year so far is written behind the live fleet, newest day first")
             _start_pvmon(fleet, "books", ["finance", "demo"], env, children.log_dir, finishes=True)
-        for service in ("analytics", "alerts", "maintenance", "finance"):
+        for service in ("analytics", "alerts", "maintenance", "finance", "reports"):
             _start_pvmon(fleet, service, [service], env, children.log_dir)
         out(_channels(children))
         _start_pvmon(fleet, "api", ["api"], env, children.log_dir)

@@ -34,6 +34,15 @@ def disclosures(settings: Settings) -> Path:
     return settings.data_dir / "disclosures"
 
 
+def reports(settings: Settings) -> Path:
+    return settings.data_dir / "reports"
+
+
+def report_file(settings: Settings, kind: str, period: str, name: str) -> Path:
+    """Where a report's file is kept: by its kind and period."""
+    return reports(settings) / kind / period / name
+
+
 def declared(settings: Settings) -> list[DataPath]:
     return [
         DataPath(
@@ -55,5 +64,10 @@ def declared(settings: Settings) -> list[DataPath]:
             disclosures(settings),
             "each village's published disclosure sheets (公示), kept unchanged as PDF files",
             "api",
+        ),
+        DataPath(
+            reports(settings),
+            "the reports produced (the bureau's monthly report, villages' quarterly statements)",
+            "reports",
         ),
     ]

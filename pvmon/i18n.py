@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Literal
 
 from pvmon.i18n_money import MONEY_WORDS
+from pvmon.i18n_reports import REPORT_WORDS
 
 Lang = Literal["zh", "en"]
 LANGS: tuple[Lang, ...] = ("zh", "en")
@@ -590,7 +591,7 @@ def _merged(*parts: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
     return out
 
 
-CATALOG = _merged(_WORDS, MONEY_WORDS)
+CATALOG = _merged(_WORDS, MONEY_WORDS, REPORT_WORDS)
 
 
 def text(key: str, lang: Lang, **values: object) -> str:

@@ -330,6 +330,25 @@ class FinanceSettings(BaseModel):
     upload_max_bytes: int = Field(10_000_000, ge=10_000, le=200_000_000)
 
 
+class ReportSettings(BaseModel):
+    """The bureau's monthly report and the villages' quarterly statements: when they are
+    made and who gets them (by the alerts' SMTP server and robots)."""
+
+    monthly_day: int = Field(3, ge=1, le=28)
+    """A month's report is made from this day of the next month (its last days computed,
+    late data in)."""
+    quarterly_day: int = Field(10, ge=1, le=28)
+    """A quarter's village statements are made from this day of the month after it."""
+    at_hour: int = Field(8, ge=0, le=23)
+    since: str | None = Field(None, pattern=r"^20\d\d-(0[1-9]|1[0-2])$")
+    """The first month reports are caught up from; unset: only the last one due."""
+    email_to: list[str] = Field(default_factory=list)
+    """More recipients of the monthly report, besides the bureau's people with an e-mail."""
+    robots: bool = True
+    """A message with the report's link to the county-wide robots."""
+    tick_s: float = Field(900, ge=5, le=86_400)
+
+
 class RegistrySettings(BaseModel):
     seed: int = 2021
     central_kwp: float = Field(20_000, gt=0)
@@ -470,6 +489,7 @@ class Settings(BaseSettings):
     registry: RegistrySettings = Field(default_factory=RegistrySettings)
     disclosure: DisclosureSettings = Field(default_factory=DisclosureSettings)
     finance: FinanceSettings = Field(default_factory=FinanceSettings)
+    reports: ReportSettings = Field(default_factory=ReportSettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     maintenance: MaintenanceSettings = Field(default_factory=MaintenanceSettings)
 

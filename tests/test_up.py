@@ -122,6 +122,7 @@ def test_up_brings_every_station_in_and_ctrl_c_stops_everything(tmp_path: Path) 
             "alerts",
             "maintenance",
             "finance",
+            "reports",
             "api",
         }
         conf = (tmp_path / "data" / "mosquitto" / "mosquitto.conf").read_text()
@@ -182,6 +183,7 @@ def test_up_uses_the_configured_broker_and_influxdb(
             "alerts",
             "maintenance",
             "finance",
+            "reports",
             "api",
         }, "no broker, no influxd"
         up.send_signal(signal.SIGINT)

@@ -82,8 +82,24 @@ def _xlsx(
     name: str,
 ) -> bytes:
     book = Workbook()
-    sheet = book.active
-    sheet.title = name[:31]
+    book.remove(book.active)
+    add_sheet(book, name, title, header, rows, columns)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def add_sheet(
+    book: Workbook,
+    name: str,
+    title: str,
+    header: list[str],
+    rows: Sequence[Sequence[Any]],
+    columns: Sequence[Column],
+) -> None:
+    """A sheet as every export has it: the title row, the header, the rows, numbers with
+    their formats, the header frozen (a report's workbook has several)."""
+    sheet = book.create_sheet(name[:31])
     sheet.append([title])
     sheet.append(header)
     for row in rows:
@@ -96,9 +112,6 @@ def _xlsx(
             for (cell,) in sheet.iter_rows(min_row=3, min_col=index, max_col=index):
                 cell.number_format = number_format
     sheet.freeze_panes = "A3"
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
 
 
 def _title(ctx: Context, what: str, period: str, lang: Lang, estimated: bool = True) -> str:

@@ -1,8 +1,8 @@
 """The relational schema, one module per owner: the package that writes a table is named in
 its module's docstring (``registry``: the core registry; ``audit``: the core's audit log;
-``ingest``; ``analytics``; ``alerts``; ``maintenance``; ``finance``; ``users``: the API).
-Everything is re-exported here, so code says ``tables.Alert``. Stable codes are the keys
-everywhere (townships, villages, stations, inverter serials, people); names are plain data.
+``ingest``; ``analytics``; ``alerts``; ``maintenance``; ``finance``; ``reports``; ``users``:
+the API). Everything is re-exported here, so code says ``tables.Alert``. Stable codes are the
+keys everywhere (townships, villages, stations, inverter serials, people); names are plain data.
 Alembic migrations in ``pvmon/migrations`` create these tables.
 """
 
@@ -35,6 +35,7 @@ from pvmon.db.tables.registry import (
     Village,
     VillageMaintainer,
 )
+from pvmon.db.tables.reports import Report
 from pvmon.db.tables.users import ApiToken, LoginFailure, User, WebSession
 
 __all__ = [
@@ -61,6 +62,7 @@ __all__ = [
     "LoginFailure",
     "Person",
     "Receipt",
+    "Report",
     "Send",
     "Settlement",
     "Station",
