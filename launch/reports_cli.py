@@ -44,8 +44,8 @@ def run_monthly(
         raise typer.BadParameter(f"not a month (YYYY-MM): {month!r}")
     from reports.service import make_monthly
 
-    with _context() as ctx, ctx.sessions.begin() as session:
-        row = make_monthly(ctx, session, month, _who(), deliver)
+    with _context() as ctx:
+        row = make_monthly(ctx, month, _who(), deliver)
         _said(row.id, row.files, row.deliveries)
 
 
@@ -62,12 +62,11 @@ def run_quarterly(
 
     if not re.match(QUARTER_PATTERN, quarter):
         raise typer.BadParameter(f"not a quarter (e.g. 2026Q3): {quarter!r}")
-    with _context() as ctx, ctx.sessions.begin() as session:
-        known = set(ctx.view().villages)
-        unknown = sorted(set(village or []) - known)
+    with _context() as ctx:
+        unknown = sorted(set(village or []) - set(ctx.view().villages))
         if unknown:
             raise fail(f"no such village: {', '.join(unknown)}")
-        rows = make_quarterly(ctx, session, quarter.upper(), _who(), village, deliver)
+        rows = make_quarterly(ctx, quarter.upper(), _who(), village, deliver)
         typer.echo(f"made {len(rows)} village statement(s) of {quarter.upper()}")
 
 

@@ -15,7 +15,6 @@ from collections import defaultdict
 from collections.abc import Callable
 
 import structlog
-from sqlalchemy.orm import Session
 
 from analytics.records import done_periods, record_run
 from api.state import ApiState
@@ -26,7 +25,7 @@ from pvmon.registry.schema import Registry
 from pvmon.settings import Settings
 from reports import archive, delivery, documents
 from reports.monthly import monthly
-from reports.quarterly import VillageQuarter, quarter_of, quarterly
+from reports.quarterly import quarter_of, quarterly
 
 log = structlog.get_logger("reports")
 MONTHLY, QUARTERLY = "report-monthly", "report-quarterly"
@@ -61,17 +60,19 @@ def _last_due(local: dt.datetime, day: int, hour: int) -> str:
     return last if (local.day, local.hour) >= (day, hour) else month_add(last, -1)
 
 
-def make_monthly(
-    ctx: ApiState, session: Session, month: str, by: str, deliver: bool = True
-) -> tables.Report:
-    """Make, keep and (``deliver``) send the monthly report of ``month``."""
+def make_monthly(ctx: ApiState, month: str, by: str, deliver: bool = True) -> tables.Report:
+    """Make, keep and (``deliver``) send the monthly report of ``month``. The figures are
+    read, the files made and the report sent outside any write; only keeping and
+    recording the delivery write, each briefly."""
     lang = ctx.settings.alerts.language
-    report = monthly(ctx, session, month)
+    with ctx.sessions() as session:
+        report = monthly(ctx, session, month)
     files = [
         archive.File("pdf", documents.PDF, documents.monthly_pdf(ctx, report, lang)),
         archive.File("xlsx", documents.XLSX, documents.monthly_xlsx(report, lang)),
     ]
-    row = archive.keep(session, ctx.settings, "monthly", month, "county", files, by, ctx.now())
+    with ctx.sessions.begin() as session:
+        row = archive.keep(session, ctx.settings, "monthly", month, "county", files, by, ctx.now())
     if deliver:
         title = text("report.monthly_title", lang, month=month)
         link = f"{ctx.settings.alert_base_url}/reports/{row.id}"
@@ -87,13 +88,12 @@ def make_monthly(
             ],
         )
         sent += delivery.robots(ctx.settings, text("report.robot", lang, title=title, link=link))
-        _delivered(row, sent, ctx.now())
+        _delivered(ctx, [row], sent)
     return row
 
 
 def make_quarterly(
     ctx: ApiState,
-    session: Session,
     quarter: str,
     by: str,
     villages: list[str] | None = None,
@@ -104,38 +104,44 @@ def make_quarterly(
     lang = ctx.settings.alerts.language
     registry = ctx.view().registry
     chosen = villages or [v.id for v in registry.villages]
-    rows: list[tuple[tables.Report, VillageQuarter, bytes]] = []
-    for village in chosen:
-        statement = quarterly(ctx, session, village, quarter)
-        pdf = documents.village_pdf(ctx, statement, lang)
-        row = archive.keep(
-            session,
-            ctx.settings,
-            "quarterly",
-            quarter,
-            village,
-            [archive.File("pdf", documents.PDF, pdf)],
-            by,
-            ctx.now(),
-        )
-        rows.append((row, statement, pdf))
+    with ctx.sessions() as session:
+        statements = [quarterly(ctx, session, village, quarter) for village in chosen]
+    pdfs = [documents.village_pdf(ctx, q, lang) for q in statements]
+    with ctx.sessions.begin() as session:
+        rows = [
+            archive.keep(
+                session,
+                ctx.settings,
+                "quarterly",
+                quarter,
+                q.village_id,
+                [archive.File("pdf", documents.PDF, pdf)],
+                by,
+                ctx.now(),
+            )
+            for q, pdf in zip(statements, pdfs, strict=True)
+        ]
     if deliver and rows:
-        _send_quarter(ctx, registry, quarter, rows, lang)
-    return [r for r, _, _ in rows]
+        _delivered(
+            ctx,
+            rows,
+            _send_quarter(ctx, registry, quarter, list(zip(rows, pdfs, strict=True)), lang),
+        )
+    return rows
 
 
 def _send_quarter(
     ctx: ApiState,
     registry: Registry,
     quarter: str,
-    rows: list[tuple[tables.Report, VillageQuarter, bytes]],
+    made: list[tuple[tables.Report, bytes]],
     lang: Lang,
-) -> None:
+) -> list[delivery.Sent]:
     link = f"{ctx.settings.alert_base_url}/reports?period={quarter}"
     township_of = {v.id: v.township_id for v in registry.villages}
-    by_township: dict[str, list[tuple[tables.Report, VillageQuarter, bytes]]] = defaultdict(list)
-    for item in rows:
-        by_township[township_of[item[0].subject]].append(item)
+    by_township: dict[str, list[tuple[tables.Report, bytes]]] = defaultdict(list)
+    for row, pdf in made:
+        by_township[township_of[row.subject]].append((row, pdf))
     names = {t.id: t.name for t in registry.townships}
     sent = []
     for township, items in sorted(by_township.items()):
@@ -155,17 +161,22 @@ def _send_quarter(
                 quarter=quarter,
                 link=link,
             ),
-            [delivery.Attachment(r.files[0]["name"], documents.PDF, pdf) for r, _, pdf in items],
+            [delivery.Attachment(r.files[0]["name"], documents.PDF, pdf) for r, pdf in items],
         )
     title = text("report.village_mail_subject", lang, quarter=quarter)
-    sent += delivery.robots(ctx.settings, text("report.robot", lang, title=title, link=link))
-    for row, _, _ in rows:
-        _delivered(row, sent, ctx.now())
+    return sent + delivery.robots(ctx.settings, text("report.robot", lang, title=title, link=link))
 
 
-def _delivered(row: tables.Report, sent: list[delivery.Sent], now: dt.datetime) -> None:
-    row.deliveries = [s.as_dict() for s in sent]
-    row.delivered_at = now if any(s.ok for s in sent) else None
+def _delivered(ctx: ApiState, rows: list[tables.Report], sent: list[delivery.Sent]) -> None:
+    """Where the reports went, recorded beside them."""
+    deliveries = [s.as_dict() for s in sent]
+    at = ctx.now() if any(s.ok for s in sent) else None
+    with ctx.sessions.begin() as session:
+        for row in rows:
+            stored = session.get(tables.Report, row.id)
+            if stored is not None:
+                stored.deliveries, stored.delivered_at = deliveries, at
+            row.deliveries, row.delivered_at = deliveries, at
 
 
 def _bureau_addresses(registry: Registry) -> list[str]:
@@ -177,30 +188,27 @@ def tick(ctx: ApiState, now: dt.datetime) -> dict[str, int]:
     cfg = ctx.settings.reports
     local = now.astimezone(ctx.tz)
     with ctx.sessions() as session:
-        months = due_months(
-            local, cfg.since, cfg.monthly_day, cfg.at_hour, set(done_periods(session, MONTHLY))
-        )
-        quarters = due_quarters(
-            local, cfg.since, cfg.quarterly_day, cfg.at_hour, set(done_periods(session, QUARTERLY))
-        )
+        made_months = set(done_periods(session, MONTHLY))
+        made_quarters = set(done_periods(session, QUARTERLY))
+    months = due_months(local, cfg.since, cfg.monthly_day, cfg.at_hour, made_months)
+    quarters = due_quarters(local, cfg.since, cfg.quarterly_day, cfg.at_hour, made_quarters)
     for month in months:
-        _run(ctx, MONTHLY, month, lambda s, m=month: {"report": make_monthly(ctx, s, m, SYSTEM).id})
+        _run(ctx, MONTHLY, month, lambda m=month: {"report": make_monthly(ctx, m, SYSTEM).id})
     for quarter in quarters:
         _run(
             ctx,
             QUARTERLY,
             quarter,
-            lambda s, q=quarter: {"villages": len(make_quarterly(ctx, s, q, SYSTEM))},
+            lambda q=quarter: {"villages": len(make_quarterly(ctx, q, SYSTEM))},
         )
     return {"monthly": len(months), "quarterly": len(quarters)}
 
 
-def _run(
-    ctx: ApiState, job: str, period: str, make: Callable[[Session], dict[str, object]]
-) -> None:
+def _run(ctx: ApiState, job: str, period: str, make: Callable[[], dict[str, object]]) -> None:
+    """Make a due report and record it done (made again if the process dies between)."""
     started = ctx.now()
+    detail = make()
     with ctx.sessions.begin() as session:
-        detail = make(session)
         record_run(
             session, job, period, status="ok", started=started, finished=ctx.now(), detail=detail
         )

@@ -21,6 +21,7 @@ from api import queries
 from api.app import create_app
 from api.state import ApiState
 from pvmon.datapaths import report_file
+from pvmon.db import tables
 from pvmon.localtime import day_start, month_bounds, month_of
 from pvmon.settings import AlertSettings
 from reports import service
@@ -71,8 +72,7 @@ def test_the_monthly_report_is_delivered_with_its_figures_in_a_cjk_pdf_and_an_xl
     world: World, mailbox: Mailbox, receiver: HttpReceiver, tmp_path: Path
 ) -> None:
     ctx = delivering(world, mailbox, receiver)
-    with ctx.sessions.begin() as session:
-        row = service.make_monthly(ctx, session, MONTH, "cli:tester")
+    row = service.make_monthly(ctx, MONTH, "cli:tester")
     pdf, xlsx = (report_file(ctx.settings, "monthly", MONTH, f["name"]) for f in row.files)
     assert [f["sha256"] for f in row.files] == [
         hashlib.sha256(p.read_bytes()).hexdigest() for p in (pdf, xlsx)
@@ -106,8 +106,11 @@ def test_the_monthly_report_is_delivered_with_its_figures_in_a_cjk_pdf_and_an_xl
     assert attached[pdf.name] == pdf.read_bytes(), "the very file kept"
     (told,) = receiver.on("/wecom")
     assert f"/reports/{row.id}" in told.json()["text"]["content"]
-    assert row.delivered_at is not None
-    assert all(d["ok"] for d in row.deliveries)
+    with ctx.sessions() as session:
+        stored = session.get(tables.Report, row.id)
+    assert stored.delivered_at is not None, "where it went is kept beside it"
+    assert len(stored.deliveries) == len(bureau) + 1
+    assert all(d["ok"] for d in stored.deliveries)
 
 
 def test_a_delivery_that_fails_is_recorded_and_the_report_is_still_kept(
@@ -115,8 +118,7 @@ def test_a_delivery_that_fails_is_recorded_and_the_report_is_still_kept(
 ) -> None:
     ctx = delivering(world, None, receiver)
     ctx.settings.alerts.wecom[0].url = closed_port_url("/wecom")
-    with ctx.sessions.begin() as session:
-        row = service.make_monthly(ctx, session, MONTH, "cli:tester")
+    row = service.make_monthly(ctx, MONTH, "cli:tester")
     assert row.delivered_at is None
     assert {d["channel"] for d in row.deliveries} == {"email", "wecom"}
     assert not any(d["ok"] for d in row.deliveries)
@@ -131,8 +133,7 @@ def test_each_village_gets_its_quarters_statement_and_supervisors_theirs_by_mail
     registry = ctx.view().registry
     quarter = quarter_of(dt.date.today() - dt.timedelta(days=1))
     two = [v.id for v in registry.villages if v.township_id == "T01"][:2]
-    with ctx.sessions.begin() as session:
-        rows = service.make_quarterly(ctx, session, quarter, "cli:tester", two)
+    rows = service.make_quarterly(ctx, quarter, "cli:tester", two)
     assert [r.subject for r in rows] == two
     name = ctx.view().villages[two[0]].name
     path = report_file(ctx.settings, "quarterly", quarter, rows[0].files[0]["name"])
