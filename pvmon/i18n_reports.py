@@ -97,6 +97,7 @@ REPORT_WORDS: dict[str, tuple[str, str]] = {
     "report.none": ("尚无报表", "No report yet"),
     "report.delivered": ("已发送", "Delivered"),
     "report.not_delivered": ("未发送", "Not delivered"),
+    "report.made": ("编制时间", "Made"),
     "report.files": ("文件", "Files"),
     "nav.reports": ("报表", "Reports"),
     "col.kind_report": ("报表", "Report"),

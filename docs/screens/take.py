@@ -62,8 +62,8 @@ def shoot_open(b: webdriver.Chrome, name: str, size: tuple[int, int]) -> None:
     print(f"{name}: {b.current_url.split('/', 3)[-1]}")
 
 
-def pdf_page(b: webdriver.Chrome, url: str) -> None:
-    """The disclosure sheet's PDF, first page, as poppler renders it."""
+def pdf_page(b: webdriver.Chrome, url: str, name: str = "collective-disclosure-pdf") -> None:
+    """A PDF's first page, as poppler renders it."""
     cookies = {c["name"]: c["value"] for c in b.get_cookies()}
     pdf = httpx.get(url, cookies=cookies, timeout=60)
     pdf.raise_for_status()
@@ -85,7 +85,7 @@ def pdf_page(b: webdriver.Chrome, url: str) -> None:
             ],
             check=True,
         )
-    print("collective-disclosure-pdf.png: " + url.split("/", 3)[-1])
+    print(f"{name}.png: " + url.split("/", 3)[-1])
 
 
 def bureau(b: webdriver.Chrome, base: str) -> None:
@@ -118,6 +118,10 @@ def money(b: webdriver.Chrome, base: str) -> None:
     month = f"?month={flagged.group(1)}" if flagged else ""
     shoot(b, base, f"/finance/settlements{month}", "bureau-settlements.png", DESKTOP)
     shoot(b, base, "/audit", "bureau-audit.png", DESKTOP)
+    archive = shoot(b, base, "/reports?kind=monthly", "bureau-reports.png", DESKTOP)
+    report = re.search(r'href="(/reports/\d+/files/[^"]+\.pdf)"', archive)
+    if report:
+        pdf_page(b, base + report.group(1), "bureau-monthly-report-pdf")
 
 
 def maintainer(b: webdriver.Chrome, base: str) -> None:
