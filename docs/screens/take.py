@@ -81,7 +81,7 @@ def pdf_page(b: webdriver.Chrome, url: str, name: str = "collective-disclosure-p
                 "1",
                 "-singlefile",
                 str(Path(folder) / "sheet.pdf"),
-                str(HERE / "collective-disclosure-pdf"),
+                str(HERE / name),
             ],
             check=True,
         )
