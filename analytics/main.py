@@ -15,7 +15,7 @@ from analytics.context import Analytics
 from analytics.rollups import compute_day
 from analytics.schedule import days
 from analytics.service import AnalyticsService
-from pvmon.localtime import local_day, utc_now
+from pvmon.localtime import day_start, local_day, utc, utc_now
 from pvmon.settings import Settings
 from pvmon.stores import opened_stores
 
@@ -33,16 +33,20 @@ def serve(settings: Settings) -> None:
 
 
 def run_days(settings: Settings, first: dt.date, last: dt.date, console: Console) -> None:
-    """Recompute the rollups of every day in the range, then findings and statements."""
+    """Recompute the rollups of every day in the range, each day's findings as of that
+    day's end (so that weeks of history replay as the service would have lived them), then
+    the statements."""
     with opened(settings) as a:
         service = AnalyticsService(a)
         span = list(days(first, last))
+        found: dict[str, object] = {}
         with Progress(console=console, transient=False) as progress:
-            task = progress.add_task("daily rollups", total=len(span))
+            task = progress.add_task("daily rollups and findings", total=len(span))
             for day in span:
                 service.run_recorded(
                     "daily", day.isoformat(), lambda d=day: {"points": compute_day(a, d).points}
                 )
+                found = evaluation.evaluate(a, day, day_end(day, a.tz))
                 progress.advance(task)
         now = utc_now()
         months = sorted({(d.year, d.month) for d in span})
@@ -50,15 +54,21 @@ def run_days(settings: Settings, first: dt.date, last: dt.date, console: Console
             statements.statements(a, year, month, now)
         for year in sorted({y for y, _ in months}):
             statements.statements(a, year, None, now)
-        result = evaluation.evaluate(a, last, now)
     console.print(
-        f"computed {len(span)} day(s), {len(months)} month(s) of statements; findings: {result}"
+        f"computed {len(span)} day(s), {len(months)} month(s) of statements; "
+        f"findings as of {last}: {found}"
     )
 
 
-def run_frequent(settings: Settings, console: Console) -> None:
+def day_end(day: dt.date, tz: dt.tzinfo) -> dt.datetime:
+    """The moment a local day ends (the next day's local midnight), in UTC."""
+    return utc(day_start(day + dt.timedelta(days=1), tz))
+
+
+def run_frequent(settings: Settings, console: Console, at: dt.datetime | None = None) -> None:
+    """The live check now, or as of ``at`` (replaying a past day's minutes)."""
     with opened(settings) as a:
-        console.print(AnalyticsService(a).frequent())
+        console.print(AnalyticsService(a).frequent(at))
 
 
 def show_targets(settings: Settings, as_of: dt.date | None, console: Console) -> None:

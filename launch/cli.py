@@ -13,6 +13,7 @@ from launch.clitools import cli_actor, fail, settings_of_command
 from launch.finance_cli import finance_app
 from launch.reports_cli import reports_app
 from pvmon.brokerauth import DEFAULT_INGEST_WORKER
+from pvmon.localtime import moment_of
 from pvmon.logs import configure_logging
 from pvmon.stores import NotReady
 
@@ -35,6 +36,13 @@ import_app = typer.Typer(help="Data exported from elsewhere.", no_args_is_help=T
 app.add_typer(import_app, name="import")
 app.add_typer(finance_app, name="finance")
 app.add_typer(reports_app, name="reports")
+
+
+def _moment(text: str) -> dt.datetime:
+    try:
+        return moment_of(text)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
 
 
 def _date(text: str | None) -> dt.date | None:
@@ -298,9 +306,13 @@ def analytics_run(
     job: Annotated[str, typer.Argument(help="daily | frequent")],
     first: Annotated[str | None, typer.Option("--from", help="First day (YYYY-MM-DD).")] = None,
     last: Annotated[str | None, typer.Option("--to", help="Last day (default: --from).")] = None,
+    at: Annotated[
+        str | None, typer.Option(help="frequent: as of this moment (RFC 3339), not now.")
+    ] = None,
 ) -> None:
-    """Run a job by hand: recompute the daily rollups of a range of days (with findings
-    and statements), or the frequent live check now."""
+    """Run a job by hand: recompute the daily rollups of a range of days (each day's
+    findings as of that day's end, then the statements), or the frequent live check now or
+    as of a past moment (--at)."""
     from rich.console import Console
 
     from analytics.main import run_days, run_frequent
@@ -308,7 +320,7 @@ def analytics_run(
     settings = settings_of_command()
     console = Console()
     if job == "frequent":
-        run_frequent(settings, console)
+        run_frequent(settings, console, _moment(at) if at else None)
         return
     if job != "daily":
         raise typer.BadParameter(f"unknown job {job!r}: daily or frequent")

@@ -70,3 +70,12 @@ def month_add(month: str, count: int) -> str:
     year, number = (int(part) for part in month.split("-"))
     index = year * 12 + number - 1 + count
     return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def moment_of(text: str) -> dt.datetime:
+    """An RFC 3339 time with its offset (``2026-06-01T08:00:00+08:00``); ``ValueError``
+    without one — a time without an offset means nothing here."""
+    moment = dt.datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise ValueError(f"a time needs its UTC offset, e.g. 2026-06-01T08:00:00+08:00: {text!r}")
+    return moment

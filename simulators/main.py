@@ -16,7 +16,7 @@ from pvmon.brokerauth import read_credentials
 from pvmon.db.engine import session_factory
 from pvmon.influx import schema
 from pvmon.influx.client import InfluxClient, series_values
-from pvmon.localtime import day_start, local_day
+from pvmon.localtime import day_start, local_day, moment_of
 from pvmon.registry.schema import Registry
 from pvmon.registry.store import load_registry, registry_is_empty
 from pvmon.settings import Settings
@@ -38,10 +38,7 @@ def resolve_start(text: str, fleet_centre: tuple[float, float]) -> float:
         return demo_start(now, *fleet_centre)
     if text == "now":
         return now
-    moment = dt.datetime.fromisoformat(text)
-    if moment.tzinfo is None:
-        raise ValueError(f"--start needs a UTC offset, e.g. 2026-06-01T08:00:00+08:00: {text!r}")
-    return moment.timestamp()
+    return moment_of(text).timestamp()
 
 
 def live_start(settings: Settings, text: str = "auto") -> float:

@@ -1,0 +1,80 @@
+"""Faults replayed through the past with the project's own commands: the live check as of
+a past moment (``pvmon analytics run frequent --at``) and weeks of days, each day's findings
+as of that day's end (``pvmon analytics run daily --from --to``) — what a detection
+benchmark drives (``bench/detection.py``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, select
+from typer.testing import CliRunner
+
+from launch.cli import app
+from pvmon.db import tables
+from pvmon.db.engine import session_factory
+from pvmon.influx.client import InfluxClient
+from pvmon.registry.schema import Registry
+from tests.support.fleetwriter import TZ, FleetWriter, silent_station_day, township_stations
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def stores(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, influx: InfluxClient, loaded_engine: Engine
+) -> None:
+    monkeypatch.setenv("PVMON_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("PVMON_INFLUX_URL", influx.url)
+    monkeypatch.setenv("PVMON_INFLUX_DB", influx.database)
+    monkeypatch.setenv("PVMON_DATABASE_URL", loaded_engine.url.render_as_string(False))
+
+
+def findings(engine: Engine, kind: str) -> list[tables.Finding]:
+    with session_factory(engine)() as session:
+        return list(session.scalars(select(tables.Finding).where(tables.Finding.kind == kind)))
+
+
+@pytest.mark.usefixtures("stores")
+def test_the_live_check_runs_as_of_a_past_moment(
+    influx: InfluxClient, loaded_engine: Engine, default_registry: Registry
+) -> None:
+    day = dt.date.today() - dt.timedelta(days=1)
+    _, quiet = silent_station_day(default_registry, influx, loaded_engine, day)
+    at = dt.datetime.combine(day, dt.time(12, 30), TZ)
+    done = runner.invoke(app, ["analytics", "run", "frequent", "--at", at.isoformat()])
+    assert done.exit_code == 0, done.output
+    lost = [f for f in findings(loaded_engine, "comm_loss") if f.subject_id == quiet]
+    (found,) = lost
+    assert found.detected_at == at.astimezone(dt.UTC), "as of the moment replayed, not now"
+    window_start = at - dt.timedelta(minutes=30)
+    assert found.since == window_start.astimezone(dt.UTC), "silent through the half hour looked at"
+    naive = runner.invoke(app, ["analytics", "run", "frequent", "--at", "2026-06-01T12:00:00"])
+    assert naive.exit_code == 2
+    assert "needs its UTC offset" in naive.output
+
+
+@pytest.mark.usefixtures("stores")
+def test_days_replayed_have_their_findings_as_of_each_days_end(
+    influx: InfluxClient, loaded_engine: Engine, default_registry: Registry
+) -> None:
+    first = dt.date.today() - dt.timedelta(days=4)
+    writer = FleetWriter(default_registry, township_stations(default_registry), first)
+    days = [first + dt.timedelta(days=n) for n in range(3)]
+    for day in days:
+        writer.day(influx, day)
+    done = runner.invoke(
+        app, ["analytics", "run", "daily", "--from", str(days[0]), "--to", str(days[-1])]
+    )
+    assert done.exit_code == 0, done.output
+    uncovered = findings(loaded_engine, "station_uncovered")
+    assert uncovered
+    first_end = dt.datetime.combine(days[1], dt.time(0), TZ).astimezone(dt.UTC)
+    last_end = dt.datetime.combine(days[-1] + dt.timedelta(days=1), dt.time(0), TZ)
+    assert {f.detected_at for f in uncovered} == {first_end}, "found as the first day ended"
+    assert {f.updated_at for f in uncovered} == {last_end.astimezone(dt.UTC)}
+    with session_factory(loaded_engine)() as session:
+        runs = {r.period for r in session.scalars(select(tables.JobRun)) if r.job == "daily"}
+    assert runs == {d.isoformat() for d in days}
