@@ -551,18 +551,27 @@ def backfill(
         typer.Option(help="Where the history ends: auto (where the live demo starts) or RFC 3339."),
     ] = "auto",
     stations: Annotated[str | None, typer.Option(help="Comma-separated station ids.")] = None,
+    scenario: Annotated[
+        Path | None,
+        typer.Option(help="Replay a fault scenario (TOML): every reading, faults included."),
+    ] = None,
 ) -> None:
-    """Write the simulated fleet's hourly history, newest day first, straight into InfluxDB
-    (the demo's year so far), ending where the live data begin; each day is marked for
-    analytics to compute as soon as it is stored."""
+    """Write the simulated fleet's history straight into InfluxDB, ending where the live
+    data begin; each day is marked for analytics to compute as soon as it is stored.
+
+    Without --scenario: hourly readings of the healthy fleet, newest day first (the demo's
+    year so far). With --scenario: every reading the loggers would have sent, with the
+    scenario's faults (relative times count from --from), oldest day first, into a span
+    with no telemetry yet — the past that a detection benchmark replays."""
     from ingest.late import stamp_days
     from pvmon.db.engine import session_factory
     from pvmon.stores import open_database
-    from simulators.main import resolve_until, run_backfill
+    from simulators.main import resolve_until, run_backfill, run_replay
 
     settings = settings_of_command()
     start = _date(first) or dt.date(dt.date.today().year, 1, 1)
     sessions = session_factory(open_database(settings))
+    chosen = stations.split(",") if stations else None
 
     def stored(day: dt.date, points: int) -> None:
         with sessions.begin() as session:
@@ -570,16 +579,26 @@ def backfill(
         typer.echo(f"history: {day} stored ({points:,} readings)")
 
     try:
-        points, seconds = run_backfill(
-            settings,
-            first=start,
-            until=resolve_until(until),
-            stations=stations.split(",") if stations else None,
-            on_day=stored,
-        )
+        if scenario is not None:
+            points, seconds = run_replay(
+                settings,
+                scenario,
+                first=start,
+                until=resolve_until(until),
+                stations=chosen,
+                on_day=stored,
+            )
+        else:
+            points, seconds = run_backfill(
+                settings,
+                first=start,
+                until=resolve_until(until),
+                stations=chosen,
+                on_day=stored,
+            )
     except ValueError as exc:
         raise fail(str(exc)) from None
-    typer.echo(f"history: wrote {points:,} hourly readings in {seconds:.0f} s")
+    typer.echo(f"history: wrote {points:,} readings in {seconds:.0f} s")
 
 
 def _summary(registry: object) -> str:

@@ -12,13 +12,17 @@ counter is the anchor less the energy gathered between the reading and the ancho
 days can be written newest first — yesterday and the last month reach the dashboards in
 seconds, the rest of the year fills in behind — and the counters still rise exactly where
 the live data continue: no jump, no reset at the handover.
+
+A *replay* (``pvmon backfill --scenario``) goes the other way: every reading the loggers
+would have sent, with all its fields and a scenario's faults, oldest day first, from the
+healthy fleet's counters at its start; the live simulation continues from where it ends.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -28,9 +32,10 @@ import pandas as pd
 from pvmon.influx.client import InfluxClient
 from pvmon.influx.fastlines import telemetry_lines, telemetry_prefix
 from pvmon.localtime import day_bounds
+from pvmon.telemetry import FLOAT_FIELDS, INT_FIELDS
 from simulators.fleet_arrays import SimFleet
 from simulators.model import FleetModel
-from simulators.readings import ReadingBatch, first_on_grid
+from simulators.readings import ReadingBatch, ReadingGenerator, first_on_grid
 
 WRITE_BATCH = 10_000
 WRITERS = 2
@@ -72,14 +77,21 @@ def batch_frame(fleet: SimFleet, batch: ReadingBatch) -> pd.DataFrame:
     return frame
 
 
-def batch_lines(fleet: SimFleet, prefixes: list[str], batch: ReadingBatch) -> list[str]:
+def batch_lines(
+    fleet: SimFleet,
+    prefixes: list[str],
+    batch: ReadingBatch,
+    floats: Sequence[str] = HISTORY_FLOATS,
+    ints: Sequence[str] = HISTORY_INTS,
+) -> list[str]:
+    """The sent readings of a batch as telemetry lines, with the given fields."""
     rows = batch.rows()
     devices = batch.idx[rows]
     return telemetry_lines(
         [prefixes[d] for d in devices],
         batch.ts[rows],
-        {k: batch.fields[k][rows] for k in HISTORY_FLOATS},
-        {k: batch.fields[k][rows] for k in HISTORY_INTS},
+        {k: batch.fields[k][rows] for k in floats},
+        {k: batch.fields[k][rows] for k in ints},
     )
 
 
@@ -147,11 +159,57 @@ def backfill(
 ) -> int:
     """Write hourly history from ``first`` up to each device's anchor, newest day first,
     until ``stop()``; ``on_day(day, points)`` once each day is in InfluxDB. Returns the
-    points written. Two threads write while the next day is computed."""
+    points written."""
     fleet = model.fleet
     prefixes = device_prefixes(fleet)
     last = dt.datetime.fromtimestamp(int(anchors.until.max()) - 1, tz).date()
-    counters = anchors.counters.astype(float).copy()
+
+    def newest_first() -> Iterator[tuple[dt.date, list[str]]]:
+        counters = anchors.counters.astype(float).copy()
+        day = last
+        while day >= first:
+            batch, counters = day_history(model, day, tz, anchors, counters)
+            yield day, batch_lines(fleet, prefixes, batch)
+            day -= dt.timedelta(days=1)
+
+    return write_days(influx, newest_first(), on_day, stop)
+
+
+def replay(
+    generator: ReadingGenerator,
+    influx: InfluxClient,
+    first: dt.date,
+    until: int,
+    tz: dt.tzinfo,
+    on_day: Callable[[dt.date, int], None] | None = None,
+    stop: Callable[[], bool] = lambda: False,
+) -> int:
+    """Write every reading the loggers would have sent from ``first`` up to ``until``,
+    oldest day first, with all their fields and the generator's faults (a scenario played
+    through the past: what a detection benchmark replays). Returns the points written."""
+    fleet = generator.fleet
+    prefixes = device_prefixes(fleet)
+
+    def oldest_first() -> Iterator[tuple[dt.date, list[str]]]:
+        day = first
+        while day_bounds(day, tz)[0] < until:
+            end = min(day_bounds(day, tz)[1], until)
+            batch = generator.span(end - 1)
+            yield day, batch_lines(fleet, prefixes, batch, FLOAT_FIELDS, INT_FIELDS)
+            day += dt.timedelta(days=1)
+
+    return write_days(influx, oldest_first(), on_day, stop)
+
+
+def write_days(
+    influx: InfluxClient,
+    days: Iterator[tuple[dt.date, list[str]]],
+    on_day: Callable[[dt.date, int], None] | None,
+    stop: Callable[[], bool],
+) -> int:
+    """Write each day's lines until ``stop()`` (asked before each day is computed), two
+    threads writing while the next day is computed; ``on_day(day, points)`` once a day is
+    in InfluxDB. Returns the points."""
     written = 0
     pending: deque[tuple[dt.date, Future[int]]] = deque()
 
@@ -165,12 +223,9 @@ def backfill(
                 on_day(day, points)
 
     with ThreadPoolExecutor(WRITERS, thread_name_prefix="history-writer") as writer:
-        day = last
-        while day >= first and not stop():
-            batch, counters = day_history(model, day, tz, anchors, counters)
-            lines = batch_lines(fleet, prefixes, batch)
+        while not stop() and (item := next(days, None)) is not None:
+            day, lines = item
             pending.append((day, writer.submit(write_lines, influx, lines)))
             settle(WRITERS)
-            day -= dt.timedelta(days=1)
         settle(0)
     return written

@@ -176,3 +176,62 @@ def run_backfill(
         anchors = history_anchors(settings, influx, fleet, model, end)
         points = backfill(model, influx, first, anchors, tz, on_day=on_day, stop=stop)
     return points, time.monotonic() - began
+
+
+def run_replay(
+    settings: Settings,
+    scenario: Path,
+    *,
+    first: dt.date,
+    until: float | None = None,
+    stations: Collection[str] | None = None,
+    stop: Callable[[], bool] = lambda: False,
+    on_day: Callable[[dt.date, int], None] | None = None,
+) -> tuple[int, float]:
+    """Play ``scenario`` through the past: every reading from ``first`` up to ``until``
+    (default: where the default demo starts) with the scenario's faults (their relative
+    times count from ``first``'s midnight), oldest day first; the simulator's state is left
+    where the replay ends, so the live run continues its counters. Refused when telemetry
+    is already stored from ``first`` on: faults cannot be laid under readings already sent.
+    Returns (points written, seconds)."""
+    from pvmon.stores import open_influx, provision_influx
+    from simulators.history import replay
+    from simulators.readings import ReadingGenerator
+    from simulators.scenario import resolve_faults
+    from simulators.sky import SkyModel
+
+    tz = ZoneInfo(settings.timezone)
+    plan = Scenario.load(scenario)
+    seed = settings.simulator.seed
+    fleet = build_fleet(_registry(settings), seed, settings.telemetry_interval_s, stations)
+    start = day_start(first, tz)
+    end = int(until if until is not None else resolve_start("auto", _centre(fleet)))
+    if end <= start:
+        raise ValueError(f"the replay would end ({_local(end, tz)}) before it begins ({first})")
+    model = FleetModel(fleet, SkyModel(fleet.townships, tz, seed))
+    faults = resolve_faults(plan, fleet, start, seed, tz)
+    state_path = settings.data_dir / "simulator" / "state.json"
+    began = time.monotonic()
+    with open_influx(settings) as influx:
+        provision_influx(influx, settings)
+        _refuse_stored(influx, start, tz)
+        counters = initial_counters(fleet, model, load_state(state_path, seed), start)
+        generator = ReadingGenerator(fleet, model, faults, counters, start)
+        points = replay(generator, influx, first, end, tz, on_day=on_day, stop=stop)
+    save_state(state_path, seed, fleet, generator.counters, generator.counted_until)
+    return points, time.monotonic() - began
+
+
+def _refuse_stored(influx: InfluxClient, start: int, tz: ZoneInfo) -> None:
+    stored = series_values(
+        influx.query(f'SELECT FIRST("W") AS "W" FROM "{schema.TELEMETRY}" WHERE time >= {start}s')
+    )
+    if stored:
+        raise ValueError(
+            f"telemetry is already stored from {_local(int(stored[0]['time']), tz)}: a scenario "
+            "is replayed into a span with no readings yet (a new data directory, or --from later)"
+        )
+
+
+def _local(ts: int, tz: ZoneInfo) -> str:
+    return dt.datetime.fromtimestamp(ts, tz).isoformat(timespec="minutes")

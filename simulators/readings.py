@@ -74,8 +74,8 @@ class ReadingGenerator:
         for fault in self.faults:
             hit = np.isin(idx, fault.devices) & fault.active(ts)
             match fault.kind:
-                case FaultKind.OUTPUT_LOSS:
-                    factor[hit] *= 1 - fault.factor
+                case FaultKind.OUTPUT_LOSS | FaultKind.SHADING | FaultKind.SOILING:
+                    factor[hit] *= 1 - fault.loss(ts[hit])
                 case FaultKind.OUTAGE:
                     silent |= hit
                 case FaultKind.FAULT:

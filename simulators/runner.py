@@ -76,7 +76,7 @@ class Simulation:
         self.end = self.start + int(options.duration_s) if options.duration_s else None
         self.model = FleetModel(fleet, SkyModel(fleet.townships, options.tz, options.seed))
         scenario = options.scenario or Scenario()
-        self.faults = resolve_faults(scenario, fleet, self.start, options.seed)
+        self.faults = resolve_faults(scenario, fleet, self.start, options.seed, options.tz)
         self.injections: list[PlannedInjection] = plan_injections(scenario, self.start)
         self.rng = random.Random(options.seed)
         self.report = Report(start=self.start)

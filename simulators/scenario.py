@@ -5,11 +5,23 @@ Example::
     description = "a string fault and a logger that loses its link"
 
     [[faults]]
-    kind = "output_loss"       # outage | fault | zero_output | output_loss |
-    stations = ["VS017"]       # comm_loss | backlog | counter_reset
+    kind = "output_loss"       # outage | fault | zero_output | output_loss | shading |
+    stations = ["VS017"]       # soiling | comm_loss | backlog | counter_reset
     start = "+30m"             # after the simulation starts, or an RFC 3339 time
     duration = "2h"            # omitted: until the run ends
-    factor = 0.3               # output_loss only: the share of output lost
+    factor = 0.3               # the share of output lost (output_loss, shading, soiling)
+
+    [[faults]]
+    kind = "shading"           # a tree in the morning sun: 20 % lost until 10:30 each day
+    stations = ["HH0042"]
+    hours = "00:00-10:30"      # local time of day
+    factor = 0.2
+
+    [[faults]]
+    kind = "soiling"           # dust building up to 12 % over ten days, until washed
+    stations = ["VS030"]
+    build = "10d"
+    factor = 0.12
 
     [[faults]]
     kind = "backlog"           # the logger buffers while offline and sends it all later
@@ -29,6 +41,9 @@ inverter trips: state 7 (FAULT), no output, alarm bits, and an event message.
 logger's link drops (its last will says offline) and its readings are lost. ``backlog``: the
 same, but the logger stores the readings and publishes them after reconnecting.
 ``counter_reset``: the lifetime energy counter restarts from zero at ``start``.
+``shading``: ``factor`` of the output is lost within the local ``hours`` of every day.
+``soiling``: the loss grows evenly from nothing at ``start`` to ``factor`` after ``build``
+and stays until ``duration`` ends (a cleaning).
 """
 
 from __future__ import annotations
@@ -64,12 +79,17 @@ class FaultKind(StrEnum):
     FAULT = "fault"
     ZERO_OUTPUT = "zero_output"
     OUTPUT_LOSS = "output_loss"
+    SHADING = "shading"
+    SOILING = "soiling"
     COMM_LOSS = "comm_loss"
     BACKLOG = "backlog"
     COUNTER_RESET = "counter_reset"
 
 
 LINK_FAULTS = frozenset({FaultKind.COMM_LOSS, FaultKind.BACKLOG})
+PARTIAL_LOSSES = frozenset({FaultKind.OUTPUT_LOSS, FaultKind.SHADING, FaultKind.SOILING})
+"""Faults that take a share (``factor``) of the output."""
+_HOURS = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 INJECTABLE = frozenset(Reason) - {Reason.STORE_REJECTED}
 
 
@@ -78,6 +98,18 @@ def parse_duration(text: str) -> float:
     if not match:
         raise ValueError(f"duration must look like 90s, 30m, 2h or 1.5d, got {text!r}")
     return float(match.group(1)) * _UNIT_S[match.group(2)]
+
+
+def parse_hours(text: str) -> tuple[int, int]:
+    """``06:00-10:30`` → seconds of the local day where the window begins and ends."""
+    match = _HOURS.match(text)
+    if not match:
+        raise ValueError(f"hours must look like 06:00-10:30, got {text!r}")
+    h1, m1, h2, m2 = (int(g) for g in match.groups())
+    begin, end = h1 * 3600 + m1 * 60, h2 * 3600 + m2 * 60
+    if m1 > 59 or m2 > 59 or not 0 <= begin < end <= 86400:
+        raise ValueError(f"hours must be a window within one day, got {text!r}")
+    return begin, end
 
 
 def resolve_time(text: str, start: int) -> int:
@@ -116,13 +148,34 @@ class Fault(_Timed):
     random_stations: int = Field(0, ge=0)
     station_kind: StationKind | None = None
     factor: float | None = Field(None, gt=0, le=1)
+    hours: str | None = None
+    build: str | None = None
+
+    @field_validator("hours")
+    @classmethod
+    def _hours_parse(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_hours(value)
+        return value
+
+    @field_validator("build")
+    @classmethod
+    def _build_parses(cls, value: str | None) -> str | None:
+        if value is not None and parse_duration(value) <= 0:
+            raise ValueError("build must be longer than nothing")
+        return value
 
     @model_validator(mode="after")
-    def _factor_for_output_loss(self) -> Fault:
-        if (self.kind == FaultKind.OUTPUT_LOSS) != (self.factor is not None):
+    def _fields_of_kind(self) -> Fault:
+        if (self.kind in PARTIAL_LOSSES) != (self.factor is not None):
             raise ValueError(
-                "factor (the share of output lost) is required for output_loss and only for it"
+                "factor (the share of output lost) is required for output_loss, shading and "
+                "soiling, and only for them"
             )
+        if (self.kind == FaultKind.SHADING) != (self.hours is not None):
+            raise ValueError("hours (local, e.g. 06:00-10:30) is required for shading only")
+        if (self.kind == FaultKind.SOILING) != (self.build is not None):
+            raise ValueError("build (how long the dust takes to build up) is for soiling only")
         return self
 
 
@@ -160,10 +213,25 @@ class ActiveFault:
     start: int
     end: int | None
     factor: float
+    hours: tuple[int, int] | None = None
+    """shading: the window of the local day, in seconds (with ``utc_offset``)."""
+    utc_offset: int = 0
+    build: int | None = None
+    """soiling: seconds from nothing to ``factor``."""
 
     def active(self, ts: np.ndarray) -> np.ndarray:
         on = ts >= self.start
         return on if self.end is None else on & (ts < self.end)
+
+    def loss(self, ts: np.ndarray) -> np.ndarray:
+        """The share of output this fault takes at ``ts`` (where it is active)."""
+        if self.hours is not None:
+            second = (ts + self.utc_offset) % 86400
+            inside = (second >= self.hours[0]) & (second < self.hours[1])
+            return np.where(inside, self.factor, 0.0)
+        if self.build is not None:
+            return self.factor * np.clip((ts - self.start) / self.build, 0.0, 1.0)
+        return np.full(ts.shape, self.factor)
 
     def covers(self, moment: int) -> bool:
         return moment >= self.start and (self.end is None or moment < self.end)
@@ -175,8 +243,15 @@ class PlannedInjection:
     at: int
 
 
-def resolve_faults(scenario: Scenario, fleet: SimFleet, start: int, seed: int) -> list[ActiveFault]:
+def resolve_faults(
+    scenario: Scenario, fleet: SimFleet, start: int, seed: int, tz: dt.tzinfo
+) -> list[ActiveFault]:
+    """The scenario's faults on the fleet, in time from ``start``; local hours (shading)
+    are read in ``tz`` at its offset at ``start`` (the county's zone has no daylight
+    saving time)."""
     rng = random.Random(seed)
+    offset = dt.datetime.fromtimestamp(start, tz).utcoffset()
+    utc_offset = int(offset.total_seconds()) if offset else 0
     by_station = fleet.station_index()
     by_device = fleet.index_of()
     resolved = []
@@ -203,6 +278,9 @@ def resolve_faults(scenario: Scenario, fleet: SimFleet, start: int, seed: int) -
                 begin,
                 end,
                 factor,
+                parse_hours(fault.hours) if fault.hours else None,
+                utc_offset,
+                int(parse_duration(fault.build)) if fault.build else None,
             )
         )
     return resolved

@@ -97,7 +97,7 @@ def test_faults_are_found_within_three_days_and_healthy_stations_left_alone(
     start, _ = day_bounds(first, TZ)
     candidates = [s.id for s in fleet.stations if s.kind != StationKind.CENTRAL]
     plan, faults = plan_faults(candidates, HISTORY_DAYS)
-    active = resolve_faults(Scenario.model_validate({"faults": faults}), fleet, start, SEED)
+    active = resolve_faults(Scenario.model_validate({"faults": faults}), fleet, start, SEED, TZ)
     generator = ReadingGenerator(
         fleet, model, active, initial_counters(fleet, model, {}, start), start
     )

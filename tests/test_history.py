@@ -3,22 +3,32 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 from collections.abc import Callable
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pytest
 from sqlalchemy import Engine
+from typer.testing import CliRunner
 
 from analytics.context import Analytics
 from analytics.rollups import compute_day
+from launch.cli import app
 from launch.local.mosquitto import Mosquitto
+from pvmon.db.engine import session_factory
 from pvmon.influx import schema
 from pvmon.influx.client import InfluxClient, series_values
 from pvmon.influx.provision import ROLLUP_RP
+from pvmon.registry.store import load_registry
 from pvmon.settings import load_settings
+from pvmon.telemetry import OperatingState
+from simulators.fleet_arrays import build_fleet
 from simulators.main import run_backfill, run_simulation
+from simulators.model import FleetModel
+from simulators.sky import SkyModel
 from tests.support.counts import stored_count
 from tests.support.ingest import RunningIngest, make_settings
 from tests.support.waiting import wait_for
@@ -151,3 +161,99 @@ def test_a_history_written_after_a_live_run_hangs_from_its_first_readings(
         influx.query(f'SELECT "jumps", "resets" FROM "{ROLLUP_RP}"."{schema.DEVICE_DAILY}"')
     )
     assert sum(d["jumps"] + d["resets"] for d in devices) == 0
+
+
+REPLAY = """
+[[faults]]
+kind = "fault"
+stations = ["VS001"]
+start = "+34h"
+duration = "2h"
+
+[[faults]]
+kind = "shading"
+stations = ["HH0001"]
+hours = "00:00-10:30"
+factor = 0.5
+"""
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_scenario_replayed_through_the_past_sends_every_reading_with_its_faults(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, influx: InfluxClient, loaded_engine: Engine
+) -> None:
+    """``pvmon backfill --scenario``: what the loggers would have sent, reading by reading
+    with all its fields, the inverter trip and the morning shade in it; the simulator's
+    state left where the replay ends; a second replay over stored readings refused."""
+    settings = load_settings(
+        data_dir=tmp_path,
+        influx_url=influx.url,
+        influx_db=influx.database,
+        database_url=loaded_engine.url.render_as_string(hide_password=False),
+    )
+    for name, value in (
+        ("PVMON_DATA_DIR", tmp_path),
+        ("PVMON_INFLUX_URL", influx.url),
+        ("PVMON_INFLUX_DB", influx.database),
+        ("PVMON_DATABASE_URL", settings.database_url),
+    ):
+        monkeypatch.setenv(name, str(value))
+    scenario = tmp_path / "replay.toml"
+    scenario.write_text(REPLAY)
+    first = dt.date.today() - dt.timedelta(days=4)
+    until = dt.datetime.combine(first + dt.timedelta(days=2), dt.time(0), TZ)
+    command = ["backfill", "--scenario", str(scenario), "--from", str(first)]
+    command += ["--until", until.isoformat(), "--stations", ",".join(STATIONS)]
+    done = CliRunner().invoke(app, command)
+    assert done.exit_code == 0, done.output
+    assert f"history: {first} stored" in done.output
+
+    rows = series_values(influx.query('SELECT * FROM "telemetry"'))
+    assert {k for r in rows for k in r} >= {"W", "WH", "DCV", "DCA", "Hz", "TmpCab", "St", "Evt1"}
+    assert max(r["time"] for r in rows) < until.timestamp()
+    steps = {
+        key: {b - a for a, b in itertools.pairwise(ts)}
+        for key, ts in _times_by_device(rows).items()
+    }
+    assert {min(s) for (station, _), s in steps.items() if station == "VS001"} == {60}
+    assert {min(s) for (station, _), s in steps.items() if station == "HH0001"} == {300}
+    trip = dt.datetime.combine(first + dt.timedelta(days=1), dt.time(10), TZ).timestamp()
+    tripped = {r["St"] for r in rows if r["station"] == "VS001" and trip <= r["time"] < trip + 7200}
+    assert tripped == {int(OperatingState.FAULT)}
+    assert all(r["St"] != OperatingState.FAULT for r in rows if not trip <= r["time"] < trip + 7200)
+
+    with session_factory(loaded_engine)() as session:
+        registry = load_registry(session)
+    seed = settings.simulator.seed
+    fleet = build_fleet(registry, seed, settings.telemetry_interval_s, ["HH0001"])
+    model = FleetModel(fleet, SkyModel(fleet.townships, TZ, seed))
+    shaded = [r for r in rows if r["station"] == "HH0001" and r["W"] > 100]
+    ts = np.array([r["time"] for r in shaded])
+    healthy = model.conditions(np.zeros(ts.size, dtype=int), ts, np.ones(ts.size)).output.p_ac
+    ratio = np.array([r["W"] for r in shaded]) / healthy
+    morning = np.array([dt.datetime.fromtimestamp(t, TZ).time() < dt.time(10, 30) for t in ts])
+    assert morning.any()
+    assert (~morning).any()
+    np.testing.assert_allclose(ratio[morning], 0.5, atol=0.01)
+    np.testing.assert_allclose(ratio[~morning], 1.0, atol=0.01)
+
+    state = json.loads((tmp_path / "simulator" / "state.json").read_text())
+    last = {}
+    for r in sorted(rows, key=lambda r: r["time"]):
+        last[r["device"]] = r["WH"]
+    for device, wh in last.items():
+        moment, counter = state["devices"][device]
+        assert moment < until.timestamp()
+        assert 0 <= counter - wh < 1000, "the live run continues from the last reading"
+
+    again = CliRunner().invoke(app, command)
+    assert again.exit_code == 1
+    assert "telemetry is already stored from" in again.output
+    assert len(series_values(influx.query('SELECT "W" FROM "telemetry"'))) == len(rows)
+
+
+def _times_by_device(rows: list[dict]) -> dict[tuple[str, str], list[int]]:
+    out: dict[tuple[str, str], list[int]] = {}
+    for r in sorted(rows, key=lambda r: r["time"]):
+        out.setdefault((r["station"], r["device"]), []).append(r["time"])
+    return out

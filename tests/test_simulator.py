@@ -144,6 +144,17 @@ def test_counter_energy_adds_up_across_any_split(model: FleetModel) -> None:
         ('[[faults]]\nkind = "meltdown"\nstations = ["VS001"]', "meltdown"),
         ('[[faults]]\nkind = "output_loss"\nstations = ["VS001"]', "factor"),
         ('[[faults]]\nkind = "outage"\nstations = ["VS001"]\nduration = "soon"', "duration"),
+        ('[[faults]]\nkind = "shading"\nstations = ["VS001"]\nfactor = 0.2', "hours"),
+        (
+            '[[faults]]\nkind = "shading"\nstations = ["VS001"]\nfactor = 0.2\nhours = "10:30-06:00"',
+            "within one day",
+        ),
+        (
+            '[[faults]]\nkind = "shading"\nstations = ["VS001"]\nfactor = 0.2\nhours = "morning"',
+            "06:00-10:30",
+        ),
+        ('[[faults]]\nkind = "soiling"\nstations = ["VS001"]\nfactor = 0.1', "build"),
+        ('[[faults]]\nkind = "outage"\nstations = ["VS001"]\nbuild = "3d"', "soiling only"),
         ('[[malformed]]\nreason = "store_rejected"', "cannot be injected"),
         ("faults = 3", "faults"),
         ("[[faults", "scenario"),
@@ -170,8 +181,8 @@ def test_faults_resolve_to_the_named_or_seeded_stations(model: FleetModel) -> No
             ]
         }
     )
-    outage, loss = resolve_faults(scenario, model.fleet, 1000, seed=5)
-    again = resolve_faults(scenario, model.fleet, 1000, seed=5)
+    outage, loss = resolve_faults(scenario, model.fleet, 1000, seed=5, tz=TZ)
+    again = resolve_faults(scenario, model.fleet, 1000, seed=5, tz=TZ)
     assert [f.stations for f in again] == [outage.stations, loss.stations]
     assert (outage.start, outage.end) == (1000 + 3600, 1000 + 5400)
     assert [model.fleet.stations[s].id for s in outage.stations] == ["VS001"]
@@ -182,7 +193,34 @@ def test_faults_resolve_to_the_named_or_seeded_stations(model: FleetModel) -> No
             model.fleet,
             0,
             1,
+            TZ,
         )
+
+
+def test_shading_takes_its_share_in_its_hours_and_soiling_builds_up(model: FleetModel) -> None:
+    f = model.fleet
+    day = dt.date(2026, 4, 12)
+    start = at(day, 0)
+    scenario = Scenario.model_validate(
+        {
+            "faults": [
+                {"kind": "shading", "stations": ["HH0001"], "hours": "00:00-10:30", "factor": 0.2},
+                {"kind": "soiling", "stations": ["VS001"], "build": "10d", "factor": 0.12},
+            ]
+        }
+    )
+    faults = resolve_faults(scenario, f, start, seed=1, tz=TZ)
+    generator = ReadingGenerator(f, model, faults, np.zeros(f.size), start)
+    shaded = f.stations[f.station_index()["HH0001"]].devices[0]
+    dusty = f.stations[f.station_index()["VS001"]].devices[0]
+    moments = np.array([at(day, 8), at(day, 10, 29), at(day, 10, 30), at(day, 15)])
+    factor = generator.fault_state(np.full(4, shaded), moments).factor
+    np.testing.assert_allclose(factor, [0.8, 0.8, 1.0, 1.0])
+    later = np.array(
+        [at(day, 12), at(day + dt.timedelta(days=5), 0), at(day + dt.timedelta(days=30), 0)]
+    )
+    factor = generator.fault_state(np.full(3, dusty), later).factor
+    np.testing.assert_allclose(factor, [1 - 0.12 * 0.5 / 10, 0.94, 0.88])
 
 
 # --- what the loggers publish (through a real broker) ------------------------------------
@@ -305,7 +343,7 @@ def test_sparse_readings_carry_the_same_counters_as_dense_ones(model: FleetModel
             ]
         }
     )
-    faults = resolve_faults(scenario, f, start, seed=1)
+    faults = resolve_faults(scenario, f, start, seed=1, tz=TZ)
     idx = np.arange(f.size)
     dense = ReadingGenerator(f, model, faults, np.zeros(f.size), start)
     due = first_on_grid(f, idx, np.full(f.size, start + 1))
@@ -334,7 +372,7 @@ def test_a_whole_span_at_once_matches_reading_by_reading(model: FleetModel) -> N
             ]
         }
     )
-    faults = resolve_faults(scenario, f, start, seed=1)
+    faults = resolve_faults(scenario, f, start, seed=1, tz=TZ)
     idx = np.arange(f.size)
     one_by_one = ReadingGenerator(f, model, faults, np.full(f.size, 1000.0), start)
     expected = {}

@@ -50,7 +50,7 @@ class FleetWriter:
         model = FleetModel(self.fleet, SkyModel(self.fleet.townships, TZ, 5))
         start, _ = day_bounds(first, TZ)
         active = resolve_faults(
-            Scenario.model_validate({"faults": faults or []}), self.fleet, start, 5
+            Scenario.model_validate({"faults": faults or []}), self.fleet, start, 5, TZ
         )
         self.generator = ReadingGenerator(
             self.fleet, model, active, initial_counters(self.fleet, model, {}, start), start
