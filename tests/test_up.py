@@ -130,9 +130,10 @@ def test_up_brings_every_station_in_and_ctrl_c_stops_everything(tmp_path: Path) 
         assert (tmp_path / "data" / "broker" / "credentials.csv").exists()
         dashboard = re.search(r"dashboard +(http://\S+)/", Path(out.name).read_text()).group(1)
         wait_for(lambda: _answers(f"{dashboard}/healthz"), timeout=60)
-        signed_in = httpx.post(
+        signed_in = httpx.post(  # ten processes starting on two cores: it may take a while
             f"{dashboard}/api/v1/auth/login",
             json={"username": "bureau", "password": DEMO_PASSWORD},
+            timeout=60,
         )
         assert signed_in.status_code == 200
         up.send_signal(signal.SIGINT)
