@@ -108,6 +108,15 @@ DETAILS: dict[str, tuple[str, Callable[[Mapping[str, Any], Lang], dict[str, obje
             "drop": _pct(e["drop"]),
         },
     ),
+    "profile_loss": (
+        "profile_loss",
+        lambda e, _: {
+            "hours": e["hours"],
+            "drop": _pct(1 - min(r["shape"] for r in e["runs"])),
+            "kwh": e["lost_kwh_per_clear_day"],
+            "share": _pct(e["share"]),
+        },
+    ),
     "target_at_risk": ("target_at_risk", _target),
     "village_income_at_risk": (
         "village_income_at_risk",

@@ -29,6 +29,8 @@ class DaySun:
     """township × hour of the local day → the sun stands above the daylight elevation."""
     reference_yield: pd.Series
     """station → clear-sky in-plane insolation [kWh/m²], i.e. reference yield [kWh/kWp]."""
+    reference_hours: pd.DataFrame
+    """station × hour of the local day → the same, hour by hour."""
 
 
 def day_sun(
@@ -48,7 +50,7 @@ def day_sun(
         inclusive="left",
     )
     daylight = {}
-    reference = []
+    reference: list[pd.DataFrame] = []
     for township, centre in centres.iterrows():
         location = pvlib.location.Location(
             centre.lat, centre.lon, tz=str(tz), altitude=centre.altitude_m
@@ -60,16 +62,19 @@ def day_sun(
         daylight[township] = mid_hour > daylight_elevation
         members = stations[stations["township_id"] == township]
         if not members.empty:
-            reference.append(_plane_yield(members, solpos, clear))
-    return DaySun(
-        pd.DataFrame(daylight).T, pd.concat(reference) if reference else pd.Series(dtype=float)
-    )
+            reference.append(_plane_hours(members, solpos, clear, seconds // 3600))
+    hours = pd.concat(reference) if reference else pd.DataFrame(dtype=float)
+    return DaySun(pd.DataFrame(daylight).T, hours.sum(axis=1), hours)
 
 
-def _plane_yield(members: pd.DataFrame, solpos: pd.DataFrame, clear: pd.DataFrame) -> pd.Series:
+def _plane_hours(
+    members: pd.DataFrame, solpos: pd.DataFrame, clear: pd.DataFrame, hour: np.ndarray
+) -> pd.DataFrame:
+    """member × hour of the day → clear-sky in-plane insolation [kWh/m²]."""
     poa = _poa(members["tilt_deg"].to_numpy(), members["azimuth_deg"].to_numpy(), solpos, clear)
-    insolation = poa.sum(axis=1)
-    return pd.Series(insolation * STEP_MIN / 60 / 1000, index=members.index)
+    energy = poa * STEP_MIN / 60 / 1000
+    per_hour = np.stack([energy[:, hour == h].sum(axis=1) for h in range(int(hour.max()) + 1)])
+    return pd.DataFrame(per_hour.T, index=members.index)
 
 
 def _poa(

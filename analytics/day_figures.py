@@ -127,7 +127,7 @@ def energy_by_device(rows: pd.DataFrame) -> pd.DataFrame:
     ``unknown`` intervals, by the counter rules of ``analytics.energy``: the one way energy
     is computed from telemetry, for a whole day and for today so far."""
     return (
-        _interval_energy(rows)
+        _interval_energy(rows)[["energy", "reset", "jump", "wrap", "unknown"]]
         .groupby(rows["device"])
         .sum()
         .rename(
@@ -155,6 +155,7 @@ def _interval_energy(rows: pd.DataFrame) -> pd.DataFrame:
     counted = same & ~rows["before"].to_numpy(dtype=bool)
     return pd.DataFrame(
         {
+            "middle": (ts + ts[prev]) / 2,
             "energy": np.where(counted, result.energy_wh, 0.0),
             "reset": counted & result.reset,
             "jump": counted & result.jump,
@@ -162,6 +163,17 @@ def _interval_energy(rows: pd.DataFrame) -> pd.DataFrame:
             "unknown": counted & (result.method == Method.UNKNOWN),
         }
     )
+
+
+def station_hour_energy(day: DayInput, devices: pd.DataFrame) -> pd.DataFrame:
+    """station × hour of the local day → kWh made, each interval counted in the hour its
+    middle falls in (so that the hourly history's hour-long intervals land in theirs)."""
+    rows = interval_rows(day.previous, day.readings, devices)
+    intervals = _interval_energy(rows)
+    hours = day.daylight.columns
+    hour = np.clip((intervals["middle"].to_numpy() - day.start) // 3600, 0, len(hours) - 1)
+    kwh = intervals["energy"].groupby([rows["station_id"].to_numpy(), hour.astype(int)]).sum()
+    return (kwh.unstack(fill_value=0.0) / 1000).reindex(columns=hours, fill_value=0.0)
 
 
 def _device_hours(known: pd.DataFrame, day: DayInput, townships: pd.Series) -> pd.DataFrame:

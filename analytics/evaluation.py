@@ -14,6 +14,7 @@ from analytics.detect import (
     underperformance,
 )
 from analytics.forecasts import targets
+from analytics.profiles import ENERGY_FIELDS, PROFILE_DAYS, SHAPE_FIELDS, profile_losses
 from pvmon.certification import Compliance, compliance
 from pvmon.db.findings import sync_findings
 from pvmon.findings import Finding, FindingKind
@@ -34,6 +35,18 @@ def station_history(a: Analytics, last: dt.date, days: int = HISTORY_DAYS) -> pd
     return frame.rename(columns={"station": "station_id"})
 
 
+def profile_history(a: Analytics, last: dt.date) -> pd.DataFrame:
+    """The judged station-days of the profile window up to ``last``: date, station_id and
+    the hours' shapes and energy."""
+    start, _ = day_bounds(last - dt.timedelta(days=PROFILE_DAYS - 1), a.tz)
+    _, end = day_bounds(last, a.tz)
+    frame = a.rollups.read(
+        schema.STATION_HOURS, start, end, "station", [*SHAPE_FIELDS, *ENERGY_FIELDS]
+    )
+    frame["date"] = [local_day(t, a.tz) for t in frame["ts"]]
+    return frame.rename(columns={"station": "station_id"})
+
+
 CERT_KINDS = (
     FindingKind.CERT_MISSING,
     FindingKind.CERT_EXPIRED,
@@ -43,19 +56,22 @@ CERT_KINDS = (
 
 
 def evaluate(a: Analytics, day: dt.date, now: dt.datetime) -> dict[str, object]:
-    """Findings as of the end of ``day``: underperformance, certification, targets."""
+    """Findings as of the end of ``day``: underperformance, losses confined to some hours,
+    certification, targets."""
     found, evaluated = underperformance(station_history(a, day), day, a.tz)
+    shaded, shaded_evaluated = profile_losses(profile_history(a, day), day, a.tz)
     report = certification(a, day)
     cert, cert_evaluated = _certification_findings(a, report)
     status = targets(a, day)
     goals = target_findings(status.segment, status.villages, a.tz)
-    evaluated |= cert_evaluated
+    evaluated |= cert_evaluated | shaded_evaluated
     evaluated.add((str(FindingKind.TARGET_AT_RISK), "village-stations"))
     evaluated |= {(str(FindingKind.VILLAGE_INCOME_AT_RISK), v) for v in status.villages}
     with a.sessions.begin() as session:
-        opened, cleared = sync_findings(session, [*found, *cert, *goals], evaluated, now)
+        opened, cleared = sync_findings(session, [*found, *shaded, *cert, *goals], evaluated, now)
     return {
         "underperforming": len(found),
+        "hour_losses": len(shaded),
         "certification_findings": len(cert),
         "certification_rate": round(report.rate, 4),
         "target": str(status.segment.status),

@@ -14,12 +14,20 @@ import structlog
 from analytics.aggregate import totals, village_totals, with_capacity
 from analytics.clearsky import day_sun
 from analytics.context import Analytics
-from analytics.day_figures import DayInput, device_day, last_readings, station_day, station_hours
+from analytics.day_figures import (
+    DayInput,
+    device_day,
+    last_readings,
+    station_day,
+    station_hour_energy,
+    station_hours,
+)
 from analytics.detect import BASELINE_DAYS, township_day_weights, usable, usual_levels
 from analytics.evaluation import station_history
 from analytics.influxstore import rollup_lines
 from analytics.losses import FIELDS as LOSS_FIELDS
 from analytics.losses import shortfall
+from analytics.profiles import ENERGY_FIELDS, SHAPE_FIELDS, bright_days, day_shapes, field
 from analytics.revenue import attribute_to_villages, station_revenue
 from pvmon.influx import schema
 from pvmon.influx.client import InfluxError
@@ -134,7 +142,8 @@ def compute_day(
         daily_costs(f.costs, day).reindex(f.stations.index, fill_value=0.0),
     )
     villages = village_totals(collective, stations, f)
-    lines = _lines(devices, stations, villages, start)
+    profile = _profile(day_input, serving, stations, sun.reference_hours, f.stations)
+    lines = _lines(devices, stations, villages, profile, start)
     points = a.rollups.replace_day(start, end, lines, existing=recompute)
     a.carry = (day, last_readings(readings))
     return DayResult(day, stations, villages, points, len(readings))
@@ -214,8 +223,36 @@ def _previous(a: Analytics, day: dt.date, start: int) -> pd.DataFrame:
     return a.reader.previous(start)
 
 
+def _profile(
+    day: DayInput,
+    serving: pd.DataFrame,
+    stations: pd.DataFrame,
+    reference_hours: pd.DataFrame,
+    registry_stations: pd.DataFrame,
+) -> pd.DataFrame:
+    """The judged stations' hour-of-day shapes and hourly energy (``analytics.profiles``),
+    one row per station with the ``s``/``e`` fields of its judged hours."""
+    judged = bright_days(stations["csi"], registry_stations) & (stations["usable"] > 0)
+    rated_kw = serving.groupby("station_id")["rated_ac_w"].sum() / 1000
+    made = station_hour_energy(day, serving)
+    shapes = day_shapes(made, reference_hours, registry_stations, rated_kw, judged)
+    energy = made.reindex_like(shapes).where(shapes.notna())
+    frame = pd.concat(
+        [
+            shapes.rename(columns=lambda h: field("s", h)),
+            energy.rename(columns=lambda h: field("e", h)),
+        ],
+        axis=1,
+    ).reindex(columns=[*SHAPE_FIELDS, *ENERGY_FIELDS])
+    return frame[shapes.notna().any(axis=1)]
+
+
 def _lines(
-    devices: pd.DataFrame, stations: pd.DataFrame, villages: pd.DataFrame, ts: int
+    devices: pd.DataFrame,
+    stations: pd.DataFrame,
+    villages: pd.DataFrame,
+    profile: pd.DataFrame,
+    ts: int,
 ) -> dict[str, list[str]]:
     device_rows = devices.join(stations[["kind", "township_id"]], on="station_id")
     device_rows = device_rows.reset_index().rename(columns={"index": "device"})
@@ -257,4 +294,14 @@ def _lines(
             schema.SEGMENT_DAILY, segment, ["kind"], TOTAL_FIELDS, ts
         ),
         schema.FLEET_DAILY: rollup_lines(schema.FLEET_DAILY, fleet, [], TOTAL_FIELDS, ts),
+        schema.STATION_HOURS: rollup_lines(
+            schema.STATION_HOURS,
+            profile.join(stations[["kind", "township_id"]])
+            .rename(columns={"township_id": "township"})
+            .rename_axis("station")
+            .reset_index(),
+            ["station", "kind", "township"],
+            [*SHAPE_FIELDS, *ENERGY_FIELDS],
+            ts,
+        ),
     }

@@ -19,6 +19,8 @@ class FindingKind(StrEnum):
     """An inverter reports its fault state or alarm events."""
     UNDERPERFORMANCE = "underperformance"
     """Output persistently below the station's usual level against its peers."""
+    PROFILE_LOSS = "profile_loss"
+    """Output lost in some hours of clear days against peers (shade, a string in the heat)."""
     CERT_MISSING = "cert_missing"
     CERT_EXPIRED = "cert_expired"
     CERT_REVIEW_OVERDUE = "cert_review_overdue"
@@ -46,7 +48,12 @@ LIVE_KINDS = frozenset(
 )
 """Found from the last minutes of telemetry by the frequent job."""
 OPERATING_RULES = frozenset(
-    {*(str(k) for k in LIVE_KINDS), str(FindingKind.UNDERPERFORMANCE), "device_silent_days"}
+    {
+        *(str(k) for k in LIVE_KINDS),
+        str(FindingKind.UNDERPERFORMANCE),
+        str(FindingKind.PROFILE_LOSS),
+        "device_silent_days",
+    }
 )
 """The alert rules about how a station's equipment runs: they make its state a fault or a
 warning. A station without a certified maintainer is a staffing finding: it is listed

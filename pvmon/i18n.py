@@ -308,6 +308,7 @@ _WORDS: dict[str, tuple[str, str]] = {
     "rule.zero_output": ("白天零发电", "zero output in daylight"),
     "rule.fault_state": ("逆变器故障", "inverter fault"),
     "rule.underperformance": ("发电持续偏低", "persistent underperformance"),
+    "rule.profile_loss": ("部分时段发电偏低", "output lost in some hours"),
     "rule.cert_missing": ("无有效电工证", "no valid electrician certificate"),
     "rule.cert_expired": ("电工证已过期", "certificate expired"),
     "rule.cert_review_overdue": ("电工证逾期未复审", "certificate review overdue"),
@@ -357,6 +358,11 @@ _WORDS: dict[str, tuple[str, str]] = {
     "detail.underperformance": (
         "对标指数{recent}（平时{usual}），下降{drop}",
         "peer index {recent} (usually {usual}), down {drop}",
+    ),
+    "detail.profile_loss": (
+        "{hours} 比朝向相近的电站低{drop}，晴天每天约少发{kwh:.1f} kWh（{share}）",
+        "{hours} {drop} below similarly facing stations, about {kwh:.1f} kWh per clear day "
+        "({share})",
     ),
     "detail.target_at_risk": (
         "预计全年{forecast_wan_kwh:.0f}万千瓦时/{forecast_wan_yuan:.0f}万元，"

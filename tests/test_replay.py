@@ -78,3 +78,76 @@ def test_days_replayed_have_their_findings_as_of_each_days_end(
     with session_factory(loaded_engine)() as session:
         runs = {r.period for r in session.scalars(select(tables.JobRun)) if r.job == "daily"}
     assert runs == {d.isoformat() for d in days}
+
+
+SHADED = "HH0740"
+RESET = "HH0741"
+DAYS = 16
+
+
+def last_spring_before(day: dt.date) -> dt.date:
+    """The latest 20 April on or before ``day``: in spring a shade until 10:30 costs a few
+    per cent of the day; in December the sun rises near 8:00, only the 9 o'clock hour of the
+    shaded ones is bright enough to judge, and the shade costs under 2 % of the day — below
+    what the profile check reports (``analytics.profiles.MIN_LOSS_SHARE``)."""
+    spring = day.replace(month=4, day=20)
+    return spring if spring <= day else spring.replace(year=day.year - 1)
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+@pytest.mark.usefixtures("stores")
+def test_a_morning_shade_replayed_through_the_past_is_found_with_its_hours(
+    tmp_path: Path, influx: InfluxClient, loaded_engine: Engine, default_registry: Registry
+) -> None:
+    """``pvmon backfill --scenario`` then ``pvmon analytics run daily``: a household shaded
+    by 20 % every morning until 10:30 — about 5 % of its day, within the daily margin — is
+    found from its hours; a counter reset on another household is not a loss."""
+    stations = township_stations(default_registry)
+    assert {SHADED, RESET} <= set(stations)
+    first = last_spring_before(dt.date.today() - dt.timedelta(days=DAYS + 1))
+    scenario = tmp_path / "shade.toml"
+    scenario.write_text(
+        f"""
+[[faults]]
+kind = "shading"
+stations = ["{SHADED}"]
+hours = "00:00-10:30"
+factor = 0.2
+start = "+4d"
+
+[[faults]]
+kind = "counter_reset"
+stations = ["{RESET}"]
+start = "+8.5d"
+"""
+    )
+    until = dt.datetime.combine(first + dt.timedelta(days=DAYS), dt.time(0), TZ)
+    replayed = runner.invoke(
+        app,
+        [
+            *("backfill", "--scenario", str(scenario), "--from", str(first)),
+            *("--until", until.isoformat(), "--stations", ",".join(stations)),
+        ],
+    )
+    assert replayed.exit_code == 0, replayed.output
+    last = until.date() - dt.timedelta(days=1)
+    done = runner.invoke(
+        app, ["analytics", "run", "daily", "--from", str(first), "--to", str(last)]
+    )
+    assert done.exit_code == 0, done.output
+
+    operating = [f for f in findings_of_stations(loaded_engine) if f.kind != "station_uncovered"]
+    assert [(f.kind, f.subject_id) for f in operating] == [("profile_loss", SHADED)]
+    (shade,) = operating
+    assert shade.evidence["hours"].endswith("10:00") or shade.evidence["hours"].endswith("11:00")
+    assert 0.02 <= shade.evidence["share"] <= 0.1
+    assert shade.detected_at.date() > first + dt.timedelta(days=4), "after the shade began"
+    stored = influx.query('SELECT COUNT("s12") FROM "rollups"."station_hours"')
+    assert stored, "the judged hours are kept with the rollups"
+
+
+def findings_of_stations(engine: Engine) -> list[tables.Finding]:
+    with session_factory(engine)() as session:
+        return list(
+            session.scalars(select(tables.Finding).where(tables.Finding.station_id.is_not(None)))
+        )

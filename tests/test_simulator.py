@@ -146,7 +146,8 @@ def test_counter_energy_adds_up_across_any_split(model: FleetModel) -> None:
         ('[[faults]]\nkind = "outage"\nstations = ["VS001"]\nduration = "soon"', "duration"),
         ('[[faults]]\nkind = "shading"\nstations = ["VS001"]\nfactor = 0.2', "hours"),
         (
-            '[[faults]]\nkind = "shading"\nstations = ["VS001"]\nfactor = 0.2\nhours = "10:30-06:00"',
+            '[[faults]]\nkind = "shading"\nstations = ["VS001"]\nfactor = 0.2\n'
+            'hours = "10:30-06:00"',
             "within one day",
         ),
         (

@@ -19,6 +19,9 @@ VILLAGE_DAILY = "village_daily"
 TOWNSHIP_DAILY = "township_daily"
 SEGMENT_DAILY = "segment_daily"
 FLEET_DAILY = "fleet_daily"
+STATION_HOURS = "station_hours"
+"""Each station's hours on the days they can be judged: the shape against its peers and the
+energy (``s07``, ``e07``…), for losses confined to some hours of the day."""
 STATION_TODAY = "station_today"
 """Each station's energy so far today (raw retention; replaced by the day's rollup)."""
 
