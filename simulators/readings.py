@@ -30,6 +30,8 @@ class FaultState:
     dark: np.ndarray
     lost: np.ndarray
     """The logger's link is down without buffering: the reading never leaves it."""
+    stuck_since: np.ndarray
+    """When the power the logger sends froze (epoch seconds; -1: it did not)."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,7 @@ class ReadingGenerator:
         tripped = np.zeros(idx.size, dtype=bool)
         dark = np.zeros(idx.size, dtype=bool)
         lost = np.zeros(idx.size, dtype=bool)
+        stuck_since = np.full(idx.size, -1, dtype=np.int64)
         for fault in self.faults:
             hit = np.isin(idx, fault.devices) & fault.active(ts)
             match fault.kind:
@@ -84,8 +87,21 @@ class ReadingGenerator:
                     dark |= hit
                 case FaultKind.COMM_LOSS:
                     lost |= hit
+                case FaultKind.STUCK:
+                    stuck_since[hit] = fault.start
         factor[silent | tripped | dark] = 0.0
-        return FaultState(factor, silent, tripped, dark, lost)
+        return FaultState(factor, silent, tripped, dark, lost, stuck_since)
+
+    def _frozen_power(self, idx: np.ndarray, state: FaultState, p_ac: np.ndarray) -> np.ndarray:
+        """The power each reading shows: what it read when its register froze, if it did."""
+        stuck = np.flatnonzero(state.stuck_since >= 0)
+        if not stuck.size:
+            return p_ac
+        at, devices = state.stuck_since[stuck], idx[stuck]
+        then = self.model.conditions(devices, at, self.fault_state(devices, at).factor)
+        shown = p_ac.copy()
+        shown[stuck] = then.output.p_ac
+        return shown
 
     def readings(self, idx: np.ndarray, ts: np.ndarray) -> ReadingBatch:
         """Readings of devices ``idx`` (each at most once) at times ``ts``."""
@@ -216,7 +232,7 @@ class ReadingGenerator:
         )
         unit = f.wh_unit[idx]
         return {
-            "W": np.round(out.p_ac, 1),
+            "W": np.round(self._frozen_power(idx, state, out.p_ac), 1),
             "WH": (np.floor(counters / unit) * unit).astype(np.int64),
             "DCV": np.round(dcv, 1),
             "DCA": np.round(np.where(dcv > 0, out.p_dc / np.maximum(dcv, 1), 0), 2),

@@ -6,7 +6,7 @@ Example::
 
     [[faults]]
     kind = "output_loss"       # outage | fault | zero_output | output_loss | shading |
-    stations = ["VS017"]       # soiling | comm_loss | backlog | counter_reset
+    stations = ["VS017"]       # soiling | comm_loss | backlog | counter_reset | stuck
     start = "+30m"             # after the simulation starts, or an RFC 3339 time
     duration = "2h"            # omitted: until the run ends
     factor = 0.3               # the share of output lost (output_loss, shading, soiling)
@@ -40,7 +40,9 @@ inverter trips: state 7 (FAULT), no output, alarm bits, and an event message.
 ``zero_output``: reports keep coming with no power (an open DC isolator). ``comm_loss``: the
 logger's link drops (its last will says offline) and its readings are lost. ``backlog``: the
 same, but the logger stores the readings and publishes them after reconnecting.
-``counter_reset``: the lifetime energy counter restarts from zero at ``start``.
+``counter_reset``: the lifetime energy counter restarts from zero at ``start``. ``stuck``:
+the logger keeps sending the power it read at ``start`` (a frozen register) while the
+counter goes on.
 ``shading``: ``factor`` of the output is lost within the local ``hours`` of every day.
 ``soiling``: the loss grows evenly from nothing at ``start`` to ``factor`` after ``build``
 and stays until ``duration`` ends (a cleaning).
@@ -84,6 +86,7 @@ class FaultKind(StrEnum):
     COMM_LOSS = "comm_loss"
     BACKLOG = "backlog"
     COUNTER_RESET = "counter_reset"
+    STUCK = "stuck"
 
 
 LINK_FAULTS = frozenset({FaultKind.COMM_LOSS, FaultKind.BACKLOG})

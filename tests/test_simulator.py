@@ -224,6 +224,33 @@ def test_shading_takes_its_share_in_its_hours_and_soiling_builds_up(model: Fleet
     np.testing.assert_allclose(factor, [1 - 0.12 * 0.5 / 10, 0.94, 0.88])
 
 
+def test_a_stuck_logger_repeats_the_power_it_read_while_its_counter_goes_on(
+    model: FleetModel,
+) -> None:
+    f = model.fleet
+    day = dt.date(2026, 4, 12)
+    start = at(day, 0)
+    device = f.stations[f.station_index()["VS001"]].devices[0]
+    froze = at(day, 10)
+    scenario = Scenario.model_validate(
+        {"faults": [{"kind": "stuck", "devices": [f.device_ids[device]], "start": "+10h"}]}
+    )
+    faults = resolve_faults(scenario, f, start, seed=1, tz=TZ)
+    stuck = ReadingGenerator(f, model, faults, np.zeros(f.size), start)
+    healthy = ReadingGenerator(f, model, [], np.zeros(f.size), start)
+    moments = [froze, at(day, 11), at(day, 13), at(day, 15)]
+    shown = [stuck.readings(np.array([device]), np.array([t])) for t in moments]
+    truth = [healthy.readings(np.array([device]), np.array([t])) for t in moments]
+    power = [b.fields["W"][0] for b in shown]
+    assert power[0] > 0
+    assert power == [power[0]] * 4, "the power read at 10:00, again and again"
+    assert [b.fields["W"][0] for b in truth][1:] != power[1:], "while the sun moved on"
+    counters = [b.fields["WH"][0] for b in shown]
+    assert counters == [b.fields["WH"][0] for b in truth], "the counter goes on as it was"
+    assert counters == sorted(counters)
+    assert counters[-1] > counters[0]
+
+
 # --- what the loggers publish (through a real broker) ------------------------------------
 
 
