@@ -117,6 +117,7 @@ DETAILS: dict[str, tuple[str, Callable[[Mapping[str, Any], Lang], dict[str, obje
             "share": _pct(e["share"]),
         },
     ),
+    "bad_data": ("bad_data", lambda e, _: {**e, "share": _pct(e["share"])}),
     "target_at_risk": ("target_at_risk", _target),
     "village_income_at_risk": (
         "village_income_at_risk",

@@ -15,6 +15,7 @@ from analytics.detect import (
 )
 from analytics.forecasts import targets
 from analytics.profiles import ENERGY_FIELDS, PROFILE_DAYS, SHAPE_FIELDS, profile_losses
+from analytics.quality import QUALITY_FIELDS, bad_data
 from pvmon.certification import Compliance, compliance
 from pvmon.db.findings import sync_findings
 from pvmon.findings import Finding, FindingKind
@@ -47,6 +48,13 @@ def profile_history(a: Analytics, last: dt.date) -> pd.DataFrame:
     return frame.rename(columns={"station": "station_id"})
 
 
+def day_quality(a: Analytics, day: dt.date) -> pd.DataFrame:
+    """device → the data-quality counts of its readings of ``day``."""
+    start, end = day_bounds(day, a.tz)
+    frame = a.rollups.read(schema.DEVICE_DAILY, start, end, "device", QUALITY_FIELDS)
+    return frame.set_index("device")[QUALITY_FIELDS].dropna()
+
+
 CERT_KINDS = (
     FindingKind.CERT_MISSING,
     FindingKind.CERT_EXPIRED,
@@ -57,21 +65,31 @@ CERT_KINDS = (
 
 def evaluate(a: Analytics, day: dt.date, now: dt.datetime) -> dict[str, object]:
     """Findings as of the end of ``day``: underperformance, losses confined to some hours,
-    certification, targets."""
+    devices whose data were mostly bad, certification, targets."""
     found, evaluated = underperformance(station_history(a, day), day, a.tz)
     shaded, shaded_evaluated = profile_losses(profile_history(a, day), day, a.tz)
+    bad, bad_evaluated = bad_data(
+        day_quality(a, day),
+        a.frames.devices["station_id"],
+        a.settings.analytics.bad_data_share,
+        day,
+        a.tz,
+    )
     report = certification(a, day)
     cert, cert_evaluated = _certification_findings(a, report)
     status = targets(a, day)
     goals = target_findings(status.segment, status.villages, a.tz)
-    evaluated |= cert_evaluated | shaded_evaluated
+    evaluated |= cert_evaluated | shaded_evaluated | bad_evaluated
     evaluated.add((str(FindingKind.TARGET_AT_RISK), "village-stations"))
     evaluated |= {(str(FindingKind.VILLAGE_INCOME_AT_RISK), v) for v in status.villages}
     with a.sessions.begin() as session:
-        opened, cleared = sync_findings(session, [*found, *shaded, *cert, *goals], evaluated, now)
+        opened, cleared = sync_findings(
+            session, [*found, *shaded, *bad, *cert, *goals], evaluated, now
+        )
     return {
         "underperforming": len(found),
         "hour_losses": len(shaded),
+        "bad_data_devices": len(bad),
         "certification_findings": len(cert),
         "certification_rate": round(report.rate, 4),
         "target": str(status.segment.status),

@@ -28,6 +28,7 @@ from analytics.influxstore import rollup_lines
 from analytics.losses import FIELDS as LOSS_FIELDS
 from analytics.losses import shortfall
 from analytics.profiles import ENERGY_FIELDS, SHAPE_FIELDS, bright_days, day_shapes, field
+from analytics.quality import QUALITY_FIELDS, device_labels
 from analytics.revenue import attribute_to_villages, station_revenue
 from pvmon.influx import schema
 from pvmon.influx.client import InfluxError
@@ -50,6 +51,7 @@ DEVICE_FIELDS = [
     "unknown_intervals",
     "max_w",
     "wh_last",
+    *QUALITY_FIELDS,
 ]
 STATION_FIELDS = [
     "energy_kwh",
@@ -121,6 +123,7 @@ def compute_day(
     day_input = DayInput(start, readings, _previous(a, day, start), sun.daylight)
     serving = frame_in_effect(f.devices, day)
     devices = device_day(day_input, serving, f.stations)
+    devices = devices.join(device_labels(readings, serving["rated_ac_w"]).add_prefix("q_"))
     stations = station_day(
         devices,
         station_hours(day_input, serving, f.stations),

@@ -1,6 +1,7 @@
 """What a station's and an inverter's pages show, read from InfluxDB and the relational
 store: a day's power curve beside the clear-sky curve and the township peers' median
-scaled to the station, the year's months, each inverter's last reading and alarms."""
+scaled to the station, the year's months, each inverter's last reading and alarms, and the
+data-quality labels of its readings."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from analytics.clearsky import plane_irradiance
+from analytics.quality import LABELS, QUALITY_FIELDS
 from api.state import ApiState
 from pvmon.domain import peer_kinds
 from pvmon.influx import schema
@@ -183,3 +185,46 @@ def device_curve(ctx: ApiState, device_id: str, day: dt.date) -> list[tuple[int,
     )
     power = pd.Series({r["time"]: r["w"] for r in rows}, dtype=float)
     return _points(power.reindex(range(start, end, CURVE_STEP_S)) / 1000)
+
+
+QUALITY_DAYS = 7
+
+
+@dataclass(frozen=True)
+class DeviceQuality:
+    """An inverter's data-quality labels (``analytics.quality``) over the last days."""
+
+    device: str
+    labelled: int
+    """Readings labelled (sub-hourly days only)."""
+    shares: dict[str, float]
+    """label → share of the labelled readings carrying it."""
+    bad: float
+    """Share of the labelled readings with any bad label."""
+
+
+def data_quality(ctx: ApiState, station_id: str, days: int = QUALITY_DAYS) -> list[DeviceQuality]:
+    """The station's inverters' data-quality labels over the ``days`` computed days up to
+    yesterday, from their daily rollups."""
+    yesterday = ctx.today() - dt.timedelta(days=1)
+    start, _ = day_bounds(yesterday - dt.timedelta(days=days - 1), ctx.tz)
+    _, end = day_bounds(yesterday, ctx.tz)
+    fields = ", ".join(f'"{f}"' for f in QUALITY_FIELDS)
+    rows = series_values(
+        ctx.influx.query(
+            f'SELECT "device", {fields} FROM "{ROLLUP_RP}"."{schema.DEVICE_DAILY}" WHERE '
+            f"time >= {start}s AND time < {end}s AND \"station\" = '{station_id}'"
+        )
+    )
+    frame = pd.DataFrame(rows, columns=["device", *QUALITY_FIELDS])
+    totals = frame.groupby("device")[QUALITY_FIELDS].sum()
+    totals = totals[totals["q_labelled"] > 0]
+    return [
+        DeviceQuality(
+            str(device),
+            int(t["q_labelled"]),
+            {label: t[f"q_{label}"] / t["q_labelled"] for label in LABELS},
+            t["q_bad"] / t["q_labelled"],
+        )
+        for device, t in totals.iterrows()
+    ]

@@ -13,6 +13,7 @@ from fastapi.responses import Response
 from sqlalchemy import and_
 
 from alerts import actions
+from analytics.quality import LABELS
 from api import formatting, stationdata
 from api.deps import Context, Db
 from api.pages import Viewer, lang_of, problem_page, render
@@ -119,6 +120,10 @@ def station_page(
         last=last,
         inverters=stationdata.inverters_now(ctx, station_id),
         replaced=ctx.view().retired(station_id, ctx.today()),
+        quality=stationdata.data_quality(ctx, station_id),
+        quality_days=stationdata.QUALITY_DAYS,
+        quality_labels=LABELS,
+        bad_share=ctx.settings.analytics.bad_data_share,
         alerts=past,
         orders=order_actions.orders(
             session,

@@ -21,6 +21,9 @@ class FindingKind(StrEnum):
     """Output persistently below the station's usual level against its peers."""
     PROFILE_LOSS = "profile_loss"
     """Output lost in some hours of clear days against peers (shade, a string in the heat)."""
+    BAD_DATA = "bad_data"
+    """Most of a device's readings of a day were stale, interpolated, outliers or off its
+    clock's grid: the data cannot be trusted, whatever they say."""
     CERT_MISSING = "cert_missing"
     CERT_EXPIRED = "cert_expired"
     CERT_REVIEW_OVERDUE = "cert_review_overdue"

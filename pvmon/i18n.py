@@ -61,6 +61,23 @@ _WORDS: dict[str, tuple[str, str]] = {
     "installed_on": ("投运日期", "Installed on"),
     "retired_on": ("退役日期", "Retired on"),
     "alarms_30d": ("近30天告警", "Alarms, 30 days"),
+    "q.title": ("数据质量（近{n}天）", "Data quality, last {n} days"),
+    "q.labelled": ("判读条数", "Readings judged"),
+    "q.stale": ("停滞", "Stale"),
+    "q.interpolated": ("插值", "Interpolated"),
+    "q.outlier": ("异常值", "Outliers"),
+    "q.irregular": ("时钟偏离", "Off the clock's grid"),
+    "q.clipped": ("限幅", "Clipped"),
+    "q.bad": ("不可信", "Untrustworthy"),
+    "q.note": (
+        "限幅是逆变器达到额定功率，不计为坏数据；某天不可信读数超过{share}即发出数据质量告警。",
+        "Clipping is the inverter at its limit and is not bad data; a day with more than "
+        "{share} untrustworthy readings raises a data-quality alert.",
+    ),
+    "q.none": (
+        "近期没有可判读的分钟级数据（逐时历史数据不作判读）。",
+        "No sub-hourly readings to judge lately (hourly history is not judged).",
+    ),
     "alarm_history": ("告警记录（近30天）", "Alarm history (30 days)"),
     "code": ("代码", "Code"),
     "message_text": ("说明", "Text"),
@@ -309,6 +326,7 @@ _WORDS: dict[str, tuple[str, str]] = {
     "rule.fault_state": ("逆变器故障", "inverter fault"),
     "rule.underperformance": ("发电持续偏低", "persistent underperformance"),
     "rule.profile_loss": ("部分时段发电偏低", "output lost in some hours"),
+    "rule.bad_data": ("数据质量差", "poor data quality"),
     "rule.cert_missing": ("无有效电工证", "no valid electrician certificate"),
     "rule.cert_expired": ("电工证已过期", "certificate expired"),
     "rule.cert_review_overdue": ("电工证逾期未复审", "certificate review overdue"),
@@ -363,6 +381,12 @@ _WORDS: dict[str, tuple[str, str]] = {
         "{hours} 比朝向相近的电站低{drop}，晴天每天约少发{kwh:.1f} kWh（{share}）",
         "{hours} {drop} below similarly facing stations, about {kwh:.1f} kWh per clear day "
         "({share})",
+    ),
+    "detail.bad_data": (
+        "{day} 有{share}的读数不可信：停滞{stale}、插值{interpolated}、异常{outlier}、"
+        "时钟偏离{irregular}（共{readings}条）",
+        "{share} of the readings of {day} untrustworthy: stale {stale}, interpolated "
+        "{interpolated}, outliers {outlier}, off the clock's grid {irregular} (of {readings})",
     ),
     "detail.target_at_risk": (
         "预计全年{forecast_wan_kwh:.0f}万千瓦时/{forecast_wan_yuan:.0f}万元，"

@@ -215,6 +215,10 @@ def test_the_bureau_opens_a_station_its_inverter_and_its_maintainer(
     for chart in ("chart-power", "chart-daily", "chart-monthly"):
         WebDriverWait(browser, 20).until(lambda b, c=chart: charts_drawn(b, c))
     assert len(browser.find_elements(By.CSS_SELECTOR, "#owners tr")) > 1, "the bureau sees money"
+    inverters = browser.find_elements(By.CSS_SELECTOR, "#inverters tr")
+    judged = browser.find_elements(By.CSS_SELECTOR, "#data-quality tr")
+    assert len(judged) == len(inverters) > 1, "each inverter's data quality, with a header"
+    assert not browser.find_elements(By.CSS_SELECTOR, "#data-quality .state-warning")
     shot(browser, "station.png", tmp_path)
 
     browser.find_element(By.CSS_SELECTOR, "#inverters a").click()

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from launch.cli import app
 from pvmon.db import tables
 from pvmon.db.engine import session_factory
-from pvmon.influx.client import InfluxClient
+from pvmon.influx.client import InfluxClient, series_values
 from pvmon.registry.schema import Registry
 from tests.support.fleetwriter import TZ, FleetWriter, silent_station_day, township_stations
 
@@ -151,3 +151,39 @@ def findings_of_stations(engine: Engine) -> list[tables.Finding]:
         return list(
             session.scalars(select(tables.Finding).where(tables.Finding.station_id.is_not(None)))
         )
+
+
+@pytest.mark.usefixtures("stores")
+def test_a_logger_whose_power_froze_raises_the_data_quality_finding(
+    influx: InfluxClient, loaded_engine: Engine, default_registry: Registry
+) -> None:
+    """A logger that keeps sending the power it read at 10:00 (a frozen register) while its
+    counter goes on: its readings are labelled stale in the device's daily rollup, and the
+    day that is mostly stale raises the data-quality finding; the others' data are clean."""
+    stations = township_stations(default_registry)
+    village = next(s for s in default_registry.stations if s.id in stations and s.kind == "village")
+    device = next(i.id for i in default_registry.inverters if i.station_id == village.id)
+    first = dt.date.today() - dt.timedelta(days=4)
+    stuck = [{"kind": "stuck", "devices": [device], "start": "+34h"}]
+    writer = FleetWriter(default_registry, stations, first, stuck)
+    days = [first + dt.timedelta(days=n) for n in range(3)]
+    for day in days:
+        writer.day(influx, day)
+    done = runner.invoke(
+        app, ["analytics", "run", "daily", "--from", str(days[0]), "--to", str(days[-1])]
+    )
+    assert done.exit_code == 0, done.output
+
+    (bad,) = findings(loaded_engine, "bad_data")
+    assert (bad.subject_id, bad.station_id, bad.active) == (device, village.id, True)
+    assert bad.detected_at == dt.datetime.combine(days[2], dt.time(0), TZ).astimezone(dt.UTC)
+    assert bad.evidence["stale"] > 0.5 * bad.evidence["readings"]
+    rows = series_values(
+        influx.query(
+            'SELECT "device", "q_labelled", "q_bad" FROM "rollups"."device_daily" '
+            f'WHERE "station" =~ /^({"|".join(stations)})$/'
+        )
+    )
+    clean = [r for r in rows if r["device"] != device]
+    assert clean
+    assert all(r["q_bad"] <= 0.05 * r["q_labelled"] for r in clean)
