@@ -1,7 +1,8 @@
 """The simulated fleet: every inverter as columns of arrays, built from the registry.
 
 What the registry cannot know is the simulator's own: each station's small, steady deviation
-from nominal (orientation, soiling: up to ±3 %), each logger's reporting phase, and the
+from nominal (orientation, soiling: up to ±3 %), the rate its modules degrade at from its
+commissioning (0.3–1.5 % of their output a year), each logger's reporting phase, and the
 inverters' DC voltage class. All of it is seeded, so a run is repeatable.
 """
 
@@ -26,6 +27,9 @@ DC_NOMINAL_V = {
     StationKind.HOUSEHOLD: 360.0,
     StationKind.CENTRAL: 1050.0,
 }
+DEGRADATION = (0.003, 0.015)
+"""The range of the stations' degradation rates [share of the output lost a year]."""
+YEAR_S = 365.25 * 86400
 CLIMATE_YIELD_KWH_PER_KWP_DAY = 3.4
 """About 1,240 kWh/kWp a year: used only to give old inverters a plausible lifetime counter."""
 
@@ -61,6 +65,10 @@ class SimFleet:
     """Counter resolution [Wh]: 10 ** wh_scale_exp."""
     installed: np.ndarray
     """Installation day as epoch seconds."""
+    commissioned: np.ndarray
+    """The station's commissioning day as epoch seconds: its modules age from then."""
+    degradation: np.ndarray
+    """The share of its output the station's modules lose a year (linear)."""
 
     @property
     def size(self) -> int:
@@ -72,13 +80,18 @@ class SimFleet:
     def station_index(self) -> dict[str, int]:
         return {s.id: i for i, s in enumerate(self.stations)}
 
+    def health(self, idx: np.ndarray, ts: np.ndarray) -> np.ndarray:
+        """What the modules still make of their output when new, at ``ts``."""
+        years = np.maximum(0.0, (ts - self.commissioned[idx]) / YEAR_S)
+        return 1.0 - self.degradation[idx] * years
+
     def baseline_wh(self, idx: np.ndarray, at: np.ndarray | int) -> np.ndarray:
         """A plausible lifetime counter at ``at`` for inverters nobody has simulated yet."""
         days = np.maximum(0, (at - self.installed[idx]) / 86400)
         return self.kwp[idx] * CLIMATE_YIELD_KWH_PER_KWP_DAY * 1000 * days * self.perf[idx]
 
 
-def _unit(seed: int, text: str) -> float:
+def unit(seed: int, text: str) -> float:
     """A repeatable number in [0, 1) for (seed, text)."""
     return zlib.crc32(f"{seed}:{text}".encode()) / 2**32
 
@@ -121,8 +134,11 @@ def build_fleet(
         kind = StationKind(s.kind)
         station_rated = _array_rating(inverters[s.id])
         interval = interval_s[kind]
-        phase = int(_unit(seed, "phase:" + s.id) * interval)
-        perf = 1 + STATION_SPREAD * (2 * _unit(seed, "perf:" + s.id) - 1)
+        phase = int(unit(seed, "phase:" + s.id) * interval)
+        perf = 1 + STATION_SPREAD * (2 * unit(seed, "perf:" + s.id) - 1)
+        low, high = DEGRADATION
+        degradation = low + (high - low) * unit(seed, "degradation:" + s.id)
+        commissioned = dt.datetime.combine(s.commissioned_on, dt.time(12), dt.UTC).timestamp()
         first = len(columns["id"])
         for inv in inverters[s.id]:
             columns["id"].append(inv.id)
@@ -135,6 +151,8 @@ def build_fleet(
             columns["interval"].append(interval)
             columns["phase"].append(phase)
             columns["perf"].append(perf)
+            columns["commissioned"].append(commissioned)
+            columns["degradation"].append(degradation)
             columns["dcv"].append(DC_NOMINAL_V[kind])
             columns["unit"].append(10.0**inv.wh_scale_exp)
             columns["installed"].append(
@@ -162,4 +180,6 @@ def build_fleet(
         dc_nominal_v=f["dcv"].astype(float),
         wh_unit=f["unit"].astype(float),
         installed=f["installed"].astype(float),
+        commissioned=f["commissioned"].astype(float),
+        degradation=f["degradation"].astype(float),
     )

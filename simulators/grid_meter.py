@@ -75,12 +75,14 @@ def monthly_ac_kwh(
     f = model.fleet
     typical = typical_yield()
     kwp = np.bincount(f.station_of, f.kwp, len(f.stations))
-    perf = np.array([f.perf[s.devices[0]] for s in f.stations])
+    lead = np.array([s.devices[0] for s in f.stations])
     out = {}
     for month in months:
         first, last = month_bounds(month)
         if last < simulated_from:
-            out[month] = kwp * perf * typical[first.month]
+            middle = dt.datetime.combine(first.replace(day=15), dt.time(12), tz).timestamp()
+            health = f.health(lead, np.full(lead.size, middle))
+            out[month] = kwp * f.perf[lead] * health * typical[first.month]
             continue
         total = np.zeros(len(f.stations))
         day = max(first, simulated_from)

@@ -11,6 +11,7 @@ import numpy as np
 from simulators.fleet_arrays import SimFleet
 from simulators.physics import NIGHT_ZENITH, Output, inverter_output, plane_of_array
 from simulators.sky import MINUTES, SkyModel
+from simulators.soiling import Soiling
 
 MAX_EXACT_GAP_S = 3 * 86400
 """Counter gaps up to this long are integrated exactly; longer ones use the climate average."""
@@ -30,6 +31,7 @@ class FleetModel:
     def __init__(self, fleet: SimFleet, sky: SkyModel) -> None:
         self.fleet = fleet
         self.sky = sky
+        self.soiling = Soiling(fleet, sky.seed)
 
     def conditions(self, idx: np.ndarray, ts: np.ndarray, factor: np.ndarray) -> Conditions:
         """Output of devices ``idx`` at times ``ts`` with DC-side ``factor``."""
@@ -39,6 +41,7 @@ class FleetModel:
         ghi = np.empty(idx.size)
         temp = np.empty(idx.size)
         doy = np.empty(idx.size)
+        clean = np.empty(idx.size)
         for day, rows in self._by_day(ts):
             sky = self.sky.day(day)
             minute = np.clip((ts[rows] - sky.start) // 60, 0, MINUTES - 1)
@@ -48,6 +51,7 @@ class FleetModel:
             ghi[rows] = sky.ghi[town, minute]
             temp[rows] = sky.temp_air[town, minute]
             doy[rows] = day.timetuple().tm_yday
+            clean[rows] = 1.0 - self.soiling.loss(idx[rows], day)
         night = zenith > NIGHT_ZENITH
         day_rows = np.nonzero(~night)[0]
         lit = idx[day_rows]
@@ -61,7 +65,8 @@ class FleetModel:
             ghi[day_rows],
             doy[day_rows],
         )
-        out = inverter_output(poa, temp, f.kwp[idx], f.rated_w[idx], f.perf[idx] * factor)
+        scale = f.perf[idx] * f.health(idx, ts) * clean * factor
+        out = inverter_output(poa, temp, f.kwp[idx], f.rated_w[idx], scale)
         return Conditions(out, temp, night)
 
     def energy_wh(

@@ -2,6 +2,7 @@
 healthy stations are left alone.
 
 Healthy stations differ from each other by up to ±3 % (the simulator's station spread),
+by the years their modules have aged at rates of their own, and by the dust on them,
 about 30 % of days are overcast or broken-cloud, and 48 stations get a fault in the last
 three days: an outage, zero output, a communication loss in daylight, or a 15–40 % output
 loss. Analytics sees only the readings the loggers would send. The thresholds were tuned

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import Counter, defaultdict
+from dataclasses import replace
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -18,13 +19,14 @@ from pvmon.registry.schema import Registry
 from pvmon.settings import Settings, load_settings
 from pvmon.telemetry import OperatingState
 from simulators.clock import DAYLIGHT_ELEVATION, SimClock, demo_start, solar_elevation
-from simulators.fleet_arrays import build_fleet
+from simulators.fleet_arrays import YEAR_S, build_fleet
 from simulators.main import run_simulation
 from simulators.model import FleetModel
 from simulators.physics import inverter_output
 from simulators.readings import ReadingGenerator, first_on_grid, next_on_grid
 from simulators.scenario import Scenario, resolve_faults
 from simulators.sky import DayType, SkyModel, day_types
+from simulators.soiling import DAILY_RATE, MAX_LOSS
 
 TZ = ZoneInfo("Asia/Shanghai")
 INTERVALS = {StationKind.VILLAGE: 60, StationKind.HOUSEHOLD: 300, StationKind.CENTRAL: 60}
@@ -222,6 +224,49 @@ def test_shading_takes_its_share_in_its_hours_and_soiling_builds_up(model: Fleet
     )
     factor = generator.fault_state(np.full(3, dusty), later).factor
     np.testing.assert_allclose(factor, [1 - 0.12 * 0.5 / 10, 0.94, 0.88])
+
+
+def test_each_station_degrades_at_its_own_steady_rate_from_commissioning(
+    default_registry: Registry, model: FleetModel
+) -> None:
+    whole = build_fleet(default_registry, 1, INTERVALS)
+    rates = np.array([whole.degradation[s.devices[0]] for s in whole.stations])
+    assert rates.min() >= 0.003
+    assert rates.max() <= 0.015
+    assert np.ptp(rates) > 0.01, "spread over the range"
+    f = model.fleet
+    device = f.stations[f.station_index()["VS001"]].devices[0]
+    noon = at(dt.date(2026, 6, 21), 12)
+    new = replace(f, degradation=np.zeros(f.size))
+    aged = model.conditions(np.array([device]), np.array([noon]), np.ones(1)).output.p_ac
+    fresh = FleetModel(new, model.sky).conditions(np.array([device]), np.array([noon]), np.ones(1))
+    years = (noon - f.commissioned[device]) / YEAR_S
+    assert years > 5
+    np.testing.assert_allclose(aged, fresh.output.p_ac * (1 - f.degradation[device] * years))
+    before = f.health(np.array([device]), np.array([f.commissioned[device] - 86400]))
+    assert before.tolist() == [1.0], "nothing lost before it was commissioned"
+
+
+def test_dust_builds_up_between_rains_and_a_rain_day_washes_it(model: FleetModel) -> None:
+    soiling, f = model.soiling, model.fleet
+    device = np.array([f.stations[f.station_index()["VS001"]].devices[0]])
+    town = f.township_of[device[0]]
+    days = [dt.date(2026, 1, 1) + dt.timedelta(days=n) for n in range(365)]
+    rained = np.array([soiling.rain(d)[town] for d in days])
+    loss = np.array([soiling.loss(device, d)[0] for d in days])
+    assert 5 < rained.sum() < 60, "a rain day now and then"
+    assert (loss[rained] == 0).all(), "washed"
+    dry = np.flatnonzero(~rained[1:] & ~rained[:-1]) + 1
+    grows = loss[dry] - loss[dry - 1]
+    factor = soiling.township_factor[town] * soiling.device_factor[device[0]]
+    uncapped = loss[dry] < MAX_LOSS
+    rates = np.array([DAILY_RATE[days[i].month - 1] for i in dry]) * factor
+    np.testing.assert_allclose(grows[uncapped], rates[uncapped], atol=1e-12)
+    assert loss.max() <= MAX_LOSS
+    assert loss.max() > 0.03, "a dry spell costs some per cent"
+    spring = np.mean([loss[i] for i, d in enumerate(days) if d.month in (3, 4, 5)])
+    summer = np.mean([loss[i] for i, d in enumerate(days) if d.month in (7, 8)])
+    assert spring > summer
 
 
 def test_a_stuck_logger_repeats_the_power_it_read_while_its_counter_goes_on(
