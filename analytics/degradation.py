@@ -19,7 +19,8 @@ median over resamplings of the pairs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import zlib
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
@@ -43,6 +44,9 @@ class Degradation:
     """The ``CONFIDENCE`` interval of the rate."""
     pairs: int
     """Day pairs a year apart the rate is the median of."""
+
+
+COLUMNS = ["rate_pct", "low_pct", "high_pct", "pairs"]
 
 
 def year_on_year(normalized: pd.Series, rng: np.random.Generator) -> Degradation | None:
@@ -88,3 +92,32 @@ def _pair_rates(energy: pd.Series) -> pd.Series:
     )
     years = (pairs["dt"] - pairs["dt_left"]) / pd.Timedelta("365D")
     return (100.0 * (pairs["energy"] - pairs["energy_left"]) / years).dropna()
+
+
+CLEAR_CSI = 0.6
+"""A day counts when its township's stations made at least this share of their clear-sky
+yield (median clear-sky index): the normalised energy of a cloudy day is mostly weather."""
+
+
+def clear_day_levels(history: pd.DataFrame, township_of: pd.Series) -> pd.DataFrame:
+    """date × station → the station's clear-sky index on its township's clear days, where
+    the day was usable (full data, no fault). ``history``: date, station_id, csi, usable."""
+    frame = history.assign(township=history["station_id"].map(township_of))
+    median = frame.groupby(["date", "township"])["csi"].transform("median")
+    kept = frame[(median >= CLEAR_CSI) & frame["usable"].astype(bool)]
+    levels = kept.pivot_table(index="date", columns="station_id", values="csi")
+    levels.index = pd.to_datetime(levels.index)
+    return levels
+
+
+def station_rates(levels: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """station → rate_pct, low_pct, high_pct and pairs of its clear days' levels (stations
+    with under two years of them left out). Each station's resampling is seeded by ``seed``
+    and its id, so the same data give the same interval."""
+    rows = {}
+    for station in levels.columns:
+        rng = np.random.default_rng([seed, zlib.crc32(str(station).encode())])
+        found = year_on_year(levels[station], rng)
+        if found is not None:
+            rows[station] = asdict(found)
+    return pd.DataFrame.from_dict(rows, orient="index", columns=COLUMNS)

@@ -56,12 +56,13 @@ def test_the_live_check_runs_as_of_a_past_moment(
     assert "needs its UTC offset" in naive.output
 
 
-@pytest.mark.usefixtures("stores")
-def test_days_replayed_have_their_findings_as_of_each_days_end(
-    influx: InfluxClient, loaded_engine: Engine, default_registry: Registry
-) -> None:
+def three_days_replayed(
+    registry: Registry, influx: InfluxClient, faults: list[dict] | None = None
+) -> list[dt.date]:
+    """The days before yesterday of one township's stations written (with ``faults``) and
+    run through ``pvmon analytics run daily --from --to``."""
     first = dt.date.today() - dt.timedelta(days=4)
-    writer = FleetWriter(default_registry, township_stations(default_registry), first)
+    writer = FleetWriter(registry, township_stations(registry), first, faults)
     days = [first + dt.timedelta(days=n) for n in range(3)]
     for day in days:
         writer.day(influx, day)
@@ -69,6 +70,14 @@ def test_days_replayed_have_their_findings_as_of_each_days_end(
         app, ["analytics", "run", "daily", "--from", str(days[0]), "--to", str(days[-1])]
     )
     assert done.exit_code == 0, done.output
+    return days
+
+
+@pytest.mark.usefixtures("stores")
+def test_days_replayed_have_their_findings_as_of_each_days_end(
+    influx: InfluxClient, loaded_engine: Engine, default_registry: Registry
+) -> None:
+    days = three_days_replayed(default_registry, influx)
     uncovered = findings(loaded_engine, "station_uncovered")
     assert uncovered
     first_end = dt.datetime.combine(days[1], dt.time(0), TZ).astimezone(dt.UTC)
@@ -163,16 +172,8 @@ def test_a_logger_whose_power_froze_raises_the_data_quality_finding(
     stations = township_stations(default_registry)
     village = next(s for s in default_registry.stations if s.id in stations and s.kind == "village")
     device = next(i.id for i in default_registry.inverters if i.station_id == village.id)
-    first = dt.date.today() - dt.timedelta(days=4)
     stuck = [{"kind": "stuck", "devices": [device], "start": "+34h"}]
-    writer = FleetWriter(default_registry, stations, first, stuck)
-    days = [first + dt.timedelta(days=n) for n in range(3)]
-    for day in days:
-        writer.day(influx, day)
-    done = runner.invoke(
-        app, ["analytics", "run", "daily", "--from", str(days[0]), "--to", str(days[-1])]
-    )
-    assert done.exit_code == 0, done.output
+    days = three_days_replayed(default_registry, influx, stuck)
 
     (bad,) = findings(loaded_engine, "bad_data")
     assert (bad.subject_id, bad.station_id, bad.active) == (device, village.id, True)
