@@ -3,12 +3,11 @@
 RdTools's ``degradation_year_on_year`` (Jordan, Deline, Kurtz, Kimball, Anderson 2018,
 "Robust PV degradation methodology and application", IEEE JPV 8(2)) with its "simple"
 bootstrap, written here rather than installed: RdTools 3.2 brings xgboost, NVIDIA's NCCL,
-scikit-learn, matplotlib and plotly — measured, about 850 MB more in the environment
-(``nvidia`` 469 MB, ``xgboost`` 228 MB; the environment is 829 MB without them) and a
-minute more of ``setup.sh`` — for these forty lines. ``bench/rdtools_agreement.py`` runs
-RdTools itself, in a virtual environment of its own, on the inputs that
-``tests/data/rdtools_reference.json`` records with its answers; ``tests/test_degradation.py``
-checks this module gives the same.
+scikit-learn, matplotlib and plotly — measured, about 870 MB more in the environment
+(``nvidia`` 469 MB, ``xgboost`` 228 MB; the environment is 829 MB without them) — for
+these forty lines. ``bench/rdtools_agreement.py`` runs RdTools itself, in a virtual
+environment of its own, on the inputs that ``tests/data/rdtools_reference.json`` records
+with its answers; ``tests/test_degradation.py`` checks this module gives the same.
 
 Each day's normalised energy is divided by the median of the first year's (ignoring the
 near-zero), paired with the day one calendar year before (within 8 days), and each pair
