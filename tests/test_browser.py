@@ -220,6 +220,8 @@ def test_the_bureau_opens_a_station_its_inverter_and_its_maintainer(
     assert len(judged) == len(inverters) > 1, "each inverter's data quality, with a header"
     assert not browser.find_elements(By.CSS_SELECTOR, "#data-quality .state-warning")
     shot(browser, "station.png", tmp_path)
+    browser.execute_script("document.getElementById('inverters').scrollIntoView()")
+    shot(browser, "station-data-quality.png", tmp_path)
 
     browser.find_element(By.CSS_SELECTOR, "#inverters a").click()
     WebDriverWait(browser, 10).until(lambda b: "/devices/" in b.current_url)
