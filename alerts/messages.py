@@ -118,6 +118,15 @@ DETAILS: dict[str, tuple[str, Callable[[Mapping[str, Any], Lang], dict[str, obje
         },
     ),
     "bad_data": ("bad_data", lambda e, _: {**e, "share": _pct(e["share"])}),
+    "degradation": (
+        "degradation",
+        lambda e, _: {
+            "rate": -e["rate_pct"],
+            "low": -e["high_pct"],
+            "high": -e["low_pct"],
+            "limit": e["limit_pct"],
+        },
+    ),
     "target_at_risk": ("target_at_risk", _target),
     "village_income_at_risk": (
         "village_income_at_risk",

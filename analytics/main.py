@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from analytics import evaluation, forecasts, statements
+from analytics import evaluation, forecasts, longterm, statements
 from analytics.context import Analytics
 from analytics.rollups import compute_day
 from analytics.schedule import days
@@ -48,6 +48,7 @@ def run_days(settings: Settings, first: dt.date, last: dt.date, console: Console
                 )
                 found = evaluation.evaluate(a, day, day_end(day, a.tz))
                 progress.advance(task)
+        aged = longterm.degradation(a, last, day_end(last, a.tz))
         now = utc_now()
         months = sorted({(d.year, d.month) for d in span})
         for year, month in months:
@@ -56,7 +57,7 @@ def run_days(settings: Settings, first: dt.date, last: dt.date, console: Console
             statements.statements(a, year, None, now)
     console.print(
         f"computed {len(span)} day(s), {len(months)} month(s) of statements; "
-        f"findings as of {last}: {found}"
+        f"findings as of {last}: {found}; degradation: {aged}"
     )
 
 

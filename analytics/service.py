@@ -16,7 +16,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from analytics import evaluation, live, statements
+from analytics import evaluation, live, longterm, statements
 from analytics.context import Analytics
 from analytics.parallel import compute_parallel
 from analytics.records import done_periods, late_days, record_run
@@ -32,6 +32,7 @@ MONTHLY = "monthly"
 EVALUATE = "evaluate"
 FREQUENT = "frequent"
 CERTIFICATION = "certification"
+LONGTERM = "longterm"
 
 
 PARALLEL_FROM = 14
@@ -149,7 +150,8 @@ class AnalyticsService:
                 return
 
     def _after_days(self, last: dt.date, now: dt.datetime, result: CatchUp) -> None:
-        """Statements of the month and year so far, and the findings, as of ``last``."""
+        """Statements of the month and year so far, and the findings, as of ``last``; the
+        stations' degradation once a month."""
         self.run_recorded(
             MONTHLY,
             f"{last.year}-{last.month:02d}-running",
@@ -166,6 +168,11 @@ class AnalyticsService:
             )
             or {}
         )
+        month = f"{last.year}-{last.month:02d}"
+        with self.a.sessions() as session:
+            estimated = month in done_periods(session, LONGTERM)
+        if not estimated:
+            self.run_recorded(LONGTERM, month, lambda: longterm.degradation(self.a, last, now))
 
     def frequent(self, now: dt.datetime | None = None) -> dict[str, object]:
         now = now or self.clock()

@@ -9,10 +9,13 @@ import datetime as dt
 from dataclasses import dataclass
 
 import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from analytics.clearsky import plane_irradiance
 from analytics.quality import LABELS, QUALITY_FIELDS
 from api.state import ApiState
+from pvmon.db import tables
 from pvmon.domain import peer_kinds
 from pvmon.influx import schema
 from pvmon.influx.client import series_values
@@ -228,3 +231,13 @@ def data_quality(ctx: ApiState, station_id: str, days: int = QUALITY_DAYS) -> li
         )
         for device, t in totals.iterrows()
     ]
+
+
+def degradation(session: Session, station_id: str) -> tables.StationDegradation | None:
+    """The station's latest degradation estimate (``analytics.longterm``), if any."""
+    return session.scalars(
+        select(tables.StationDegradation)
+        .where(tables.StationDegradation.station_id == station_id)
+        .order_by(tables.StationDegradation.as_of.desc())
+        .limit(1)
+    ).first()

@@ -121,6 +121,7 @@ def station_page(
         inverters=stationdata.inverters_now(ctx, station_id),
         replaced=ctx.view().retired(station_id, ctx.today()),
         quality=stationdata.data_quality(ctx, station_id),
+        degradation=stationdata.degradation(session, station_id),
         quality_days=stationdata.QUALITY_DAYS,
         quality_labels=LABELS,
         bad_share=ctx.settings.analytics.bad_data_share,

@@ -21,6 +21,8 @@ class FindingKind(StrEnum):
     """Output persistently below the station's usual level against its peers."""
     PROFILE_LOSS = "profile_loss"
     """Output lost in some hours of clear days against peers (shade, a string in the heat)."""
+    DEGRADATION = "degradation"
+    """The station's modules lose output faster than allowed, year on year."""
     BAD_DATA = "bad_data"
     """Most of a device's readings of a day were stale, interpolated, outliers or off its
     clock's grid: the data cannot be trusted, whatever they say."""

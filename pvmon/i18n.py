@@ -61,6 +61,18 @@ _WORDS: dict[str, tuple[str, str]] = {
     "installed_on": ("投运日期", "Installed on"),
     "retired_on": ("退役日期", "Retired on"),
     "alarms_30d": ("近30天告警", "Alarms, 30 days"),
+    "degr.rate": (
+        "组件衰减：每年{rate}%（{low}%～{high}%）",
+        "Module degradation: {rate} % a year ({low} % to {high} %)",
+    ),
+    "degr.basis": (
+        "{since}起晴天逐年对比{pairs}对，截至{day}",
+        "{pairs} clear-day pairs a year apart since {since}, up to {day}",
+    ),
+    "degr.none": (
+        "组件衰减：晴天数据不足两年，尚无估计",
+        "Module degradation: under two years of clear days, no estimate yet",
+    ),
     "q.title": ("数据质量（近{n}天）", "Data quality, last {n} days"),
     "q.labelled": ("判读条数", "Readings judged"),
     "q.stale": ("停滞", "Stale"),
@@ -327,6 +339,7 @@ _WORDS: dict[str, tuple[str, str]] = {
     "rule.underperformance": ("发电持续偏低", "persistent underperformance"),
     "rule.profile_loss": ("部分时段发电偏低", "output lost in some hours"),
     "rule.bad_data": ("数据质量差", "poor data quality"),
+    "rule.degradation": ("组件衰减过快", "modules degrading fast"),
     "rule.cert_missing": ("无有效电工证", "no valid electrician certificate"),
     "rule.cert_expired": ("电工证已过期", "certificate expired"),
     "rule.cert_review_overdue": ("电工证逾期未复审", "certificate review overdue"),
@@ -381,6 +394,10 @@ _WORDS: dict[str, tuple[str, str]] = {
         "{hours} 比朝向相近的电站低{drop}，晴天每天约少发{kwh:.1f} kWh（{share}）",
         "{hours} {drop} below similarly facing stations, about {kwh:.1f} kWh per clear day "
         "({share})",
+    ),
+    "detail.degradation": (
+        "每年衰减{rate}%（{low}%～{high}%），超过限值{limit}%",
+        "{rate} % a year ({low} % to {high} %), beyond the limit of {limit} %",
     ),
     "detail.bad_data": (
         "{day} 有{share}的读数不可信：停滞{stale}、插值{interpolated}、异常{outlier}、"

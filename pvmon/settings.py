@@ -161,6 +161,9 @@ class AnalyticsSettings(BaseModel):
     """Hours with the sun higher than this count as daylight for availability."""
     workers: int = Field(default_factory=lambda: min(4, os.cpu_count() or 1), ge=1, le=64)
     """Processes that share a long catch-up (a fresh year of history)."""
+    degradation_limit_pct: float = Field(1.0, gt=0, le=10)
+    """A station whose degradation interval lies wholly beyond losing this share of its
+    output a year is a finding (``analytics.longterm``, once a month)."""
     bad_data_share: float = Field(0.5, gt=0, lt=1)
     """A device whose labelled readings of a day are bad beyond this share (stale,
     interpolated, outliers, off its clock's grid: ``analytics.quality``) raises a

@@ -125,6 +125,11 @@ def test_catch_up_computes_each_missed_day_once(
     assert Counter(r.attempts for r in runs) == Counter({1: 5})
     assert all(r.status == "ok" for r in runs)
     assert result.evaluation["certification_rate"] > 0
+    with session_factory(loaded_engine)() as session:
+        longterm = session.scalars(select(tables.JobRun).where(tables.JobRun.job == "longterm"))
+        months = {r.period: r.attempts for r in longterm}
+    later = {f"{d.year}-{d.month:02d}" for d in (evening.date(), back.date())}
+    assert months == dict.fromkeys(later, 1), "the degradation estimated once a month"
 
 
 def test_days_read_together_give_the_rollups_of_days_read_one_by_one(

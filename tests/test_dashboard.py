@@ -466,3 +466,28 @@ def test_alerts_about_a_village_or_an_inverter_are_listed_with_their_subject_nam
             shown = client.get(page)
             assert shown.status_code == 200, page
             assert f'href="/villages/{village.id}">{village.name}</a>' in shown.text, page
+
+
+def test_a_station_page_shows_its_degradation_once_estimated(app: TestClient, world: World) -> None:
+    signed_in(app, "bureau")
+    before = app.get(f"/stations/{world.mine}")
+    assert "晴天数据不足两年，尚无估计" in before.text
+    with session_factory(world.engine).begin() as session:
+        for as_of, rate in ((dt.date(2026, 10, 31), -0.58), (dt.date(2026, 11, 30), -0.62)):
+            session.add(
+                tables.StationDegradation(
+                    station_id=world.mine,
+                    as_of=as_of,
+                    rate_pct=rate,
+                    low_pct=-0.7,
+                    high_pct=-0.55,
+                    pairs=1204,
+                    first_day=dt.date(2021, 3, 1),
+                    computed_at=utc_now(),
+                )
+            )
+    shown = app.get(f"/stations/{world.mine}")
+    assert "组件衰减：每年-0.62%（-0.70%～-0.55%）" in shown.text, "the latest estimate"
+    assert "2021-03-01起晴天逐年对比1204对，截至2026-11-30" in shown.text
+    english = app.get(f"/stations/{world.mine}?lang=en")
+    assert "Module degradation: -0.62 % a year (-0.70 % to -0.55 %)" in english.text

@@ -7,7 +7,7 @@ Alembic migrations in ``pvmon/migrations`` create these tables.
 """
 
 from pvmon.db.tables.alerts import Alert, AlertEvent, Delivery, Send
-from pvmon.db.tables.analytics import Finding, JobRun, VillageStatement
+from pvmon.db.tables.analytics import Finding, JobRun, StationDegradation, VillageStatement
 from pvmon.db.tables.audit import AuditEntry
 from pvmon.db.tables.base import Base, UTCDateTime
 from pvmon.db.tables.finance import (
@@ -67,6 +67,7 @@ __all__ = [
     "Settlement",
     "Station",
     "StationCost",
+    "StationDegradation",
     "StationMaintainer",
     "StationShare",
     "Tariff",

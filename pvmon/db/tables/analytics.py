@@ -1,5 +1,5 @@
 """What analytics decides and keeps: findings (the conditions it found), its job bookkeeping,
-and the village statements.
+the village statements and the stations' degradation estimates.
 
 Owner: ``analytics``. Findings are read by the alert engine; statements and job runs by the
 API and ``/metrics``."""
@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     Float,
     Integer,
     String,
@@ -74,4 +75,22 @@ class VillageStatement(Base):
     """Distributable income: the village's share of revenue net of its stations' costs."""
     estimated: Mapped[bool] = mapped_column(Boolean)
     sources: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    computed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class StationDegradation(Base):
+    """A station's degradation rate as estimated from its daily rollups up to a day
+    (``analytics.degradation``); every estimate is kept, the latest is the station's."""
+
+    __tablename__ = "station_degradation"
+    station_id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    as_of: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    """The last day of rollups the estimate used."""
+    rate_pct: Mapped[float] = mapped_column(Float)
+    """Change per year [% of the first year's level]; negative: losing."""
+    low_pct: Mapped[float] = mapped_column(Float)
+    high_pct: Mapped[float] = mapped_column(Float)
+    pairs: Mapped[int] = mapped_column(Integer)
+    first_day: Mapped[dt.date] = mapped_column(Date)
+    """The first clear day of the series."""
     computed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
