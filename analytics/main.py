@@ -61,6 +61,13 @@ def run_days(settings: Settings, first: dt.date, last: dt.date, console: Console
     )
 
 
+def run_longterm(settings: Settings, console: Console, last: dt.date | None) -> None:
+    """Every station's degradation from its rollups up to ``last`` (default: yesterday)."""
+    with opened(settings) as a:
+        day = last or (local_day(utc_now(), a.tz) - dt.timedelta(days=1))
+        console.print(longterm.degradation(a, day, utc_now()))
+
+
 def day_end(day: dt.date, tz: dt.tzinfo) -> dt.datetime:
     """The moment a local day ends (the next day's local midnight), in UTC."""
     return utc(day_start(day + dt.timedelta(days=1), tz))

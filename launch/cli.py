@@ -303,7 +303,7 @@ def analytics(ctx: typer.Context) -> None:
 
 @analytics_app.command("run")
 def analytics_run(
-    job: Annotated[str, typer.Argument(help="daily | frequent")],
+    job: Annotated[str, typer.Argument(help="daily | frequent | longterm")],
     first: Annotated[str | None, typer.Option("--from", help="First day (YYYY-MM-DD).")] = None,
     last: Annotated[str | None, typer.Option("--to", help="Last day (default: --from).")] = None,
     at: Annotated[
@@ -311,19 +311,23 @@ def analytics_run(
     ] = None,
 ) -> None:
     """Run a job by hand: recompute the daily rollups of a range of days (each day's
-    findings as of that day's end, then the statements), or the frequent live check now or
-    as of a past moment (--at)."""
+    findings as of that day's end, then the statements), the frequent live check now or
+    as of a past moment (--at), or the stations' degradation from their rollups up to
+    --to (default: yesterday)."""
     from rich.console import Console
 
-    from analytics.main import run_days, run_frequent
+    from analytics.main import run_days, run_frequent, run_longterm
 
     settings = settings_of_command()
     console = Console()
     if job == "frequent":
         run_frequent(settings, console, _moment(at) if at else None)
         return
+    if job == "longterm":
+        run_longterm(settings, console, _date(last))
+        return
     if job != "daily":
-        raise typer.BadParameter(f"unknown job {job!r}: daily or frequent")
+        raise typer.BadParameter(f"unknown job {job!r}: daily, frequent or longterm")
     start = _date(first)
     if start is None:
         raise typer.BadParameter("daily needs --from")

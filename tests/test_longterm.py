@@ -10,9 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from sqlalchemy import Engine, select
+from typer.testing import CliRunner
 
 from analytics import longterm
 from analytics.context import Analytics
+from launch.cli import app
 from pvmon.db import tables
 from pvmon.db.engine import session_factory
 from pvmon.influx.client import InfluxClient
@@ -77,3 +79,36 @@ def test_each_stations_rate_is_kept_and_the_fast_one_is_found(
     assert again["opened"] == 0, "the same finding, not a new one"
     with session_factory(loaded_engine)() as session:
         assert session.query(tables.StationDegradation).count() == len(RATES), "replaced"
+
+
+def test_the_estimate_is_made_by_hand_as_of_a_day(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    influx: InfluxClient,
+    loaded_engine: Engine,
+    default_registry: Registry,
+) -> None:
+    """``pvmon analytics run longterm --to DAY`` estimates from the rollups up to that day."""
+    stations = township_stations(default_registry)[: len(RATES)]
+    last = dt.date.today() - dt.timedelta(days=1)
+    write_rollups(influx, stations, last)
+    for name, value in (
+        ("PVMON_DATA_DIR", str(tmp_path)),
+        ("PVMON_INFLUX_URL", influx.url),
+        ("PVMON_INFLUX_DB", influx.database),
+        ("PVMON_DATABASE_URL", loaded_engine.url.render_as_string(False)),
+    ):
+        monkeypatch.setenv(name, value)
+    early = last - dt.timedelta(days=400)
+    done = CliRunner().invoke(app, ["analytics", "run", "longterm", "--to", str(early)])
+    assert done.exit_code == 0, done.output
+    assert "'stations': 0" in done.output, "under two years of clear days up to then"
+    done = CliRunner().invoke(app, ["analytics", "run", "longterm", "--to", str(last)])
+    assert done.exit_code == 0, done.output
+    assert f"'stations': {len(RATES)}" in done.output
+    with session_factory(loaded_engine)() as session:
+        days = {r.as_of for r in session.scalars(select(tables.StationDegradation))}
+    assert days == {last}
+    wrong = CliRunner().invoke(app, ["analytics", "run", "yearly"])
+    assert wrong.exit_code == 2
+    assert "daily, frequent or longterm" in wrong.output
