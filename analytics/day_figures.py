@@ -294,17 +294,33 @@ def _zero_while_peers_produce(
 
 
 def peer_yield(day: pd.DataFrame, stations: pd.DataFrame) -> pd.Series:
-    """The median specific yield of comparable stations in each station's township that
-    day (healthy ones: well available, producing) — what the station's own specific yield
-    is compared with (the peer index) and what its expected energy is made from. NaN with
-    too few peers."""
+    """The median specific yield of the other comparable stations in each station's
+    township that day (healthy ones: well available, producing) — what the station's own
+    specific yield is compared with (the peer index) and what its expected energy is made
+    from. The station itself is left out: in a township of nine village stations whose
+    modules have aged differently, one losing a fifth of its output would pull its own
+    reference down with it. NaN with too few peers."""
     frame = day[["yf", "availability", "zero_hours"]].join(stations[["township_id", "peer_group"]])
     healthy = (frame["availability"] >= PEER_AVAILABILITY) & (frame["zero_hours"] == 0)
-    pool = frame[healthy]
-    keys = ["township_id", "peer_group"]
-    median = pool.groupby(keys)["yf"].median()
-    count = pool.groupby(keys)["yf"].count()
-    key = pd.MultiIndex.from_frame(frame[keys])
-    reference = median.reindex(key).to_numpy()
-    enough = count.reindex(key).fillna(0).to_numpy() >= MIN_PEERS
-    return pd.Series(np.where(enough & (reference > 0), reference, np.nan), index=frame.index)
+    yf = frame["yf"].to_numpy(dtype=float)
+    in_pool = healthy.to_numpy() & np.isfinite(yf)
+    out = np.full(len(frame), np.nan)
+    for rows in frame.groupby(["township_id", "peer_group"]).indices.values():
+        out[rows] = _others_median(yf[rows], in_pool[rows])
+    return pd.Series(np.where(out > 0, out, np.nan), index=frame.index)
+
+
+def _others_median(values: np.ndarray, in_pool: np.ndarray) -> np.ndarray:
+    """Per member, the median of the pool's values without its own (members outside the
+    pool: the whole pool's); NaN where fewer than ``MIN_PEERS`` remain."""
+    pool = np.sort(values[in_pool])
+    size = np.where(in_pool, pool.size - 1, pool.size)
+    own = np.where(in_pool, np.searchsorted(pool, values), pool.size)
+    low, high = (np.maximum(size - 1, 0)) // 2, size // 2
+
+    def ranked(k: np.ndarray) -> np.ndarray:
+        at = np.where(k < own, k, k + 1)
+        return pool[np.clip(at, 0, max(pool.size - 1, 0))] if pool.size else np.full(k.size, np.nan)
+
+    median = (ranked(low) + ranked(high)) / 2
+    return np.where(size >= MIN_PEERS, median, np.nan)

@@ -158,15 +158,29 @@ def test_zero_output_while_peers_produce_is_counted_by_hour() -> None:
 def test_the_peers_yield_ignores_unhealthy_peers() -> None:
     day = pd.DataFrame(
         {
-            "yf": [4.0, 4.0, 4.0, 1.0, 2.0],
-            "availability": [1, 1, 1, 0.3, 1],
-            "zero_hours": [0, 0, 0, 0, 5],
+            "yf": [4.0, 4.0, 4.0, 4.0, 1.0, 2.0],
+            "availability": [1, 1, 1, 1, 0.3, 1],
+            "zero_hours": [0, 0, 0, 0, 0, 5],
         },
+        index=list("ABCDEF"),
+    )
+    st = stations(*[(s, 10.0, "array") for s in "ABCDEF"])
+    reference = peer_yield(day, st)
+    assert set(reference) == {4.0}, "the healthy median (not lower with E and F), for every station"
+
+
+def test_a_stations_own_yield_is_not_in_its_reference() -> None:
+    """One station losing a fifth of its output must not pull down the yield it is judged
+    against; with fewer than three others there is no reference."""
+    day = pd.DataFrame(
+        {"yf": [1.0, 4.0, 5.0, 6.0, 2.0], "availability": [1, 1, 1, 1, 0.3], "zero_hours": 0},
         index=list("ABCDE"),
     )
     st = stations(*[(s, 10.0, "array") for s in "ABCDE"])
-    reference = peer_yield(day, st)
-    assert set(reference) == {4.0}, "the healthy median (not 3.0 with D and E), for every station"
+    assert peer_yield(day, st).to_dict() == {"A": 5.0, "B": 5.0, "C": 4.0, "D": 4.0, "E": 4.5}
+    fewer = peer_yield(day.drop(index="D"), st)
+    assert fewer.isna().sum() == 3, "each healthy one has two others"
+    assert fewer["E"] == 4.0, "the unhealthy one is judged against all three"
 
 
 # --- revenue -----------------------------------------------------------------------------
