@@ -93,9 +93,12 @@ def _pair_rates(energy: pd.Series) -> pd.Series:
     return (100.0 * (pairs["energy"] - pairs["energy_left"]) / years).dropna()
 
 
-CLEAR_CSI = 0.6
-"""A day counts when its township's stations made at least this share of their clear-sky
-yield (median clear-sky index): the normalised energy of a cloudy day is mostly weather."""
+CLEAR_SHARE = 0.85
+"""A day counts when its township's stations made at least this share of what they make
+on the township's clear days (its daily median clear-sky index against the 95th percentile
+of those medians): the normalised energy of a cloudy day is mostly weather. Relative, since
+what a clear day gives depends on the plants' losses (0.5 to 0.8 of the clear-sky yield)."""
+CLEAR_QUANTILE = 0.95
 
 
 def clear_day_levels(history: pd.DataFrame, township_of: pd.Series) -> pd.DataFrame:
@@ -103,7 +106,8 @@ def clear_day_levels(history: pd.DataFrame, township_of: pd.Series) -> pd.DataFr
     the day was usable (full data, no fault). ``history``: date, station_id, csi, usable."""
     frame = history.assign(township=history["station_id"].map(township_of))
     median = frame.groupby(["date", "township"])["csi"].transform("median")
-    kept = frame[(median >= CLEAR_CSI) & frame["usable"].astype(bool)]
+    daily = median.groupby(frame["township"]).transform(lambda m: m.quantile(CLEAR_QUANTILE))
+    kept = frame[(median >= CLEAR_SHARE * daily) & frame["usable"].astype(bool)]
     levels = kept.pivot_table(index="date", columns="station_id", values="csi")
     levels.index = pd.to_datetime(levels.index)
     return levels
