@@ -9,7 +9,7 @@ from typing import Any
 from openpyxl import Workbook
 
 from api.rendering import html_of
-from api.routes.exports import Column, add_sheet
+from api.routes.exports import AGEING_COLUMNS, Column, add_sheet
 from api.state import ApiState
 from pvmon.i18n import Lang, text
 from pvmon.pdf import pdf_of
@@ -80,15 +80,7 @@ def monthly_xlsx(r: MonthlyReport, lang: Lang) -> bytes:
     )
     sheet(
         "report.s_revenue",
-        [
-            Column("kind"),
-            Column("due_yuan", "yuan"),
-            Column("received_yuan", "yuan"),
-            Column("outstanding_yuan", "yuan"),
-            Column("under_1y", "yuan"),
-            Column("from_1y_to_2y", "yuan"),
-            Column("over_2y", "yuan"),
-        ],
+        [Column("kind"), *AGEING_COLUMNS],
         [
             [
                 text(f"receipt_kind.{a['kind']}", lang),

@@ -420,10 +420,7 @@ def receipts_table(
     return table(rows, RECEIPT_COLUMNS, fmt, f"receipts-{day}", title, lang)
 
 
-RECEIVABLE_COLUMNS = [
-    Column("station_id"),
-    Column("station"),
-    Column("kind"),
+AGEING_COLUMNS = [
     Column("due_yuan", "yuan"),
     Column("received_yuan", "yuan"),
     Column("outstanding_yuan", "yuan"),
@@ -431,6 +428,8 @@ RECEIVABLE_COLUMNS = [
     Column("from_1y_to_2y", "yuan"),
     Column("over_2y", "yuan"),
 ]
+"""Money due, received, outstanding and its ageing: every receivables table's figures."""
+RECEIVABLE_COLUMNS = [Column("station_id"), Column("station"), Column("kind"), *AGEING_COLUMNS]
 
 
 @router.get(
@@ -449,7 +448,7 @@ def receivables_table(
             r.station_id,
             names.get(r.station_id, ""),
             text(f"receipt_kind.{r.kind}", lang),
-            *(round(getattr(r, c.key), 2) for c in RECEIVABLE_COLUMNS[3:]),
+            *(round(getattr(r, c.key), 2) for c in AGEING_COLUMNS),
         ]
         for r in found.stations
     ]
