@@ -1,0 +1,85 @@
+"""The soiling loss by stochastic rate and recovery (``analytics.soiling``) against RdTools's
+own answers on the same inputs (recorded by ``bench/rdtools_agreement.py``, which runs
+RdTools 3.2.1 in an environment of its own)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analytics.soiling import daily_frame, srr
+
+REFERENCE = json.loads((Path(__file__).parent / "data" / "rdtools_soiling.json").read_text())
+
+
+def inputs(case: dict) -> tuple[pd.Series, pd.Series, pd.Series | None]:
+    index = pd.to_datetime(case["dates"])
+    recorded = pd.Series(case["recorded"], index=index)
+    return (
+        pd.Series(case["values"], index=index, dtype=float),
+        pd.Series(case["insolation"], index=index),
+        recorded if recorded.any() else None,
+    )
+
+
+@pytest.mark.parametrize("case", REFERENCE["cases"], ids=lambda c: f"truth {c['truth']:.3f}")
+def test_the_soiling_ratio_is_rdtools_draw_for_draw(case: dict) -> None:
+    pi, insolation, recorded = inputs(case)
+    found = srr(pi, insolation, np.random.RandomState(0), recorded)
+    assert found is not None
+    assert found.ratio == pytest.approx(case["ratio"], abs=1e-12)
+    assert [found.low, found.high] == pytest.approx(case["ci"], abs=1e-12)
+    assert found.exceedance == pytest.approx(case["exceedance"], abs=1e-12)
+    assert found.intervals == case["valid"]
+    assert abs(found.ratio - case["truth"]) < 0.03, "near the series' true ratio"
+
+
+def test_a_recorded_cleaning_starts_a_new_interval() -> None:
+    """A cleaning too small for the data to show (the dust was light) still ends the
+    interval when it is recorded."""
+    case = next(c for c in REFERENCE["cases"] if any(c["recorded"]))
+    pi, insolation, recorded = inputs(case)
+    assert recorded is not None
+    with_record = daily_frame(pi, insolation, recorded)
+    without = daily_frame(pi, insolation, None)
+    assert with_record is not None and without is not None
+    on = recorded[recorded].index
+    assert with_record.loc[with_record.index.intersection(on), "clean_event"].all()
+    assert with_record["run"].max() > without["run"].max()
+
+
+def test_the_profile_with_perfect_cleanings_follows_the_dust() -> None:
+    dates = pd.date_range("2025-01-01", "2025-12-31", freq="D")
+    dust = (np.arange(len(dates)) % 40) * 0.002
+    pi = pd.Series(0.9 * (1 - dust), index=dates)
+    found = srr(pi, pd.Series(5.0, index=dates), np.random.RandomState(1), reps=50)
+    assert found is not None
+    rate = 0.002 * 0.9 / pi.median()
+    """The dust's rate in the first year's median level, the unit of the profile."""
+    assert found.profile.iloc[0] == pytest.approx(1.0)
+    before_last = found.profile[:"2025-11-01"]
+    assert before_last.min() == pytest.approx(1 - 39 * rate, abs=1e-6)
+    assert before_last.max() == pytest.approx(1.0)
+    perfect = 100 * (1 - found.profile.mean())
+    assert perfect == pytest.approx(100 * dust.mean() * rate / 0.002, abs=0.5)
+    assert perfect < found.loss_pct < perfect + 1.5, "cleanings drawn as not quite perfect"
+
+
+def test_the_same_data_give_the_same_result() -> None:
+    pi, insolation, recorded = inputs(REFERENCE["cases"][0])
+    once = srr(pi, insolation, np.random.RandomState(5), recorded, reps=100)
+    again = srr(pi, insolation, np.random.RandomState(5), recorded, reps=100)
+    assert once is not None and again is not None
+    assert (once.ratio, once.low, once.high) == (again.ratio, again.low, again.high)
+
+
+def test_no_data_or_no_interval_gives_no_estimate() -> None:
+    dates = pd.date_range("2025-01-01", "2025-03-31", freq="D")
+    empty = pd.Series(np.nan, index=dates)
+    assert srr(empty, pd.Series(5.0, index=dates), np.random.RandomState(0)) is None
+    rising = pd.Series(np.linspace(0.8, 0.9, len(dates)), index=dates)
+    assert srr(rising, pd.Series(5.0, index=dates), np.random.RandomState(0)) is None
