@@ -127,6 +127,16 @@ DETAILS: dict[str, tuple[str, Callable[[Mapping[str, Any], Lang], dict[str, obje
             "limit": e["limit_pct"],
         },
     ),
+    "soiling": (
+        "soiling",
+        lambda e, _: {
+            "days": e["window_days"],
+            "kwh": round(e["lost_kwh"]),
+            "lost": round(e["lost_yuan"]),
+            "cost": round(e["cleaning_yuan"]),
+            "now": e["loss_now_pct"],
+        },
+    ),
     "target_at_risk": ("target_at_risk", _target),
     "village_income_at_risk": (
         "village_income_at_risk",

@@ -1,19 +1,25 @@
-"""The long view, once a month: each station's degradation rate from its daily rollups over
-its whole life (kept for the station's life, so it holds after raw telemetry expires), kept
-in ``station_degradation``; a station whose modules lose output faster than allowed is a
-finding."""
+"""The long view, from the daily rollups (kept for the station's life, so it holds after raw
+telemetry expires): once a month each station's degradation rate over its whole life, kept
+in ``station_degradation``, a station whose modules lose output faster than allowed a
+finding; once a week each station's soiling over the last year and what the dust cost over
+the last weeks, kept in ``station_soiling``, a station whose dust cost more than a cleaning
+a finding."""
 
 from __future__ import annotations
 
 import datetime as dt
+import zlib
 
+import numpy as np
 import pandas as pd
-from sqlalchemy import Table
+from sqlalchemy import Table, select
 
 from analytics.context import Analytics
 from analytics.degradation import clear_day_levels, station_rates
+from analytics.soiling import srr
 from pvmon.db import tables
 from pvmon.db.findings import sync_findings
+from pvmon.db.tables.maintenance import OrderKind
 from pvmon.db.upsert import upsert
 from pvmon.findings import Finding, FindingKind, Severity, Subject
 from pvmon.influx import schema
@@ -22,14 +28,24 @@ from pvmon.localtime import day_bounds, local_day, midnight
 SINCE = dt.date(2000, 1, 1)
 """Before any station of the fleet: the rollups are read from here."""
 SEED = 61724
-"""The resampling's seed (with each station's id): the same rollups give the same interval."""
+"""The random draws' seed (with each station's id): the same rollups give the same interval."""
+SOILING_DAYS = 365
+"""The soiling estimate's period: a year, every season's dust and rain."""
 
 
-def station_history(a: Analytics, last: dt.date) -> pd.DataFrame:
-    """Every station-day up to ``last``: date, station_id, csi, usable."""
-    start, _ = day_bounds(SINCE, a.tz)
+def run(a: Analytics, last: dt.date, now: dt.datetime) -> dict[str, object]:
+    """Both estimates as of ``last`` (by hand, and after a replay of days)."""
+    return {"degradation": degradation(a, last, now), "soiling": soiling(a, last, now)}
+
+
+def station_history(
+    a: Analytics, last: dt.date, first: dt.date = SINCE, fields: tuple[str, ...] = ()
+) -> pd.DataFrame:
+    """Every station-day from ``first`` to ``last``: date, station_id, csi, usable and
+    ``fields``."""
+    start, _ = day_bounds(first, a.tz)
     _, end = day_bounds(last, a.tz)
-    frame = a.rollups.read(schema.STATION_DAILY, start, end, "station", ["csi", "usable"])
+    frame = a.rollups.read(schema.STATION_DAILY, start, end, "station", ["csi", "usable", *fields])
     frame["date"] = [local_day(t, a.tz) for t in frame["ts"]]
     frame["usable"] = frame["usable"].fillna(0) > 0
     return frame.rename(columns={"station": "station_id"})
@@ -95,3 +111,114 @@ def fast_degradation(
             )
         )  # fmt: skip
     return out
+
+
+def soiling(a: Analytics, last: dt.date, now: dt.datetime) -> dict[str, object]:
+    """Estimate every station's soiling over the year up to ``last`` and what its dust cost
+    over the last ``analytics.soiling_window_days``, keep it, and find the stations whose
+    dust cost more than a cleaning."""
+    first = last - dt.timedelta(days=SOILING_DAYS - 1)
+    history = station_history(a, last, first, ("yr_cs", "energy_kwh", "grid_yuan", "subsidy_yuan"))
+    levels = clear_day_levels(history, a.frames.stations["township_id"])
+    days = history.assign(date=pd.to_datetime(history["date"])).set_index(["date", "station_id"])
+    cleaned = recorded_cleanings(a, first, last)
+    window = pd.Timestamp(last - dt.timedelta(days=a.settings.analytics.soiling_window_days - 1))
+    rows = [
+        row
+        for station in levels.columns
+        if (
+            row := station_soiling(
+                a, str(station), levels[station], days.xs(station, level="station_id"),
+                cleaned.get(station), window,
+            )
+        )
+    ]  # fmt: skip
+    for row in rows:
+        row |= {"as_of": last, "computed_at": now}
+    worth = [r for r in rows if r["lost_yuan"] > r["cleaning_yuan"]]
+    evaluated = {(str(FindingKind.SOILING), str(r["station_id"])) for r in rows}
+    table: Table = tables.StationSoiling.__table__  # type: ignore[assignment]
+    with a.sessions.begin() as session:
+        upsert(session, table, rows, ["station_id", "as_of"], _replace_soiling)
+        opened, cleared = sync_findings(
+            session, [soiling_finding(r, window, a.tz) for r in worth], evaluated, now
+        )
+    ratios = [r["ratio"] for r in rows]
+    return {
+        "stations": len(rows),
+        "median_loss_pct": round(100 * (1 - float(np.median(ratios))), 2) if rows else None,
+        "worth_cleaning": len(worth),
+        "opened": opened,
+        "cleared": cleared,
+    }
+
+
+def station_soiling(
+    a: Analytics,
+    station: str,
+    level: pd.Series,
+    days: pd.DataFrame,
+    cleaned: pd.Series | None,
+    window: pd.Timestamp,
+) -> dict | None:
+    """One station's soiling from its clear days' ``level`` weighted by its clear-sky
+    insolation, and the energy and revenue its dust cost since ``window`` (the revenue
+    estimated from the day's own: a day's yuan go with its energy)."""
+    days = days.sort_index()
+    rng = np.random.RandomState([SEED, zlib.crc32(station.encode())])
+    found = srr(level, days["yr_cs"], rng, cleaned)
+    if found is None:
+        return None
+    lost = (1 / found.profile - 1).reindex(days.index).fillna(0.0)[window:]
+    recent = days[window:].fillna(0.0)
+    settings = a.settings.analytics
+    kwp = float(a.frames.stations.at[station, "capacity_kwp"])
+    return {
+        "station_id": station, "ratio": found.ratio, "low": found.low, "high": found.high,
+        "loss_now_pct": 100 * (1 - found.profile.iloc[-1]),
+        "lost_kwh": float((lost * recent["energy_kwh"]).sum()),
+        "lost_yuan": float((lost * (recent["grid_yuan"] + recent["subsidy_yuan"])).sum()),
+        "window_days": settings.soiling_window_days,
+        "cleaning_yuan": settings.cleaning_visit_yuan + settings.cleaning_yuan_per_kwp * kwp,
+        "intervals": found.intervals, "cleanings": found.cleanings,
+    }  # fmt: skip
+
+
+def recorded_cleanings(a: Analytics, first: dt.date, last: dt.date) -> dict[str, pd.Series]:
+    """station → date → a cleaning order was done that day (the maintainers' record)."""
+    start, _ = day_bounds(first, a.tz)
+    _, end = day_bounds(last, a.tz)
+    order = tables.WorkOrder
+    with a.sessions() as session:
+        done = session.execute(
+            select(order.station_id, order.done_at).where(
+                order.kind == OrderKind.CLEANING,
+                order.done_at >= dt.datetime.fromtimestamp(start, dt.UTC),
+                order.done_at < dt.datetime.fromtimestamp(end, dt.UTC),
+            )
+        ).all()
+    out: dict[str, set[pd.Timestamp]] = {}
+    for station, at in done:
+        out.setdefault(station, set()).add(pd.Timestamp(local_day(at, a.tz)))
+    return {s: pd.Series(True, index=sorted(d)) for s, d in out.items()}
+
+
+def _replace_soiling(table: Table, proposed: object) -> dict[str, object]:
+    keys = {"station_id", "as_of"}
+    return {c.name: getattr(proposed, c.name) for c in table.columns if c.name not in keys}
+
+
+def soiling_finding(row: dict, window: pd.Timestamp, tz: dt.tzinfo) -> Finding:
+    """A station whose dust cost more over the window than a cleaning would."""
+    evidence = {
+        "lost_yuan": round(row["lost_yuan"], 2),
+        "lost_kwh": round(row["lost_kwh"], 1),
+        "cleaning_yuan": round(row["cleaning_yuan"], 2),
+        "loss_now_pct": round(row["loss_now_pct"], 1),
+        "window_days": row["window_days"],
+    }
+    since = midnight(window.date(), tz).astimezone(dt.UTC)
+    station = str(row["station_id"])
+    return Finding(
+        FindingKind.SOILING, Subject.STATION, station, Severity.WARNING, since, evidence, station
+    )

@@ -48,7 +48,7 @@ def run_days(settings: Settings, first: dt.date, last: dt.date, console: Console
                 )
                 found = evaluation.evaluate(a, day, day_end(day, a.tz))
                 progress.advance(task)
-        aged = longterm.degradation(a, last, day_end(last, a.tz))
+        aged = longterm.run(a, last, day_end(last, a.tz))
         now = utc_now()
         months = sorted({(d.year, d.month) for d in span})
         for year, month in months:
@@ -57,15 +57,16 @@ def run_days(settings: Settings, first: dt.date, last: dt.date, console: Console
             statements.statements(a, year, None, now)
     console.print(
         f"computed {len(span)} day(s), {len(months)} month(s) of statements; "
-        f"findings as of {last}: {found}; degradation: {aged}"
+        f"findings as of {last}: {found}; the long view: {aged}"
     )
 
 
 def run_longterm(settings: Settings, console: Console, last: dt.date | None) -> None:
-    """Every station's degradation from its rollups up to ``last`` (default: yesterday)."""
+    """Every station's degradation and soiling from its rollups up to ``last`` (default:
+    yesterday)."""
     with opened(settings) as a:
         day = last or (local_day(utc_now(), a.tz) - dt.timedelta(days=1))
-        console.print(longterm.degradation(a, day, utc_now()))
+        console.print(longterm.run(a, day, utc_now()))
 
 
 def day_end(day: dt.date, tz: dt.tzinfo) -> dt.datetime:

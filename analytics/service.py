@@ -33,6 +33,7 @@ EVALUATE = "evaluate"
 FREQUENT = "frequent"
 CERTIFICATION = "certification"
 LONGTERM = "longterm"
+SOILING = "soiling"
 
 
 PARALLEL_FROM = 14
@@ -151,7 +152,7 @@ class AnalyticsService:
 
     def _after_days(self, last: dt.date, now: dt.datetime, result: CatchUp) -> None:
         """Statements of the month and year so far, and the findings, as of ``last``; the
-        stations' degradation once a month."""
+        stations' degradation once a month, their soiling once a week."""
         self.run_recorded(
             MONTHLY,
             f"{last.year}-{last.month:02d}-running",
@@ -168,11 +169,15 @@ class AnalyticsService:
             )
             or {}
         )
-        month = f"{last.year}-{last.month:02d}"
-        with self.a.sessions() as session:
-            estimated = month in done_periods(session, LONGTERM)
-        if not estimated:
-            self.run_recorded(LONGTERM, month, lambda: longterm.degradation(self.a, last, now))
+        year, week, _ = last.isocalendar()
+        for job, period, action in (
+            (LONGTERM, f"{last.year}-{last.month:02d}", longterm.degradation),
+            (SOILING, f"{year}-W{week:02d}", longterm.soiling),
+        ):
+            with self.a.sessions() as session:
+                estimated = period in done_periods(session, job)
+            if not estimated:
+                self.run_recorded(job, period, lambda f=action: f(self.a, last, now))
 
     def frequent(self, now: dt.datetime | None = None) -> dict[str, object]:
         now = now or self.clock()

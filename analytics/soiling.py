@@ -70,9 +70,9 @@ def srr(
 ) -> Soiling | None:
     """The soiling of a daily performance index ``pi`` (NaN on days not judged) weighted by
     the daily ``insolation``; ``cleanings``: date → a cleaning was recorded. None when no
-    interval has a rate."""
+    interval has a rate or there is no insolation to weight by."""
     daily = daily_frame(pi, insolation, cleanings)
-    if daily is None:
+    if daily is None or not daily["insol"].sum() > 0:
         return None
     found = intervals(daily)
     if found is None:
@@ -177,14 +177,12 @@ def monte_carlo(daily: pd.DataFrame, found: pd.DataFrame, reps: int, rs) -> np.n
     """The insolation-weighted soiling ratio of ``reps`` random profiles (RdTools's
     "half_norm_clean": each cleaning restores output to a level drawn from a half-normal
     below 1 whose 3σ is what the data show the cleaning restored)."""
-    valid = found["valid"].to_numpy()
-    group = np.cumsum(valid)
-    invalid_groups = _draw_order(group[~valid])
+    plan = _Plan.of(found)
     starts = np.empty((reps, len(found)))
     slopes = np.empty((reps, len(found)))
     for rep in range(reps):
-        slopes[rep] = rs.uniform(found["low"], found["high"])
-        starts[rep] = _one_profile(found, valid, group, invalid_groups, slopes[rep], rs)
+        slopes[rep] = rs.uniform(plan.low, plan.high)
+        starts[rep] = plan.starts(slopes[rep], rs)
     run = daily["run"].to_numpy()
     first_day = pd.DatetimeIndex(found["start"].to_numpy())[run]
     since = (daily.index - first_day).days.to_numpy()
@@ -193,37 +191,67 @@ def monte_carlo(daily: pd.DataFrame, found: pd.DataFrame, reps: int, rs) -> np.n
     return (losses * insol).sum(axis=1) / insol.sum()
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """The intervals as arrays, for drawing many profiles."""
+
+    low: np.ndarray
+    high: np.ndarray
+    length: np.ndarray
+    recovery: np.ndarray
+    valid: np.ndarray
+    """Indices of the valid intervals."""
+    invalid: np.ndarray
+    """Indices of the invalid intervals."""
+    firsts: np.ndarray
+    """Per group, in draw order: its first interval."""
+    sizes: np.ndarray
+    previous: np.ndarray
+    following: np.ndarray
+    """Per interval: the valid interval before / after it (-1: none)."""
+
+    @classmethod
+    def of(cls, found: pd.DataFrame) -> _Plan:
+        valid = found["valid"].to_numpy()
+        group = np.cumsum(valid)
+        order = _draw_order(group[~valid])
+        members = [np.nonzero(~valid & (group == g))[0] for g in order]
+        rows = np.arange(len(found))
+        previous = np.maximum.accumulate(np.where(valid, rows, -1))
+        following = np.minimum.accumulate(np.where(valid, rows, len(found))[::-1])[::-1]
+        return cls(
+            found["low"].to_numpy(), found["high"].to_numpy(), found["length"].to_numpy(),
+            found["recovery"].fillna(1.0).to_numpy(), np.nonzero(valid)[0],
+            np.concatenate(members) if members else np.array([], int),
+            np.array([m[0] for m in members], int), np.array([m.size for m in members], int),
+            previous, np.where(following == len(found), -1, following),
+        )  # fmt: skip
+
+    def starts(self, slopes: np.ndarray, rs) -> np.ndarray:
+        """interval → its starting soiling ratio in one random profile."""
+        start = np.full(self.length.size, np.nan)
+        end = np.full(self.length.size, np.nan)
+        level = 1.0
+        for i in self.valid:
+            start[i] = level
+            end[i] = level + slopes[i] * self.length[i]
+            restored = min(max(end[i] + self.recovery[i], 0.0), 1.0)
+            level = 1 - abs(rs.normal(0.0, (1 - restored) / 3))
+        levels = [
+            rs.uniform(
+                end[self.previous[i]] if self.previous[i] >= 0 else 1.0,
+                start[self.following[i]] if self.following[i] >= 0 else 1.0,
+            )
+            for i in self.firsts
+        ]
+        start[np.sort(self.invalid)] = np.repeat(levels, self.sizes)
+        return start
+
+
 def _draw_order(groups: np.ndarray) -> list[int]:
     """The invalid intervals' groups in the order RdTools draws their levels (iterating a
-    Python set of them: ascending while the group numbers are below the set's table size)."""
+    Python set of them: ascending while the group numbers are below the set's table size).
+    RdTools then hands the levels to the invalid intervals in the intervals' order, which
+    differs from the draws' only when the set is not ascending; this does the same, so that
+    the two agree draw for draw."""
     return list(set(groups.tolist()))
-
-
-def _one_profile(
-    found: pd.DataFrame,
-    valid: np.ndarray,
-    group: np.ndarray,
-    invalid_groups: list[int],
-    slopes: np.ndarray,
-    rs,
-) -> np.ndarray:
-    """interval → its starting soiling ratio in one random profile."""
-    lengths = found["length"].to_numpy()
-    recovery = found["recovery"].fillna(1.0).to_numpy()
-    start = np.full(len(found), np.nan)
-    end = np.full(len(found), np.nan)
-    level = 1.0
-    for i in np.nonzero(valid)[0]:
-        start[i] = level
-        end[i] = level + slopes[i] * lengths[i]
-        restored = np.clip(end[i] + recovery[i], 0, 1)
-        level = 1 - abs(rs.normal(0.0, (1 - restored) / 3))
-    previous_end = pd.Series(end).ffill().fillna(1.0).to_numpy()
-    next_start = pd.Series(start).bfill().fillna(1.0).to_numpy()
-    levels = []
-    for g in invalid_groups:
-        rows = np.nonzero(~valid & (group == g))[0]
-        levels.append(np.full(rows.size, rs.uniform(previous_end[rows[0]], next_start[rows[0]])))
-    if levels:
-        start[~valid] = np.concatenate(levels)
-    return start

@@ -22,7 +22,6 @@ from sqlalchemy.orm import Session
 from maintenance.workflow import (
     ASSIGNEES_STEPS,
     OPEN_STATES,
-    OrderKind,
     OrderState,
     Step,
     after,
@@ -31,6 +30,7 @@ from maintenance.workflow import (
 )
 from pvmon.certification import Refusal, why_not_maintainer
 from pvmon.db import tables
+from pvmon.db.tables.maintenance import OrderKind
 from pvmon.findings import Severity
 from pvmon.localtime import local_day
 from pvmon.registry.schema import Registry

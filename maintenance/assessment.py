@@ -18,8 +18,9 @@ from statistics import median
 
 import pandas as pd
 
-from maintenance.workflow import OrderKind, OrderState
+from maintenance.workflow import OrderState
 from pvmon.db import tables
+from pvmon.db.tables.maintenance import OrderKind
 from pvmon.localtime import local_day
 from pvmon.losses import Loss, fault_loss, fault_span
 

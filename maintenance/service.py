@@ -27,10 +27,11 @@ from sqlalchemy.orm import Session
 
 from maintenance import actions
 from maintenance.plans import due_orders
-from maintenance.workflow import OPEN_STATES, OrderKind, OrderState, Step, after
+from maintenance.workflow import OPEN_STATES, OrderState, Step, after
 from pvmon.certification import crew_of, why_not_maintainer
 from pvmon.db import tables
 from pvmon.db.findings import sync_findings
+from pvmon.db.tables.maintenance import OrderKind
 from pvmon.domain import StationKind
 from pvmon.findings import OPERATING_RULES, Finding, FindingKind, Severity, Subject
 from pvmon.localtime import day_bounds, local_day, utc

@@ -17,16 +17,6 @@ from enum import StrEnum
 from pvmon.findings import Severity
 
 
-class OrderKind(StrEnum):
-    FAULT = "fault"
-    """Opened from an alert."""
-    PATROL = "patrol"
-    CLEANING = "cleaning"
-    VEGETATION = "vegetation"
-    REPAIR = "repair"
-    OTHER = "other"
-
-
 class OrderState(StrEnum):
     CREATED = "created"
     ASSIGNED = "assigned"

@@ -23,6 +23,8 @@ class FindingKind(StrEnum):
     """Output lost in some hours of clear days against peers (shade, a string in the heat)."""
     DEGRADATION = "degradation"
     """The station's modules lose output faster than allowed, year on year."""
+    SOILING = "soiling"
+    """The dust on a station's modules cost more over the last weeks than a cleaning."""
     BAD_DATA = "bad_data"
     """Most of a device's readings of a day were stale, interpolated, outliers or off its
     clock's grid: the data cannot be trusted, whatever they say."""

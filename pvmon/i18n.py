@@ -340,6 +340,7 @@ _WORDS: dict[str, tuple[str, str]] = {
     "rule.profile_loss": ("部分时段发电偏低", "output lost in some hours"),
     "rule.bad_data": ("数据质量差", "poor data quality"),
     "rule.degradation": ("组件衰减过快", "modules degrading fast"),
+    "rule.soiling": ("积灰损失超过清洗费用", "dust costing more than a cleaning"),
     "rule.cert_missing": ("无有效电工证", "no valid electrician certificate"),
     "rule.cert_expired": ("电工证已过期", "certificate expired"),
     "rule.cert_review_overdue": ("电工证逾期未复审", "certificate review overdue"),
@@ -394,6 +395,12 @@ _WORDS: dict[str, tuple[str, str]] = {
         "{hours} 比朝向相近的电站低{drop}，晴天每天约少发{kwh:.1f} kWh（{share}）",
         "{hours} {drop} below similarly facing stations, about {kwh:.1f} kWh per clear day "
         "({share})",
+    ),
+    "detail.soiling": (
+        "近{days}天积灰损失约{kwh}千瓦时、{lost}元（估算），超过一次清洗的{cost}元；"
+        "目前积灰损失{now}%",
+        "dust cost about {kwh} kWh and {lost} yuan over the last {days} days (estimated), "
+        "more than a cleaning's {cost} yuan; losing {now} % now",
     ),
     "detail.degradation": (
         "每年衰减{rate}%（{low}%～{high}%），超过限值{limit}%",

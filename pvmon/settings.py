@@ -164,6 +164,11 @@ class AnalyticsSettings(BaseModel):
     degradation_limit_pct: float = Field(1.0, gt=0, le=10)
     """A station whose degradation interval lies wholly beyond losing this share of its
     output a year is a finding (``analytics.longterm``, once a month)."""
+    soiling_window_days: int = Field(28, ge=7, le=120)
+    cleaning_visit_yuan: float = Field(50.0, ge=0)
+    cleaning_yuan_per_kwp: float = Field(2.0, ge=0)
+    """A station whose dust cost more over the last ``soiling_window_days`` than a cleaning
+    (a visit plus so much per kWp) is a finding (``analytics.longterm``, once a week)."""
     bad_data_share: float = Field(0.5, gt=0, lt=1)
     """A device whose labelled readings of a day are bad beyond this share (stale,
     interpolated, outliers, off its clock's grid: ``analytics.quality``) raises a

@@ -128,8 +128,16 @@ def test_catch_up_computes_each_missed_day_once(
     with session_factory(loaded_engine)() as session:
         longterm = session.scalars(select(tables.JobRun).where(tables.JobRun.job == "longterm"))
         months = {r.period: r.attempts for r in longterm}
-    later = {f"{d.year}-{d.month:02d}" for d in (evening.date(), back.date())}
-    assert months == dict.fromkeys(later, 1), "the degradation estimated once a month"
+        soiling = session.scalars(select(tables.JobRun).where(tables.JobRun.job == "soiling"))
+        weeks = {r.period: r.attempts for r in soiling}
+    judged = [first + dt.timedelta(days=1), first + dt.timedelta(days=4)]
+    assert months == dict.fromkeys({f"{d.year}-{d.month:02d}" for d in judged}, 1), (
+        "the degradation estimated once a month"
+    )
+    iso = [d.isocalendar() for d in judged]
+    assert weeks == dict.fromkeys({f"{y}-W{w:02d}" for y, w, _ in iso}, 1), (
+        "the soiling once a week"
+    )
 
 
 def test_days_read_together_give_the_rollups_of_days_read_one_by_one(

@@ -19,9 +19,9 @@ from sqlalchemy import select
 
 from api.users import demo_maintainer
 from maintenance import actions
-from maintenance.workflow import OrderKind
 from pvmon.db import tables
 from pvmon.db.engine import session_factory
+from pvmon.db.tables.maintenance import OrderKind
 from pvmon.findings import Severity
 from tests.support.browser import (
     at_phone_width,

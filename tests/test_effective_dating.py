@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import Engine
 
 from maintenance import actions
-from maintenance.workflow import OrderKind
 from pvmon.db.engine import session_factory
+from pvmon.db.tables.maintenance import OrderKind
 from pvmon.findings import Severity
 from pvmon.localtime import utc_now
 from pvmon.registry.effective import (

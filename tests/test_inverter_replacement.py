@@ -16,8 +16,9 @@ from analytics.context import Analytics
 from analytics.rollups import compute_day
 from maintenance import actions
 from maintenance.replacement import Replacement, ReplacementRefused, replace_inverter, replaced
-from maintenance.workflow import OrderKind, Step
+from maintenance.workflow import Step
 from pvmon.db.engine import session_factory
+from pvmon.db.tables.maintenance import OrderKind
 from pvmon.findings import Severity
 from pvmon.influx import schema
 from pvmon.influx.client import InfluxClient

@@ -11,10 +11,11 @@ from sqlalchemy import Engine, select
 
 from maintenance import actions
 from maintenance.actions import AssignmentRefused, NotTheirs, Part
-from maintenance.workflow import InvalidStep, OrderKind, OrderState, Step
+from maintenance.workflow import InvalidStep, OrderState, Step
 from pvmon.certification import crew_of
 from pvmon.db import tables
 from pvmon.db.engine import session_factory
+from pvmon.db.tables.maintenance import OrderKind
 from pvmon.findings import Severity
 from pvmon.registry.schema import Registry
 from pvmon.settings import Settings, load_settings

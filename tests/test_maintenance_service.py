@@ -12,9 +12,10 @@ from sqlalchemy import Engine, select
 from alerts.routing import Directory
 from alerts.service import AlertService
 from maintenance import actions, service
-from maintenance.workflow import OrderKind, OrderState, Step
+from maintenance.workflow import OrderState, Step
 from pvmon.db import tables
 from pvmon.db.engine import session_factory
+from pvmon.db.tables.maintenance import OrderKind
 from pvmon.findings import Finding, FindingKind, Severity, Subject
 from pvmon.settings import Settings
 from tests.support.alerting import (

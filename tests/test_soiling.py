@@ -46,7 +46,8 @@ def test_a_recorded_cleaning_starts_a_new_interval() -> None:
     assert recorded is not None
     with_record = daily_frame(pi, insolation, recorded)
     without = daily_frame(pi, insolation, None)
-    assert with_record is not None and without is not None
+    assert with_record is not None
+    assert without is not None
     on = recorded[recorded].index
     assert with_record.loc[with_record.index.intersection(on), "clean_event"].all()
     assert with_record["run"].max() > without["run"].max()
@@ -73,7 +74,8 @@ def test_the_same_data_give_the_same_result() -> None:
     pi, insolation, recorded = inputs(REFERENCE["cases"][0])
     once = srr(pi, insolation, np.random.RandomState(5), recorded, reps=100)
     again = srr(pi, insolation, np.random.RandomState(5), recorded, reps=100)
-    assert once is not None and again is not None
+    assert once is not None
+    assert again is not None
     assert (once.ratio, once.low, once.high) == (again.ratio, again.low, again.high)
 
 
@@ -83,3 +85,7 @@ def test_no_data_or_no_interval_gives_no_estimate() -> None:
     assert srr(empty, pd.Series(5.0, index=dates), np.random.RandomState(0)) is None
     rising = pd.Series(np.linspace(0.8, 0.9, len(dates)), index=dates)
     assert srr(rising, pd.Series(5.0, index=dates), np.random.RandomState(0)) is None
+    dusty = pd.Series(0.9 - 0.001 * (np.arange(len(dates)) % 30), index=dates)
+    assert srr(dusty, pd.Series(5.0, index=dates), np.random.RandomState(0)) is not None
+    unknown = pd.Series(np.nan, index=dates)
+    assert srr(dusty, unknown, np.random.RandomState(0)) is None, "nothing to weight by"

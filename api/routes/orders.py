@@ -31,8 +31,9 @@ from api.responses import problems
 from api.state import ApiState
 from maintenance import actions, photos
 from maintenance.replacement import Replacement, ReplacementRefused, replace_inverter
-from maintenance.workflow import InvalidStep, OrderKind, Step
+from maintenance.workflow import InvalidStep, Step
 from pvmon.db import tables
+from pvmon.db.tables.maintenance import OrderKind
 from pvmon.findings import Severity
 from pvmon.i18n import text
 from pvmon.settings import Settings

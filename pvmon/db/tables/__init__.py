@@ -7,7 +7,13 @@ Alembic migrations in ``pvmon/migrations`` create these tables.
 """
 
 from pvmon.db.tables.alerts import Alert, AlertEvent, Delivery, Send
-from pvmon.db.tables.analytics import Finding, JobRun, StationDegradation, VillageStatement
+from pvmon.db.tables.analytics import (
+    Finding,
+    JobRun,
+    StationDegradation,
+    StationSoiling,
+    VillageStatement,
+)
 from pvmon.db.tables.audit import AuditEntry
 from pvmon.db.tables.base import Base, UTCDateTime
 from pvmon.db.tables.finance import (
@@ -70,6 +76,7 @@ __all__ = [
     "StationDegradation",
     "StationMaintainer",
     "StationShare",
+    "StationSoiling",
     "Tariff",
     "Township",
     "UTCDateTime",

@@ -94,3 +94,30 @@ class StationDegradation(Base):
     first_day: Mapped[dt.date] = mapped_column(Date)
     """The first clear day of the series."""
     computed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class StationSoiling(Base):
+    """A station's soiling as estimated from its daily rollups of the year up to a day
+    (``analytics.soiling``), and what the dust cost over the last weeks; every estimate is
+    kept, the latest is the station's."""
+
+    __tablename__ = "station_soiling"
+    station_id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    as_of: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    """The last day of rollups the estimate used."""
+    ratio: Mapped[float] = mapped_column(Float)
+    """Insolation-weighted soiling ratio over the year (1: no loss)."""
+    low: Mapped[float] = mapped_column(Float)
+    high: Mapped[float] = mapped_column(Float)
+    loss_now_pct: Mapped[float] = mapped_column(Float)
+    """The dust's loss on the last day [% of clean output]."""
+    lost_kwh: Mapped[float] = mapped_column(Float)
+    lost_yuan: Mapped[float] = mapped_column(Float)
+    """What the dust cost over the last ``window_days`` (estimated)."""
+    window_days: Mapped[int] = mapped_column(Integer)
+    cleaning_yuan: Mapped[float] = mapped_column(Float)
+    """What a cleaning of the station costs (the settings)."""
+    intervals: Mapped[int] = mapped_column(Integer)
+    cleanings: Mapped[int] = mapped_column(Integer)
+    """Cleanings in the year: washed by rain or by hand, found in the data or recorded."""
+    computed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

@@ -1,17 +1,29 @@
 """Work orders and their history.
 
 Owner: ``maintenance`` (people acting through ``maintenance.actions``, and its service
-opening, escalating and verifying orders). Read by the API."""
+opening, escalating and verifying orders). Read by the API, and by the analytics for the
+cleanings done (``analytics.longterm``)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pvmon.db.tables.base import Base, UTCDateTime
+
+
+class OrderKind(StrEnum):
+    FAULT = "fault"
+    """Opened from an alert."""
+    PATROL = "patrol"
+    CLEANING = "cleaning"
+    VEGETATION = "vegetation"
+    REPAIR = "repair"
+    OTHER = "other"
 
 
 class WorkOrder(Base):
