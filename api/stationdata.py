@@ -233,11 +233,12 @@ def data_quality(ctx: ApiState, station_id: str, days: int = QUALITY_DAYS) -> li
     ]
 
 
-def degradation(session: Session, station_id: str) -> tables.StationDegradation | None:
-    """The station's latest degradation estimate (``analytics.longterm``), if any."""
+Estimate = tables.StationDegradation | tables.StationSoiling
+
+
+def latest_estimate(session: Session, table: type[Estimate], station_id: str) -> Estimate | None:
+    """The station's latest degradation or soiling estimate (``analytics.longterm``), if
+    any."""
     return session.scalars(
-        select(tables.StationDegradation)
-        .where(tables.StationDegradation.station_id == station_id)
-        .order_by(tables.StationDegradation.as_of.desc())
-        .limit(1)
+        select(table).where(table.station_id == station_id).order_by(table.as_of.desc()).limit(1)
     ).first()

@@ -22,6 +22,7 @@ from api.routes import stations
 from api.state import ApiState
 from maintenance import actions as order_actions
 from pvmon.certification import compliance
+from pvmon.db import tables
 from pvmon.i18n import text
 from pvmon.localtime import day_start
 
@@ -121,7 +122,8 @@ def station_page(
         inverters=stationdata.inverters_now(ctx, station_id),
         replaced=ctx.view().retired(station_id, ctx.today()),
         quality=stationdata.data_quality(ctx, station_id),
-        degradation=stationdata.degradation(session, station_id),
+        degradation=stationdata.latest_estimate(session, tables.StationDegradation, station_id),
+        soiling=stationdata.latest_estimate(session, tables.StationSoiling, station_id),
         quality_days=stationdata.QUALITY_DAYS,
         quality_labels=LABELS,
         bad_share=ctx.settings.analytics.bad_data_share,

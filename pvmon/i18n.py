@@ -73,6 +73,16 @@ _WORDS: dict[str, tuple[str, str]] = {
         "组件衰减：晴天数据不足两年，尚无估计",
         "Module degradation: under two years of clear days, no estimate yet",
     ),
+    "soil.loss": (
+        "积灰：近一年损失{loss}%（{low}%～{high}%），目前{now}%",
+        "Soiling: {loss} % lost over the last year ({low} % to {high} %), {now} % now",
+    ),
+    "soil.cost": (
+        "近{days}天积灰损失约{yuan}元（估算），清洗一次约{cost}元；截至{day}",
+        "dust cost about {yuan} yuan over the last {days} days (estimated), a cleaning about "
+        "{cost} yuan; up to {day}",
+    ),
+    "soil.none": ("积灰：晴天数据不足，尚无估计", "Soiling: too few clear days, no estimate yet"),
     "q.title": ("数据质量（近{n}天）", "Data quality, last {n} days"),
     "q.labelled": ("判读条数", "Readings judged"),
     "q.stale": ("停滞", "Stale"),
@@ -190,6 +200,11 @@ _WORDS: dict[str, tuple[str, str]] = {
     "col.hours_to_repair": ("修复用时（小时，中位数）", "Hours to repair (median)"),
     "col.lost_kwh": ("损失电量（千瓦时，估算）", "Energy lost (kWh, estimated)"),
     "col.lost_yuan": ("损失收益（元，估算）", "Revenue lost (yuan, estimated)"),
+    "col.rate_pct": ("每年衰减（%）", "Degradation (% a year)"),
+    "col.low_pct": ("区间下限（%）", "Interval low (%)"),
+    "col.high_pct": ("区间上限（%）", "Interval high (%)"),
+    "col.loss_now_pct": ("目前积灰损失（%）", "Dust loss now (%)"),
+    "col.cleaning_yuan": ("清洗一次（元）", "A cleaning (yuan)"),
     "export_alerts": ("告警明细", "Alerts"),
     "export_estimated": (
         "数据为按遥测估算，以电费结算单为准",

@@ -73,6 +73,24 @@ REPORT_WORDS: dict[str, tuple[str, str]] = {
         "Owed: settled months' grid payments and subsidy not yet received, aged from the "
         "month's end",
     ),
+    "report.s_longterm": (
+        "七、长期性能：组件衰减与积灰",
+        "7. Long-term performance: module degradation and soiling",
+    ),
+    "report.degr_median": ("组件衰减中位数（每年）", "Median degradation (a year)"),
+    "report.degr_basis": (
+        "{n}座电站有估计，{beyond}座超过每年{limit}%的限值；截至{day}",
+        "{n} station(s) estimated, {beyond} beyond the limit of {limit} % a year; up to {day}",
+    ),
+    "report.soil_median": ("近一年积灰损失中位数", "Median loss to dust, last year"),
+    "report.soil_basis": ("{n}座电站有估计；截至{day}", "{n} station(s) estimated; up to {day}"),
+    "report.soil_cost": ("近{days}天积灰损失", "Lost to dust, last {days} days"),
+    "report.soil_worth": (
+        "{n}座电站的积灰损失超过一次清洗费用",
+        "{n} station(s) lost more than a cleaning costs",
+    ),
+    "report.s_degradation": ("衰减最快的电站", "Fastest-degrading stations"),
+    "report.s_soiling": ("值得清洗的电站", "Stations worth a cleaning"),
     "report.opening": ("季初结余", "Balance at the quarter's start"),
     "report.received": ("本季到账", "Received in the quarter"),
     "report.used": ("本季使用", "Used in the quarter"),

@@ -94,6 +94,28 @@ def monthly_xlsx(r: MonthlyReport, lang: Lang) -> bytes:
             for a in r.receivables
         ],
     )
+    station = [Column("station_id"), Column("station")]
+    sheet(
+        "report.s_degradation",
+        [*station, Column("rate_pct"), Column("low_pct"), Column("high_pct")],
+        [
+            [x["station_id"], x["name"], x["rate_pct"], x["low_pct"], x["high_pct"]]
+            for x in r.longterm["fastest"]
+        ],
+    )
+    sheet(
+        "report.s_soiling",
+        [
+            *station,
+            Column("loss_now_pct"),
+            Column("lost_yuan", "yuan"),
+            Column("cleaning_yuan", "yuan"),
+        ],
+        [
+            [x["station_id"], x["name"], x["loss_now_pct"], x["lost_yuan"], x["cleaning_yuan"]]
+            for x in r.longterm["dustiest"]
+        ],
+    )
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

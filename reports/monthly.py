@@ -3,7 +3,8 @@ the dashboards show.
 
 Generation against the target and the forecast; the segments and the townships; the best
 and worst village stations by peer index; availability; faults and work orders (times,
-lost energy); certification; revenue estimated and settled; what is owed.
+lost energy); certification; revenue estimated and settled; what is owed; the long view
+(the modules' degradation and the dust, as last estimated by the month's end).
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api import assessment, money, queries
 from api.routes import fleet
 from api.state import ApiState
 from finance.books import read_books
+from pvmon.db import tables
 from pvmon.influx import schema
 from pvmon.influx.client import series_values
 from pvmon.influx.provision import ROLLUP_RP
@@ -69,6 +72,7 @@ class MonthlyReport:
     certification: dict[str, Any]
     revenue: dict[str, Any]
     receivables: list[dict[str, Any]]
+    longterm: dict[str, Any]
     notes: list[str] = field(default_factory=list)
 
 
@@ -111,6 +115,7 @@ def monthly(ctx: ApiState, session: Session, month: str) -> MonthlyReport:
         receivables=money.aged(ctx, session, who)
         .totals.drop(columns="everything")
         .to_dict("records"),
+        longterm=_longterm(ctx, session, last),
     )
 
 
@@ -234,4 +239,62 @@ def _revenue(
         "settled_kwh": round(float(settled["export_kwh"].sum()), 1),
         "statements": len(settled),
         "stations": expected,
+    }
+
+
+def _latest(session: Session, table: type, last: dt.date) -> pd.DataFrame:
+    """Each station's latest estimate made as of ``last`` or before."""
+    rows = session.scalars(select(table).where(table.as_of <= last)).all()
+    columns = [c.name for c in table.__table__.columns]
+    frame = pd.DataFrame([{c: getattr(r, c) for c in columns} for r in rows], columns=columns)
+    return frame.sort_values("as_of").groupby("station_id").tail(1).set_index("station_id")
+
+
+def _longterm(ctx: ApiState, session: Session, last: dt.date) -> dict[str, Any]:
+    """The fleet's degradation and soiling as last estimated by ``last``: how many stations,
+    the median, those beyond the limit or worth a cleaning, the fastest and dustiest named."""
+    aged = _latest(session, tables.StationDegradation, last)
+    dusty = _latest(session, tables.StationSoiling, last)
+    limit = ctx.settings.analytics.degradation_limit_pct
+    names = queries.place_names(ctx)
+    fast = aged[aged["high_pct"] < -limit].sort_values("rate_pct")
+    worth = dusty[dusty["lost_yuan"] > dusty["cleaning_yuan"]].sort_values(
+        "lost_yuan", ascending=False
+    )
+    return {
+        "degradation": {
+            "stations": len(aged),
+            "median_pct": round(float(aged["rate_pct"].median()), 2) if len(aged) else None,
+            "beyond_limit": len(fast),
+            "limit_pct": limit,
+            "as_of": aged["as_of"].max() if len(aged) else None,
+        },
+        "soiling": {
+            "stations": len(dusty),
+            "median_loss_pct": round(100 * (1 - float(dusty["ratio"].median())), 2)
+            if len(dusty)
+            else None,
+            "lost_yuan": round(float(dusty["lost_yuan"].sum()), 2),
+            "worth_cleaning": len(worth),
+            "window_days": ctx.settings.analytics.soiling_window_days,
+            "as_of": dusty["as_of"].max() if len(dusty) else None,
+        },
+        "fastest": [
+            {
+                "station_id": s,
+                "name": names.get(str(s), str(s)),
+                **r[["rate_pct", "low_pct", "high_pct"]].round(2).to_dict(),
+            }
+            for s, r in fast.head(RANKED).iterrows()
+        ],
+        "dustiest": [
+            {
+                "station_id": s,
+                "name": names.get(str(s), str(s)),
+                "loss_now_pct": round(r["loss_now_pct"], 1),
+                "lost_yuan": round(r["lost_yuan"], 2),
+                "cleaning_yuan": round(r["cleaning_yuan"], 2),
+            }
+            for s, r in worth.head(RANKED).iterrows()
+        ],
     }

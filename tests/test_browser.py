@@ -201,6 +201,26 @@ def number_in(text: str) -> float:
     return float(text.split(maxsplit=1)[0].replace(",", ""))
 
 
+def long_view(world: World) -> None:
+    """The station's degradation and soiling, as the weekly and monthly jobs keep them."""
+    as_of = dt.date.today() - dt.timedelta(days=1)
+    now = dt.datetime.now(dt.UTC)
+    with session_factory(world.engine).begin() as session:
+        session.merge(
+            tables.StationDegradation(
+                station_id=world.mine, as_of=as_of, rate_pct=-0.74, low_pct=-0.86,
+                high_pct=-0.61, pairs=1320, first_day=dt.date(2021, 3, 2), computed_at=now,
+            )
+        )  # fmt: skip
+        session.merge(
+            tables.StationSoiling(
+                station_id=world.mine, as_of=as_of, ratio=0.969, low=0.962, high=0.973,
+                loss_now_pct=6.4, lost_kwh=1210.0, lost_yuan=907.5, window_days=28,
+                cleaning_yuan=650.0, intervals=14, cleanings=15, computed_at=now,
+            )
+        )  # fmt: skip
+
+
 def test_the_bureau_opens_a_station_its_inverter_and_its_maintainer(
     site: tuple[str, World], browser: WebDriver, tmp_path: Path
 ) -> None:
@@ -222,6 +242,12 @@ def test_the_bureau_opens_a_station_its_inverter_and_its_maintainer(
     shot(browser, "station.png", tmp_path)
     browser.execute_script("document.getElementById('inverters').scrollIntoView()")
     shot(browser, "station-data-quality.png", tmp_path)
+    long_view(world)
+    browser.refresh()
+    assert browser.find_element(By.ID, "degradation").text.startswith("组件衰减：每年-0.74%")
+    assert "目前6.4%" in browser.find_element(By.ID, "soiling").text
+    browser.execute_script("document.getElementById('degradation').scrollIntoView()")
+    shot(browser, "station-long-view.png", tmp_path)
 
     browser.find_element(By.CSS_SELECTOR, "#inverters a").click()
     WebDriverWait(browser, 10).until(lambda b: "/devices/" in b.current_url)

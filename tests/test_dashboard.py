@@ -491,3 +491,25 @@ def test_a_station_page_shows_its_degradation_once_estimated(app: TestClient, wo
     assert "2021-03-01起晴天逐年对比1204对，截至2026-11-30" in shown.text
     english = app.get(f"/stations/{world.mine}?lang=en")
     assert "Module degradation: -0.62 % a year (-0.70 % to -0.55 %)" in english.text
+
+
+def test_a_station_page_shows_its_soiling_and_what_the_dust_cost(
+    app: TestClient, world: World
+) -> None:
+    signed_in(app, "bureau")
+    before = app.get(f"/stations/{world.mine}")
+    assert "积灰：晴天数据不足，尚无估计" in before.text
+    with session_factory(world.engine).begin() as session:
+        for as_of, ratio in ((dt.date(2026, 11, 22), 0.975), (dt.date(2026, 11, 29), 0.969)):
+            session.add(
+                tables.StationSoiling(
+                    station_id=world.mine, as_of=as_of, ratio=ratio, low=0.962, high=0.973,
+                    loss_now_pct=6.4, lost_kwh=1210.0, lost_yuan=907.5, window_days=28,
+                    cleaning_yuan=650.0, intervals=14, cleanings=15, computed_at=utc_now(),
+                )
+            )  # fmt: skip
+    shown = app.get(f"/stations/{world.mine}")
+    assert "积灰：近一年损失3.1%（2.7%～3.8%），目前6.4%" in shown.text, "the latest estimate"
+    assert "近28天积灰损失约908元（估算），清洗一次约650元；截至2026-11-29" in shown.text
+    english = app.get(f"/stations/{world.mine}?lang=en")
+    assert "Soiling: 3.1 % lost over the last year (2.7 % to 3.8 %), 6.4 % now" in english.text

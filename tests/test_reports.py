@@ -22,6 +22,7 @@ from api.app import create_app
 from api.state import ApiState
 from pvmon.datapaths import report_file
 from pvmon.db import tables
+from pvmon.db.engine import session_factory
 from pvmon.localtime import day_start, month_bounds, month_of
 from pvmon.settings import AlertSettings
 from reports import service
@@ -68,10 +69,39 @@ def pdf_text(data: bytes, tmp_path: Path) -> tuple[str, str]:
     return fonts.stdout, words.stdout
 
 
+def estimate_long_view(w: World) -> tuple[str, str]:
+    """Two stations' degradation and soiling as of the month's last day: the first losing
+    1.6 %/year, the second's dust worth a cleaning (estimates made after the month are not
+    the report's)."""
+    aged, dusty = sorted(s.id for s in w.registry.stations if s.kind == "village")[:2]
+    as_of = month_bounds(MONTH)[1]
+    now = dt.datetime.now(dt.UTC)
+    with session_factory(w.engine).begin() as session:
+        for station, rate in ((aged, -1.6), (dusty, -0.5), (dusty, -3.0)):
+            later = rate == -3.0
+            session.add(
+                tables.StationDegradation(
+                    station_id=station, as_of=as_of + dt.timedelta(days=later), rate_pct=rate,
+                    low_pct=rate - 0.3, high_pct=rate + 0.3, pairs=900,
+                    first_day=dt.date(2021, 1, 1), computed_at=now,
+                )
+            )  # fmt: skip
+        for station, lost in ((aged, 180.0), (dusty, 1300.0)):
+            session.add(
+                tables.StationSoiling(
+                    station_id=station, as_of=as_of, ratio=0.97, low=0.96, high=0.98,
+                    loss_now_pct=9.5, lost_kwh=lost / 0.75, lost_yuan=lost, window_days=28,
+                    cleaning_yuan=650.0, intervals=12, cleanings=13, computed_at=now,
+                )
+            )  # fmt: skip
+    return aged, dusty
+
+
 def test_the_monthly_report_is_delivered_with_its_figures_in_a_cjk_pdf_and_an_xlsx(
     world: World, mailbox: Mailbox, receiver: HttpReceiver, tmp_path: Path
 ) -> None:
     ctx = delivering(world, mailbox, receiver)
+    aged, dusty = estimate_long_view(world)
     row = service.make_monthly(ctx, MONTH, "cli:tester")
     pdf, xlsx = (report_file(ctx.settings, "monthly", MONTH, f["name"]) for f in row.files)
     assert [f["sha256"] for f in row.files] == [
@@ -88,12 +118,27 @@ def test_the_monthly_report_is_delivered_with_its_figures_in_a_cjk_pdf_and_an_xl
     assert f"{fleet_kwh:,.0f}" in words, "the month's energy, as the overview sums it"
     assert f"永和县光伏扶贫电站运行月报 · {MONTH}" in words
     assert "持证率" in words
+    assert "七、长期性能：组件衰减与积灰" in words
+    assert "1座电站的积灰损失超过一次清洗费用" in words
+    assert "2座电站有估计，1座超过每年1.0%的限值" in words
+    names = queries.place_names(ctx)
+    assert names[aged] in words.split("衰减最快的电站")[1]
+    assert names[dusty] in words.split("值得清洗的电站")[1]
+    assert "1,480" in words, "the dust's cost, summed"
     book = openpyxl.load_workbook(io.BytesIO(xlsx.read_bytes()))
     assert book.sheetnames == [
         "二、分类与乡镇",
         "三、村级电站同组指数排名（本月平均）",
         "四、故障与工单",
         "六、收益：估算与结算，应收账款",
+        "衰减最快的电站",
+        "值得清洗的电站",
+    ]
+    assert list(book["衰减最快的电站"].iter_rows(min_row=3, values_only=True)) == [
+        (aged, names[aged], -1.6, -1.9, -1.3)
+    ]
+    assert list(book["值得清洗的电站"].iter_rows(min_row=3, values_only=True)) == [
+        (dusty, names[dusty], 9.5, 1300.0, 650.0)
     ]
     totals = list(book.worksheets[0].iter_rows(min_row=3, values_only=True))[:3]
     assert sum(r[1] for r in totals) == pytest.approx(fleet_kwh, abs=1.0), "segments add up"
