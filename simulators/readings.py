@@ -66,6 +66,9 @@ class ReadingGenerator:
         self.counted_until = np.full(fleet.size, counted_until, dtype=np.int64)
         self.energy_step_s = energy_step_s
         """Between sparse readings, integrate output at this step (None: every grid point)."""
+        for fault in faults:
+            if fault.kind == FaultKind.CLEANING:
+                model.soiling.clean(fault.devices, fault.local_day())
 
     def fault_state(self, idx: np.ndarray, ts: np.ndarray) -> FaultState:
         factor = np.ones(idx.size)

@@ -6,7 +6,8 @@ Example::
 
     [[faults]]
     kind = "output_loss"       # outage | fault | zero_output | output_loss | shading |
-    stations = ["VS017"]       # soiling | comm_loss | backlog | counter_reset | stuck
+    stations = ["VS017"]       # soiling | comm_loss | backlog | counter_reset | stuck |
+                               # cleaning
     start = "+30m"             # after the simulation starts, or an RFC 3339 time
     duration = "2h"            # omitted: until the run ends
     factor = 0.3               # the share of output lost (output_loss, shading, soiling)
@@ -46,6 +47,8 @@ counter goes on.
 ``shading``: ``factor`` of the output is lost within the local ``hours`` of every day.
 ``soiling``: the loss grows evenly from nothing at ``start`` to ``factor`` after ``build``
 and stays until ``duration`` ends (a cleaning).
+``cleaning``: the stations' modules are cleaned by hand on the local day of ``start``: the
+season's dust (``simulators.soiling``) is gone and builds up again from then.
 """
 
 from __future__ import annotations
@@ -87,6 +90,7 @@ class FaultKind(StrEnum):
     BACKLOG = "backlog"
     COUNTER_RESET = "counter_reset"
     STUCK = "stuck"
+    CLEANING = "cleaning"
 
 
 LINK_FAULTS = frozenset({FaultKind.COMM_LOSS, FaultKind.BACKLOG})
@@ -235,6 +239,10 @@ class ActiveFault:
         if self.build is not None:
             return self.factor * np.clip((ts - self.start) / self.build, 0.0, 1.0)
         return np.full(ts.shape, self.factor)
+
+    def local_day(self) -> dt.date:
+        """The local day it starts on."""
+        return dt.datetime.fromtimestamp(self.start + self.utc_offset, dt.UTC).date()
 
     def covers(self, moment: int) -> bool:
         return moment >= self.start and (self.end is None or moment < self.end)

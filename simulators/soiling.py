@@ -5,7 +5,8 @@ Yonghe lies on the Loess Plateau: spring is dry and dusty, the summer monsoon br
 of the rain. A day is a rain day when its township's sky is overcast and a seeded draw
 against the month's share of overcast days that rain falls (``RAIN_SHARE``). On a rain day
 the modules are clean; on other days the loss grows by the township's rate for the month
-times the station's factor, up to ``MAX_LOSS``.
+times the station's factor, up to ``MAX_LOSS``. A station cleaned by hand (a scenario's
+``cleaning``) is clean on that day, and gathers dust from then on.
 """
 
 from __future__ import annotations
@@ -51,6 +52,13 @@ class Soiling:
         self.township_of = fleet.township_of
         self._towns = towns
         self.township_loss = lru_cache(maxsize=512)(self._township_loss)
+        self.cleaned: dict[int, list[dt.date]] = {}
+        """device → the days it was cleaned by hand."""
+
+    def clean(self, devices: np.ndarray, day: dt.date) -> None:
+        """The devices' modules are cleaned on ``day``."""
+        for device in devices.tolist():
+            self.cleaned.setdefault(device, []).append(day)
 
     def rain(self, day: dt.date) -> np.ndarray:
         """township → it rained enough on ``day`` to wash the modules."""
@@ -60,8 +68,20 @@ class Soiling:
 
     def loss(self, idx: np.ndarray, day: dt.date) -> np.ndarray:
         """The share of output devices ``idx`` lose to dust on ``day``."""
-        dust = self.township_loss(day)[self.township_of[idx]] * self.device_factor[idx]
-        return np.minimum(MAX_LOSS, dust)
+        town = self.township_of[idx]
+        built = self.township_loss(day)[town]
+        for row in np.flatnonzero(np.isin(idx, list(self.cleaned))):
+            last = max((d for d in self.cleaned[int(idx[row])] if d <= day), default=None)
+            if last is not None:
+                built[row] = min(built[row], self._since(last, day)[town[row]])
+        return np.minimum(MAX_LOSS, built * self.device_factor[idx])
+
+    def _since(self, first: dt.date, day: dt.date) -> np.ndarray:
+        """township → the dust built up after ``first`` to ``day`` with no rain (whichever
+        came last of the rain and the cleaning is where the dust starts)."""
+        days = (day - first).days
+        rates = [DAILY_RATE[(first + dt.timedelta(days=n)).month - 1] for n in range(1, days + 1)]
+        return sum(rates, 0.0) * self.township_factor
 
     def _township_loss(self, day: dt.date) -> np.ndarray:
         """township → the dust built up since its last rain, at the township's own rates

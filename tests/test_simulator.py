@@ -269,6 +269,48 @@ def test_dust_builds_up_between_rains_and_a_rain_day_washes_it(model: FleetModel
     assert spring > summer
 
 
+def test_a_cleaning_washes_the_dust_of_its_station_only_and_it_builds_up_again(
+    model: FleetModel,
+) -> None:
+    """A scenario's ``cleaning`` on a dry spring day: the cleaned station's modules are
+    clean that day and gather dust at the season's rate from then until the next rain; its
+    neighbour keeps its dust."""
+    f = model.fleet
+    fresh = FleetModel(f, model.sky)
+    device = np.array([f.stations[f.station_index()["VS001"]].devices[0]])
+    other = np.array([f.stations[f.station_index()["HH0001"]].devices[0]])
+    town = f.township_of[device[0]]
+    days = [dt.date(2026, 3, 1) + dt.timedelta(days=n) for n in range(92)]
+    dusty = [d for d in days if fresh.soiling.loss(device, d)[0] > 0.02]
+    day = dusty[0]
+    scenario = Scenario.model_validate(
+        {"faults": [{"kind": "cleaning", "stations": ["VS001"], "start": f"{day}T09:00:00+08:00"}]}
+    )
+    before = {d: fresh.soiling.loss(other, d)[0] for d in days}
+    ReadingGenerator(
+        f, fresh, resolve_faults(scenario, f, at(days[0], 0), 1, TZ), np.zeros(f.size), 0
+    )
+    assert fresh.soiling.loss(device, day)[0] == 0.0, "clean on the day"
+    assert {d: fresh.soiling.loss(other, d)[0] for d in days} == before, (
+        "the neighbour keeps its dust"
+    )
+    factor = fresh.soiling.township_factor[town] * fresh.soiling.device_factor[device[0]]
+    after = day
+    for later in days[days.index(day) + 1 :]:
+        if fresh.soiling.rain(later)[town]:
+            break
+        built = sum(
+            DAILY_RATE[(day + dt.timedelta(days=n)).month - 1]
+            for n in range(1, (later - day).days + 1)
+        )
+        assert fresh.soiling.loss(device, later)[0] == pytest.approx(min(MAX_LOSS, built * factor))
+        after = later
+    assert after > day, "a dry day after the cleaning"
+    assert model.soiling.loss(device, after)[0] > fresh.soiling.loss(device, after)[0], (
+        "less dust than if it had not been cleaned"
+    )
+
+
 def test_a_stuck_logger_repeats_the_power_it_read_while_its_counter_goes_on(
     model: FleetModel,
 ) -> None:
