@@ -12,7 +12,8 @@ their new output a year, which in the estimate's terms — % of the first year's
 soiling ratio over the last year is compared with the simulator's dust over the same days,
 weighted like the estimate by the clear-sky insolation on the station's plane.
 
-Run: .venv/bin/python -m bench.longterm [--from 2021-01-01] [--seed 4242]
+Run: .venv/bin/python -m bench.longterm [--from 2021-01-01] [--seed 4242] [--again DIR]
+(``--again``: a finished run's directory; estimate again from its rollups and report.)
 """
 
 from __future__ import annotations
@@ -89,14 +90,16 @@ def soiling_truth(a: Analytics, fleet: SimFleet, last: dt.date, seed: int) -> pd
 
 
 def estimates(settings: Settings, table: type, columns: list[str]) -> pd.DataFrame:
+    """station → its latest estimate's ``columns``."""
     engine = open_database(settings)
     with session_factory(engine)() as session:
-        rows = session.scalars(select(table)).all()
+        rows = session.scalars(select(table).order_by(table.as_of)).all()
     engine.dispose()
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         [[r.station_id, *(getattr(r, c) for c in columns)] for r in rows],
         columns=["station", *columns],
-    ).set_index("station")
+    )
+    return frame.groupby("station").last()
 
 
 def report_soiling(found: pd.DataFrame, true: pd.Series, kinds: pd.Series) -> None:
@@ -145,19 +148,20 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--from", dest="first", default="2021-01-01")
     parser.add_argument("--seed", type=int, default=4242)
+    parser.add_argument("--again", type=Path)
     args = parser.parse_args()
     first = dt.date.fromisoformat(args.first)
-    tmp = Path(tempfile.mkdtemp(prefix="pvmon-longterm-"))
+    tmp = args.again or Path(tempfile.mkdtemp(prefix="pvmon-longterm-"))
     influxd = Influxd(InfluxdOptions(free_port(), free_port(), tmp / "influxd"))
     influxd.start()
     try:
-        run(first, args.seed, tmp, influxd.url)
+        run(first, args.seed, tmp, influxd.url, again=args.again is not None)
     finally:
         influxd.stop()
     print(f"data left in {tmp}")
 
 
-def run(first: dt.date, seed: int, tmp: Path, url: str) -> None:
+def run(first: dt.date, seed: int, tmp: Path, url: str, again: bool) -> None:
     data = tmp / "data"
     today = dt.date.today()
     env = {
@@ -169,7 +173,7 @@ def run(first: dt.date, seed: int, tmp: Path, url: str) -> None:
         "PVMON_ANALYTICS__HISTORY_START": first.isoformat(),
         "PYTHONUNBUFFERED": "1",
     }
-    seconds = {"registry generate": pvmon(env, "registry", "generate")}
+    seconds = {} if again else {"registry generate": pvmon(env, "registry", "generate")}
     settings = load_settings(
         data_dir=data,
         influx_url=url,
@@ -179,15 +183,17 @@ def run(first: dt.date, seed: int, tmp: Path, url: str) -> None:
     )
     tz = ZoneInfo(settings.timezone)
     until = dt.datetime.combine(today, dt.time(0), tz).isoformat()
-    seconds["backfill (hourly history)"] = pvmon(
-        env, "backfill", "--from", str(first), "--until", until
-    )
+    if not again:
+        seconds["backfill (hourly history)"] = pvmon(
+            env, "backfill", "--from", str(first), "--until", until
+        )
     engine = open_database(settings)
     influx = InfluxClient(url, settings.influx_db, timeout=600)
     a = Analytics.open(settings, engine, influx)
-    began = time.perf_counter()
-    computed = AnalyticsService(a).catch_up(dt.datetime.now(dt.UTC))
-    seconds[f"catch-up: {len(computed.days):,} days computed"] = time.perf_counter() - began
+    if not again:
+        began = time.perf_counter()
+        computed = AnalyticsService(a).catch_up(dt.datetime.now(dt.UTC))
+        seconds[f"catch-up: {len(computed.days):,} days computed"] = time.perf_counter() - began
     last = today - dt.timedelta(days=1)
     began = time.perf_counter()
     again = longterm.degradation(a, last, dt.datetime.now(dt.UTC))
