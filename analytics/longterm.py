@@ -16,7 +16,7 @@ from sqlalchemy import Table, select
 
 from analytics.context import Analytics
 from analytics.degradation import clear_day_levels, station_rates
-from analytics.soiling import srr
+from analytics.soiling import deseasoned, srr
 from pvmon.db import tables
 from pvmon.db.findings import sync_findings
 from pvmon.db.tables.maintenance import OrderKind
@@ -31,6 +31,8 @@ SEED = 61724
 """The random draws' seed (with each station's id): the same rollups give the same interval."""
 SOILING_DAYS = 365
 """The soiling estimate's period: a year, every season's dust and rain."""
+SEASON_YEARS = 3
+"""Years of clear days a station's clean level at each time of year is taken from."""
 
 
 def run(a: Analytics, last: dt.date, now: dt.datetime) -> dict[str, object]:
@@ -114,12 +116,17 @@ def fast_degradation(
 
 
 def soiling(a: Analytics, last: dt.date, now: dt.datetime) -> dict[str, object]:
-    """Estimate every station's soiling over the year up to ``last`` and what its dust cost
-    over the last ``analytics.soiling_window_days``, keep it, and find the stations whose
-    dust cost more than a cleaning."""
+    """Estimate every station's soiling over the year up to ``last`` (its clear days as a
+    share of its clean level at that time of year, from ``SEASON_YEARS`` of them) and what
+    its dust cost over the last ``analytics.soiling_window_days``, keep it, and find the
+    stations whose dust cost more than a cleaning."""
     first = last - dt.timedelta(days=SOILING_DAYS - 1)
-    history = station_history(a, last, first, ("yr_cs", "energy_kwh", "grid_yuan", "subsidy_yuan"))
-    levels = clear_day_levels(history, a.frames.stations["township_id"])
+    seasons = first - dt.timedelta(days=365 * (SEASON_YEARS - 1))
+    fields = ("yr_cs", "energy_kwh", "grid_yuan", "subsidy_yuan")
+    history = station_history(a, last, seasons, fields)
+    levels = deseasoned(clear_day_levels(history, a.frames.stations["township_id"]))
+    levels = levels[levels.index >= pd.Timestamp(first)]
+    history = history[history["date"] >= first]
     days = history.assign(date=pd.to_datetime(history["date"])).set_index(["date", "station_id"])
     cleaned = recorded_cleanings(a, first, last)
     window = pd.Timestamp(last - dt.timedelta(days=a.settings.analytics.soiling_window_days - 1))

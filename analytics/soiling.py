@@ -36,6 +36,10 @@ slope, and no day-to-day drop of its rolling median of 5 % or more."""
 REPS = 1_000
 CONFIDENCE = 68.2
 EXCEEDANCE = 95.0
+SEASON_DAYS = 15
+CLEAN_QUANTILE = 0.9
+"""A station's clean level at a time of year: this quantile of its clear days' levels within
+``SEASON_DAYS`` of the same day of the year, over every year of its history."""
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,26 @@ def srr(
         float(p50), float(low), float(high), float(exceed),
         int(found["valid"].sum()), int(daily["clean_event"].sum()), perfect_clean(daily, found),
     )  # fmt: skip
+
+
+def deseasoned(levels: pd.DataFrame) -> pd.DataFrame:
+    """date × station → each clear day's level as a share of the station's clean level at
+    that time of year.
+
+    SRR reads any steady fall between two rises as dust. A clear day's normalised energy
+    also moves with the seasons — against a clear-sky model, the sun's path, the air's
+    clarity and the modules' temperature change through the year (measured on the simulated
+    fleet: 14 % lower in late November than in September, clean) — and would be read as
+    dust. The clean level is taken from the days just washed, which every year has at every
+    time of year: the upper part of the levels at that time of year. With one year of
+    history, a long dry spell's clean level is still dusty, and its dust is missed."""
+    doy = levels.index.day_of_year.to_numpy()
+    clean = np.empty(levels.shape)
+    for day in range(1, 367):
+        apart = np.abs(doy - day)
+        near = np.minimum(apart, 366 - apart) <= SEASON_DAYS
+        clean[doy == day] = levels[near].quantile(CLEAN_QUANTILE).to_numpy()
+    return levels / clean
 
 
 def daily_frame(

@@ -123,12 +123,12 @@ RECORDED, TWIN = 1, 2
 """Two stations with the same data; the first had a cleaning recorded."""
 
 
-def write_dusty_year(influx: InfluxClient, stations: list[str], last: dt.date) -> dt.date:
-    """A year of daily rollups: dust building up slowly and washed by rain every 20 days,
-    a third of the days cloudy; the clear-sky insolation, energy and revenue of each day.
-    The day a cleaning is recorded at ``RECORDED`` (not a rain day) is returned."""
+def write_dusty_years(influx: InfluxClient, stations: list[str], last: dt.date) -> dt.date:
+    """Three years of daily rollups: dust building up slowly and washed by rain every 20
+    days, a third of the days cloudy; the clear-sky insolation, energy and revenue of each
+    day. The day a cleaning is recorded at ``RECORDED`` (not a rain day) is returned."""
     rng = np.random.default_rng(21)
-    days = [last - dt.timedelta(days=n) for n in range(365)][::-1]
+    days = [last - dt.timedelta(days=n) for n in range(3 * 365)][::-1]
     dust = np.zeros(len(stations))
     noise = rng.normal(0, 0.003, (len(days), len(stations)))
     noise[:, TWIN] = noise[:, RECORDED]
@@ -170,7 +170,7 @@ def test_dust_that_costs_more_than_a_cleaning_is_found(
 ) -> None:
     stations = township_stations(default_registry)[:6]
     last = dt.date.today() - dt.timedelta(days=1)
-    cleaned_on = write_dusty_year(influx, stations, last)
+    cleaned_on = write_dusty_years(influx, stations, last)
     record_cleaning(loaded_engine, stations[RECORDED], cleaned_on)
     settings = load_settings(
         data_dir=tmp_path,

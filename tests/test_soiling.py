@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics.soiling import daily_frame, srr
+from analytics.soiling import daily_frame, deseasoned, srr
 
 REFERENCE = json.loads((Path(__file__).parent / "data" / "rdtools_soiling.json").read_text())
 
@@ -89,3 +89,29 @@ def test_no_data_or_no_interval_gives_no_estimate() -> None:
     assert srr(dusty, pd.Series(5.0, index=dates), np.random.RandomState(0)) is not None
     unknown = pd.Series(np.nan, index=dates)
     assert srr(dusty, unknown, np.random.RandomState(0)) is None, "nothing to weight by"
+
+
+def test_the_seasons_are_not_taken_for_dust() -> None:
+    """Three years of a station whose clean level swings 12 % with the seasons, dust
+    building up slowly (0.05 % a day) and washed by rain every seven weeks or so: divided by
+    its clean level at each time of year, the last year's soiling comes out near the truth;
+    taken as it is, the autumn's fall reads as dust."""
+    rng = np.random.default_rng(4)
+    dates = pd.date_range("2023-12-01", "2026-11-30", freq="D")
+    season = 1 + 0.12 * np.cos(2 * np.pi * (dates.day_of_year.to_numpy() - 240) / 365.25)
+    rain = rng.random(len(dates)) < 1 / 50
+    dust = np.zeros(len(dates))
+    for i in range(1, len(dates)):
+        dust[i] = 0.0 if rain[i] else min(0.1, dust[i - 1] + 0.0005)
+    level = 0.6 * season * (1 - dust) + rng.normal(0, 0.003, len(dates))
+    level[rng.random(len(dates)) < 0.3] = np.nan
+    levels = pd.DataFrame({"VS001": level}, index=dates).dropna()
+    year = dates[-365:]
+    truth = 1 - dust[-365:].mean()
+    insolation = pd.Series(5.0, index=year)
+    clean = srr(deseasoned(levels)["VS001"][year[0] :], insolation, np.random.RandomState(2))
+    plain = srr(levels["VS001"][year[0] :], insolation, np.random.RandomState(2))
+    assert clean is not None
+    assert plain is not None
+    assert abs(clean.ratio - truth) < 0.006
+    assert abs(plain.ratio - truth) > 0.02
