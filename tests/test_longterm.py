@@ -32,6 +32,24 @@ RATES = {0: 0.004, 1: 0.006, 2: 0.008, 3: 0.005, 4: 0.025, 5: 0.007}
 YEARS = 3
 
 
+def analytics_on(tmp_path: Path, influx: InfluxClient, engine: Engine) -> Analytics:
+    settings = load_settings(
+        data_dir=tmp_path,
+        influx_url=influx.url,
+        influx_db=influx.database,
+        database_url=engine.url.render_as_string(False),
+    )
+    return Analytics.open(settings, engine, influx)
+
+
+def kept_and_found(engine: Engine, table: type, kind: str) -> tuple[dict, list]:
+    """station → its kept estimate; the findings of ``kind``."""
+    with session_factory(engine)() as session:
+        kept = {r.station_id: r for r in session.scalars(select(table))}
+        found = list(session.scalars(select(tables.Finding).where(tables.Finding.kind == kind)))
+    return kept, found
+
+
 def write_rollups(influx: InfluxClient, stations: list[str], last: dt.date) -> None:
     """``YEARS`` of the stations' daily rollups up to ``last``: their clear-sky index, a
     third of the days cloudy for the whole township."""
@@ -54,29 +72,19 @@ def test_each_stations_rate_is_kept_and_the_fast_one_is_found(
     stations = township_stations(default_registry)[: len(RATES)]
     last = dt.date.today() - dt.timedelta(days=1)
     write_rollups(influx, stations, last)
-    settings = load_settings(
-        data_dir=tmp_path,
-        influx_url=influx.url,
-        influx_db=influx.database,
-        database_url=loaded_engine.url.render_as_string(False),
-    )
-    a = Analytics.open(settings, loaded_engine, influx)
+    a = analytics_on(tmp_path, influx, loaded_engine)
     now = dt.datetime.now(dt.UTC)
     done = longterm.degradation(a, last, now)
     assert done["stations"] == len(RATES)
     assert done["degrading_fast"] == 1
-    with session_factory(loaded_engine)() as session:
-        kept = {r.station_id: r for r in session.scalars(select(tables.StationDegradation))}
-        found = list(
-            session.scalars(select(tables.Finding).where(tables.Finding.kind == "degradation"))
-        )
+    kept, found = kept_and_found(loaded_engine, tables.StationDegradation, "degradation")
     assert set(kept) == set(stations)
     for i, station in enumerate(stations):
         assert kept[station].rate_pct == pytest.approx(-100 * RATES[i], abs=0.15)
         assert kept[station].low_pct < kept[station].rate_pct < kept[station].high_pct
         assert kept[station].as_of == last
     assert [(f.subject_id, f.active) for f in found] == [(stations[4], True)]
-    assert found[0].evidence["limit_pct"] == settings.analytics.degradation_limit_pct
+    assert found[0].evidence["limit_pct"] == a.settings.analytics.degradation_limit_pct
 
     again = longterm.degradation(a, last, now + dt.timedelta(days=1))
     assert again["opened"] == 0, "the same finding, not a new one"
@@ -172,27 +180,17 @@ def test_dust_that_costs_more_than_a_cleaning_is_found(
     last = dt.date.today() - dt.timedelta(days=1)
     cleaned_on = write_dusty_years(influx, stations, last)
     record_cleaning(loaded_engine, stations[RECORDED], cleaned_on)
-    settings = load_settings(
-        data_dir=tmp_path,
-        influx_url=influx.url,
-        influx_db=influx.database,
-        database_url=loaded_engine.url.render_as_string(False),
-    )
-    a = Analytics.open(settings, loaded_engine, influx)
+    a = analytics_on(tmp_path, influx, loaded_engine)
     now = dt.datetime.now(dt.UTC)
     done = longterm.soiling(a, last, now)
     assert done["stations"] == len(stations)
     assert done["worth_cleaning"] == 1
-    with session_factory(loaded_engine)() as session:
-        kept = {r.station_id: r for r in session.scalars(select(tables.StationSoiling))}
-        found = list(
-            session.scalars(select(tables.Finding).where(tables.Finding.kind == "soiling"))
-        )
+    kept, found = kept_and_found(loaded_engine, tables.StationSoiling, "soiling")
     dusty = kept[stations[DUSTY]]
     assert dusty.loss_now_pct > 12
     assert dusty.lost_yuan > dusty.cleaning_yuan
     kwp = a.frames.stations.at[stations[DUSTY], "capacity_kwp"]
-    costs = settings.analytics
+    costs = a.settings.analytics
     assert dusty.cleaning_yuan == pytest.approx(
         costs.cleaning_visit_yuan + costs.cleaning_yuan_per_kwp * kwp
     )
