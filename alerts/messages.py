@@ -127,6 +127,14 @@ DETAILS: dict[str, tuple[str, Callable[[Mapping[str, Any], Lang], dict[str, obje
             "limit": e["limit_pct"],
         },
     ),
+    "clock_shift": (
+        "clock_shift",
+        lambda e, _: {
+            "shift": f"{e['recent_min']:+.0f}",
+            "usual": f"{e['usual_min']:+.0f}",
+            "days": e["recent_days"],
+        },
+    ),
     "soiling": (
         "soiling",
         lambda e, _: {

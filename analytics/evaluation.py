@@ -15,7 +15,14 @@ from analytics.detect import (
 )
 from analytics.forecasts import targets
 from analytics.profiles import ENERGY_FIELDS, PROFILE_DAYS, SHAPE_FIELDS, profile_losses
-from analytics.quality import QUALITY_FIELDS, bad_data
+from analytics.quality import (
+    CLOCK_FIELD,
+    CLOCK_RECENT_DAYS,
+    CLOCK_USUAL_DAYS,
+    QUALITY_FIELDS,
+    bad_data,
+    clock_shifts,
+)
 from pvmon.certification import Compliance, compliance
 from pvmon.db.findings import sync_findings
 from pvmon.findings import Finding, FindingKind
@@ -55,6 +62,16 @@ def day_quality(a: Analytics, day: dt.date) -> pd.DataFrame:
     return frame.set_index("device")[QUALITY_FIELDS].dropna()
 
 
+def clock_history(a: Analytics, day: dt.date) -> pd.DataFrame:
+    """date × device → the devices' clock offsets over the days ``clock_shifts`` judges."""
+    first = day - dt.timedelta(days=CLOCK_RECENT_DAYS + CLOCK_USUAL_DAYS - 1)
+    start, _ = day_bounds(first, a.tz)
+    _, end = day_bounds(day, a.tz)
+    frame = a.rollups.read(schema.DEVICE_DAILY, start, end, "device", [CLOCK_FIELD])
+    frame["date"] = [local_day(t, a.tz) for t in frame["ts"]]
+    return frame.pivot_table(index="date", columns="device", values=CLOCK_FIELD)
+
+
 CERT_KINDS = (
     FindingKind.CERT_MISSING,
     FindingKind.CERT_EXPIRED,
@@ -65,7 +82,7 @@ CERT_KINDS = (
 
 def evaluate(a: Analytics, day: dt.date, now: dt.datetime) -> dict[str, object]:
     """Findings as of the end of ``day``: underperformance, losses confined to some hours,
-    devices whose data were mostly bad, certification, targets."""
+    devices whose data were mostly bad or whose clock moved, certification, targets."""
     found, evaluated = underperformance(station_history(a, day), day, a.tz)
     shaded, shaded_evaluated = profile_losses(profile_history(a, day), day, a.tz)
     bad, bad_evaluated = bad_data(
@@ -75,21 +92,25 @@ def evaluate(a: Analytics, day: dt.date, now: dt.datetime) -> dict[str, object]:
         day,
         a.tz,
     )
+    clocks, clock_evaluated = clock_shifts(
+        clock_history(a, day), a.frames.devices["station_id"], day, a.tz
+    )
     report = certification(a, day)
     cert, cert_evaluated = _certification_findings(a, report)
     status = targets(a, day)
     goals = target_findings(status.segment, status.villages, a.tz)
-    evaluated |= cert_evaluated | shaded_evaluated | bad_evaluated
+    evaluated |= cert_evaluated | shaded_evaluated | bad_evaluated | clock_evaluated
     evaluated.add((str(FindingKind.TARGET_AT_RISK), "village-stations"))
     evaluated |= {(str(FindingKind.VILLAGE_INCOME_AT_RISK), v) for v in status.villages}
     with a.sessions.begin() as session:
         opened, cleared = sync_findings(
-            session, [*found, *shaded, *bad, *cert, *goals], evaluated, now
+            session, [*found, *shaded, *bad, *clocks, *cert, *goals], evaluated, now
         )
     return {
         "underperforming": len(found),
         "hour_losses": len(shaded),
         "bad_data_devices": len(bad),
+        "clock_shifts": len(clocks),
         "certification_findings": len(cert),
         "certification_rate": round(report.rate, 4),
         "target": str(status.segment.status),

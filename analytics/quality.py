@@ -17,7 +17,8 @@ Each reading of a device's day may carry these labels:
   at ``CLIPPING_SHARE`` of the rating or above): a feature of the plant, shown, not bad.
 - ``irregular``: a reading whose interval from the previous one is not a whole number of
   the device's usual steps: a clock that jumps, or is set, off its grid. A clock that
-  drifts slowly keeps its step and shows only against the sun, which is not checked here.
+  drifts, or is set wrong by whole steps, keeps its step and shows only against the sun:
+  ``clock_offsets`` and ``clock_shifts`` below.
 
 Stale and interpolated are pvanalytics's definitions (``quality.gaps.stale_values_diff``
 and ``quality.gaps.interpolation_diff`` with ``mark="tail"``), computed here over the whole
@@ -60,6 +61,16 @@ COLUMNS = ("labelled", *LABELS, "bad")
 """Per device: readings labelled, readings with each label, readings with any bad one."""
 QUALITY_FIELDS = [f"q_{c}" for c in COLUMNS]
 """The counts as the device's daily rollup keeps them."""
+CLOCK_FIELD = "q_clock_min"
+"""The device's clock offset of the day (``clock_offsets``) as its daily rollup keeps it."""
+CLOCK_RECENT_DAYS = 3
+CLOCK_USUAL_DAYS = 28
+CLOCK_MIN_USUAL_DAYS = 7
+CLOCK_SHIFT_MIN = 10.0
+"""A device whose output comes ``CLOCK_SHIFT_MIN`` earlier or later against its township's
+over its last ``CLOCK_RECENT_DAYS`` days (their median) than over the ``CLOCK_USUAL_DAYS``
+before (at least ``CLOCK_MIN_USUAL_DAYS`` of them) has a clock that drifted or was set
+wrong."""
 
 
 def device_labels(readings: pd.DataFrame, rated_w: pd.Series) -> pd.DataFrame:
@@ -170,6 +181,55 @@ def _off_grid(ts: np.ndarray, group: np.ndarray, step: np.ndarray) -> np.ndarray
 def _firsts(group: np.ndarray) -> np.ndarray:
     """Each group's first position (groups are contiguous)."""
     return np.diff(group, prepend=np.nan) != 0
+
+
+def clock_offsets(readings: pd.DataFrame, township_of: pd.Series) -> pd.Series:
+    """device → how many minutes after its township's devices its day's output came: the
+    power-weighted mean time of its readings against the township's median of the same.
+    The sun's path and the day's clouds are the township's, so what is left is the
+    device's orientation — the same every day — and its clock. ``readings``: device, ts, W;
+    ``township_of``: device → township."""
+    rows = readings.loc[readings["W"] > 0, ["device", "ts", "W"]]
+    weight = rows["W"].groupby(rows["device"]).sum()
+    centroid = (rows["ts"] * rows["W"]).groupby(rows["device"]).sum() / weight
+    town = township_of.reindex(centroid.index)
+    known = town.notna()
+    centroid, town = centroid[known], town[known]
+    return ((centroid - centroid.groupby(town).transform("median")) / 60).rename(CLOCK_FIELD)
+
+
+def clock_shifts(
+    offsets: pd.DataFrame, station_of: pd.Series, day: dt.date, tz: dt.tzinfo
+) -> tuple[list[Finding], set[tuple[str, str]]]:
+    """Devices whose clock offset moved by ``CLOCK_SHIFT_MIN`` or more. ``offsets``: date ×
+    device → ``clock_offsets`` of the days up to ``day``. Returns the findings and the
+    devices evaluated (enough days on both sides)."""
+    recent_first = day - dt.timedelta(days=CLOCK_RECENT_DAYS - 1)
+    usual_first = recent_first - dt.timedelta(days=CLOCK_USUAL_DAYS)
+    dates = pd.Index(offsets.index)
+    recent = offsets[(dates >= recent_first) & (dates <= day)]
+    usual = offsets[(dates >= usual_first) & (dates < recent_first)]
+    judged = (recent.count() == CLOCK_RECENT_DAYS) & (usual.count() >= CLOCK_MIN_USUAL_DAYS)
+    shift = (recent.median() - usual.median())[judged]
+    evaluated = {(str(FindingKind.CLOCK_SHIFT), str(d)) for d in shift.index}
+    since = midnight(recent_first, tz).astimezone(dt.UTC)
+    out = []
+    for device, moved in shift[shift.abs() >= CLOCK_SHIFT_MIN].items():
+        evidence = {
+            "shift_min": round(float(moved), 1),
+            "recent_min": round(float(recent[device].median()), 1),
+            "usual_min": round(float(usual[device].median()), 1),
+            "recent_days": CLOCK_RECENT_DAYS,
+            "day": day.isoformat(),
+        }
+        station = station_of.get(device)
+        out.append(
+            Finding(
+                FindingKind.CLOCK_SHIFT, Subject.DEVICE, str(device), Severity.WARNING, since,
+                evidence, None if station is None else str(station),
+            )
+        )  # fmt: skip
+    return out, evaluated
 
 
 def bad_data(

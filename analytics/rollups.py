@@ -28,7 +28,7 @@ from analytics.influxstore import rollup_lines
 from analytics.losses import FIELDS as LOSS_FIELDS
 from analytics.losses import shortfall
 from analytics.profiles import ENERGY_FIELDS, SHAPE_FIELDS, bright_days, day_shapes, field
-from analytics.quality import QUALITY_FIELDS, device_labels
+from analytics.quality import CLOCK_FIELD, QUALITY_FIELDS, clock_offsets, device_labels
 from analytics.revenue import attribute_to_villages, station_revenue
 from pvmon.influx import schema
 from pvmon.influx.client import InfluxError
@@ -52,6 +52,7 @@ DEVICE_FIELDS = [
     "max_w",
     "wh_last",
     *QUALITY_FIELDS,
+    CLOCK_FIELD,
 ]
 STATION_FIELDS = [
     "energy_kwh",
@@ -124,6 +125,8 @@ def compute_day(
     serving = frame_in_effect(f.devices, day)
     devices = device_day(day_input, serving, f.stations)
     devices = devices.join(device_labels(readings, serving["rated_ac_w"]).add_prefix("q_"))
+    township_of = serving["station_id"].map(f.stations["township_id"])
+    devices = devices.join(clock_offsets(readings, township_of))
     stations = station_day(
         devices,
         station_hours(day_input, serving, f.stations),

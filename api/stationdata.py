@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from analytics.clearsky import plane_irradiance
-from analytics.quality import LABELS, QUALITY_FIELDS
+from analytics.quality import CLOCK_FIELD, LABELS, QUALITY_FIELDS
 from api.state import ApiState
 from pvmon.db import tables
 from pvmon.domain import peer_kinds
@@ -204,6 +204,9 @@ class DeviceQuality:
     """label → share of the labelled readings carrying it."""
     bad: float
     """Share of the labelled readings with any bad label."""
+    clock_min: float | None
+    """The median of its days' output timing against its township's [min]
+    (``analytics.quality.clock_offsets``): steady for a healthy logger."""
 
 
 def data_quality(ctx: ApiState, station_id: str, days: int = QUALITY_DAYS) -> list[DeviceQuality]:
@@ -212,22 +215,24 @@ def data_quality(ctx: ApiState, station_id: str, days: int = QUALITY_DAYS) -> li
     yesterday = ctx.today() - dt.timedelta(days=1)
     start, _ = day_bounds(yesterday - dt.timedelta(days=days - 1), ctx.tz)
     _, end = day_bounds(yesterday, ctx.tz)
-    fields = ", ".join(f'"{f}"' for f in QUALITY_FIELDS)
+    fields = ", ".join(f'"{f}"' for f in [*QUALITY_FIELDS, CLOCK_FIELD])
     rows = series_values(
         ctx.influx.query(
             f'SELECT "device", {fields} FROM "{ROLLUP_RP}"."{schema.DEVICE_DAILY}" WHERE '
             f"time >= {start}s AND time < {end}s AND \"station\" = '{station_id}'"
         )
     )
-    frame = pd.DataFrame(rows, columns=["device", *QUALITY_FIELDS])
+    frame = pd.DataFrame(rows, columns=["device", *QUALITY_FIELDS, CLOCK_FIELD])
     totals = frame.groupby("device")[QUALITY_FIELDS].sum()
     totals = totals[totals["q_labelled"] > 0]
+    clock = frame.groupby("device")[CLOCK_FIELD].median()
     return [
         DeviceQuality(
             str(device),
             int(t["q_labelled"]),
             {label: t[f"q_{label}"] / t["q_labelled"] for label in LABELS},
             t["q_bad"] / t["q_labelled"],
+            None if pd.isna(clock.get(device)) else float(clock[device]),
         )
         for device, t in totals.iterrows()
     ]

@@ -59,7 +59,7 @@ def write_day(influx: InfluxClient, registry, settings) -> int:
     prefixes = device_prefixes(fleet)
     lines = telemetry_lines(
         [prefixes[d] for d in batch.idx[rows]],
-        batch.ts[rows],
+        batch.stamped[rows],
         {k: batch.fields[k][rows] for k in FLOAT_FIELDS},
         {k: batch.fields[k][rows] for k in INT_FIELDS},
     )

@@ -28,6 +28,9 @@ class FindingKind(StrEnum):
     BAD_DATA = "bad_data"
     """Most of a device's readings of a day were stale, interpolated, outliers or off its
     clock's grid: the data cannot be trusted, whatever they say."""
+    CLOCK_SHIFT = "clock_shift"
+    """A device's output comes earlier or later against its township's than it used to:
+    its logger's clock drifted or was set wrong, and its readings' times cannot be trusted."""
     CERT_MISSING = "cert_missing"
     CERT_EXPIRED = "cert_expired"
     CERT_REVIEW_OVERDUE = "cert_review_overdue"

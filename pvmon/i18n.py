@@ -83,6 +83,7 @@ _WORDS: dict[str, tuple[str, str]] = {
         "{cost} yuan; up to {day}",
     ),
     "soil.none": ("积灰：晴天数据不足，尚无估计", "Soiling: too few clear days, no estimate yet"),
+    "q.clock": ("发电时间偏移（分钟）", "Output timing (min)"),
     "q.title": ("数据质量（近{n}天）", "Data quality, last {n} days"),
     "q.labelled": ("判读条数", "Readings judged"),
     "q.stale": ("停滞", "Stale"),
@@ -92,9 +93,14 @@ _WORDS: dict[str, tuple[str, str]] = {
     "q.clipped": ("限幅", "Clipped"),
     "q.bad": ("不可信", "Untrustworthy"),
     "q.note": (
-        "限幅是逆变器达到额定功率，不计为坏数据；某天不可信读数超过{share}即发出数据质量告警。",
+        "限幅是逆变器达到额定功率，不计为坏数据；某天不可信读数超过{share}即发出数据质量告警。"
+        "发电时间偏移是逆变器出力相对同乡镇的早晚（负为提前），因朝向而异，平时稳定；"
+        "突然变化说明数据采集器时钟有误。",
         "Clipping is the inverter at its limit and is not bad data; a day with more than "
-        "{share} untrustworthy readings raises a data-quality alert.",
+        "{share} untrustworthy readings raises a data-quality alert. Output timing is how "
+        "much earlier (negative) or later the inverter's output comes than its township's: "
+        "it depends on the orientation and stays put; a sudden change means the logger's "
+        "clock is wrong.",
     ),
     "q.none": (
         "近期没有可判读的分钟级数据（逐时历史数据不作判读）。",
@@ -356,6 +362,7 @@ _WORDS: dict[str, tuple[str, str]] = {
     "rule.bad_data": ("数据质量差", "poor data quality"),
     "rule.degradation": ("组件衰减过快", "modules degrading fast"),
     "rule.soiling": ("积灰损失超过清洗费用", "dust costing more than a cleaning"),
+    "rule.clock_shift": ("数据采集器时钟偏移", "logger clock moved"),
     "rule.cert_missing": ("无有效电工证", "no valid electrician certificate"),
     "rule.cert_expired": ("电工证已过期", "certificate expired"),
     "rule.cert_review_overdue": ("电工证逾期未复审", "certificate review overdue"),
@@ -410,6 +417,11 @@ _WORDS: dict[str, tuple[str, str]] = {
         "{hours} 比朝向相近的电站低{drop}，晴天每天约少发{kwh:.1f} kWh（{share}）",
         "{hours} {drop} below similarly facing stations, about {kwh:.1f} kWh per clear day "
         "({share})",
+    ),
+    "detail.clock_shift": (
+        "近{days}天发电时间与同乡镇电站相差{shift}分钟（平时{usual}分钟），请核对数据采集器时钟",
+        "output {shift} min against the township's over the last {days} days (usually "
+        "{usual} min): check the logger's clock",
     ),
     "detail.soiling": (
         "近{days}天积灰损失约{kwh}千瓦时、{lost}元（估算），超过一次清洗的{cost}元；"

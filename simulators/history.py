@@ -68,7 +68,7 @@ def batch_frame(fleet: SimFleet, batch: ReadingBatch) -> pd.DataFrame:
     """The sent readings of a batch as a table: device, station, ts and the fields."""
     rows = batch.rows()
     frame = pd.DataFrame({name: values[rows] for name, values in batch.fields.items()})
-    frame.insert(0, "ts", batch.ts[rows])
+    frame.insert(0, "ts", batch.stamped[rows])
     devices = batch.idx[rows]
     frame.insert(
         0, "station", np.asarray([s.id for s in fleet.stations])[fleet.station_of[devices]]
@@ -89,7 +89,7 @@ def batch_lines(
     devices = batch.idx[rows]
     return telemetry_lines(
         [prefixes[d] for d in devices],
-        batch.ts[rows],
+        batch.stamped[rows],
         {k: batch.fields[k][rows] for k in floats},
         {k: batch.fields[k][rows] for k in ints},
     )
@@ -144,7 +144,7 @@ def day_history(
         "St": cond.output.state.astype(int),
     }
     visible = ~cond.night
-    batch = ReadingBatch(idx, ts, fields, visible, np.zeros(idx.size, dtype=bool))
+    batch = ReadingBatch(idx, ts, ts, fields, visible, np.zeros(idx.size, dtype=bool))
     return batch, np.maximum(counters_at_end - after[:, 0], 0.0)
 
 

@@ -32,12 +32,17 @@ class FaultState:
     """The logger's link is down without buffering: the reading never leaves it."""
     stuck_since: np.ndarray
     """When the power the logger sends froze (epoch seconds; -1: it did not)."""
+    clock_s: np.ndarray
+    """How far the logger's stamp is off the true time [s]."""
 
 
 @dataclass(frozen=True)
 class ReadingBatch:
     idx: np.ndarray
     ts: np.ndarray
+    """The true time of each reading."""
+    stamped: np.ndarray
+    """The time its logger stamps on it (its clock may be off)."""
     fields: dict[str, np.ndarray]
     visible: np.ndarray
     """The reading is sent: the sun is up, the inverter is not off, the link not lost."""
@@ -77,6 +82,7 @@ class ReadingGenerator:
         dark = np.zeros(idx.size, dtype=bool)
         lost = np.zeros(idx.size, dtype=bool)
         stuck_since = np.full(idx.size, -1, dtype=np.int64)
+        clock_s = np.zeros(idx.size, dtype=np.int64)
         for fault in self.faults:
             hit = np.isin(idx, fault.devices) & fault.active(ts)
             match fault.kind:
@@ -92,8 +98,10 @@ class ReadingGenerator:
                     lost |= hit
                 case FaultKind.STUCK:
                     stuck_since[hit] = fault.start
+                case FaultKind.CLOCK:
+                    clock_s[hit] = fault.offset
         factor[silent | tripped | dark] = 0.0
-        return FaultState(factor, silent, tripped, dark, lost, stuck_since)
+        return FaultState(factor, silent, tripped, dark, lost, stuck_since, clock_s)
 
     def _frozen_power(self, idx: np.ndarray, state: FaultState, p_ac: np.ndarray) -> np.ndarray:
         """The power each reading shows: what it read when its register froze, if it did."""
@@ -145,7 +153,7 @@ class ReadingGenerator:
         if not idx.size:
             empty = np.zeros(0, dtype=np.int64)
             none = empty.astype(bool)
-            return ReadingBatch(empty, empty, dict.fromkeys(FIELDS, empty), none, none)
+            return ReadingBatch(empty, empty, empty, dict.fromkeys(FIELDS, empty), none, none)
         step = np.arange(idx.size) - np.repeat(np.cumsum(counts) - counts, counts)
         ts = first[idx] + step * f.interval_s[idx]
         state = self.fault_state(idx, ts)
@@ -258,7 +266,9 @@ def _batch(
     state: FaultState,
 ) -> ReadingBatch:
     sendable = ~cond.night & ~state.silent
-    return ReadingBatch(idx, ts, fields, sendable & ~state.lost, sendable & state.lost)
+    return ReadingBatch(
+        idx, ts, ts + state.clock_s, fields, sendable & ~state.lost, sendable & state.lost
+    )
 
 
 def next_on_grid(fleet: SimFleet, idx: np.ndarray, after: np.ndarray) -> np.ndarray:

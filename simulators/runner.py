@@ -214,17 +214,20 @@ class Simulation:
         self.report.dropped_at_source += int(batch.lost.sum())
         for row in batch.rows():
             values = {k: v[row] for k, v in batch.fields.items()}
-            self._publish_reading(int(idx[row]), int(ts[row]), values)
+            self._publish_reading(int(idx[row]), int(ts[row]), int(batch.stamped[row]), values)
 
-    def _publish_reading(self, device: int, ts: int, values: dict[str, np.generic]) -> None:
+    def _publish_reading(
+        self, device: int, ts: int, stamped: int, values: dict[str, np.generic]
+    ) -> None:
+        """A reading taken at ``ts``, stamped by its logger's clock with ``stamped``."""
         station = self.fleet.stations[int(self.fleet.station_of[device])]
-        body: dict[str, object] = {"ts": self._timestamp(station.kind, ts)}
+        body: dict[str, object] = {"ts": self._timestamp(station.kind, stamped)}
         body.update({k: v.item() for k, v in values.items()})
         device_id = self.fleet.device_ids[device]
         record = {
             "station": station.id,
             "device": device_id,
-            "ts": ts,
+            "ts": stamped,
             "W": body["W"],
             "WH": body["WH"],
             "St": body["St"],

@@ -7,7 +7,7 @@ Example::
     [[faults]]
     kind = "output_loss"       # outage | fault | zero_output | output_loss | shading |
     stations = ["VS017"]       # soiling | comm_loss | backlog | counter_reset | stuck |
-                               # cleaning
+                               # cleaning | clock
     start = "+30m"             # after the simulation starts, or an RFC 3339 time
     duration = "2h"            # omitted: until the run ends
     factor = 0.3               # the share of output lost (output_loss, shading, soiling)
@@ -49,6 +49,8 @@ counter goes on.
 and stays until ``duration`` ends (a cleaning).
 ``cleaning``: the stations' modules are cleaned by hand on the local day of ``start``: the
 season's dust (``simulators.soiling``) is gone and builds up again from then.
+``clock``: from ``start`` the stations' loggers stamp their readings ``offset`` off the true
+time (``offset = "-20m"``: their clock is 20 minutes behind), a clock set wrong or drifted.
 """
 
 from __future__ import annotations
@@ -91,6 +93,7 @@ class FaultKind(StrEnum):
     COUNTER_RESET = "counter_reset"
     STUCK = "stuck"
     CLEANING = "cleaning"
+    CLOCK = "clock"
 
 
 LINK_FAULTS = frozenset({FaultKind.COMM_LOSS, FaultKind.BACKLOG})
@@ -105,6 +108,15 @@ def parse_duration(text: str) -> float:
     if not match:
         raise ValueError(f"duration must look like 90s, 30m, 2h or 1.5d, got {text!r}")
     return float(match.group(1)) * _UNIT_S[match.group(2)]
+
+
+def parse_offset(text: str) -> int:
+    """``-20m`` / ``+1h`` → whole seconds, not zero."""
+    sign = -1 if text.strip().startswith("-") else 1
+    seconds = sign * parse_duration(text.strip().lstrip("+-"))
+    if seconds == 0 or seconds != int(seconds):
+        raise ValueError(f"offset must be a whole number of seconds, not zero, got {text!r}")
+    return int(seconds)
 
 
 def parse_hours(text: str) -> tuple[int, int]:
@@ -157,6 +169,14 @@ class Fault(_Timed):
     factor: float | None = Field(None, gt=0, le=1)
     hours: str | None = None
     build: str | None = None
+    offset: str | None = None
+
+    @field_validator("offset")
+    @classmethod
+    def _offset_parses(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_offset(value)
+        return value
 
     @field_validator("hours")
     @classmethod
@@ -183,6 +203,8 @@ class Fault(_Timed):
             raise ValueError("hours (local, e.g. 06:00-10:30) is required for shading only")
         if (self.kind == FaultKind.SOILING) != (self.build is not None):
             raise ValueError("build (how long the dust takes to build up) is for soiling only")
+        if (self.kind == FaultKind.CLOCK) != (self.offset is not None):
+            raise ValueError("offset (e.g. -20m: the clock is behind) is for clock only")
         return self
 
 
@@ -225,6 +247,8 @@ class ActiveFault:
     utc_offset: int = 0
     build: int | None = None
     """soiling: seconds from nothing to ``factor``."""
+    offset: int = 0
+    """clock: seconds the loggers' stamps are off the true time."""
 
     def active(self, ts: np.ndarray) -> np.ndarray:
         on = ts >= self.start
@@ -292,6 +316,7 @@ def resolve_faults(
                 parse_hours(fault.hours) if fault.hours else None,
                 utc_offset,
                 int(parse_duration(fault.build)) if fault.build else None,
+                parse_offset(fault.offset) if fault.offset else 0,
             )
         )
     return resolved

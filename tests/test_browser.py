@@ -239,6 +239,8 @@ def test_the_bureau_opens_a_station_its_inverter_and_its_maintainer(
     judged = browser.find_elements(By.CSS_SELECTOR, "#data-quality tr")
     assert len(judged) == len(inverters) > 1, "each inverter's data quality, with a header"
     assert not browser.find_elements(By.CSS_SELECTOR, "#data-quality .state-warning")
+    timing = [number_in(r.find_elements(By.TAG_NAME, "td")[-1].text) for r in judged[1:]]
+    assert all(abs(m) < 30 for m in timing), "each inverter's output timing, near its township's"
     shot(browser, "station.png", tmp_path)
     browser.execute_script("document.getElementById('inverters').scrollIntoView()")
     shot(browser, "station-data-quality.png", tmp_path)

@@ -14,8 +14,15 @@ import pandas as pd
 import pytest
 from pvanalytics.quality import gaps
 
+from alerts.messages import detail
 from analytics import quality
-from analytics.quality import bad_data, device_labels, reading_labels
+from analytics.quality import (
+    bad_data,
+    clock_offsets,
+    clock_shifts,
+    device_labels,
+    reading_labels,
+)
 from pvmon.findings import FindingKind
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -175,3 +182,51 @@ def test_a_device_whose_data_are_mostly_bad_is_a_finding() -> None:
     assert found[0].evidence["share"] > 0.5
     assert found[0].evidence["stale"] > 0
     assert evaluated == {("bad_data", "inv"), ("bad_data", "ok")}
+
+
+def test_a_clock_set_back_shows_as_output_coming_early_against_the_township() -> None:
+    """Three inverters of a township see the same day; one's logger stamps its readings 20
+    minutes early. An inverter of another township is compared with its own."""
+    days = [day_of().assign(device=d) for d in ("a", "b", "late")]
+    days[2]["ts"] -= 20 * 60
+    elsewhere = day_of().assign(device="far")
+    elsewhere["ts"] += 600
+    towns = pd.Series({"a": "T01", "b": "T01", "late": "T01", "far": "T02"})
+    offsets = clock_offsets(pd.concat([*days, elsewhere]), towns)
+    assert offsets.round(6).to_dict() == {"a": 0.0, "b": 0.0, "far": 0.0, "late": -20.0}
+
+
+def clock_days(offsets: dict[str, list[float]]) -> pd.DataFrame:
+    """date × device: 31 days of offsets, the last ``len`` of each list."""
+    last = dt.date(2026, 5, 31)
+    dates = [last - dt.timedelta(days=n) for n in range(31)][::-1]
+    columns = {d: [np.nan] * (31 - len(v)) + v for d, v in offsets.items()}
+    return pd.DataFrame(columns, index=dates)
+
+
+def test_a_clock_that_moved_is_a_finding_a_steady_orientation_is_not() -> None:
+    """``west`` comes 25 minutes late every day (it faces west): its usual; ``reset``'s clock
+    was set 15 minutes back two days ago; ``new`` has too few usual days to judge."""
+    frame = clock_days(
+        {
+            "west": [25.0] * 31,
+            "reset": [3.0] * 29 + [-12.0, -12.5],
+            "new": [0.0] * 5 + [-30.0] * 3,
+        }
+    )
+    found, evaluated = clock_shifts(
+        frame, pd.Series({"west": "VS001", "reset": "HH0002"}), dt.date(2026, 5, 31), TZ
+    )
+    assert evaluated == {("clock_shift", "west"), ("clock_shift", "reset")}
+    assert [(f.kind, f.subject_id, f.station_id) for f in found] == [
+        (FindingKind.CLOCK_SHIFT, "reset", "HH0002")
+    ]
+    assert found[0].evidence == {
+        "shift_min": -15.0,
+        "recent_min": -12.0,
+        "usual_min": 3.0,
+        "recent_days": 3,
+        "day": "2026-05-31",
+    }
+    assert "与同乡镇电站相差-12分钟（平时+3分钟）" in detail("clock_shift", found[0].evidence, "zh")
+    assert found[0].since == dt.datetime(2026, 5, 29, tzinfo=TZ).astimezone(dt.UTC)

@@ -91,6 +91,7 @@ def test_days_replayed_have_their_findings_as_of_each_days_end(
 
 SHADED = "HH0740"
 RESET = "HH0741"
+CLOCK = "HH0742"
 DAYS = 16
 
 
@@ -110,9 +111,11 @@ def test_a_morning_shade_replayed_through_the_past_is_found_with_its_hours(
 ) -> None:
     """``pvmon backfill --scenario`` then ``pvmon analytics run daily``: a household shaded
     by 20 % every morning until 10:30 — about 5 % of its day, within the daily margin — is
-    found from its hours; a counter reset on another household is not a loss."""
+    found from its hours; a counter reset on another household is not a loss; a third
+    household's logger whose clock is set 20 minutes back is found by its output coming 20
+    minutes early against its township's."""
     stations = township_stations(default_registry)
-    assert {SHADED, RESET} <= set(stations)
+    assert {SHADED, RESET, CLOCK} <= set(stations)
     first = last_spring_before(dt.date.today() - dt.timedelta(days=DAYS + 1))
     scenario = tmp_path / "shade.toml"
     scenario.write_text(
@@ -128,6 +131,12 @@ start = "+4d"
 kind = "counter_reset"
 stations = ["{RESET}"]
 start = "+8.5d"
+
+[[faults]]
+kind = "clock"
+stations = ["{CLOCK}"]
+offset = "-20m"
+start = "+11d"
 """
     )
     until = dt.datetime.combine(first + dt.timedelta(days=DAYS), dt.time(0), TZ)
@@ -146,8 +155,13 @@ start = "+8.5d"
     assert done.exit_code == 0, done.output
 
     operating = [f for f in findings_of_stations(loaded_engine) if f.kind != "station_uncovered"]
-    assert [(f.kind, f.subject_id) for f in operating] == [("profile_loss", SHADED)]
-    (shade,) = operating
+    clock = [f for f in operating if f.kind == "clock_shift"]
+    assert [(f.station_id, f.active) for f in clock] == [(CLOCK, True)]
+    assert clock[0].evidence["shift_min"] == pytest.approx(-20, abs=3)
+    assert clock[0].detected_at.date() >= first + dt.timedelta(days=11), "once it was set wrong"
+    losses = [f for f in operating if f.station_id != CLOCK]
+    assert [(f.kind, f.subject_id) for f in losses] == [("profile_loss", SHADED)]
+    (shade,) = losses
     assert shade.evidence["hours"].endswith("10:00") or shade.evidence["hours"].endswith("11:00")
     assert 0.02 <= shade.evidence["share"] <= 0.1
     assert shade.detected_at.date() > first + dt.timedelta(days=4), "after the shade began"
