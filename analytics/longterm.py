@@ -176,13 +176,13 @@ def station_soiling(
     found = srr(level, days["yr_cs"], rng, cleaned)
     if found is None:
         return None
-    lost = (1 / found.profile - 1).reindex(days.index).fillna(0.0)[window:]
+    lost = found.lost_share().reindex(days.index).fillna(0.0)[window:]
     recent = days[window:].fillna(0.0)
     settings = a.settings.analytics
     kwp = float(a.frames.stations.at[station, "capacity_kwp"])
     return {
         "station_id": station, "ratio": found.ratio, "low": found.low, "high": found.high,
-        "loss_now_pct": 100 * (1 - found.profile.iloc[-1]),
+        "loss_now_pct": found.loss_now_pct,
         "lost_kwh": float((lost * recent["energy_kwh"]).sum()),
         "lost_yuan": float((lost * (recent["grid_yuan"] + recent["subsidy_yuan"])).sum()),
         "window_days": settings.soiling_window_days,

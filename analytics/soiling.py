@@ -36,6 +36,9 @@ slope, and no day-to-day drop of its rolling median of 5 % or more."""
 REPS = 1_000
 CONFIDENCE = 68.2
 EXCEEDANCE = 95.0
+LEAST_RATIO = 0.5
+"""A profile below half the clean output is not dust (a fault, or a long interval's fit run
+too far): what it costs is counted at half."""
 SEASON_DAYS = 15
 CLEAN_QUANTILE = 0.9
 """A station's clean level at a time of year: this quantile of its clear days' levels within
@@ -63,6 +66,15 @@ class Soiling:
     @property
     def loss_pct(self) -> float:
         return 100 * (1 - self.ratio)
+
+    @property
+    def loss_now_pct(self) -> float:
+        """The dust's loss on the last day [% of clean output]."""
+        return float(100 * (1 - self.profile.clip(lower=LEAST_RATIO).iloc[-1]))
+
+    def lost_share(self) -> pd.Series:
+        """date → what the dust took, as a share of what the station made (1/ratio − 1)."""
+        return 1 / self.profile.clip(lower=LEAST_RATIO) - 1
 
 
 def srr(

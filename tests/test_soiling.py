@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics.soiling import daily_frame, deseasoned, srr
+from analytics.soiling import Soiling, daily_frame, deseasoned, srr
 
 REFERENCE = json.loads((Path(__file__).parent / "data" / "rdtools_soiling.json").read_text())
 
@@ -115,3 +115,10 @@ def test_the_seasons_are_not_taken_for_dust() -> None:
     assert plain is not None
     assert abs(clean.ratio - truth) < 0.006
     assert abs(plain.ratio - truth) > 0.02
+
+
+def test_what_the_dust_took_is_a_share_of_what_was_made_and_never_more_than_all() -> None:
+    dates = pd.date_range("2025-01-01", periods=4, freq="D")
+    found = Soiling(0.9, 0.88, 0.92, 0.86, 1, 0, pd.Series([1.0, 0.8, 0.5, 0.2], index=dates))
+    assert found.lost_share().tolist() == pytest.approx([0.0, 0.25, 1.0, 1.0])
+    assert found.loss_now_pct == pytest.approx(50.0), "a fit run below half is not dust"
