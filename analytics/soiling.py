@@ -64,10 +64,6 @@ class Soiling:
     rate (1 where no rate could be found)."""
 
     @property
-    def loss_pct(self) -> float:
-        return 100 * (1 - self.ratio)
-
-    @property
     def loss_now_pct(self) -> float:
         """The dust's loss on the last day [% of clean output]."""
         return float(100 * (1 - self.profile.clip(lower=LEAST_RATIO).iloc[-1]))

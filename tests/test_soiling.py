@@ -67,7 +67,8 @@ def test_the_profile_with_perfect_cleanings_follows_the_dust() -> None:
     assert before_last.max() == pytest.approx(1.0)
     perfect = 100 * (1 - found.profile.mean())
     assert perfect == pytest.approx(100 * dust.mean() * rate / 0.002, abs=0.5)
-    assert perfect < found.loss_pct < perfect + 1.5, "cleanings drawn as not quite perfect"
+    drawn = 100 * (1 - found.ratio)
+    assert perfect < drawn < perfect + 1.5, "cleanings drawn as not quite perfect"
 
 
 def test_the_same_data_give_the_same_result() -> None:
