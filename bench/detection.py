@@ -55,9 +55,10 @@ JUDGED_FROM_DAY = 7
 """Healthy station-days are counted from this day of the window: before it no check has
 the days it needs to judge."""
 LIVE_CHECKS_MIN = (5, 10, 15, 30, 60)
-JUDGED = OPERATING_RULES | {str(FindingKind.BAD_DATA)}
-"""The findings about how a station's equipment and data behave (not its staffing)."""
 """The live check is replayed this many minutes after each trip."""
+JUDGED = OPERATING_RULES | {str(FindingKind.BAD_DATA), str(FindingKind.CLOCK_SHIFT)}
+"""The findings about how a station's equipment and data behave (not its staffing, nor the
+long view: the simulated fleet's own dust and ageing are not faults)."""
 
 
 @dataclass(frozen=True)
