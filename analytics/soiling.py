@@ -122,7 +122,8 @@ def daily_frame(
     pi: pd.Series, insolation: pd.Series, cleanings: pd.Series | None
 ) -> pd.DataFrame | None:
     """date → pi_norm (recentred to the first year's median), insol, delta (change of the
-    rolling median), clean_event, run (the soiling interval's number), day."""
+    rolling median), clean_event, run (the soiling interval's number, from 0: the first
+    day may itself begin one), day."""
     days = pd.date_range(pi.index.min(), pi.index.max(), freq="D")
     df = pd.DataFrame({"pi": pi.reindex(days), "insol": insolation.reindex(days)})
     known = df["pi"].dropna()
@@ -150,7 +151,8 @@ def daily_frame(
     )
     df["clean_event"] = shifted | recorded | out_start | out_end
     df = df.fillna(0)
-    df["run"] = df["clean_event"].cumsum()
+    run = df["clean_event"].cumsum()
+    df["run"] = run - run.iloc[0]
     return df
 
 

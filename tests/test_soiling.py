@@ -123,3 +123,17 @@ def test_what_the_dust_took_is_a_share_of_what_was_made_and_never_more_than_all(
     found = Soiling(0.9, 0.88, 0.92, 0.86, 1, 0, pd.Series([1.0, 0.8, 0.5, 0.2], index=dates))
     assert found.lost_share().tolist() == pytest.approx([0.0, 0.25, 1.0, 1.0])
     assert found.loss_now_pct == pytest.approx(50.0), "a fit run below half is not dust"
+
+
+def test_a_series_that_begins_with_a_long_gap_is_estimated() -> None:
+    """A day of data, then three weeks without (an outage begins on the first day), then
+    dust building up: the first day is an interval of its own."""
+    dates = pd.date_range("2025-01-01", "2025-06-30", freq="D")
+    pi = pd.Series(0.9 - 0.001 * (np.arange(len(dates)) % 30), index=dates)
+    pi.iloc[1:22] = np.nan
+    daily = daily_frame(pi, pd.Series(5.0, index=dates), None)
+    assert daily is not None
+    assert daily["clean_event"].iloc[0], "the outage begins on the first day"
+    found = srr(pi, pd.Series(5.0, index=dates), np.random.RandomState(0), reps=20)
+    assert found is not None
+    assert 0.95 < found.ratio < 1.0
