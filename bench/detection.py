@@ -9,8 +9,8 @@ the live job would see. Then the findings are read from the relational store.
 
 Planted, each on stations of its own: a morning shade (20 % until 10:30 every day) on
 households, a 10 % loss, soiling building to 12 % over 10 days, one inverter of a
-multi-inverter village station tripped, a logger whose power register froze, and a counter
-reset (which must not be flagged).
+multi-inverter village station tripped, a logger whose power register froze, a logger whose
+clock is set 20 minutes back, and a counter reset (which must not be flagged).
 Prints, per fault kind: detected / planted, by which finding, the delay from the fault's
 start to its first finding; and the findings on the healthy stations per healthy
 station-day judged.
@@ -89,8 +89,8 @@ def plan(registry: Registry, rng: random.Random, first: dt.date, tz: ZoneInfo) -
     rest = [s for s in sorted(kinds) if s not in tripped and kinds[s] != StationKind.CENTRAL]
     shaded = rng.sample(households, PER_KIND)
     rest = [s for s in rest if s not in shaded]
-    picked = rng.sample(rest, 4 * PER_KIND)
-    lossy, soiled, reset, frozen = (picked[i::4] for i in range(4))
+    picked = rng.sample(rest, 5 * PER_KIND)
+    lossy, soiled, reset, frozen, clocked = (picked[i::5] for i in range(5))
     begin = dt.datetime.combine(first + dt.timedelta(days=FAULTS_FROM_DAY), dt.time(0), tz)
     trip = begin + dt.timedelta(days=2, hours=10)
     reset_at = begin + dt.timedelta(days=3, hours=12)
@@ -121,6 +121,12 @@ def plan(registry: Registry, rng: random.Random, first: dt.date, tz: ZoneInfo) -
             frozen,
             trip,
             _fault("stuck", [], trip, f"devices = {[inverters[s][0] for s in frozen]}"),
+        ),
+        Planted(
+            "clock set 20 min back",
+            clocked,
+            begin,
+            _fault("clock", clocked, begin, 'offset = "-20m"'),
         ),
         Planted("counter reset", reset, reset_at, _fault("counter_reset", reset, reset_at, "")),
     ]
