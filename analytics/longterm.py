@@ -29,6 +29,8 @@ SINCE = dt.date(2000, 1, 1)
 """Before any station of the fleet: the rollups are read from here."""
 SEED = 61724
 """The random draws' seed (with each station's id): the same rollups give the same interval."""
+KEYS = ["station_id", "as_of"]
+"""An estimate is a station's as of a day; estimating that day again replaces it."""
 SOILING_DAYS = 365
 """The soiling estimate's period: a year, every season's dust and rain."""
 SEASON_YEARS = 3
@@ -75,7 +77,7 @@ def degradation(a: Analytics, last: dt.date, now: dt.datetime) -> dict[str, obje
     ]
     table: Table = tables.StationDegradation.__table__  # type: ignore[assignment]
     with a.sessions.begin() as session:
-        upsert(session, table, rows, ["station_id", "as_of"], _replace)
+        upsert(session, table, rows, KEYS, _replace)
         opened, cleared = sync_findings(session, found, evaluated, now)
     return {
         "stations": len(rates),
@@ -84,11 +86,6 @@ def degradation(a: Analytics, last: dt.date, now: dt.datetime) -> dict[str, obje
         "opened": opened,
         "cleared": cleared,
     }
-
-
-def _replace(table: Table, proposed: object) -> dict[str, object]:
-    names = ("rate_pct", "low_pct", "high_pct", "pairs", "first_day", "computed_at")
-    return {n: getattr(proposed, n) for n in names}
 
 
 def fast_degradation(
@@ -146,7 +143,7 @@ def soiling(a: Analytics, last: dt.date, now: dt.datetime) -> dict[str, object]:
     evaluated = {(str(FindingKind.SOILING), str(r["station_id"])) for r in rows}
     table: Table = tables.StationSoiling.__table__  # type: ignore[assignment]
     with a.sessions.begin() as session:
-        upsert(session, table, rows, ["station_id", "as_of"], _replace_soiling)
+        upsert(session, table, rows, KEYS, _replace)
         opened, cleared = sync_findings(
             session, [soiling_finding(r, window, a.tz) for r in worth], evaluated, now
         )
@@ -210,9 +207,9 @@ def recorded_cleanings(a: Analytics, first: dt.date, last: dt.date) -> dict[str,
     return {s: pd.Series(True, index=sorted(d)) for s, d in out.items()}
 
 
-def _replace_soiling(table: Table, proposed: object) -> dict[str, object]:
-    keys = {"station_id", "as_of"}
-    return {c.name: getattr(proposed, c.name) for c in table.columns if c.name not in keys}
+def _replace(table: Table, proposed: object) -> dict[str, object]:
+    """A station's estimate as of a day, made again: every column but the keys replaced."""
+    return {c.name: getattr(proposed, c.name) for c in table.columns if c.name not in KEYS}
 
 
 def soiling_finding(row: dict, window: pd.Timestamp, tz: dt.tzinfo) -> Finding:
