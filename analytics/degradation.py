@@ -101,13 +101,19 @@ what a clear day gives depends on the plants' losses (0.5 to 0.8 of the clear-sk
 CLEAR_QUANTILE = 0.95
 
 
+def clear_township_days(history: pd.DataFrame, township_of: pd.Series) -> pd.Series:
+    """Per row of ``history`` (date, station_id, csi): the station's township had a clear
+    day (``CLEAR_SHARE`` of its clear days' median clear-sky index)."""
+    township = history["station_id"].map(township_of)
+    median = history["csi"].groupby([history["date"], township]).transform("median")
+    best = median.groupby(township).transform(lambda m: m.quantile(CLEAR_QUANTILE))
+    return median >= CLEAR_SHARE * best
+
+
 def clear_day_levels(history: pd.DataFrame, township_of: pd.Series) -> pd.DataFrame:
     """date × station → the station's clear-sky index on its township's clear days, where
     the day was usable (full data, no fault). ``history``: date, station_id, csi, usable."""
-    frame = history.assign(township=history["station_id"].map(township_of))
-    median = frame.groupby(["date", "township"])["csi"].transform("median")
-    daily = median.groupby(frame["township"]).transform(lambda m: m.quantile(CLEAR_QUANTILE))
-    kept = frame[(median >= CLEAR_SHARE * daily) & frame["usable"].astype(bool)]
+    kept = history[clear_township_days(history, township_of) & history["usable"].astype(bool)]
     levels = kept.pivot_table(index="date", columns="station_id", values="csi")
     levels.index = pd.to_datetime(levels.index)
     return levels

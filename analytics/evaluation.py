@@ -8,6 +8,7 @@ import datetime as dt
 import pandas as pd
 
 from analytics.context import Analytics
+from analytics.degradation import clear_township_days
 from analytics.detect import (
     certification_findings,
     target_findings,
@@ -17,11 +18,12 @@ from analytics.forecasts import targets
 from analytics.profiles import ENERGY_FIELDS, PROFILE_DAYS, SHAPE_FIELDS, profile_losses
 from analytics.quality import (
     CLOCK_FIELD,
-    CLOCK_RECENT_DAYS,
+    CLOCK_RECENT_WINDOW_DAYS,
     CLOCK_USUAL_DAYS,
     QUALITY_FIELDS,
     bad_data,
     clock_shifts,
+    on_clear_days,
 )
 from pvmon.certification import Compliance, compliance
 from pvmon.db.findings import sync_findings
@@ -30,14 +32,15 @@ from pvmon.influx import schema
 from pvmon.localtime import day_bounds, local_day
 
 HISTORY_DAYS = 40
-"""Days of station rollups the underperformance check reads (baseline and recent)."""
-UNDERPERFORMANCE_FIELDS = ["peer_index", "weight", "usable"]
+"""Days of station rollups the underperformance and clock checks read (baseline and
+recent)."""
+HISTORY_FIELDS = ["peer_index", "weight", "usable", "csi"]
 
 
 def station_history(a: Analytics, last: dt.date, days: int = HISTORY_DAYS) -> pd.DataFrame:
     start, _ = day_bounds(last - dt.timedelta(days=days - 1), a.tz)
     _, end = day_bounds(last, a.tz)
-    frame = a.rollups.read(schema.STATION_DAILY, start, end, "station", UNDERPERFORMANCE_FIELDS)
+    frame = a.rollups.read(schema.STATION_DAILY, start, end, "station", HISTORY_FIELDS)
     frame["date"] = [local_day(t, a.tz) for t in frame["ts"]]
     frame["usable"] = frame["usable"].fillna(0) > 0
     return frame.rename(columns={"station": "station_id"})
@@ -62,14 +65,19 @@ def day_quality(a: Analytics, day: dt.date) -> pd.DataFrame:
     return frame.set_index("device")[QUALITY_FIELDS].dropna()
 
 
-def clock_history(a: Analytics, day: dt.date) -> pd.DataFrame:
-    """date × device → the devices' clock offsets over the days ``clock_shifts`` judges."""
-    first = day - dt.timedelta(days=CLOCK_RECENT_DAYS + CLOCK_USUAL_DAYS - 1)
+def clock_history(a: Analytics, day: dt.date, stations: pd.DataFrame) -> pd.DataFrame:
+    """date × device → the devices' clock offsets over the days ``clock_shifts`` judges, on
+    their townships' clear days. ``stations``: ``station_history`` of the same days."""
+    first = day - dt.timedelta(days=CLOCK_RECENT_WINDOW_DAYS + CLOCK_USUAL_DAYS - 1)
     start, _ = day_bounds(first, a.tz)
     _, end = day_bounds(day, a.tz)
     frame = a.rollups.read(schema.DEVICE_DAILY, start, end, "device", [CLOCK_FIELD])
     frame["date"] = [local_day(t, a.tz) for t in frame["ts"]]
-    return frame.pivot_table(index="date", columns="device", values=CLOCK_FIELD)
+    offsets = frame.pivot_table(index="date", columns="device", values=CLOCK_FIELD)
+    clear = stations.assign(
+        clear=clear_township_days(stations, a.frames.stations["township_id"])
+    ).pivot_table(index="date", columns="station_id", values="clear", aggfunc="any")
+    return on_clear_days(offsets, clear, a.frames.devices["station_id"])
 
 
 CERT_KINDS = (
@@ -83,7 +91,8 @@ CERT_KINDS = (
 def evaluate(a: Analytics, day: dt.date, now: dt.datetime) -> dict[str, object]:
     """Findings as of the end of ``day``: underperformance, losses confined to some hours,
     devices whose data were mostly bad or whose clock moved, certification, targets."""
-    found, evaluated = underperformance(station_history(a, day), day, a.tz)
+    history = station_history(a, day)
+    found, evaluated = underperformance(history, day, a.tz)
     shaded, shaded_evaluated = profile_losses(profile_history(a, day), day, a.tz)
     bad, bad_evaluated = bad_data(
         day_quality(a, day),
@@ -93,7 +102,7 @@ def evaluate(a: Analytics, day: dt.date, now: dt.datetime) -> dict[str, object]:
         a.tz,
     )
     clocks, clock_evaluated = clock_shifts(
-        clock_history(a, day), a.frames.devices["station_id"], day, a.tz
+        clock_history(a, day, history), a.frames.devices["station_id"], day, a.tz
     )
     report = certification(a, day)
     cert, cert_evaluated = _certification_findings(a, report)

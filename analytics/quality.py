@@ -64,13 +64,17 @@ QUALITY_FIELDS = [f"q_{c}" for c in COLUMNS]
 CLOCK_FIELD = "q_clock_min"
 """The device's clock offset of the day (``clock_offsets``) as its daily rollup keeps it."""
 CLOCK_RECENT_DAYS = 3
+CLOCK_RECENT_WINDOW_DAYS = 10
 CLOCK_USUAL_DAYS = 28
 CLOCK_MIN_USUAL_DAYS = 7
 CLOCK_SHIFT_MIN = 10.0
 """A device whose output comes ``CLOCK_SHIFT_MIN`` earlier or later against its township's
-over its last ``CLOCK_RECENT_DAYS`` days (their median) than over the ``CLOCK_USUAL_DAYS``
-before (at least ``CLOCK_MIN_USUAL_DAYS`` of them) has a clock that drifted or was set
-wrong."""
+over its last ``CLOCK_RECENT_DAYS`` clear days (their median, all within the last
+``CLOCK_RECENT_WINDOW_DAYS``) than over the clear days of the ``CLOCK_USUAL_DAYS`` before
+(at least ``CLOCK_MIN_USUAL_DAYS`` of them) has a clock that drifted or was set wrong.
+Only clear days count: a plane facing south-west makes its energy later than its peers in
+sunshine, and at the same time under an overcast, when all light is diffuse — three
+overcast days in a row moved healthy households' offsets by 10 to 15 minutes."""
 
 
 def device_labels(readings: pd.DataFrame, rated_w: pd.Series) -> pd.DataFrame:
@@ -198,31 +202,41 @@ def clock_offsets(readings: pd.DataFrame, township_of: pd.Series) -> pd.Series:
     return ((centroid - centroid.groupby(town).transform("median")) / 60).rename(CLOCK_FIELD)
 
 
+def on_clear_days(
+    offsets: pd.DataFrame, clear: pd.DataFrame, station_of: pd.Series
+) -> pd.DataFrame:
+    """``offsets`` (date × device) kept on the days its station's township was clear;
+    ``clear``: date × station → bool (``analytics.degradation.clear_township_days``)."""
+    stations = station_of.reindex(offsets.columns).to_numpy()
+    mask = clear.reindex(index=offsets.index, columns=stations).fillna(False)
+    return offsets.where(mask.to_numpy(dtype=bool))
+
+
 def clock_shifts(
     offsets: pd.DataFrame, station_of: pd.Series, day: dt.date, tz: dt.tzinfo
 ) -> tuple[list[Finding], set[tuple[str, str]]]:
     """Devices whose clock offset moved by ``CLOCK_SHIFT_MIN`` or more. ``offsets``: date ×
-    device → ``clock_offsets`` of the days up to ``day``. Returns the findings and the
-    devices evaluated (enough days on both sides)."""
-    recent_first = day - dt.timedelta(days=CLOCK_RECENT_DAYS - 1)
-    usual_first = recent_first - dt.timedelta(days=CLOCK_USUAL_DAYS)
-    dates = pd.Index(offsets.index)
-    recent = offsets[(dates >= recent_first) & (dates <= day)]
-    usual = offsets[(dates >= usual_first) & (dates < recent_first)]
-    judged = (recent.count() == CLOCK_RECENT_DAYS) & (usual.count() >= CLOCK_MIN_USUAL_DAYS)
-    shift = (recent.median() - usual.median())[judged]
-    evaluated = {(str(FindingKind.CLOCK_SHIFT), str(d)) for d in shift.index}
-    since = midnight(recent_first, tz).astimezone(dt.UTC)
-    out = []
-    for device, moved in shift[shift.abs() >= CLOCK_SHIFT_MIN].items():
+    device → ``clock_offsets`` of the clear days up to ``day`` (NaN on the others). Returns
+    the findings and the devices evaluated (enough clear days on both sides)."""
+    out, evaluated = [], set()
+    for device in offsets.columns:
+        sides = _clock_sides(offsets[device].dropna(), day)
+        if sides is None:
+            continue
+        evaluated.add((str(FindingKind.CLOCK_SHIFT), str(device)))
+        recent, usual = sides
+        moved = recent.median() - usual.median()
+        if abs(moved) < CLOCK_SHIFT_MIN:
+            continue
         evidence = {
             "shift_min": round(float(moved), 1),
-            "recent_min": round(float(recent[device].median()), 1),
-            "usual_min": round(float(usual[device].median()), 1),
+            "recent_min": round(float(recent.median()), 1),
+            "usual_min": round(float(usual.median()), 1),
             "recent_days": CLOCK_RECENT_DAYS,
             "day": day.isoformat(),
         }
         station = station_of.get(device)
+        since = midnight(recent.index[0], tz).astimezone(dt.UTC)
         out.append(
             Finding(
                 FindingKind.CLOCK_SHIFT, Subject.DEVICE, str(device), Severity.WARNING, since,
@@ -230,6 +244,21 @@ def clock_shifts(
             )
         )  # fmt: skip
     return out, evaluated
+
+
+def _clock_sides(days: pd.Series, day: dt.date) -> tuple[pd.Series, pd.Series] | None:
+    """A device's recent clear days' offsets and its usual ones before them, when there are
+    enough of both. ``days``: date → offset, in date order."""
+    recent = days.iloc[-CLOCK_RECENT_DAYS:]
+    window_first = day - dt.timedelta(days=CLOCK_RECENT_WINDOW_DAYS - 1)
+    if len(recent) < CLOCK_RECENT_DAYS or recent.index[0] < window_first:
+        return None
+    first = recent.index[0]
+    usual_first = first - dt.timedelta(days=CLOCK_USUAL_DAYS)
+    usual = days[(days.index < first) & (days.index >= usual_first)]
+    if len(usual) < CLOCK_MIN_USUAL_DAYS:
+        return None
+    return recent, usual
 
 
 def bad_data(

@@ -16,11 +16,13 @@ from pvanalytics.quality import gaps
 
 from alerts.messages import detail
 from analytics import quality
+from analytics.degradation import clear_township_days
 from analytics.quality import (
     bad_data,
     clock_offsets,
     clock_shifts,
     device_labels,
+    on_clear_days,
     reading_labels,
 )
 from pvmon.findings import FindingKind
@@ -230,3 +232,41 @@ def test_a_clock_that_moved_is_a_finding_a_steady_orientation_is_not() -> None:
     }
     assert "与同乡镇电站相差-12分钟（平时+3分钟）" in detail("clock_shift", found[0].evidence, "zh")
     assert found[0].since == dt.datetime(2026, 5, 29, tzinfo=TZ).astimezone(dt.UTC)
+
+
+def test_overcast_days_that_erase_an_orientation_are_not_a_clock_that_moved() -> None:
+    """``west`` faces south-west: in sunshine its output comes 12 minutes after its
+    township's, under an overcast at the same time, when all light is diffuse. The last
+    three days were overcast (the township made a third of its clear days' energy): judged
+    on them, the clock would have moved; only clear days are judged. ``set_back``'s logger
+    was set 15 minutes back on the last two clear days."""
+    last = dt.date(2026, 5, 31)
+    dates = [last - dt.timedelta(days=n) for n in range(31)][::-1]
+    overcast = set(dates[-3:])
+    offsets = pd.DataFrame(
+        {
+            "west": [0.3 if d in overcast else 12.0 for d in dates],
+            "set_back": [-0.1 if d in overcast else 2.0 for d in dates[:-5]]
+            + [-13.0, -13.2, 0.0, 0.0, 0.0],
+        },
+        index=dates,
+    )
+    station_of = pd.Series({"west": "VS001", "set_back": "VS002"})
+    history = pd.DataFrame(
+        [
+            {"date": d, "station_id": s, "csi": 0.25 if d in overcast else 0.75}
+            for d in dates
+            for s in ("VS001", "VS002", "VS003")
+        ]
+    )
+    clear = history.assign(
+        clear=clear_township_days(
+            history, pd.Series({"VS001": "T01", "VS002": "T01", "VS003": "T01"})
+        )
+    ).pivot_table(index="date", columns="station_id", values="clear", aggfunc="any")
+    unmasked, _ = clock_shifts(offsets, station_of, last, TZ)
+    assert "west" in {f.subject_id for f in unmasked}
+    found, evaluated = clock_shifts(on_clear_days(offsets, clear, station_of), station_of, last, TZ)
+    assert evaluated == {("clock_shift", "west"), ("clock_shift", "set_back")}
+    assert [(f.subject_id, f.evidence["shift_min"]) for f in found] == [("set_back", -15.0)]
+    assert found[0].since == dt.datetime(2026, 5, 26, tzinfo=TZ).astimezone(dt.UTC)
