@@ -71,6 +71,17 @@ else
   echo "setup: PDF libraries, CJK fonts and poppler are installed"
 fi
 
+# --- production: systemd-analyze checks the generated units; pg_dump backs up PostgreSQL --
+ops_packages=()
+command -v systemd-analyze >/dev/null || ops_packages+=(systemd)
+command -v pg_dump >/dev/null || ops_packages+=(postgresql-client)
+if [ "${#ops_packages[@]}" -gt 0 ]; then
+  apt_install "${ops_packages[@]}" ||
+    echo "setup: could not install ${ops_packages[*]}: unit checks and PostgreSQL backups need them" >&2
+else
+  echo "setup: systemd-analyze and pg_dump are installed"
+fi
+
 # --- Python ------------------------------------------------------------------------------
 python=""
 for candidate in python3.13 python3.12 python3.11 python3; do

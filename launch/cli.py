@@ -10,6 +10,7 @@ import typer
 from sqlalchemy import select
 
 from launch.clitools import cli_actor, fail, settings_of_command
+from launch.deploy_cli import deploy_app
 from launch.finance_cli import finance_app
 from launch.reports_cli import reports_app
 from pvmon.brokerauth import DEFAULT_INGEST_WORKER
@@ -36,6 +37,7 @@ import_app = typer.Typer(help="Data exported from elsewhere.", no_args_is_help=T
 app.add_typer(import_app, name="import")
 app.add_typer(finance_app, name="finance")
 app.add_typer(reports_app, name="reports")
+app.add_typer(deploy_app, name="deploy")
 
 
 def _moment(text: str) -> dt.datetime:
