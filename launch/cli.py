@@ -9,11 +9,13 @@ from typing import Annotated
 import typer
 from sqlalchemy import select
 
+from launch.backup_cli import backup_command, restore_command
 from launch.clitools import cli_actor, fail, settings_of_command
 from launch.deploy_cli import deploy_app
 from launch.finance_cli import finance_app
 from launch.reports_cli import reports_app
 from pvmon.brokerauth import DEFAULT_INGEST_WORKER
+from pvmon.datapaths import broker_files
 from pvmon.localtime import moment_of
 from pvmon.logs import configure_logging
 from pvmon.stores import NotReady
@@ -38,6 +40,8 @@ app.add_typer(import_app, name="import")
 app.add_typer(finance_app, name="finance")
 app.add_typer(reports_app, name="reports")
 app.add_typer(deploy_app, name="deploy")
+app.command("backup")(backup_command)
+app.command("restore")(restore_command)
 
 
 def _moment(text: str) -> dt.datetime:
@@ -488,7 +492,7 @@ def broker_config(
     workers = tuple(w.strip() for w in ingest_workers.split(",") if w.strip())
     try:
         files = generate(
-            stations, out or settings.data_dir / "broker", ingest_workers=workers, rotate=rotate
+            stations, out or broker_files(settings), ingest_workers=workers, rotate=rotate
         )
     except BrokerConfigError as exc:
         raise fail(str(exc)) from None

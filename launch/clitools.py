@@ -29,6 +29,9 @@ def settings_of_command() -> Settings:
             update={
                 "mqtt_url": settings.mqtt_url or up.mqtt_url,
                 "influx_url": settings.influx_url or up.influx_url,
+                "influx_rpc": up.influx_rpc
+                if settings.influx_url is None and up.influx_rpc
+                else settings.influx_rpc,
             }
         )
     return settings

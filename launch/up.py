@@ -32,6 +32,7 @@ from launch.local.process import ManagedProcess, ServiceError, free_port
 from launch.progress import Rate, milestones, snapshot, status_line
 from pvmon import localservices as local_services
 from pvmon.brokerauth import ingest_client_id
+from pvmon.datapaths import broker_files, local_influxdb
 from pvmon.db import tables
 from pvmon.db.engine import session_factory
 from pvmon.localservices import LocalServices
@@ -102,6 +103,7 @@ def run_up(settings: Settings, options: UpOptions, out: Callable[[str], None] = 
                 _without_credentials(env["PVMON_MQTT_URL"]),
                 env["PVMON_INFLUX_URL"],
                 f"http://localhost:{env['PVMON_API_PORT']}",
+                env.get("PVMON_INFLUX_RPC"),
             ),
         )
         children = settings.model_copy(
@@ -181,7 +183,7 @@ def _start_services(
     if settings.mqtt_url is None:
         worker = settings.ingest.worker_id
         files = (
-            generate(stations, data_dir / "broker", ingest_workers=(worker,))
+            generate(stations, broker_files(settings).resolve(), ingest_workers=(worker,))
             if settings.local.broker_auth
             else None
         )
@@ -214,13 +216,14 @@ def _start_services(
             InfluxdOptions(
                 http_port=settings.local.influx_port or free_port(),
                 rpc_port=free_port(),
-                directory=data_dir / "influxdb",
+                directory=local_influxdb(settings).resolve(),
             ),
             settings.local.influxd_bin,
         )
         influxd.start()
         fleet.processes.append(influxd)
         env["PVMON_INFLUX_URL"] = influxd.url
+        env["PVMON_INFLUX_RPC"] = f"{influxd.options.host}:{influxd.options.rpc_port}"
         out(
             f"influxd    {influxd.url}  database {settings.influx_db!r}  "
             f"(query: influx -port {influxd.options.http_port} -database {settings.influx_db})"

@@ -20,6 +20,8 @@ class LocalServices:
     mqtt_url: str | None
     influx_url: str | None
     api_url: str | None = None
+    influx_rpc: str | None = None
+    """The local influxd's RPC address (backups)."""
 
 
 def record(data_dir: Path, services: LocalServices) -> None:

@@ -36,6 +36,11 @@ from pvmon.findings import Severity
 DEFAULT_CONFIG_FILE = "pvmon.toml"
 
 
+def config_file() -> Path:
+    """The settings file: ``PVMON_CONFIG``, or ``pvmon.toml`` in the working directory."""
+    return Path(os.environ.get("PVMON_CONFIG", DEFAULT_CONFIG_FILE))
+
+
 class MqttEndpoint(BaseModel):
     """A broker address parsed from ``mqtt://user:pass@host:port`` (``mqtts://`` for TLS)."""
 
@@ -465,6 +470,9 @@ class Settings(BaseSettings):
     influx_org: str | None = None
     """InfluxDB 2.x organisation (provisioning only)."""
     influx_generation: Literal["auto", "1", "2", "3"] = "auto"
+    influx_rpc: str = Field("127.0.0.1:8088", pattern=r"^[A-Za-z0-9_.\[\]:-]+:[0-9]{1,5}$")
+    """InfluxDB 1.x's RPC address (influxd's top-level ``bind-address``), through which
+    ``pvmon backup`` and ``pvmon restore`` copy the database."""
     raw_retention_days: int = Field(400, ge=1)
     database_url: str | None = None
     """SQLAlchemy URL; unset means a SQLite file in the data directory."""
@@ -514,8 +522,7 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        toml_path = Path(os.environ.get("PVMON_CONFIG", DEFAULT_CONFIG_FILE))
-        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_path))
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, config_file()))
 
     @field_validator("mqtt_url")
     @classmethod
