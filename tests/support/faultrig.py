@@ -106,6 +106,10 @@ class Rig:
                 code = None
         return code, log.read_text()
 
+    def command_env(self) -> dict[str, str]:
+        """The environment a ``pvmon`` command on the rig's stores runs in."""
+        return self._env("ingest-1", None, 0)
+
     def _env(self, worker_id: str, shared_group: str | None, port: int) -> dict[str, str]:
         credential = ""
         if self.broker_files:
