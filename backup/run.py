@@ -44,6 +44,7 @@ from backup.stores import (
 )
 from pvmon.datapaths import declared
 from pvmon.db.engine import make_engine
+from pvmon.durable import write_whole
 from pvmon.influx.client import InfluxClient
 from pvmon.settings import Settings
 
@@ -80,7 +81,8 @@ def backup(settings: Settings, into: Path, now: dt.datetime) -> Manifest:
             paths=paths,
             files=files,
         )
-        (partial / MANIFEST).write_text(manifest.model_dump_json(indent=1), encoding="utf-8")
+        os.sync()  # the files on disk before the manifest that vouches for them
+        write_whole(partial / MANIFEST, manifest.model_dump_json(indent=1).encode())
         if into.exists():
             into.rmdir()
         os.replace(partial, into)

@@ -77,12 +77,12 @@ def test_a_lost_data_directory_is_restored_and_the_readings_not_yet_stored_arriv
         logger.publish(first)
         wait_for(lambda: valid(logger.sent) <= stored_keys(rig.influx), timeout=60)
 
-        flowing = rig.publish_in_background(rig.traffic(15_000), 120, logger)
-        time.sleep(10)
+        flowing = rig.publish_in_background(rig.traffic(6_000), 150, logger)
+        time.sleep(8)
         began = stored_keys(rig.influx)
         said = pvmon(env, "backup", str(tmp_path / "backup"))
         ended = stored_keys(rig.influx)
-        time.sleep(15)
+        time.sleep(10)
 
         ingest.kill()
         at_loss = stored_keys(rig.influx)
@@ -91,7 +91,7 @@ def test_a_lost_data_directory_is_restored_and_the_readings_not_yet_stored_arriv
         influxd.kill()
         shutil.rmtree(data)
 
-        time.sleep(5)
+        time.sleep(3)
         restoring = {k: v for k, v in env.items() if k != "PVMON_INFLUX_URL"}
         restored_said = pvmon(restoring, "restore", str(tmp_path / "backup"))
         influxd = Influxd(options)
