@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from backup.run import Restored, backup, dated, prune, restore
+from backup.run import Restored, backup, dated, prune, read_manifest, restore
 from backup.stores import BackupError
 from launch.clitools import fail, settings_of_command
 from launch.local.influxd import Influxd, InfluxdOptions
@@ -57,6 +57,7 @@ def restore_command(
     configured, the local one ``pvmon up`` uses is started for the restore."""
     settings = settings_of_command()
     try:
+        read_manifest(directory)
         with _influx_for_restore(settings) as (restoring, influx):
             done = restore(restoring, directory, influx)
     except (BackupError, ServiceError, InfluxError, OSError) as exc:

@@ -14,9 +14,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import Engine
+from typer.testing import CliRunner
 
 from backup.run import backup, dated, prune, restore
 from backup.stores import BackupError
+from launch.cli import app
 from launch.local.influxd import Influxd
 from pvmon.datapaths import declared
 from pvmon.db.engine import make_engine
@@ -218,3 +220,19 @@ def test_dated_backups_keep_the_newest(
                                                        "notes"]  # fmt: skip
     manifest = json.loads((made[2] / "manifest.json").read_text())
     assert manifest["created_at"].startswith("2026-12-08T18:30:00")
+
+
+def test_the_commands_say_what_is_wrong_and_exit_with_an_error(tmp_path: Path) -> None:
+    runner = CliRunner()
+    not_a_backup = runner.invoke(app, ["restore", str(tmp_path)])
+    assert not_a_backup.exit_code == 1
+    assert f"restore failed: {tmp_path} is not a backup: it has no manifest.json" in (
+        not_a_backup.output
+    )
+    (tmp_path / "manifest.json").write_text("{not json")
+    unreadable = runner.invoke(app, ["restore", str(tmp_path)])
+    assert unreadable.exit_code == 1
+    assert "manifest.json cannot be read" in unreadable.output
+    taken = runner.invoke(app, ["backup", str(tmp_path)])
+    assert taken.exit_code == 1
+    assert f"backup failed, nothing kept: {tmp_path} is not empty" in taken.output
