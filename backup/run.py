@@ -8,8 +8,10 @@ counted in the same snapshot the copy is taken from (SQLite: the copy itself; Po
 A restore reads the manifest and checks every file's SHA-256 before it touches anything; it
 restores only into empty places (no tables in the relational store, no InfluxDB database of
 that name, no files where the data paths go), so that it never mixes a backup with what is
-there; and if any step fails, it takes back the steps it made. Afterwards the relational
-store holds exactly the rows the manifest counts, or the restore fails.
+there — except the settings file, which a new server has before its restore: the backup's
+is put beside it (``pvmon.toml.from-backup``) for the operator to compare; and if any step
+fails, it takes back the steps it made. Afterwards the relational store holds exactly the
+rows the manifest counts, or the restore fails.
 """
 
 from __future__ import annotations
@@ -210,7 +212,7 @@ def _check_empty(
     if manifest.influx_db in names:
         busy.append(f"InfluxDB has a database {manifest.influx_db!r}")
     for p in manifest.paths:
-        if p.present and p.name in targets and not is_empty(targets[p.name]):
+        if p.present and not p.is_file and p.name in targets and not is_empty(targets[p.name]):
             busy.append(f"{targets[p.name]} is not empty")
     if busy:
         raise BackupError(
@@ -243,6 +245,8 @@ def _paths_back(
         if not p.present or p.name not in targets:
             continue
         target = targets[p.name]
+        if p.is_file and target.exists():
+            target = target.with_name(target.name + ".from-backup")
         copy_back(files / p.name, target)
         on_undo(_remove, target)
         out.append(str(target))

@@ -236,3 +236,24 @@ def test_the_commands_say_what_is_wrong_and_exit_with_an_error(tmp_path: Path) -
     taken = runner.invoke(app, ["backup", str(tmp_path)])
     assert taken.exit_code == 1
     assert f"backup failed, nothing kept: {tmp_path} is not empty" in taken.output
+
+
+def test_a_settings_file_already_on_the_new_server_stays_and_the_backups_goes_beside_it(
+    tmp_path: Path,
+    source: tuple[Settings, dict[str, bytes], Influxd],
+    influxd_factory: Callable[[], Influxd],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings, _, _ = source
+    config = tmp_path / "etc" / "pvmon.toml"
+    config.parent.mkdir()
+    config.write_text('log_level = "info"\n')
+    monkeypatch.setenv("PVMON_CONFIG", str(config))
+    backup(settings, tmp_path / "b1", NOW)
+    config.write_text('log_level = "warning"\n')
+    new = empty_target(tmp_path, settings, influxd_factory())
+    with InfluxClient(new.influx_url or "", DB) as influx:
+        done = restore(new, tmp_path / "b1", influx)
+    assert config.read_text() == 'log_level = "warning"\n'
+    assert (tmp_path / "etc" / "pvmon.toml.from-backup").read_text() == 'log_level = "info"\n'
+    assert str(tmp_path / "etc" / "pvmon.toml.from-backup") in done.paths
