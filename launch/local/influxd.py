@@ -22,6 +22,10 @@ class InfluxdOptions:
     """influxd also binds an RPC port (default 8088): every instance needs its own."""
     directory: Path
     host: str = "127.0.0.1"
+    index: str = "tsi1"
+    """The series index. ``tsi1`` keeps it on disk: at 100 counties' series (1.19 million)
+    influxd held 0.67 GB after a restart against 1.73 GB with ``inmem``, and restarted in
+    2.3 s against 8.1 s (bench/influx_index.py, docs/scaling.md)."""
 
 
 def render_config(o: InfluxdOptions) -> str:
@@ -37,6 +41,7 @@ bind-address = "{o.host}:{o.rpc_port}"
 [data]
   dir = "{d / "data"}"
   wal-dir = "{d / "wal"}"
+  index-version = "{o.index}"
   query-log-enabled = false
   max-series-per-database = 0
   max-values-per-tag = 0
