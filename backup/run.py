@@ -37,7 +37,7 @@ from backup.stores import (
     BackupError,
     influx_backup,
     influx_restore,
-    pg_url,
+    pg_target,
     relational_is_empty,
     relational_restore,
     run_tool,
@@ -124,10 +124,12 @@ def _relational(settings: Settings, into: Path) -> tuple[str | None, dict[str, i
         with engine.connect().execution_options(isolation_level="REPEATABLE READ") as connection:
             snapshot = connection.execute(sa.text("SELECT pg_export_snapshot()")).scalar_one()
             found = _revision(connection), _rows(connection)
+            target, env = pg_target(url)
             run_tool(
                 ["pg_dump", "--format=custom", "--no-owner", f"--snapshot={snapshot}",
-                 f"--file={into / PG_DUMP}", f"--dbname={pg_url(url)}"],
+                 f"--file={into / PG_DUMP}", f"--dbname={target}"],
                 "dumping the PostgreSQL database",
+                env,
             )  # fmt: skip
             return found
     finally:

@@ -18,7 +18,7 @@ import subprocess
 from pathlib import Path
 
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 INFLUX_DIR = "influxdb"
 SQLITE_FILE = "pvmon.db"
@@ -31,12 +31,19 @@ class BackupError(Exception):
     """A backup or restore refused or failed, with the reason an operator can act on."""
 
 
-def run_tool(args: list[str], what: str) -> None:
+def run_tool(args: list[str], what: str, env: dict[str, str] | None = None) -> None:
+    """Run a store's own tool; ``env``: variables added to the environment (secrets, kept
+    off the command line that any user of the machine can read)."""
     if shutil.which(args[0]) is None:
         raise BackupError(f"{args[0]} is not installed ({what}; ./setup.sh installs it)")
     try:
         done = subprocess.run(
-            args, capture_output=True, text=True, timeout=TOOL_TIMEOUT_S, check=False
+            args,
+            capture_output=True,
+            text=True,
+            timeout=TOOL_TIMEOUT_S,
+            check=False,
+            env={**os.environ, **env} if env else None,
         )
     except subprocess.TimeoutExpired:
         raise BackupError(f"{what}: {args[0]} did not finish in {TOOL_TIMEOUT_S} s") from None
@@ -75,9 +82,14 @@ def influx_restore(rpc: str, database: str, source: Path) -> None:
     )
 
 
-def pg_url(url: str) -> str:
-    """The URL as libpq's tools take it (no SQLAlchemy driver name)."""
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+def pg_target(url: str) -> tuple[str, dict[str, str]]:
+    """The URL as libpq's tools take it (no SQLAlchemy driver name, no password) and the
+    environment that carries the password (``PGPASSWORD``)."""
+    parsed = make_url(url)
+    env = {"PGPASSWORD": parsed.password} if parsed.password else {}
+    bare = URL.create("postgresql", parsed.username, None, parsed.host, parsed.port,
+                      parsed.database, parsed.query)  # fmt: skip
+    return bare.render_as_string(hide_password=False), env
 
 
 def sqlite_path(url: str) -> Path:
@@ -112,8 +124,10 @@ def relational_restore(url: str, source: Path) -> None:
             stale.unlink(missing_ok=True)
         os.replace(partial, target)
         return
+    target, env = pg_target(url)
     run_tool(
         ["pg_restore", "--exit-on-error", "--single-transaction", "--no-owner",
-         f"--dbname={pg_url(url)}", str(source / PG_DUMP)],
+         f"--dbname={target}", str(source / PG_DUMP)],
         "restoring the PostgreSQL database",
+        env,
     )  # fmt: skip

@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from backup.run import backup, dated, prune, restore
-from backup.stores import BackupError
+from backup.stores import BackupError, pg_target
 from launch.cli import app
 from launch.local.influxd import Influxd
 from pvmon.datapaths import declared
@@ -257,3 +257,11 @@ def test_a_settings_file_already_on_the_new_server_stays_and_the_backups_goes_be
     assert config.read_text() == 'log_level = "warning"\n'
     assert (tmp_path / "etc" / "pvmon.toml.from-backup").read_text() == 'log_level = "info"\n'
     assert str(tmp_path / "etc" / "pvmon.toml.from-backup") in done.paths
+
+
+def test_the_postgresql_password_goes_to_the_tools_environment_not_their_command_line() -> None:
+    """Any user of the machine can read a process's command line (``ps``)."""
+    target, env = pg_target("postgresql+psycopg://pvmon:s%40cret@db:5432/pvmon?sslmode=require")
+    assert target == "postgresql://pvmon@db:5432/pvmon?sslmode=require"
+    assert env == {"PGPASSWORD": "s@cret"}
+    assert pg_target("postgresql://postgres@127.0.0.1/pvmon")[1] == {}
