@@ -25,8 +25,8 @@ class InfluxdOptions:
     index: str = "inmem"
     """The series index. ``tsi1`` measured better at a province's size (bench/influx_index.py,
     docs/scaling.md), but a restore into a ``tsi1`` influxd came back without the restored
-    series in one of two drill runs (its index is built in the background after
-    ``influxd restore``): ``inmem`` rebuilds the index from the data at every start."""
+    series in one of two drill runs (why is not established; ``influx_inspect buildtsi``
+    rebuilds such an index): ``inmem`` rebuilds the index from the data at every start."""
 
 
 def render_config(o: InfluxdOptions) -> str:
