@@ -16,6 +16,16 @@ apt_install() {
   if [ "$apt_updated" = 0 ]; then "${SUDO[@]}" apt-get update -qq; apt_updated=1; fi
   "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "$@" </dev/null
 }
+install_missing() {
+  # install_missing WHY WHAT PACKAGE...: install the packages found missing (none: say so).
+  local why=$1 what=$2
+  shift 2
+  if [ "$#" -gt 0 ]; then
+    apt_install "$@" || echo "setup: could not install $*: $why" >&2
+  else
+    echo "setup: $what are installed"
+  fi
+}
 has_candidate() {
   # grep reads everything: with -q it may exit first, and apt-cache's SIGPIPE would then fail
   # the pipeline under pipefail although the package is there.
@@ -64,23 +74,15 @@ dpkg -s libpango-1.0-0 >/dev/null 2>&1 || pdf_packages+=(libpango-1.0-0)
 dpkg -s libpangoft2-1.0-0 >/dev/null 2>&1 || pdf_packages+=(libpangoft2-1.0-0)
 dpkg -s libharfbuzz-subset0 >/dev/null 2>&1 || pdf_packages+=(libharfbuzz-subset0)
 command -v pdffonts >/dev/null || pdf_packages+=(poppler-utils)
-if [ "${#pdf_packages[@]}" -gt 0 ]; then
-  apt_install "${pdf_packages[@]}" ||
-    echo "setup: could not install ${pdf_packages[*]}: disclosure PDFs need them" >&2
-else
-  echo "setup: PDF libraries, CJK fonts and poppler are installed"
-fi
+install_missing "disclosure PDFs need them" "PDF libraries, CJK fonts and poppler" \
+  "${pdf_packages[@]}"
 
 # --- production: systemd-analyze checks the generated units; pg_dump backs up PostgreSQL --
 ops_packages=()
 command -v systemd-analyze >/dev/null || ops_packages+=(systemd)
 command -v pg_dump >/dev/null || ops_packages+=(postgresql-client)
-if [ "${#ops_packages[@]}" -gt 0 ]; then
-  apt_install "${ops_packages[@]}" ||
-    echo "setup: could not install ${ops_packages[*]}: unit checks and PostgreSQL backups need them" >&2
-else
-  echo "setup: systemd-analyze and pg_dump are installed"
-fi
+install_missing "unit checks and PostgreSQL backups need them" "systemd-analyze and pg_dump" \
+  "${ops_packages[@]}"
 
 # --- Python ------------------------------------------------------------------------------
 python=""
