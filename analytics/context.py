@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from analytics.frames import FleetFrames, fleet_frames
-from analytics.influxstore import RollupStore, TelemetryReader
+from analytics.influxstore import RollupStore, TelemetryReader, townships_condition
 from analytics.targets import climate_table
 from analytics.today import Today
 from pvmon.db.engine import session_factory
@@ -37,6 +37,8 @@ class Analytics:
     """The last readings of the day computed last, for the next day's first intervals."""
     today: Today | None = None
     """Today's energy so far, brought up to date by each frequent run."""
+    county: str | None = None
+    """The county this computes (``of_county``); None: the whole fleet."""
 
     @classmethod
     def open(cls, settings: Settings, engine: Engine, influx: InfluxClient) -> Analytics:
@@ -55,6 +57,22 @@ class Analytics:
             registry,
             fleet_frames(registry),
             climate_table(settings.analytics.climate_table),
+        )
+
+    def of_county(self, county: str) -> Analytics:
+        """The same stores and settings, for one county's part of the registry, its
+        telemetry and its township-tagged rollups."""
+        registry = self.registry.of_county(county)
+        scope = townships_condition([t.id for t in registry.townships])
+        return replace(
+            self,
+            reader=TelemetryReader(self.influx, scope),
+            rollups=RollupStore(self.influx, scope),
+            registry=registry,
+            frames=fleet_frames(registry),
+            carry=None,
+            today=None,
+            county=county,
         )
 
     def reload_registry(self) -> None:

@@ -22,8 +22,8 @@ from pvmon.influx import schema
 from pvmon.influx.client import InfluxClient
 from pvmon.localtime import day_bounds, local_day
 from pvmon.money import annual_costs_on, days_in_year
-from pvmon.registry.schema import Registry
-from pvmon.settings import Settings
+from pvmon.registry.schema import CountyRow, Registry
+from pvmon.settings import Settings, TargetSettings
 from pvmon.shares import by_village
 
 
@@ -33,6 +33,7 @@ class Sources(Protocol):
     settings: Settings
     tz: ZoneInfo
     rollups: RollupStore
+    registry: Registry
     frames: FleetFrames
     climate: pd.Series
 
@@ -42,6 +43,7 @@ class ForecastSources:
     settings: Settings
     tz: ZoneInfo
     rollups: RollupStore
+    registry: Registry
     frames: FleetFrames
     climate: pd.Series
 
@@ -51,6 +53,7 @@ class ForecastSources:
             settings,
             ZoneInfo(settings.timezone),
             RollupStore(influx),
+            registry,
             fleet_frames(registry),
             climate_table(settings.analytics.climate_table),
         )
@@ -112,22 +115,20 @@ def last_complete_day(a: Sources, as_of: dt.date) -> dt.date:
     return local_day(int(complete["ts"].max()), a.tz)
 
 
-def targets(a: Sources, as_of: dt.date) -> TargetReport:
+def targets(a: Sources, as_of: dt.date, county: str | None = None) -> TargetReport:
     """The village-station segment against its annual targets, and each village's
-    collective income against 200,000 yuan, as of the last complete day up to ``as_of``."""
+    collective income against 200,000 yuan, as of the last complete day up to ``as_of``:
+    of the whole deployment, or of one ``county`` of a province."""
     position = YearPosition.of(a.climate, last_complete_day(a, as_of))
-    f = a.frames
-    cfg = a.settings.targets
-    target_kwh, target_yuan = cfg.segment_targets(as_of.year)
-    segment = _totals(
-        a,
-        position,
-        schema.SEGMENT_DAILY,
-        None,
-        "energy_kwh",
-        ["revenue_yuan"],
-        "\"kind\" = 'village'",
-    )
+    where = "\"kind\" = 'village'"
+    if county is None:
+        f, measurement, counties = a.frames, schema.SEGMENT_DAILY, a.registry.counties
+    else:
+        f, measurement = fleet_frames(a.registry.of_county(county)), schema.COUNTY_DAILY
+        counties = [c for c in a.registry.counties if c.id == county]
+        where += f" AND \"county\" = '{county}'"
+    target_kwh, target_yuan = county_targets(a.settings.targets, counties, as_of.year)
+    segment = _totals(a, position, measurement, None, "energy_kwh", ["revenue_yuan"], where)
     village_kwp = float(f.stations.loc[f.stations["kind"] == "village", "capacity_kwp"].sum())
     report = forecast(
         next(iter(segment.values()), NO_DATA),
@@ -135,14 +136,25 @@ def targets(a: Sources, as_of: dt.date) -> TargetReport:
         capacity_kwp=village_kwp,
         target_yuan=target_yuan,
         target_kwh=target_kwh,
-        yuan_per_kwh=_typical_price(a, "village"),
+        yuan_per_kwh=_typical_price(f, "village"),
     )
-    return TargetReport(report, _villages(a, position))
+    return TargetReport(report, _villages(a, f, position))
 
 
-def _typical_price(a: Sources, kind: str) -> float:
+def county_targets(
+    cfg: TargetSettings, counties: list[CountyRow], year: int
+) -> tuple[float, float]:
+    """(energy kWh, revenue yuan) the counties' village stations are to make in ``year``:
+    each county's own targets, or the settings' where it has none; summed."""
+    kwh, yuan = cfg.segment_targets(year)
+    return (
+        sum(c.village_energy_kwh or kwh for c in counties),
+        sum(c.village_revenue_yuan or yuan for c in counties),
+    )
+
+
+def _typical_price(f: FleetFrames, kind: str) -> float:
     """Capacity-weighted yuan per inverter kWh of a kind of station, at today's tariffs."""
-    f = a.frames
     stations = f.stations[f.stations["kind"] == kind]
     rates = f.tariffs.drop_duplicates("station_id", keep="last").set_index("station_id")
     price = (rates["grid_yuan_per_kwh"] + rates["subsidy_yuan_per_kwh"]).reindex(stations.index) * (
@@ -152,8 +164,7 @@ def _typical_price(a: Sources, kind: str) -> float:
     return float((price * weights).sum() / weights.sum()) if weights.sum() else 0.0
 
 
-def _villages(a: Sources, position: YearPosition) -> dict[str, Forecast]:
-    f = a.frames
+def _villages(a: Sources, f: FleetFrames, position: YearPosition) -> dict[str, Forecast]:
     totals = _totals(a, position, schema.VILLAGE_DAILY, "village", "energy_kwh", ["net_yuan"])
     owned = by_village(
         pd.concat([f.stations["capacity_kwp"], annual_costs_on(f.costs, position.as_of)], axis=1),
@@ -161,7 +172,7 @@ def _villages(a: Sources, position: YearPosition) -> dict[str, Forecast]:
         position.as_of,
     )
     capacity, costs = owned["capacity_kwp"], owned["annual_yuan"]
-    price = _typical_price(a, "village")
+    price = _typical_price(f, "village")
     target = a.settings.targets.village_income_yuan
     return {
         v: forecast(
@@ -192,7 +203,7 @@ def household_targets(a: Sources, as_of: dt.date) -> dict[str, Forecast]:
         # computed day without a reading is unknown, not a day of zero income.
         '"kind" = \'household\' AND "lifetime_kwh" >= 0',
     )
-    price = _typical_price(a, "household")
+    price = _typical_price(a.frames, "household")
     target = a.settings.targets.household_income_yuan
     return {
         str(station): forecast(

@@ -40,8 +40,10 @@ def _frame(series: Iterable[dict], tag: str, columns: Sequence[str]) -> pd.DataF
     return frame
 
 
-def _rows(series: Iterable[dict], columns: Sequence[str]) -> pd.DataFrame:
-    """The rows of an ungrouped query (tags selected as columns): one series, sent in
+def _rows(
+    series: Iterable[dict], columns: Sequence[str], tags: Sequence[str] = ("device",)
+) -> pd.DataFrame:
+    """The rows of an ungrouped query (``tags`` selected as columns): one series, sent in
     chunks — much cheaper to parse than a series per device."""
     values: list[list] = []
     names: list[str] = list(columns)
@@ -51,20 +53,32 @@ def _rows(series: Iterable[dict], columns: Sequence[str]) -> pd.DataFrame:
     frame = pd.DataFrame(values, columns=names) if values else pd.DataFrame(columns=names)
     frame = frame.reindex(columns=list(columns))
     for column in columns:
-        if column != "device":
+        if column not in tags:
             frame[column] = pd.to_numeric(frame[column], errors="coerce")
     return frame
 
 
+def townships_condition(townships: Sequence[str]) -> str:
+    """An InfluxQL condition on the ``township`` tag (ids are codes: safe in a regex)."""
+    return f'"township" =~ /^({"|".join(townships)})$/'
+
+
+def _and(scope: str) -> str:
+    return f" AND {scope}" if scope else ""
+
+
 class TelemetryReader:
-    def __init__(self, influx: InfluxClient) -> None:
+    """Raw telemetry, of the whole fleet or of the townships ``scope`` selects."""
+
+    def __init__(self, influx: InfluxClient, scope: str = "") -> None:
         self.influx = influx
+        self.scope = scope
 
     def day(self, start: int, end: int) -> pd.DataFrame:
         """device, ts, W, WH, St of every reading in [start, end)."""
         q = (
             f'SELECT "W", "WH", "St", "device" FROM "{TELEMETRY}" WHERE time >= {start}s '
-            f"AND time < {end}s"
+            f"AND time < {end}s{_and(self.scope)}"
         )
         return _rows(self.influx.stream(q), ["time", "W", "WH", "St", "device"]).rename(
             columns={"time": "ts"}
@@ -74,7 +88,7 @@ class TelemetryReader:
         """Each device's last reading before ``start`` (within a week): device, ts, W, WH."""
         q = (
             f'SELECT LAST("WH") AS "WH", "W" FROM "{TELEMETRY}" WHERE time >= '
-            f'{start - LOOKBACK_S}s AND time < {start}s GROUP BY "device"'
+            f'{start - LOOKBACK_S}s AND time < {start}s{_and(self.scope)} GROUP BY "device"'
         )
         frame = _frame(self.influx.stream(q), "device", ["time", "W", "WH"])
         return frame.rename(columns={"time": "ts"})
@@ -88,7 +102,7 @@ class TelemetryReader:
         """device, ts, W, St of the readings in [since, until) (the frequent job's window)."""
         q = (
             f'SELECT "W", "St" FROM "{TELEMETRY}" WHERE time >= {since}s AND time < '
-            f'{until}s GROUP BY "device"'
+            f'{until}s{_and(self.scope)} GROUP BY "device"'
         )
         return _frame(self.influx.stream(q), "device", ["time", "W", "St"]).rename(
             columns={"time": "ts"}
@@ -98,7 +112,7 @@ class TelemetryReader:
         """device, ts, code of the inverter alarms in [start, end)."""
         q = (
             f'SELECT "code", "text" FROM "{EVENTS}" WHERE time >= {start}s AND time < '
-            f'{end}s GROUP BY "device"'
+            f'{end}s{_and(self.scope)} GROUP BY "device"'
         )
         frame = _frame(self.influx.stream(q), "device", ["time", "code"])
         return frame.rename(columns={"time": "ts"})
@@ -129,8 +143,12 @@ def rollup_lines(
 
 
 class RollupStore:
-    def __init__(self, influx: InfluxClient) -> None:
+    """Daily rollups, of the whole fleet or of the townships ``scope`` selects (the
+    measurements tagged by township: not the segments' and the fleet's)."""
+
+    def __init__(self, influx: InfluxClient, scope: str = "") -> None:
         self.influx = influx
+        self.scope = scope
 
     def replace_day(
         self,
@@ -147,6 +165,7 @@ class RollupStore:
             names = "|".join(sorted(lines_by_measurement))
             self.influx.execute(
                 f"DELETE FROM /^({names})$/ WHERE time >= {start}s AND time < {end}s"
+                f"{_and(self.scope)}"
             )
         lines = [line for group in lines_by_measurement.values() for line in group]
         for chunk in range(0, len(lines), WRITE_BATCH):
@@ -174,6 +193,18 @@ class RollupStore:
         frame = frame.rename(columns={"time": "ts"})
         return frame.drop(columns="_") if not tag else frame
 
+    def rows(
+        self, measurement: str, start: int, end: int, tags: Sequence[str], fields: Sequence[str]
+    ) -> pd.DataFrame:
+        """Rollup rows in [start, end) with their ``tags`` as columns: ts, tags, fields."""
+        selected = ", ".join(f'"{c}"' for c in [*fields, *tags])
+        q = (
+            f'SELECT {selected} FROM "{ROLLUP_RP}"."{measurement}" WHERE time >= {start}s '
+            f"AND time < {end}s{_and(self.scope)}"
+        )
+        frame = _rows(self.influx.stream(q), ["time", *tags, *fields], tags)
+        return frame.rename(columns={"time": "ts"})
+
     def sums(
         self,
         measurement: str,
@@ -186,7 +217,7 @@ class RollupStore:
         """Per tag value (or overall): the sum of each field over [start, end) and the
         number of days (points) counted."""
         selected = ", ".join(f'SUM("{f}") AS "{f}"' for f in fields)
-        condition = f" AND {where}" if where else ""
+        condition = _and(where) + _and(self.scope)
         group = f' GROUP BY "{tag}"' if tag else ""
         q = (
             f'SELECT {selected}, COUNT("{fields[0]}") AS "days" FROM '

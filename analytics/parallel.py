@@ -1,23 +1,20 @@
-"""Catching up on many days at once, on every core.
+"""Many units of work at once, on every core: the service's worker processes each take
+units (``analytics.work``) exactly as another analytics process on another machine would.
 
-Each worker process opens its own stores (connections do not survive a fork) and computes
-a run of consecutive days, so that each day can start from the last readings of the day
-before without asking InfluxDB again. The parent records the outcome of every day.
+Each worker process opens its own stores (connections do not survive a fork).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import multiprocessing
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 
 from analytics.context import Analytics
-from analytics.rollups import DayOutcome, compute_days
+from analytics.work import RUN_DAYS, PartOutcome, holder_name, work
 from pvmon.settings import Settings
 from pvmon.stores import open_database, open_influx
-
-CHUNK_DAYS = 7
 
 _worker: Analytics | None = None
 
@@ -27,19 +24,17 @@ def _open_worker(settings: Settings) -> None:
     _worker = Analytics.open(settings, open_database(settings), open_influx(settings))
 
 
-def compute_run(days: Sequence[tuple[dt.date, bool]]) -> list[DayOutcome]:
+def _work(due: Sequence[dt.date]) -> list[PartOutcome]:
     assert _worker is not None
-    return compute_days(_worker, days)
+    _worker.reload_registry()
+    return work(_worker, holder_name(), due, RUN_DAYS)
 
 
-def compute_parallel(
-    settings: Settings, days: Sequence[tuple[dt.date, bool]], workers: int
-) -> Iterator[list[DayOutcome]]:
-    """Runs of days, in order of submission (each run in date order, so that a day starts
-    from the day before's last readings), as the workers finish them."""
-    chunks = [sorted(days[i : i + CHUNK_DAYS]) for i in range(0, len(days), CHUNK_DAYS)]
+def work_parallel(settings: Settings, due: Sequence[dt.date], workers: int) -> list[PartOutcome]:
+    """What ``workers`` processes computed of the units of ``due`` until none was left."""
     context = multiprocessing.get_context("forkserver")
     with ProcessPoolExecutor(
         workers, mp_context=context, initializer=_open_worker, initargs=(settings,)
     ) as pool:
-        yield from pool.map(compute_run, chunks)
+        runs = [pool.submit(_work, list(due)) for _ in range(workers)]
+        return [outcome for run in runs for outcome in run.result()]

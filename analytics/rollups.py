@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -112,8 +112,9 @@ class DayResult:
 def compute_day(
     a: Analytics, day: dt.date, *, recompute: bool = True, readings: pd.DataFrame | None = None
 ) -> DayResult:
-    """Compute and store every rollup of ``day``; recomputing replaces the day exactly.
-    ``recompute=False`` says the day was never computed (nothing to delete first);
+    """Compute and store every rollup of ``day`` of ``a``'s county (``Analytics.of_county``)
+    or, unpartitioned, of the whole fleet with its totals; recomputing replaces the day
+    exactly. ``recompute=False`` says the day was never computed (nothing to delete first);
     ``readings``, the day's telemetry when it has been read already (``compute_days``)."""
     start, end = day_bounds(day, a.tz)
     f = a.frames
@@ -149,7 +150,10 @@ def compute_day(
     )
     villages = village_totals(collective, stations, f)
     profile = _profile(day_input, serving, stations, sun.reference_hours, f.stations)
-    lines = _lines(devices, stations, villages, profile, start)
+    township = totals(stations, ["township_id", "kind"]).reset_index()
+    lines = _lines(devices, stations, villages, township, profile, start)
+    if a.county is None:
+        lines |= total_lines(township, a.registry.county_of(), start)
     points = a.rollups.replace_day(start, end, lines, existing=recompute)
     a.carry = (day, last_readings(readings))
     return DayResult(day, stations, villages, points, len(readings))
@@ -253,20 +257,54 @@ def _profile(
     return frame[shapes.notna().any(axis=1)]
 
 
+def day_totals(a: Analytics, day: dt.date, *, recompute: bool = True) -> int:
+    """The day's segment, county and fleet totals from every township's rollup (all the
+    counties' days computed), stored; the number of points."""
+    start, end = day_bounds(day, a.tz)
+    township = a.rollups.rows(
+        schema.TOWNSHIP_DAILY, start, end, ["township", "kind"], TOTAL_FIELDS
+    ).rename(columns={"township": "township_id"})
+    lines = total_lines(township, a.registry.county_of(), start)
+    return a.rollups.replace_day(start, end, lines, existing=recompute)
+
+
+def total_lines(
+    township: pd.DataFrame, county_of: Mapping[str, str], ts: int
+) -> dict[str, list[str]]:
+    """Segment, county and fleet totals from the township totals (``township_id``,
+    ``kind`` and ``TOTAL_FIELDS``): sums, and availability weighted by capacity, as
+    ``totals`` makes them from stations."""
+    rows = township.assign(county=township["township_id"].map(county_of))
+    return {
+        schema.SEGMENT_DAILY: rollup_lines(
+            schema.SEGMENT_DAILY, totals(rows, ["kind"]).reset_index(), ["kind"], TOTAL_FIELDS, ts
+        ),
+        schema.COUNTY_DAILY: rollup_lines(
+            schema.COUNTY_DAILY,
+            totals(rows, ["county", "kind"]).reset_index(),
+            ["county", "kind"],
+            TOTAL_FIELDS,
+            ts,
+        ),
+        schema.FLEET_DAILY: rollup_lines(
+            schema.FLEET_DAILY, totals(rows, None), [], TOTAL_FIELDS, ts
+        ),
+    }
+
+
 def _lines(
     devices: pd.DataFrame,
     stations: pd.DataFrame,
     villages: pd.DataFrame,
+    township: pd.DataFrame,
     profile: pd.DataFrame,
     ts: int,
 ) -> dict[str, list[str]]:
+    """The rollups tagged by township: one county's, or the whole fleet's."""
     device_rows = devices.join(stations[["kind", "township_id"]], on="station_id")
     device_rows = device_rows.reset_index().rename(columns={"index": "device"})
     station_rows = stations.reset_index().rename(columns={"index": "station", "id": "station"})
     village_rows = villages.reset_index().rename(columns={"index": "village", "id": "village"})
-    township = totals(stations, ["township_id", "kind"]).reset_index()
-    segment = totals(stations, ["kind"]).reset_index()
-    fleet = totals(stations, None)
     return {
         schema.DEVICE_DAILY: rollup_lines(
             schema.DEVICE_DAILY,
@@ -296,10 +334,6 @@ def _lines(
             TOTAL_FIELDS,
             ts,
         ),
-        schema.SEGMENT_DAILY: rollup_lines(
-            schema.SEGMENT_DAILY, segment, ["kind"], TOTAL_FIELDS, ts
-        ),
-        schema.FLEET_DAILY: rollup_lines(schema.FLEET_DAILY, fleet, [], TOTAL_FIELDS, ts),
         schema.STATION_HOURS: rollup_lines(
             schema.STATION_HOURS,
             profile.join(stations[["kind", "township_id"]])

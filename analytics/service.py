@@ -16,18 +16,17 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from analytics import evaluation, live, longterm, statements
+from analytics import evaluation, leases, live, longterm, statements
 from analytics.context import Analytics
-from analytics.parallel import compute_parallel
+from analytics.parallel import work_parallel
 from analytics.records import done_periods, late_days, record_run
-from analytics.rollups import compute_days
 from analytics.schedule import daily_due, monthly_due
+from analytics.work import DAILY, holder_name, lease_length, plan_days, total_days, work
 from pvmon.influx.client import InfluxError
 from pvmon.localtime import day_start, local_day, utc_now
 
 log = structlog.get_logger(__name__)
 
-DAILY = "daily"
 MONTHLY = "monthly"
 EVALUATE = "evaluate"
 FREQUENT = "frequent"
@@ -37,7 +36,7 @@ SOILING = "soiling"
 
 
 PARALLEL_FROM = 14
-"""Catching up on at least this many days spreads them over the worker processes."""
+"""At least this many units of work (county-days) are spread over the worker processes."""
 
 
 @dataclass
@@ -52,6 +51,7 @@ class AnalyticsService:
     def __init__(self, analytics: Analytics, clock: Callable[[], dt.datetime] = utc_now) -> None:
         self.a = analytics
         self.clock = clock
+        self.holder = holder_name()
         self._first_day: dt.date | None = None
 
     def history_start(self, now: dt.datetime) -> dt.date:
@@ -83,7 +83,7 @@ class AnalyticsService:
             done_months = done_periods(session, MONTHLY)
         first = self.history_start(now)
         due = daily_due(local, self.a.settings.analytics.daily_at, first, done_days, late)
-        for day, detail, _error in self._compute(due, done_days):
+        for day, detail, _error in self._compute(due, late):
             if detail is None:
                 result.failed.append(day.isoformat())
                 continue
@@ -114,41 +114,35 @@ class AnalyticsService:
         return result
 
     def _compute(
-        self, due: list[dt.date], done: dict[str, dt.datetime]
+        self, due: list[dt.date], late: dict[dt.date, dt.datetime]
     ) -> Iterator[tuple[dt.date, dict | None, str | None]]:
-        """Compute the due days, in parallel when there are many; record each outcome."""
-        days = [(day, day.isoformat() in done) for day in due]
+        """Plan the due days' county units, take and compute them (in several processes
+        when there are many), then total each day whose counties are all computed. A
+        failed unit makes its day's run failed until a wake-up computes it."""
+        if not due:
+            return
+        plan_days(self.a, due, late)
         workers = self.a.settings.analytics.workers
-        if len(days) >= PARALLEL_FROM and workers > 1:
-            began = utc_now()  # every chunk started after this: late data since is redone
-            runs = ((began, run) for run in compute_parallel(self.a.settings, days, workers))
+        units = len(due) * len(self.a.registry.counties)
+        if units >= PARALLEL_FROM and workers > 1:
+            parts = work_parallel(self.a.settings, due, workers)
         else:
-            runs = self._one_by_one(days)
-        for started, run in runs:
-            for day, detail, error in run:
+            parts = work(self.a, self.holder, due)
+        for part in parts:
+            if part.detail is None:
                 with self.a.sessions.begin() as session:
                     record_run(
                         session,
                         DAILY,
-                        day.isoformat(),
-                        status="ok" if detail is not None else "failed",
-                        started=started,
+                        part.day.isoformat(),
+                        status="failed",
+                        started=utc_now(),
                         finished=utc_now(),
-                        detail=detail or {"error": error},
+                        detail={"county": part.county, "error": part.error},
                     )
-                yield day, detail, error
-
-    def _one_by_one(
-        self, days: list[tuple[dt.date, bool]]
-    ) -> Iterator[tuple[dt.datetime, list[tuple[dt.date, dict | None, str | None]]]]:
-        """Days in this process, one at a time, each with when it started, until one fails
-        (InfluxDB is away: the rest waits for the next wake-up)."""
-        for item in days:
-            started = utc_now()
-            outcome = compute_days(self.a, [item])
-            yield started, outcome
-            if outcome[0][1] is None:
-                return
+                yield part.day, None, part.error
+        for total in total_days(self.a, self.holder, due):
+            yield total.day, total.detail, total.error
 
     def _after_days(self, last: dt.date, now: dt.datetime, result: CatchUp) -> None:
         """Statements of the month and year so far, and the findings, as of ``last``; the
@@ -185,17 +179,32 @@ class AnalyticsService:
         return self.run_recorded(FREQUENT, slot, lambda: live.frequent(self.a, now)) or {}
 
     def run_recorded(self, job: str, period: str, action: Callable[[], dict]) -> dict | None:
-        """Run and record one job for one period; its detail, or None if it failed."""
+        """Run and record one job for one period, unless another analytics process is
+        running it now (one unit: ``analytics.leases``); its detail, or None if it failed
+        or ran elsewhere."""
+        lease = lease_length(self.a)
+        with self.a.sessions.begin() as session:
+            held = leases.take_unit(session, job, period, self.holder, lease)
+        if held is None:
+            log.info("job_running_elsewhere", job=job, period=period)
+            return None
         started = utc_now()
         clock = time.monotonic()
-        try:
-            detail = action()
-            status = "ok"
-        except (InfluxError, OSError) as exc:
-            detail, status = {"error": str(exc)[:500]}, "failed"
-            log.warning("job_failed", job=job, period=period, error=str(exc)[:300])
+        beat = leases.Heartbeat(self.a.sessions, lease)
+        beat.held = [held]
+        with beat.running():
+            try:
+                detail = action()
+                status = "ok"
+            except (InfluxError, OSError) as exc:
+                detail, status = {"error": str(exc)[:500]}, "failed"
+                log.warning("job_failed", job=job, period=period, error=str(exc)[:300])
         finished = utc_now()
         with self.a.sessions.begin() as session:
+            if status == "ok":
+                leases.complete(session, held, {"seconds": round(time.monotonic() - clock, 2)})
+            else:
+                leases.release(session, held, detail)
             record_run(
                 session,
                 job,

@@ -223,10 +223,13 @@ TARGETS_TTL_S = 600
 """Targets and forecasts change with the daily rollups; ten minutes is fresh."""
 
 
-def target_report(ctx: ApiState, day: dt.date) -> forecasts.TargetReport:
-    """The segment's and each village's forecast as of ``day`` (cached for everyone)."""
+def target_report(ctx: ApiState, day: dt.date, county: str | None = None) -> forecasts.TargetReport:
+    """The segment's and each village's forecast as of ``day``, of the deployment or of
+    one county of a province (cached for everyone)."""
     return ctx.cached(
-        ("targets", day), lambda: forecasts.targets(ctx.forecast_sources(), day), TARGETS_TTL_S
+        ("targets", day, county),
+        lambda: forecasts.targets(ctx.forecast_sources(), day, county),
+        TARGETS_TTL_S,
     )
 
 

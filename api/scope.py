@@ -1,6 +1,7 @@
 """Who may see and do what: every permission check of the API lives here.
 
-A caller's scope follows from their role: the bureau sees the whole county; a supervisor
+A caller's scope follows from their role: the bureau sees the whole county (in a province's
+deployment, the province's bureau everything and a county's bureau its county); a supervisor
 one township; a maintainer the stations they are responsible for and the household arrays
 of the villages they look after; a collective its own village — its stations, shares,
 revenue and households. Something outside the scope is reported as not found, so a caller
@@ -35,10 +36,13 @@ class Scope:
     """None: every station."""
     villages: frozenset[str] | None
     townships: frozenset[str] | None
+    county: str | None = None
+    """The county a county's bureau or a township's supervisor works in."""
 
     @property
     def everything(self) -> bool:
-        return self.role == Role.BUREAU
+        """The whole deployment: the bureau, unless it is one county's of a province."""
+        return self.role == Role.BUREAU and self.townships is None
 
     def sees_station(self, station_id: str) -> bool:
         return self.stations is None or station_id in self.stations
@@ -54,7 +58,7 @@ class Scope:
             return False
         if self.everything:
             return True
-        if self.role == Role.SUPERVISOR:
+        if self.role in (Role.BUREAU, Role.SUPERVISOR):
             return self.sees_township(alert.township_id)
         if alert.subject_type == "maintainer":
             return alert.subject_id == self.person_id
@@ -67,7 +71,7 @@ class Scope:
             return None
         if self.role == Role.COLLECTIVE:
             return false()
-        if self.role == Role.SUPERVISOR:
+        if self.role in (Role.BUREAU, Role.SUPERVISOR):
             return a.township_id.in_(sorted(self.townships or ()))
         own = and_(a.subject_type == "maintainer", a.subject_id == (self.person_id or ""))
         return or_(own, a.station_id.in_(sorted(self.stations or ())))
@@ -121,8 +125,9 @@ class Scope:
 
     @property
     def keeps_books(self) -> bool:
-        """Enter statements and receipts, close months, book adjustments: the bureau."""
-        return self.role == Role.BUREAU
+        """Enter statements and receipts, close months, book adjustments: the bureau of
+        the whole deployment (a county's bureau in a province reads its county's books)."""
+        return self.everything
 
     def records_uses(self, village_id: str) -> bool:
         """Record and publish what a village did with its income: its collective, and the
@@ -131,19 +136,20 @@ class Scope:
 
     @property
     def reads_audit(self) -> bool:
-        """The audit log of every change to the registry and the money: the bureau."""
-        return self.role == Role.BUREAU
+        """The audit log of every change to the registry and the money: the bureau of the
+        whole deployment."""
+        return self.everything
 
     @property
     def reads_operations(self) -> bool:
-        """Ingest status, dead letters and the registry files."""
-        return self.role == Role.BUREAU
+        """Ingest status, dead letters and the registry files (of the whole deployment)."""
+        return self.everything
 
 
-def in_township(view: FleetLookup, township: str) -> tuple[set[str], set[str]]:
-    """The township's stations and villages."""
-    stations = {s.id for s in view.stations.values() if s.township_id == township}
-    villages = {v for v, row in view.villages.items() if row.township_id == township}
+def in_townships(view: FleetLookup, townships: set[str]) -> tuple[set[str], set[str]]:
+    """The townships' stations and villages."""
+    stations = {s.id for s in view.stations.values() if s.township_id in townships}
+    villages = {v for v, row in view.villages.items() if row.township_id in townships}
     return stations, villages
 
 
@@ -153,7 +159,7 @@ def township_scope(base: Scope, township: str, view: FleetLookup) -> Scope | Non
     known = township in view.township_names
     if not (base.reads_fleet and known and base.sees_township(township)):
         return None
-    stations, villages = in_township(view, township)
+    stations, villages = in_townships(view, {township})
     stations = {s for s in stations if base.sees_station(s)}
     villages = {v for v in villages if base.sees_village(v)}
     return Scope(
@@ -168,11 +174,23 @@ def township_scope(base: Scope, township: str, view: FleetLookup) -> Scope | Non
 
 def scope_for(user: tables.User, view: FleetLookup) -> Scope:
     role = Role(user.role)
-    if role == Role.BUREAU:
+    if role == Role.BUREAU and user.county_id is None:
         return Scope(role, user.id, user.person_id, None, None, None)
+    if role == Role.BUREAU:
+        townships = set(view.registry.county_townships().get(user.county_id, ()))
+        stations, villages = in_townships(view, townships)
+        return Scope(
+            role,
+            user.id,
+            user.person_id,
+            frozenset(stations),
+            frozenset(villages),
+            frozenset(townships),
+            user.county_id,
+        )
     if role == Role.SUPERVISOR:
         township = user.township_id or ""
-        stations, villages = in_township(view, township)
+        stations, villages = in_townships(view, {township})
         return Scope(
             role,
             user.id,
@@ -180,6 +198,7 @@ def scope_for(user: tables.User, view: FleetLookup) -> Scope:
             frozenset(stations),
             frozenset(villages),
             frozenset({township}),
+            view.registry.county_of().get(township),
         )
     if role == Role.MAINTAINER:
         person = user.person_id or ""

@@ -31,6 +31,8 @@ class NewUser:
     person_id: str | None = None
     township_id: str | None = None
     village_id: str | None = None
+    county_id: str | None = None
+    """A bureau user's county (none: the whole deployment)."""
 
 
 def add_user(session: Session, new: NewUser, password: str, now: dt.datetime) -> tables.User:
@@ -46,6 +48,7 @@ def add_user(session: Session, new: NewUser, password: str, now: dt.datetime) ->
         password_hash=hash_secret(password),
         role=str(new.role),
         person_id=new.person_id,
+        county_id=new.county_id,
         township_id=new.township_id,
         village_id=new.village_id,
         active=True,
@@ -62,6 +65,11 @@ def _check_scope(session: Session, new: NewUser) -> None:
         Role.MAINTAINER: ("person_id", tables.Person),
         Role.COLLECTIVE: ("village_id", tables.Village),
     }
+    if new.county_id is not None:
+        if new.role != Role.BUREAU:
+            raise UserError("only a bureau user is scoped to a county")
+        if session.get(tables.County, new.county_id) is None:
+            raise UserError(f"no county {new.county_id!r} in the registry")
     if new.role not in needs:
         return
     field, table = needs[new.role]

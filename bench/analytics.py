@@ -49,10 +49,10 @@ TZ = ZoneInfo("Asia/Shanghai")
 DAY = dt.date.today() - dt.timedelta(days=2)
 
 
-def write_day(influx: InfluxClient, registry, settings) -> int:
+def write_day(influx: InfluxClient, registry, settings, day: dt.date = DAY) -> int:
     fleet = build_fleet(registry, 7, settings.telemetry_interval_s)
     model = FleetModel(fleet, SkyModel(fleet.townships, TZ, 7))
-    start, end = day_bounds(DAY, TZ)
+    start, end = day_bounds(day, TZ)
     generator = ReadingGenerator(fleet, model, [], initial_counters(fleet, model, {}, start), start)
     batch = generator.span(end - 1)
     rows = batch.rows()

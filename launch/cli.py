@@ -231,8 +231,12 @@ def registry_generate(
     as_of: Annotated[str | None, typer.Option(help="Date certificates are relative to.")] = None,
     replace: Annotated[bool, typer.Option(help="Replace an existing registry.")] = False,
     if_empty: Annotated[bool, typer.Option(help="Do nothing if a registry exists.")] = False,
+    counties: Annotated[
+        int, typer.Option(min=1, max=999, help="A province of this many county-sized fleets.")
+    ] = 1,
 ) -> None:
-    """Generate the default registry of the whole fleet into the relational store."""
+    """Generate the default registry of the whole fleet (or of a province) into the
+    relational store."""
     from pvmon.db.engine import session_factory
     from pvmon.registry.store import registry_is_empty, replace_registry
     from pvmon.stores import open_database
@@ -253,6 +257,7 @@ def registry_generate(
             seed=seed if seed is not None else settings.registry.seed,
             as_of=dt.date.fromisoformat(as_of) if as_of else None,
             central_kwp=settings.registry.central_kwp,
+            counties=counties,
         )
     )
     with sessions.begin() as session:
@@ -529,15 +534,19 @@ def users_add(
     person: Annotated[str | None, typer.Option(help="Registry person (maintainer).")] = None,
     township: Annotated[str | None, typer.Option(help="Township id (supervisor).")] = None,
     village: Annotated[str | None, typer.Option(help="Village id (collective).")] = None,
+    county: Annotated[
+        str | None, typer.Option(help="County id (a county's bureau in a province).")
+    ] = None,
 ) -> None:
-    """Add a user; what scopes them (person, township, village) must be in the registry."""
+    """Add a user; what scopes them (person, county, township, village) must be in the
+    registry."""
     from api.scope import Role
     from api.users import NewUser, UserError, add_user
     from pvmon.db.engine import session_factory
     from pvmon.stores import open_database
 
     try:
-        new = NewUser(username, Role(role), name, person, township, village)
+        new = NewUser(username, Role(role), name, person, township, village, county)
     except ValueError:
         raise typer.BadParameter(f"unknown role {role!r}") from None
     engine = open_database(settings_of_command())

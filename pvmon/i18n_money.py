@@ -78,6 +78,7 @@ MONEY_WORDS: dict[str, tuple[str, str]] = {
     "audit_action.load": ("导入", "loaded"),
     "audit_action.close": ("关账", "closed"),
     "audit_action.publish": ("发布", "published"),
+    "entity.counties": ("台账·县", "Registry: counties"),
     "entity.townships": ("台账·乡镇", "Registry: townships"),
     "entity.villages": ("台账·行政村", "Registry: villages"),
     "entity.people": ("台账·人员", "Registry: people"),

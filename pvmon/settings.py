@@ -165,7 +165,12 @@ class AnalyticsSettings(BaseModel):
     daylight_elevation_deg: float = Field(5.0, ge=0, le=30)
     """Hours with the sun higher than this count as daylight for availability."""
     workers: int = Field(default_factory=lambda: min(4, os.cpu_count() or 1), ge=1, le=64)
-    """Processes that share a long catch-up (a fresh year of history)."""
+    """Processes of this analytics service that share many units of work (a fresh year
+    of history; a province's counties): each takes units as another would on another
+    machine (``analytics.leases``)."""
+    lease_s: float = Field(120, ge=2, le=3600)
+    """How long a unit of work stays with a process that stops renewing it (it died):
+    then another takes it. Renewed every third of this while the process works."""
     degradation_limit_pct: float = Field(1.0, gt=0, le=10)
     """A station whose degradation interval lies wholly beyond losing this share of its
     output a year is a finding (``analytics.longterm``, once a month)."""

@@ -26,7 +26,9 @@ from pvmon.domain import (
 )
 from pvmon.registry import names
 from pvmon.registry.schema import (
+    YONGHE,
     CertificateRow,
+    CountyRow,
     InverterRow,
     PersonRow,
     Registry,
@@ -89,14 +91,61 @@ class GenerationOptions:
     as_of: dt.date | None = None
     """Certificates are dated relative to this day (default: today): 'expiring soon' is soon."""
     central_kwp: float = 20_000.0
+    counties: int = 1
+    """A province of this many county-sized fleets: the first is Yonghe as it is, each
+    other one generated with its own seed, its ids prefixed with its county's."""
 
 
 def generate_registry(options: GenerationOptions | None = None) -> Registry:
-    """A complete, valid registry of the whole fleet."""
+    """A complete, valid registry of the whole fleet (of every county of a province)."""
     options = options or GenerationOptions()
-    rng = random.Random(options.seed)
+    reg = _county(options, options.seed)
+    for number in range(2, options.counties + 1):
+        county = CountyRow(id=f"C{number:03d}", name=f"{number:03d}号县")
+        copy = _county(options, options.seed + number - 1)
+        for sheet, rows in prefixed(copy, county).sheets().items():
+            getattr(reg, sheet).extend(rows)
+    return reg
+
+
+ID_FIELDS = (
+    "id",
+    "township_id",
+    "village_id",
+    "household_id",
+    "station_id",
+    "person_id",
+    "inverter_id",
+)
+
+
+def prefixed(reg: Registry, county: CountyRow) -> Registry:
+    """A generated county's registry as ``county``: every id prefixed with the county's
+    (ids are unique province-wide), its townships in it."""
+    prefix = f"{county.id}-"
+    out = Registry(counties=[county])
+    for sheet, rows in reg.sheets().items():
+        if sheet == "counties":
+            continue
+        copies = []
+        for row in rows:
+            update = {
+                f: prefix + getattr(row, f)
+                for f in ID_FIELDS
+                if f in type(row).model_fields and getattr(row, f) is not None
+            }
+            if sheet == "townships":
+                update["county_id"] = county.id
+            copies.append(row.model_copy(update=update))
+        setattr(out, sheet, copies)
+    return out
+
+
+def _county(options: GenerationOptions, seed: int) -> Registry:
+    """One county's fleet, Yonghe's ids and names."""
+    rng = random.Random(seed)
     as_of = options.as_of or dt.date.today()
-    reg = Registry()
+    reg = Registry(counties=[YONGHE])
     _townships_and_villages(reg, rng)
     owners = _ownership_plan(reg.villages, rng)
     _village_stations(reg, owners, rng)
@@ -119,7 +168,9 @@ def village_table() -> list[dict[str, str]]:
 def _townships_and_villages(reg: Registry, rng: random.Random) -> None:
     centres = {}
     for tid, name, former, lat, lon in TOWNSHIPS:
-        reg.townships.append(TownshipRow(id=tid, name=name, former_name=former))
+        reg.townships.append(
+            TownshipRow(id=tid, name=name, former_name=former, county_id=YONGHE.id)
+        )
         centres[name] = (tid, lat, lon)
     seq: Counter[str] = Counter()
     for row in village_table():
@@ -156,8 +207,10 @@ def _ownership_plan(villages: list[VillageRow], rng: random.Random) -> list[list
     for v in villages:
         by_township[v.township_id].append(v.id)
     for size in SHARED_STATION_SIZES:
-        township = rng.choice(sorted(by_township))
-        candidates = [v for v in by_township[township] if owned[v] < 3]
+        candidates: list[str] = []
+        while len(candidates) < size:  # a township with too few villages left: another
+            township = rng.choice(sorted(by_township))
+            candidates = [v for v in by_township[township] if owned[v] < 3]
         group = rng.sample(candidates, size)
         plan.append(group)
         owned.update(group)

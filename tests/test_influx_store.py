@@ -224,6 +224,6 @@ def test_a_day_still_being_filled_in_is_not_a_whole_actual_day(influx: InfluxCli
         for back, availability in ((2, 0.96), (1, 0.98), (0, 0.41))
     ]
     influx.write(lines, rp=ROLLUP_RP)
-    sources = ForecastSources(load_settings(), TZ, RollupStore(influx), None, None)  # type: ignore[arg-type]
+    sources = ForecastSources(load_settings(), TZ, RollupStore(influx), None, None, None)  # type: ignore[arg-type]
     assert last_complete_day(sources, last) == last - dt.timedelta(days=1)
     assert last_complete_day(sources, last - dt.timedelta(days=3)) == last - dt.timedelta(days=3)

@@ -106,11 +106,12 @@ def targets(
 ) -> ForecastOut:
     """Year to date against the annual energy and revenue targets of the village stations,
     the year-end forecast, on track or at risk, and the performance the rest of the year
-    needs."""
+    needs: the caller's county's, in a province's deployment."""
     if not who.scope.reads_fleet:
         raise forbidden()
     day = checked_day(last_day(ctx, as_of), ctx)
-    report = queries.target_report(ctx, day)
+    several = len(ctx.view().registry.counties) > 1
+    report = queries.target_report(ctx, day, who.scope.county if several else None)
     return ForecastOut(**report.segment.as_dict())
 
 

@@ -36,3 +36,14 @@ def greatest(session: Session, a: Any, b: Any) -> ColumnElement[Any]:
     if session.get_bind().dialect.name == "postgresql":
         return func.greatest(a, b)
     return func.max(a, b)
+
+
+def insert_missing(
+    session: Session, table: Table, rows: Sequence[Mapping[str, Any]], keys: Sequence[str]
+) -> None:
+    """Insert the rows whose keys are not there yet; leave the others as they are."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(insert(table).on_conflict_do_nothing(index_elements=list(keys)), list(rows))

@@ -18,6 +18,8 @@ STATION_DAILY = "station_daily"
 VILLAGE_DAILY = "village_daily"
 TOWNSHIP_DAILY = "township_daily"
 SEGMENT_DAILY = "segment_daily"
+COUNTY_DAILY = "county_daily"
+"""Each county's totals per kind of station: sums of its townships'."""
 FLEET_DAILY = "fleet_daily"
 STATION_HOURS = "station_hours"
 """Each station's hours on the days they can be judged: the shape against its peers and the

@@ -39,11 +39,32 @@ class Row(BaseModel):
         return tuple(getattr(self, name) for name in self.key)
 
 
+class CountyRow(Row):
+    """A county: the level above the township. A province's deployment holds many; a
+    registry without counties is the one county the project began with (``YONGHE``)."""
+
+    table = tables.County
+    id: Code
+    name: Text
+    village_energy_kwh: float | None = Field(None, gt=0)
+    """The county's village stations' annual energy target; empty: the settings' (DESIGN:
+    Yonghe's 21 GWh)."""
+    village_revenue_yuan: float | None = Field(None, gt=0)
+    """Their annual revenue target; empty: the settings' (17 million yuan)."""
+
+
+YONGHE = CountyRow(id="C001", name="永和县")
+"""The county of a registry whose files predate counties."""
+
+
 class TownshipRow(Row):
     table = tables.Township
     id: Code
     name: Text
     former_name: OptionalText = None
+    county_id: Code | None = None
+    """Empty in a file: the registry's only county (``check_registry`` fills it in, so a
+    checked registry always has it)."""
 
 
 class VillageRow(Row):
@@ -205,6 +226,7 @@ class Place(NamedTuple):
 class Registry:
     """The whole registry, one list per sheet, in dependency order."""
 
+    counties: list[CountyRow] = field(default_factory=list)
     townships: list[TownshipRow] = field(default_factory=list)
     villages: list[VillageRow] = field(default_factory=list)
     people: list[PersonRow] = field(default_factory=list)
@@ -247,11 +269,53 @@ class Registry:
             for t, vs in places.items()
         }
 
+    def county_townships(self) -> dict[str, list[str]]:
+        """county → its townships' ids, in the registry's order"""
+        out: dict[str, list[str]] = {c.id: [] for c in self.counties}
+        for t in self.townships:
+            out.setdefault(t.county_id or "", []).append(t.id)
+        return out
+
+    def county_of(self) -> dict[str, str]:
+        """township → its county"""
+        return {t.id: t.county_id or "" for t in self.townships}
+
+    def of_county(self, county_id: str) -> Registry:
+        """The part of the registry in one county: its townships, villages and stations,
+        what belongs to those, and the people placed in it or looking after it."""
+        townships = {t.id for t in self.townships if t.county_id == county_id}
+        villages = {v.id for v in self.villages if v.township_id in townships}
+        stations = {s.id for s in self.stations if s.township_id in townships}
+        inverters = {i.id for i in self.inverters if i.station_id in stations}
+        crews = {m.person_id for m in self.station_maintainers if m.station_id in stations}
+        crews |= {m.person_id for m in self.village_maintainers if m.village_id in villages}
+        people = {
+            p.id
+            for p in self.people
+            if p.id in crews or p.village_id in villages or p.township_id in townships
+        }
+        return Registry(
+            counties=[c for c in self.counties if c.id == county_id],
+            townships=[t for t in self.townships if t.id in townships],
+            villages=[v for v in self.villages if v.id in villages],
+            people=[p for p in self.people if p.id in people],
+            stations=[s for s in self.stations if s.id in stations],
+            station_shares=[r for r in self.station_shares if r.station_id in stations],
+            inverters=[i for i in self.inverters if i.id in inverters],
+            device_addresses=[d for d in self.device_addresses if d.inverter_id in inverters],
+            station_maintainers=[r for r in self.station_maintainers if r.station_id in stations],
+            village_maintainers=[r for r in self.village_maintainers if r.village_id in villages],
+            certificates=[c for c in self.certificates if c.person_id in people],
+            tariffs=[t for t in self.tariffs if t.station_id in stations],
+            station_costs=[c for c in self.station_costs if c.station_id in stations],
+        )
+
     def sheets(self) -> dict[str, list[Row]]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 SHEET_MODELS: dict[str, type[Row]] = {
+    "counties": CountyRow,
     "townships": TownshipRow,
     "villages": VillageRow,
     "people": PersonRow,
@@ -267,7 +331,7 @@ SHEET_MODELS: dict[str, type[Row]] = {
 }
 
 
-OPTIONAL_SHEETS = frozenset({"device_addresses"})
+OPTIONAL_SHEETS = frozenset({"counties", "device_addresses"})
 """Sheets a registry file may leave out (files written before they existed): empty then."""
 
 

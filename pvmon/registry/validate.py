@@ -21,6 +21,7 @@ from pvmon.registry.effective import effective_on, period_problems
 from pvmon.registry.schema import (
     OPTIONAL_SHEETS,
     SHEET_MODELS,
+    YONGHE,
     Registry,
     StationRow,
     StationShareRow,
@@ -115,15 +116,18 @@ def row_number(index: int) -> int:
 
 
 def check_registry(registry: Registry) -> tuple[Registry, list[RowError]]:
-    """Cross-check the sheets; returns the registry with township names resolved to ids
-    and undated shares and costs dated from their station's commissioning."""
+    """Cross-check the sheets; returns the registry with township names resolved to ids,
+    townships placed in the only county where the file leaves it out, and undated shares
+    and costs dated from their station's commissioning."""
     registry = _dated_from_commissioning(registry)
-    errors = _duplicate_keys(registry)
+    registry, errors = _in_counties(registry)
+    errors += _duplicate_keys(registry)
     registry, township_errors = _resolve_townships(registry)
     errors += township_errors
     errors += _references(registry)
     errors += _station_rules(registry)
     errors += _shares(registry)
+    errors += _shares_in_county(registry)
     errors += _maintainers(registry)
     errors += _certificates(registry)
     errors += _periods(registry)
@@ -160,26 +164,56 @@ def _duplicate_keys(registry: Registry) -> list[RowError]:
     return errors
 
 
+def _in_counties(registry: Registry) -> tuple[Registry, list[RowError]]:
+    """A registry without counties is Yonghe's; a township without a county is in the
+    registry's only county, and must name one when there are several."""
+    if not registry.counties and all(t.county_id in (None, YONGHE.id) for t in registry.townships):
+        registry.counties = [YONGHE]
+    errors: list[RowError] = []
+    only = registry.counties[0].id if len(registry.counties) == 1 else None
+    placed = []
+    for i, t in enumerate(registry.townships):
+        if t.county_id is None and only is None:
+            errors.append(
+                RowError(
+                    "townships",
+                    row_number(i),
+                    f"county_id is needed: the registry has {len(registry.counties)} counties",
+                    t.id,
+                )
+            )
+        placed.append(t if t.county_id is not None else t.model_copy(update={"county_id": only}))
+    registry.townships = placed
+    return registry, errors
+
+
 def _resolve_townships(registry: Registry) -> tuple[Registry, list[RowError]]:
-    lookup: dict[str, str] = {}
+    """Township names (current or former) to ids; a name two townships bear (in two
+    counties) must be given as the id."""
+    lookup: dict[str, set[str]] = defaultdict(set)
     for t in registry.townships:
-        lookup[t.id] = t.id
-        lookup[t.name] = t.id
-        if t.former_name:
-            lookup[t.former_name] = t.id
+        for name in (t.name, t.former_name):
+            if name:
+                lookup[name].add(t.id)
+    for t in registry.townships:
+        lookup[t.id] = {t.id}
     errors: list[RowError] = []
 
     def resolve(sheet: str, rows: list[Any]) -> list[Any]:
         out = []
         for i, row in enumerate(rows):
-            township = lookup.get(row.township_id)
-            if township is None:
-                errors.append(
-                    RowError(sheet, row_number(i), f"unknown township {row.township_id!r}", row.id)
+            townships = lookup.get(row.township_id, set())
+            if len(townships) != 1:
+                problem = (
+                    f"unknown township {row.township_id!r}"
+                    if not townships
+                    else f"township name {row.township_id!r} is borne by "
+                    f"{', '.join(sorted(townships))}: give the id"
                 )
+                errors.append(RowError(sheet, row_number(i), problem, row.id))
                 out.append(row)
             else:
-                out.append(row.model_copy(update={"township_id": township}))
+                out.append(row.model_copy(update={"township_id": next(iter(townships))}))
         return out
 
     registry.villages = resolve("villages", registry.villages)
@@ -189,6 +223,7 @@ def _resolve_townships(registry: Registry) -> tuple[Registry, list[RowError]]:
 
 def _references(registry: Registry) -> list[RowError]:
     ids = {
+        "county": {c.id for c in registry.counties},
         "township": {t.id for t in registry.townships},
         "village": {v.id for v in registry.villages},
         "station": {s.id for s in registry.stations},
@@ -196,6 +231,7 @@ def _references(registry: Registry) -> list[RowError]:
         "inverter": {i.id for i in registry.inverters},
     }
     checks = [
+        ("townships", "county_id", "county"),
         ("people", "village_id", "village"),
         ("people", "township_id", "township"),
         ("stations", "village_id", "village"),
@@ -303,6 +339,29 @@ def _shares(registry: Registry) -> list[RowError]:
                     row_number(i),
                     "village station has no owner in station_shares",
                     s.id,
+                )
+            )
+    return errors
+
+
+def _shares_in_county(registry: Registry) -> list[RowError]:
+    """A station's income goes to villages of its own county: a county's figures are the
+    sums of its own stations' (DESIGN §5: each county is computed on its own)."""
+    county_of = {t.id: t.county_id for t in registry.townships}
+    village_county = {v.id: county_of.get(v.township_id) for v in registry.villages}
+    station_county = {s.id: county_of.get(s.township_id) for s in registry.stations}
+    errors = []
+    for i, share in enumerate(registry.station_shares):
+        theirs = village_county.get(share.village_id)
+        ours = station_county.get(share.station_id)
+        if theirs and ours and theirs != ours:
+            errors.append(
+                RowError(
+                    "station_shares",
+                    row_number(i),
+                    f"village {share.village_id!r} is in county {theirs!r}, "
+                    f"the station in {ours!r}",
+                    share.station_id,
                 )
             )
     return errors

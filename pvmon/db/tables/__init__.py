@@ -13,6 +13,7 @@ from pvmon.db.tables.analytics import (
     StationDegradation,
     StationSoiling,
     VillageStatement,
+    WorkLease,
 )
 from pvmon.db.tables.audit import AuditEntry
 from pvmon.db.tables.base import Base, UTCDateTime
@@ -29,6 +30,7 @@ from pvmon.db.tables.maintenance import WorkOrder, WorkOrderPhoto, WorkOrderStep
 from pvmon.db.tables.registry import (
     REGISTRY_TABLES,
     Certificate,
+    County,
     DeviceAddress,
     Inverter,
     Person,
@@ -53,6 +55,7 @@ __all__ = [
     "AuditEntry",
     "Base",
     "Certificate",
+    "County",
     "DeadLetter",
     "Delivery",
     "DeviceAddress",
@@ -86,6 +89,7 @@ __all__ = [
     "VillageMonth",
     "VillageStatement",
     "WebSession",
+    "WorkLease",
     "WorkOrder",
     "WorkOrderPhoto",
     "WorkOrderStep",

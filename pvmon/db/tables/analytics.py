@@ -45,6 +45,30 @@ class Finding(Base):
     evidence: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
+class WorkLease(Base):
+    """One unit of a partitioned job — a county's day — and who holds it until when.
+
+    Any analytics process may take an ``open`` unit, or a ``held`` one whose lease has
+    expired (its holder died); ``token`` rises at every taking, so a holder whose lease was
+    taken from it cannot complete the unit (``analytics.leases``)."""
+
+    __tablename__ = "work_leases"
+    job: Mapped[str] = mapped_column(String(32), primary_key=True)
+    period: Mapped[str] = mapped_column(String(32), primary_key=True)
+    part: Mapped[str] = mapped_column(String(32), primary_key=True)
+    state: Mapped[str] = mapped_column(String(8), index=True)
+    token: Mapped[int] = mapped_column(Integer)
+    holder: Mapped[str | None] = mapped_column(String(64))
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer)
+    """Times it was taken."""
+    completions: Mapped[int] = mapped_column(Integer)
+    """Times it was completed: once per computation that stood."""
+    started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
 class JobRun(Base):
     """The latest run of a job for a period (a day, a month, a five-minute slot)."""
 

@@ -1,4 +1,4 @@
-"""The fleet registry: townships, villages, people, stations, ownership shares, inverters
+"""The fleet registry: counties, townships, villages, people, stations, ownership shares, inverters
 and where a gateway reads them, maintainer assignments, certificates, tariffs and costs.
 
 Owner: the core registry (``pvmon.registry.store`` replaces it whole on import). Every
@@ -21,9 +21,18 @@ from sqlalchemy.orm import Mapped, mapped_column
 from pvmon.db.tables.base import Base
 
 
+class County(Base):
+    __tablename__ = "counties"
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    village_energy_kwh: Mapped[float | None] = mapped_column(Float)
+    village_revenue_yuan: Mapped[float | None] = mapped_column(Float)
+
+
 class Township(Base):
     __tablename__ = "townships"
     id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    county_id: Mapped[str] = mapped_column(ForeignKey("counties.id"), index=True)
     name: Mapped[str] = mapped_column(String(64))
     former_name: Mapped[str | None] = mapped_column(String(64))
 
@@ -160,6 +169,7 @@ class StationCost(Base):
 
 
 REGISTRY_TABLES: tuple[type[Base], ...] = (
+    County,
     Township,
     Village,
     Person,

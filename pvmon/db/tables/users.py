@@ -20,8 +20,9 @@ from pvmon.db.tables.base import Base, UTCDateTime
 
 class User(Base):
     """Someone who signs in to the dashboard or calls the API, with the role that scopes
-    what they see: the bureau everything, a supervisor a township, a maintainer their
-    stations, a collective its village."""
+    what they see: the bureau everything (a county's bureau, in a province's deployment, its
+    county), a supervisor a township, a maintainer their stations, a collective its
+    village."""
 
     __tablename__ = "users"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -31,6 +32,8 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16))
     person_id: Mapped[str | None] = mapped_column(String(16))
     """The registry person a maintainer (or supervisor, bureau staff) user is."""
+    county_id: Mapped[str | None] = mapped_column(String(16))
+    """A bureau user's county; none: the whole deployment (the county, or the province)."""
     township_id: Mapped[str | None] = mapped_column(String(16))
     village_id: Mapped[str | None] = mapped_column(String(16))
     active: Mapped[bool] = mapped_column(Boolean, default=True)

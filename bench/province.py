@@ -1,0 +1,170 @@
+"""A province's daily job over several analytics processes (issue 21; prints figures).
+
+A province of N counties (``generate_registry(counties=N)``: Yonghe and N-1 like it) goes
+into a fresh PostgreSQL database and a fresh influxd, with one day of one-minute telemetry
+from every inverter of every county. The day's county units (``analytics.work``) are then
+computed by 1, 2 and 4 worker processes at once — each ``python -m bench.province worker``,
+taking units exactly as ``pvmon analytics`` does — and the day's totals after them.
+
+Printed per number of workers: the wall time from the workers' start to the totals stored,
+the CPU seconds per county-day, the largest worker's peak resident memory; and influxd's
+resident memory after the writes and after the job. This machine has 2 cores: past two
+workers the wall time cannot fall, so the CPU seconds per county-day are the figure that
+carries to a bigger machine.
+
+Run: .venv/bin/python -m bench.province [--counties 8] [--workers 1,2,4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import psycopg
+from sqlalchemy import delete
+
+from analytics.context import Analytics
+from analytics.work import holder_name, plan_days, total_days, work
+from bench.analytics import write_day
+from bench.influx_index import rss_mb
+from launch.local.influxd import Influxd, InfluxdOptions
+from launch.local.process import free_port
+from pvmon.db import tables
+from pvmon.db.engine import make_engine, session_factory
+from pvmon.db.migrate import upgrade
+from pvmon.influx.client import InfluxClient
+from pvmon.registry.store import replace_registry
+from pvmon.settings import load_settings
+from pvmon.stores import open_database, open_influx, provision_influx
+from simulators.demo_registry import GenerationOptions, generate_registry
+
+TZ = ZoneInfo("Asia/Shanghai")
+DAY = dt.date.today() - dt.timedelta(days=2)
+PG_ADMIN = os.environ.get("PVMON_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def worker() -> None:
+    """One analytics process: take and compute county-days until none is left."""
+    settings = load_settings()
+    a = Analytics.open(settings, open_database(settings), open_influx(settings))
+    outcomes = work(a, holder_name(), [DAY])
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    print(
+        json.dumps(
+            {
+                "units": len(outcomes),
+                "failed": sum(o.detail is None for o in outcomes),
+                "cpu_s": usage.ru_utime + usage.ru_stime,
+                "peak_mb": usage.ru_maxrss / 1024,
+            }
+        )
+    )
+
+
+def run_round(workers: int, env: dict[str, str], a: Analytics) -> dict[str, float]:
+    with a.sessions.begin() as session:
+        session.execute(delete(tables.WorkLease).where(tables.WorkLease.period == DAY.isoformat()))
+    plan_days(a, [DAY], {})
+    began = time.perf_counter()
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "bench.province", "worker"],
+            env=env,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(workers)
+    ]
+    reports = [json.loads(p.communicate()[0].strip().splitlines()[-1]) for p in procs]
+    totals = total_days(a, holder_name(), [DAY])
+    wall = time.perf_counter() - began
+    units = sum(r["units"] for r in reports)
+    assert [t.detail is not None for t in totals] == [True], totals
+    assert sum(r["failed"] for r in reports) == 0, reports
+    return {
+        "wall_s": wall,
+        "units": units,
+        "cpu_per_unit": sum(r["cpu_s"] for r in reports) / units,
+        "peak_mb": max(r["peak_mb"] for r in reports),
+        "by_worker": [r["units"] for r in reports],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("mode", nargs="?", default="bench", choices=["bench", "worker"])
+    parser.add_argument("--counties", type=int, default=8)
+    parser.add_argument("--workers", default="1,2,4")
+    args = parser.parse_args()
+    if args.mode == "worker":
+        worker()
+        return
+    name = f"pvmon_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = "postgresql+psycopg" + PG_ADMIN.rsplit("/", 1)[0].removeprefix("postgresql") + f"/{name}"
+    with tempfile.TemporaryDirectory(prefix="pvmon-province-") as root:
+        server = Influxd(InfluxdOptions(free_port(), free_port(), Path(root) / "influxdb"))
+        server.start()
+        try:
+            bench(args, url, server, Path(root))
+        finally:
+            server.stop()
+            with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def bench(args: argparse.Namespace, url: str, server: Influxd, root: Path) -> None:
+    env = {
+        **os.environ,
+        "PVMON_DATABASE_URL": url,
+        "PVMON_INFLUX_URL": server.url,
+        "PVMON_INFLUX_DB": "pvmon",
+        "PVMON_DATA_DIR": str(root),
+    }
+    settings = load_settings(database_url=url, influx_url=server.url, data_dir=root)
+    engine = make_engine(url)
+    upgrade(engine)
+    registry = generate_registry(GenerationOptions(seed=2021, counties=args.counties))
+    began = time.perf_counter()
+    with session_factory(engine).begin() as session:
+        replace_registry(session, registry)
+    print(
+        f"province: {args.counties} counties, {len(registry.stations):,} stations, "
+        f"{len(registry.inverters):,} inverters (registry stored in "
+        f"{time.perf_counter() - began:.0f} s)"
+    )
+    influx = InfluxClient(server.url, "pvmon", timeout=600)
+    provision_influx(settings, influx)
+    began = time.perf_counter()
+    readings = sum(
+        write_day(influx, registry.of_county(c), settings, DAY) for c in registry.county_townships()
+    )
+    print(
+        f"telemetry of {DAY}: {readings:,} readings written in {time.perf_counter() - began:.0f} s;"
+        f" influxd resident {rss_mb(server.pid or 0):,.0f} MB"
+    )
+    a = Analytics.open(settings, engine, influx)
+    print(f"{'workers':>7} {'wall s':>7} {'county-days':>11} {'CPU s each':>10} "
+          f"{'peak MB':>8}  units per worker")  # fmt: skip
+    for workers in (int(w) for w in args.workers.split(",")):
+        r = run_round(workers, env, a)
+        print(
+            f"{workers:>7} {r['wall_s']:>7.1f} {r['units']:>11} {r['cpu_per_unit']:>10.2f} "
+            f"{r['peak_mb']:>8.0f}  {r['by_worker']}"
+        )
+    print(f"influxd resident after the job: {rss_mb(server.pid or 0):,.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

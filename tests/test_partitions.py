@@ -1,0 +1,118 @@
+"""A province's day: each county computed on its own, the totals summed from them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from analytics.context import Analytics
+from analytics.service import AnalyticsService
+from api.app import create_app
+from api.scope import Role
+from api.state import ApiState
+from api.users import NewUser, add_user
+from pvmon.db import tables
+from pvmon.db.engine import session_factory
+from pvmon.influx.client import InfluxClient
+from pvmon.registry.schema import Registry
+from pvmon.registry.store import replace_registry
+from tests.support.fleetwriter import TZ, settings_for
+from tests.support.province import (
+    county_energy,
+    day_units,
+    fleet_energy,
+    load_province,
+    station_energy,
+    write_province_day,
+)
+from tests.support.world import login
+
+
+def test_a_province_day_is_computed_county_by_county_and_totalled_from_them(
+    tmp_path: Path, influx: InfluxClient, engine: Engine
+) -> None:
+    registry = load_province(engine, 3)
+    day = dt.datetime.now(TZ).date() - dt.timedelta(days=1)  # the API's "yesterday"
+    written = write_province_day(registry, influx, day, stations=8)
+    settings = settings_for(
+        tmp_path, influx, engine, analytics={"history_start": day.isoformat(), "workers": 1}
+    )
+    service = AnalyticsService(Analytics.open(settings, engine, influx))
+    result = service.catch_up(now=dt.datetime.combine(day, dt.time(21), TZ))
+    assert result.days == [day]
+    units = day_units(engine, day)
+    assert [(u.job, u.part, u.state, u.completions) for u in units] == [
+        ("daily", "C001", "done", 1),
+        ("daily", "C002", "done", 1),
+        ("daily", "C003", "done", 1),
+        ("daily-totals", "*", "done", 1),
+    ]
+    stations = station_energy(influx)
+    counties = county_energy(influx)
+    for county, subset in written.items():
+        made = [stations[s] for s in subset]
+        assert all(kwh > 0 for kwh in made), county
+        own = [
+            kwh
+            for s, kwh in stations.items()
+            if s.startswith(f"{county}-") or (county == "C001" and "-" not in s)
+        ]
+        assert counties[county] == pytest.approx(sum(own), rel=1e-9)
+    assert len(set(counties.values())) == 3, "each county its own telemetry"
+    assert fleet_energy(influx) == pytest.approx(sum(counties.values()), rel=1e-9)
+    with session_factory(engine)() as session:
+        run = session.get(tables.JobRun, ("daily", day.isoformat()))
+    assert run is not None
+    assert (run.status, run.detail["counties"]) == ("ok", 3)
+    assert run.started_at == min(u.started_at for u in units if u.job == "daily")
+    county_users_see_their_county(tmp_path, influx, engine, registry, counties, day)
+
+
+def county_users_see_their_county(
+    tmp_path: Path,
+    influx: InfluxClient,
+    engine: Engine,
+    registry: Registry,
+    counties: dict[str, float],
+    day: dt.date,
+) -> None:
+    """The province's bureau sees the province; a county's bureau and a township's
+    supervisor their county, its figures and its targets (the second county has its own;
+    the others the settings'); nothing of the others."""
+    own = registry.counties[1].model_copy(update={"village_energy_kwh": 5e6})
+    registry.counties[1] = own
+    with session_factory(engine).begin() as session:
+        replace_registry(session, registry)
+        for new in (
+            NewUser("province", Role.BUREAU, "省能源局"),
+            NewUser("county", Role.BUREAU, "二号县能源局", county_id="C002"),
+            NewUser("supervisor", Role.SUPERVISOR, "乡镇监管员", township_id="C003-T01"),
+        ):
+            add_user(session, new, "a-password", dt.datetime.now(dt.UTC))
+    settings = settings_for(tmp_path, influx, engine)
+    with TestClient(create_app(ApiState(settings, engine, influx))) as client:
+        who = {u: login(client, u, "a-password") for u in ("province", "county", "supervisor")}
+
+        def get(user: str, path: str) -> dict | list:
+            r = client.get(f"/api/v1{path}", headers=who[user])
+            assert r.status_code == 200, (user, path, r.text)
+            return r.json()
+
+        yesterday = {u: get(u, "/fleet/summary")["yesterday"]["energy_kwh"] for u in who}
+        assert yesterday["province"] == pytest.approx(sum(counties.values()), rel=1e-6)
+        assert yesterday["county"] == pytest.approx(counties["C002"], rel=1e-6)
+        names = {t["id"] for t in get("county", "/fleet/summary")["townships"]}
+        assert names == {f"C002-T0{n}" for n in range(1, 7)}
+        listed = get("county", "/stations?limit=5000")
+        assert len(listed) == 2240
+        assert {s["id"][:5] for s in listed} == {"C002-"}
+        assert client.get("/api/v1/stations/VS001", headers=who["county"]).status_code == 404
+        targets = {u: get(u, "/targets")["target_kwh"] for u in who}
+        assert targets == {"province": 2 * 21e6 + 5e6, "county": 5e6, "supervisor": 21e6}
+        for path in ("/audit", "/ingest/status", "/registry/export"):
+            assert client.get(f"/api/v1{path}", headers=who["county"]).status_code == 403, path
+            assert client.get(f"/api/v1{path}", headers=who["province"]).status_code == 200, path
