@@ -145,7 +145,7 @@ def bench(args: argparse.Namespace, url: str, server: Influxd, root: Path) -> No
         f"{time.perf_counter() - began:.0f} s)"
     )
     influx = InfluxClient(server.url, "pvmon", timeout=600)
-    provision_influx(settings, influx)
+    provision_influx(influx, settings)
     began = time.perf_counter()
     readings = sum(
         write_day(influx, registry.of_county(c), settings, DAY) for c in registry.county_townships()
