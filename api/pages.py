@@ -329,7 +329,7 @@ def overview_charts(summary: Any, target: Any, lang: Lang, township: str | None)
 
 @router.get("/my")
 def my_page(request: Request, who: Viewer, ctx: Context, session: Db) -> HTMLResponse:
-    listed = stations.stations(who, ctx, None, None, None, 5000, 0)
+    listed = stations.stations(who, ctx, None, None, None)
     mine = actions.list_alerts(
         session,
         actions.AlertFilter(state="active", limit=100, order="severity"),

@@ -42,7 +42,7 @@ def rankings(
 ) -> Response:
     if not who.scope.reads_fleet:
         return RedirectResponse(HOME[who.scope.role], 303)
-    listed = stations.stations(who, ctx, kind, township or None, state, 5000, 0)
+    listed = stations.stations(who, ctx, kind, township or None, state)
     rows = ranked(listed, order)
     chosen = {"order": order, "township": township, "kind": kind, "state": state}
 

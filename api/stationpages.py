@@ -202,7 +202,7 @@ def person_page(
     report = compliance(view.registry, ctx.today(), ctx.settings.registry.required_cert)
     requirement = next((r for r in report.requirements if r.person_id == person_id), None)
     certificates = [c for c in view.registry.certificates if c.person_id == person_id]
-    listed = [st for st in stations.stations(who, ctx, None, None, None, 5000, 0) if st.id in own]
+    listed = [st for st in stations.stations(who, ctx, None, None, None) if st.id in own]
     scoped = who.scope.alert_filter()
     concerning = actions.concerning(person_id, own)
     mine = actions.list_alerts(

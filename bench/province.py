@@ -7,10 +7,11 @@ computed by 1, 2 and 4 worker processes at once — each ``python -m bench.provi
 taking units exactly as ``pvmon analytics`` does — and the day's totals after them.
 
 Printed per number of workers: the wall time from the workers' start to the totals stored,
-the CPU seconds per county-day, the largest worker's peak resident memory; and influxd's
-resident memory after the writes and after the job. This machine has 2 cores: past two
-workers the wall time cannot fall, so the CPU seconds per county-day are the figure that
-carries to a bigger machine.
+a worker's start (its registry and stores opened), the median wall time of a county-day,
+the CPU seconds per county-day (start included), the largest worker's peak resident
+memory; and influxd's resident memory after the writes and after the job. This machine
+has 2 cores: past two workers the wall time cannot fall, so the CPU seconds per
+county-day are the figure that carries to a bigger machine.
 
 Run: .venv/bin/python -m bench.province [--counties 8] [--workers 1,2,4]
 """
@@ -55,8 +56,10 @@ PG_ADMIN = os.environ.get("PVMON_TEST_PG_URL", "postgresql://postgres@127.0.0.1:
 
 def worker() -> None:
     """One analytics process: take and compute county-days until none is left."""
+    began = time.perf_counter()
     settings = load_settings()
     a = Analytics.open(settings, open_database(settings), open_influx(settings))
+    opened = time.perf_counter() - began
     outcomes = work(a, holder_name(), [DAY])
     usage = resource.getrusage(resource.RUSAGE_SELF)
     print(
@@ -64,6 +67,8 @@ def worker() -> None:
             {
                 "units": len(outcomes),
                 "failed": sum(o.detail is None for o in outcomes),
+                "open_s": opened,
+                "unit_s": [o.detail["seconds"] for o in outcomes if o.detail],
                 "cpu_s": usage.ru_utime + usage.ru_stime,
                 "peak_mb": usage.ru_maxrss / 1024,
             }
@@ -91,9 +96,12 @@ def run_round(workers: int, env: dict[str, str], a: Analytics) -> dict[str, floa
     units = sum(r["units"] for r in reports)
     assert [t.detail is not None for t in totals] == [True], totals
     assert sum(r["failed"] for r in reports) == 0, reports
+    unit_s = sorted(t for r in reports for t in r["unit_s"])
     return {
         "wall_s": wall,
         "units": units,
+        "open_s": max(r["open_s"] for r in reports),
+        "unit_median_s": unit_s[len(unit_s) // 2],
         "cpu_per_unit": sum(r["cpu_s"] for r in reports) / units,
         "peak_mb": max(r["peak_mb"] for r in reports),
         "by_worker": [r["units"] for r in reports],
@@ -155,13 +163,14 @@ def bench(args: argparse.Namespace, url: str, server: Influxd, root: Path) -> No
         f" influxd resident {rss_mb(server.pid or 0):,.0f} MB"
     )
     a = Analytics.open(settings, engine, influx)
-    print(f"{'workers':>7} {'wall s':>7} {'county-days':>11} {'CPU s each':>10} "
-          f"{'peak MB':>8}  units per worker")  # fmt: skip
+    print(f"{'workers':>7} {'wall s':>7} {'county-days':>11} {'start s':>7} {'unit s':>6} "
+          f"{'CPU s each':>10} {'peak MB':>8}  units per worker")  # fmt: skip
     for workers in (int(w) for w in args.workers.split(",")):
         r = run_round(workers, env, a)
         print(
-            f"{workers:>7} {r['wall_s']:>7.1f} {r['units']:>11} {r['cpu_per_unit']:>10.2f} "
-            f"{r['peak_mb']:>8.0f}  {r['by_worker']}"
+            f"{workers:>7} {r['wall_s']:>7.1f} {r['units']:>11} {r['open_s']:>7.1f} "
+            f"{r['unit_median_s']:>6.1f} {r['cpu_per_unit']:>10.2f} {r['peak_mb']:>8.0f}  "
+            f"{r['by_worker']}"
         )
     print(f"influxd resident after the job: {rss_mb(server.pid or 0):,.0f} MB")
 

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.deps import Caller, Context, Db, Who, forbidden, not_found
+from api.params import Paging
 from api.responses import files, problems
 from api.state import ApiState
 from pvmon.datapaths import report_file
@@ -86,13 +87,15 @@ def reports(
     session: Db,
     kind: Literal["monthly", "quarterly"] | None = None,
     period: Annotated[str | None, Query(pattern=r"^20\d\d(-(0[1-9]|1[0-2])|Q[1-4])$")] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    *,
+    response: Response,
+    page: Paging,
 ) -> list[ReportOut]:
     """Newest first: the monthly reports for those who read the fleet, the quarterly
     statements of the villages the caller sees."""
     if who.scope.role == "maintainer":
         raise forbidden()
-    return [report_out(r) for r in listed(session, who, kind, period)[:limit]]
+    return [report_out(r) for r in page.of(listed(session, who, kind, period), response)]
 
 
 def one(session: Session, who: Caller, report_id: int) -> tables.Report:

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from api import assessment
 from api.deps import Context, Db, Who, forbidden
 from api.models import AssessmentOut, LossOut, MonthLossesOut, StationLossOut, VillageLossOut
+from api.params import Paging
 from api.responses import problems
 
 router = APIRouter(prefix="/maintenance", tags=["maintenance"])
@@ -23,9 +24,16 @@ Month = Annotated[str, Query(pattern=MONTH_PATTERN, description="A local month, 
     summary="Each maintainer's month (考核)",
     responses=problems(403),
 )
-def maintainers_month(month: Month, who: Who, ctx: Context, session: Db) -> list[AssessmentOut]:
+def maintainers_month_page(
+    month: Month, who: Who, ctx: Context, session: Db, response: Response, page: Paging
+) -> list[AssessmentOut]:
     """Orders created in the month — done, on time, late, median hours to accept, arrive and
     repair — the energy and money their faults cost, and the maintainer's certification."""
+    return page.of(maintainers_month(month, who, ctx, session), response)
+
+
+def maintainers_month(month: str, who: Who, ctx: Context, session: Db) -> list[AssessmentOut]:
+    """Every maintainer's month in the caller's scope (the assessment page lists them all)."""
     if not who.scope.reads_fleet:
         raise forbidden()
     people = ctx.view().people

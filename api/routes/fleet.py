@@ -6,7 +6,7 @@ import datetime as dt
 from collections import Counter
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from alerts import actions
 from api import geography, queries
@@ -19,7 +19,7 @@ from api.models import (
     StationMap,
     TownshipArea,
 )
-from api.params import TownshipFilter
+from api.params import Paging, TownshipFilter
 from api.responses import problems
 from pvmon.certification import Requirement, compliance
 
@@ -172,7 +172,7 @@ def _in_scope(r: Requirement, who: Who, ctx: Context) -> bool:
 
 
 @router.get("/maintainers", response_model=list[MaintainerOut], summary="Maintainers")
-def maintainers(who: Who, ctx: Context) -> list[MaintainerOut]:
+def maintainers(who: Who, ctx: Context, response: Response, page: Paging) -> list[MaintainerOut]:
     """Maintainers in the caller's scope with the state of their required certificate. A
     maintainer sees themself."""
     view = ctx.view()
@@ -183,4 +183,4 @@ def maintainers(who: Who, ctx: Context) -> list[MaintainerOut]:
         rows = [r for r in report.requirements if r.person_id == who.scope.person_id]
     else:
         raise forbidden()
-    return [maintainer_out(r, ctx) for r in rows]
+    return [maintainer_out(r, ctx) for r in page.of(rows, response)]

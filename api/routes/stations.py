@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Response
 
 from alerts import actions
 from api import queries
 from api.deps import Context, Db, Who, checked_time, not_found
 from api.models import PersonOut, Series, SeriesPoint, StationDetail, StationItem
-from api.params import DeviceId, StationId
+from api.params import DeviceId, Paging, StationId
 from api.responses import problems
 from pvmon.certification import compliance
 from pvmon.domain import StationKind
@@ -46,18 +46,32 @@ def item(s: StationRow, ctx: Context, state: str, kpis: dict | None) -> StationI
 
 
 @router.get("/stations", response_model=list[StationItem], summary="Stations with state")
-def stations(
+def stations_page(
     who: Who,
     ctx: Context,
+    response: Response,
+    page: Paging,
     kind: StationKind | None = None,
     township: str | None = None,
-    state: Literal["fault", "warning", "offline", "ok", "unknown"] | None = None,
-    limit: int = Query(500, ge=1, le=5000),
-    offset: int = Query(0, ge=0, le=1_000_000),
+    state: StationState | None = None,
 ) -> list[StationItem]:
     """The caller's stations: state (fault, warning, offline, ok, unknown) and the KPIs of
     the last computed day (energy, specific yield, clear-sky index, peer index,
     availability)."""
+    return page.of(stations(who, ctx, kind, township, state), response)
+
+
+StationState = Literal["fault", "warning", "offline", "ok", "unknown"]
+
+
+def stations(
+    who: Who,
+    ctx: Context,
+    kind: StationKind | None,
+    township: str | None,
+    state: StationState | None,
+) -> list[StationItem]:
+    """Every station of the caller's that passes the filters (the pages list them all)."""
     alerts = ctx.cached("alerts_by_station", lambda: queries.open_alerts_by_station(ctx))
     online = ctx.cached("loggers_online", lambda: queries.loggers_online(ctx))
     kpis = ctx.cached("station_kpis", lambda: queries.latest_station_kpis(ctx))
@@ -71,7 +85,7 @@ def stations(
         if state and current != state:
             continue
         out.append(item(s, ctx, current, kpis.get(s.id)))
-    return out[offset : offset + limit]
+    return out
 
 
 def _station(who: Who, ctx: Context, station_id: str) -> StationRow:

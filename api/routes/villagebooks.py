@@ -22,7 +22,7 @@ from api.financemodels import (
     UseOut,
     VillageBooks,
 )
-from api.params import MonthPath, VillageId, Year
+from api.params import MonthPath, Paging, VillageId, Year
 from api.responses import files, problems
 from api.routes.money import refused
 from api.routes.villages import village_of
@@ -223,9 +223,11 @@ def disclosure_out(row: tables.Disclosure) -> DisclosureOut:
     summary="The village's published disclosure sheets",
     responses=problems(404),
 )
-def archive(village_id: VillageId, who: Who, ctx: Context, session: Db) -> list[DisclosureOut]:
+def archive(
+    village_id: VillageId, who: Who, ctx: Context, session: Db, response: Response, page: Paging
+) -> list[DisclosureOut]:
     books_reader(who, ctx, village_id)
-    return [disclosure_out(r) for r in disclosures.archive(session, village_id)]
+    return [disclosure_out(r) for r in page.of(disclosures.archive(session, village_id), response)]
 
 
 def publish_sheet(

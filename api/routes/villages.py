@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from sqlalchemy import select
 
 from api import queries
 from api.deps import Context, Db, Who, not_found
 from api.models import ForecastOut, Household, Statement, VillageDetail, VillageItem
-from api.params import VillageId, Year
+from api.params import Paging, VillageId, Year
 from api.responses import problems
 from pvmon.db import tables
 from pvmon.domain import StationKind
@@ -33,8 +33,15 @@ def _item(v: VillageRow, ctx: Context, net: float | None) -> VillageItem:
 
 
 @router.get("/villages", response_model=list[VillageItem], summary="Villages")
-def villages(who: Who, ctx: Context, session: Db, year: Year = None) -> list[VillageItem]:
+def villages_page(
+    who: Who, ctx: Context, session: Db, response: Response, page: Paging, year: Year = None
+) -> list[VillageItem]:
     """The caller's villages with the collective's distributable income this year."""
+    return page.of(villages(who, ctx, session, year), response)
+
+
+def villages(who: Who, ctx: Context, session: Db, year: int | None) -> list[VillageItem]:
+    """Every village of the caller's with its income this year (the pages list them all)."""
     period = str(year or ctx.today().year)
     net = dict(
         session.execute(  # type: ignore[arg-type]
@@ -121,8 +128,15 @@ def village(
     summary="A village's household arrays",
     responses=problems(404),
 )
-def households(village_id: VillageId, who: Who, ctx: Context) -> list[Household]:
+def households_page(
+    village_id: VillageId, who: Who, ctx: Context, response: Response, page: Paging
+) -> list[Household]:
     """Each household array in the village with its income forecast against ~3,000 yuan."""
+    return page.of(households(village_id, who, ctx), response)
+
+
+def households(village_id: str, who: Who, ctx: Context) -> list[Household]:
+    """Every household array of the village (the pages and the disclosure list them all)."""
     village_of(who, ctx, village_id)
     day = ctx.today() - dt.timedelta(days=1)
     found = queries.household_forecasts(ctx, day)
