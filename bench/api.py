@@ -8,7 +8,11 @@ in (the county overview, a township, the rankings, the alert list, a village, a 
 Prints p50/p95/p99 per endpoint and page. The store holds rollups only, so a station page's
 day curve reads an empty raw series: its figure is a lower bound.
 
-Run: .venv/bin/python -m bench.api [--requests 50]
+With ``--counties N`` the registry is a province of N counties (Yonghe and N-1 generated
+like it) on PostgreSQL, and the station list (a page of 100) is measured too; influxd's
+resident memory after the year of rollups is printed.
+
+Run: .venv/bin/python -m bench.api [--requests 50] [--counties 100]
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
@@ -32,6 +37,8 @@ from api.deps import SESSION_COOKIE
 from api.security import create_token
 from api.users import DEMO_PASSWORD, demo_users
 from bench.analytics import year_of_rollups
+from bench.influx_index import rss_mb
+from bench.scratchdb import scratch_postgres
 from launch.local.influxd import Influxd, InfluxdOptions
 from launch.local.process import free_port
 from pvmon.db import tables
@@ -45,13 +52,16 @@ from simulators.demo_registry import GenerationOptions, generate_registry
 CLIENTS = 20
 
 
-def prepare(tmp: Path, url: str) -> tuple[str, list[str], list[str]]:
+def prepare(
+    tmp: Path, url: str, counties: int, database: str | None
+) -> tuple[str, list[str], list[str]]:
     """The store with a year of rollups and statements; returns a token, the village ids
     and the village stations' ids."""
-    settings = load_settings(data_dir=tmp, influx_url=url)
+    chosen = {"database_url": database} if database else {}
+    settings = load_settings(data_dir=tmp, influx_url=url, **chosen)
     engine = open_database(settings)
     today = dt.date.today()
-    registry = generate_registry(GenerationOptions(as_of=today))
+    registry = generate_registry(GenerationOptions(as_of=today, counties=counties))
     with session_factory(engine).begin() as session:
         replace_registry(session, registry)
     influx = InfluxClient(url, settings.influx_db, timeout=60)
@@ -129,57 +139,64 @@ def pages(base: str, villages: list[str], stations: list[str], requests: int) ->
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=50, help="per client and endpoint")
+    parser.add_argument("--counties", type=int, default=1, help="a province of N counties")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        server = Influxd(
-            InfluxdOptions(
-                http_port=free_port(), rpc_port=free_port(), directory=Path(tmp) / "influxd"
-            )
-        )
-        server.start()
+    with ExitStack() as stack:
+        tmp = stack.enter_context(tempfile.TemporaryDirectory())
+        database = stack.enter_context(scratch_postgres()) if args.counties > 1 else None
+        run(args, tmp, database)
+
+
+def run(args: argparse.Namespace, tmp: str, database: str | None) -> None:
+    server = Influxd(
+        InfluxdOptions(http_port=free_port(), rpc_port=free_port(), directory=Path(tmp) / "influxd")
+    )
+    server.start()
+    try:
+        token, villages, stations = prepare(Path(tmp), server.url, args.counties, database)
+        print(f"influxd resident after the year of rollups: {rss_mb(server.pid or 0):,.0f} MB")
+        port = free_port()
+        env = {
+            **os.environ,
+            **({"PVMON_DATABASE_URL": database} if database else {}),
+            "PVMON_DATA_DIR": tmp,
+            "PVMON_INFLUX_URL": server.url,
+            "PVMON_API_PORT": str(port),
+            "PVMON_LOG_LEVEL": "warning",
+            "PVMON_DEMO": "true",  # its users have the demo password
+        }
+        api = subprocess.Popen([sys.executable, "-m", "launch", "api"], env=env)
         try:
-            token, villages, stations = prepare(Path(tmp), server.url)
-            port = free_port()
-            env = {
-                **os.environ,
-                "PVMON_DATA_DIR": tmp,
-                "PVMON_INFLUX_URL": server.url,
-                "PVMON_API_PORT": str(port),
-                "PVMON_LOG_LEVEL": "warning",
-                "PVMON_DEMO": "true",  # its users have the demo password
-            }
-            api = subprocess.Popen([sys.executable, "-m", "launch", "api"], env=env)
-            try:
-                base = f"http://127.0.0.1:{port}"
-                for _ in range(100):
-                    try:
-                        if httpx.get(f"{base}/healthz").status_code == 200:
-                            break
-                    except httpx.HTTPError:
-                        time.sleep(0.2)
-                year = dt.date.today().year
-                cold = time.perf_counter()
-                httpx.get(
-                    f"{base}/api/v1/fleet/summary",
-                    headers={"Authorization": f"Bearer {token}"},
-                    timeout=60,
-                ).raise_for_status()
-                cold_ms = (time.perf_counter() - cold) * 1000
-                print(f"fleet summary, first call (cache cold): {cold_ms:.0f} ms")
-                bearer = {"Authorization": f"Bearer {token}"}
-                summary = load(base, bearer, ["/api/v1/fleet/summary"] * CLIENTS, args.requests)
-                print(f"fleet summary, {CLIENTS} clients × {args.requests}: {percentiles(summary)}")
-                paths = [f"/api/v1/villages/{v}?year={year}" for v in villages[:CLIENTS]]
-                revenue = load(base, bearer, paths, args.requests)
-                print(
-                    f"village yearly revenue, {CLIENTS} × {args.requests}: {percentiles(revenue)}"
-                )
-                pages(base, villages, stations, args.requests)
-            finally:
-                api.terminate()
-                api.wait(30)
+            base = f"http://127.0.0.1:{port}"
+            for _ in range(100):
+                try:
+                    if httpx.get(f"{base}/healthz").status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.2)
+            year = dt.date.today().year
+            cold = time.perf_counter()
+            httpx.get(
+                f"{base}/api/v1/fleet/summary",
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=60,
+            ).raise_for_status()
+            cold_ms = (time.perf_counter() - cold) * 1000
+            print(f"fleet summary, first call (cache cold): {cold_ms:.0f} ms")
+            bearer = {"Authorization": f"Bearer {token}"}
+            summary = load(base, bearer, ["/api/v1/fleet/summary"] * CLIENTS, args.requests)
+            print(f"fleet summary, {CLIENTS} clients × {args.requests}: {percentiles(summary)}")
+            paths = [f"/api/v1/villages/{v}?year={year}" for v in villages[:CLIENTS]]
+            revenue = load(base, bearer, paths, args.requests)
+            print(f"village yearly revenue, {CLIENTS} × {args.requests}: {percentiles(revenue)}")
+            listed = load(base, bearer, ["/api/v1/stations?limit=100"] * CLIENTS, args.requests)
+            print(f"station list (100), {CLIENTS} × {args.requests}: {percentiles(listed)}")
+            pages(base, villages, stations, args.requests)
         finally:
-            server.stop()
+            api.terminate()
+            api.wait(30)
+    finally:
+        server.stop()
 
 
 if __name__ == "__main__":

@@ -27,17 +27,16 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import psycopg
 from sqlalchemy import delete
 
 from analytics.context import Analytics
 from analytics.work import holder_name, plan_days, total_days, work
 from bench.analytics import write_day
 from bench.influx_index import rss_mb
+from bench.scratchdb import scratch_postgres
 from launch.local.influxd import Influxd, InfluxdOptions
 from launch.local.process import free_port
 from pvmon.db import tables
@@ -51,7 +50,6 @@ from simulators.demo_registry import GenerationOptions, generate_registry
 
 TZ = ZoneInfo("Asia/Shanghai")
 DAY = dt.date.today() - dt.timedelta(days=2)
-PG_ADMIN = os.environ.get("PVMON_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
 def worker() -> None:
@@ -117,19 +115,13 @@ def main() -> None:
     if args.mode == "worker":
         worker()
         return
-    name = f"pvmon_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    url = "postgresql+psycopg" + PG_ADMIN.rsplit("/", 1)[0].removeprefix("postgresql") + f"/{name}"
-    with tempfile.TemporaryDirectory(prefix="pvmon-province-") as root:
+    with scratch_postgres() as url, tempfile.TemporaryDirectory(prefix="pvmon-province-") as root:
         server = Influxd(InfluxdOptions(free_port(), free_port(), Path(root) / "influxdb"))
         server.start()
         try:
             bench(args, url, server, Path(root))
         finally:
             server.stop()
-            with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def bench(args: argparse.Namespace, url: str, server: Influxd, root: Path) -> None:
