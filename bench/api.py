@@ -100,11 +100,13 @@ PAGES = {
 }
 
 
-def load(base: str, auth: dict[str, str], paths: list[str], requests: int) -> list[float]:
-    """``CLIENTS`` threads, each asking its path ``requests`` times; every latency."""
+def load(bases: list[str], auth: dict[str, str], paths: list[str], requests: int) -> list[float]:
+    """``CLIENTS`` threads, each asking its path ``requests`` times of one of the API
+    processes (in turn, as a load balancer spreads them); every latency."""
 
-    def client(path: str) -> list[float]:
+    def client(number: int, path: str) -> list[float]:
         times = []
+        base = bases[number % len(bases)]
         with httpx.Client(base_url=base, headers=auth, timeout=60) as c:
             for _ in range(requests):
                 t0 = time.perf_counter()
@@ -114,15 +116,15 @@ def load(base: str, auth: dict[str, str], paths: list[str], requests: int) -> li
         return times
 
     with ThreadPoolExecutor(CLIENTS) as pool:
-        runs = list(pool.map(client, paths))
+        runs = list(pool.map(client, range(len(paths)), paths))
     return [t for run in runs for t in run]
 
 
-def pages(base: str, villages: list[str], stations: list[str], requests: int) -> None:
+def pages(bases: list[str], villages: list[str], stations: list[str], requests: int) -> None:
     """The dashboard's pages as the signed-in bureau: the first call of each (its caches
     cold), then ``CLIENTS`` at a time."""
     signed = httpx.post(
-        f"{base}/login",
+        f"{bases[0]}/login",
         data={"username": "bureau", "password": DEMO_PASSWORD, "next": "/"},
         follow_redirects=False,
     )
@@ -131,8 +133,8 @@ def pages(base: str, villages: list[str], stations: list[str], requests: int) ->
         paths = [
             path.format(village=v, station=s) for v, s in zip(villages, stations, strict=False)
         ][:CLIENTS]
-        cold = load(base, cookie, paths[:1], 1)[0]
-        warm = percentiles(load(base, cookie, paths, requests))
+        cold = load(bases, cookie, paths[:1], 1)[0]
+        warm = percentiles(load(bases, cookie, paths, requests))
         print(f"{name}: first call {cold * 1000:.0f} ms; {CLIENTS} × {requests}: {warm}")
 
 
@@ -140,6 +142,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=50, help="per client and endpoint")
     parser.add_argument("--counties", type=int, default=1, help="a province of N counties")
+    parser.add_argument("--api-processes", type=int, default=1, help="pvmon api processes")
     args = parser.parse_args()
     with ExitStack() as stack:
         tmp = stack.enter_context(tempfile.TemporaryDirectory())
@@ -155,48 +158,60 @@ def run(args: argparse.Namespace, tmp: str, database: str | None) -> None:
     try:
         token, villages, stations = prepare(Path(tmp), server.url, args.counties, database)
         print(f"influxd resident after the year of rollups: {rss_mb(server.pid or 0):,.0f} MB")
-        port = free_port()
         env = {
             **os.environ,
             **({"PVMON_DATABASE_URL": database} if database else {}),
             "PVMON_DATA_DIR": tmp,
             "PVMON_INFLUX_URL": server.url,
-            "PVMON_API_PORT": str(port),
             "PVMON_LOG_LEVEL": "warning",
             "PVMON_DEMO": "true",  # its users have the demo password
         }
-        api = subprocess.Popen([sys.executable, "-m", "launch", "api"], env=env)
+        ports = [free_port() for _ in range(args.api_processes)]
+        apis = [
+            subprocess.Popen(
+                [sys.executable, "-m", "launch", "api"], env={**env, "PVMON_API_PORT": str(port)}
+            )
+            for port in ports
+        ]
         try:
-            base = f"http://127.0.0.1:{port}"
-            for _ in range(100):
-                try:
-                    if httpx.get(f"{base}/healthz").status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.2)
-            year = dt.date.today().year
-            cold = time.perf_counter()
-            httpx.get(
-                f"{base}/api/v1/fleet/summary",
-                headers={"Authorization": f"Bearer {token}"},
-                timeout=60,
-            ).raise_for_status()
-            cold_ms = (time.perf_counter() - cold) * 1000
-            print(f"fleet summary, first call (cache cold): {cold_ms:.0f} ms")
-            bearer = {"Authorization": f"Bearer {token}"}
-            summary = load(base, bearer, ["/api/v1/fleet/summary"] * CLIENTS, args.requests)
-            print(f"fleet summary, {CLIENTS} clients × {args.requests}: {percentiles(summary)}")
-            paths = [f"/api/v1/villages/{v}?year={year}" for v in villages[:CLIENTS]]
-            revenue = load(base, bearer, paths, args.requests)
-            print(f"village yearly revenue, {CLIENTS} × {args.requests}: {percentiles(revenue)}")
-            listed = load(base, bearer, ["/api/v1/stations?limit=100"] * CLIENTS, args.requests)
-            print(f"station list (100), {CLIENTS} × {args.requests}: {percentiles(listed)}")
-            pages(base, villages, stations, args.requests)
+            bases = [f"http://127.0.0.1:{port}" for port in ports]
+            for base in bases:
+                wait_healthy(base)
+            measure(args, bases, token, villages, stations)
         finally:
-            api.terminate()
-            api.wait(30)
+            for api in apis:
+                api.terminate()
+                api.wait(30)
     finally:
         server.stop()
+
+
+def wait_healthy(base: str) -> None:
+    for _ in range(300):
+        try:
+            if httpx.get(f"{base}/healthz").status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+
+
+def measure(
+    args: argparse.Namespace, bases: list[str], token: str, villages: list[str], stations: list[str]
+) -> None:
+    year = dt.date.today().year
+    bearer = {"Authorization": f"Bearer {token}"}
+    cold = time.perf_counter()
+    httpx.get(f"{bases[0]}/api/v1/fleet/summary", headers=bearer, timeout=60).raise_for_status()
+    print(f"fleet summary, first call (cache cold): {(time.perf_counter() - cold) * 1000:.0f} ms")
+    print(f"{len(bases)} API process(es), {CLIENTS} clients × {args.requests} requests each:")
+    summary = load(bases, bearer, ["/api/v1/fleet/summary"] * CLIENTS, args.requests)
+    print(f"fleet summary: {percentiles(summary)}")
+    paths = [f"/api/v1/villages/{v}?year={year}" for v in villages[:CLIENTS]]
+    print(f"village yearly revenue: {percentiles(load(bases, bearer, paths, args.requests))}")
+    listed = load(bases, bearer, ["/api/v1/stations?limit=100"] * CLIENTS, args.requests)
+    print(f"station list (a page of 100): {percentiles(listed)}")
+    pages(bases, villages, stations, args.requests)
 
 
 if __name__ == "__main__":

@@ -58,7 +58,12 @@ def stations_page(
     """The caller's stations: state (fault, warning, offline, ok, unknown) and the KPIs of
     the last computed day (energy, specific yield, clear-sky index, peer index,
     availability)."""
-    return page.of(stations(who, ctx, kind, township, state), response)
+    chosen = ctx.cached(
+        ("station_list", who.scope.user_id, kind, township, state),
+        lambda: _chosen(who, ctx, kind, township, state),
+    )
+    kpis = ctx.cached("station_kpis", lambda: queries.latest_station_kpis(ctx))
+    return [item(s, ctx, current, kpis.get(s.id)) for s, current in page.of(chosen, response)]
 
 
 StationState = Literal["fault", "warning", "offline", "ok", "unknown"]
@@ -72,9 +77,25 @@ def stations(
     state: StationState | None,
 ) -> list[StationItem]:
     """Every station of the caller's that passes the filters (the pages list them all)."""
+    kpis = ctx.cached("station_kpis", lambda: queries.latest_station_kpis(ctx))
+    return [
+        item(s, ctx, current, kpis.get(s.id))
+        for s, current in _chosen(who, ctx, kind, township, state)
+    ]
+
+
+def _chosen(
+    who: Who,
+    ctx: Context,
+    kind: StationKind | None,
+    township: str | None,
+    state: StationState | None,
+) -> list[tuple[StationRow, str]]:
+    """The caller's stations that pass the filters, each with its state. The API keeps
+    this per caller and filters for a minute, so that a page of a province's list costs
+    its own items, not a pass over every station."""
     alerts = ctx.cached("alerts_by_station", lambda: queries.open_alerts_by_station(ctx))
     online = ctx.cached("loggers_online", lambda: queries.loggers_online(ctx))
-    kpis = ctx.cached("station_kpis", lambda: queries.latest_station_kpis(ctx))
     out = []
     for s in ctx.view().stations.values():
         if not who.scope.sees_station(s.id):
@@ -84,7 +105,7 @@ def stations(
         current = queries.station_state(s.id, alerts, online)
         if state and current != state:
             continue
-        out.append(item(s, ctx, current, kpis.get(s.id)))
+        out.append((s, current))
     return out
 
 
