@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from api import security
 from api.scope import Scope, scope_for, township_scope
-from api.state import ApiState
+from api.state import REGISTRY_REFRESH_S, ApiState
 from pvmon.audit import Actor
 from pvmon.db import tables
 
@@ -77,7 +77,15 @@ def caller(
             "not signed in",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    return Caller(user, scope_for(user, ctx.view()))
+    return Caller(user, scope_of(ctx, user))
+
+
+def scope_of(ctx: ApiState, user: tables.User) -> Scope:
+    """The user's scope, kept while the registry view and the user's role and place stay
+    (making it passes over a province's stations)."""
+    view = ctx.view()
+    place = (user.id, user.role, user.person_id, user.county_id, user.township_id, user.village_id)
+    return ctx.cached(("scope", id(view), place), lambda: scope_for(user, view), REGISTRY_REFRESH_S)
 
 
 Who = Annotated[Caller, Depends(caller)]

@@ -215,7 +215,7 @@ def scope_for(user: tables.User, view: FleetLookup) -> Scope:
         )
     village = user.village_id or ""
     stations = set(view.held.get(village, ()))
-    stations |= {s.id for s in view.stations.values() if s.village_id == village}
+    stations |= set(view.in_village.get(village, ()))
     home = view.villages.get(village)
     township = home.township_id if home else None
     return Scope(

@@ -142,8 +142,8 @@ def households(village_id: str, who: Who, ctx: Context) -> list[Household]:
     found = queries.household_forecasts(ctx, day)
     view = ctx.view()
     out = []
-    for s in view.stations.values():
-        if s.kind != StationKind.HOUSEHOLD or s.village_id != village_id:
+    for s in (view.stations[i] for i in view.in_village.get(village_id, ())):
+        if s.kind != StationKind.HOUSEHOLD:
             continue
         person = view.people.get(s.household_id or "")
         f = found.get(s.id)

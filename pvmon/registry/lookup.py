@@ -31,6 +31,8 @@ class FleetLookup:
     """station → its dated ownership (or beneficiary) shares (``owners_on``)"""
     held: dict[str, frozenset[str]]
     """village → every station it has held a share of (its statements' history)"""
+    in_village: dict[str, list[str]]
+    """village → the stations in it (its village stations and household arrays)"""
     crews: dict[str, list[str]]
     """station → its responsible maintainers"""
     village_crews: dict[str, list[str]]
@@ -55,6 +57,10 @@ class FleetLookup:
         inverters: dict[str, list[str]] = defaultdict(list)
         for i in registry.inverters:
             inverters[i.station_id].append(i.id)
+        in_village: dict[str, list[str]] = defaultdict(list)
+        for station in registry.stations:
+            if station.village_id:
+                in_village[station.village_id].append(station.id)
         return {
             "registry": registry,
             "stations": {s.id: s for s in registry.stations},
@@ -63,6 +69,7 @@ class FleetLookup:
             "township_names": {t.id: t.name for t in registry.townships},
             "share_rows": dict(share_rows),
             "held": {v: frozenset(stations) for v, stations in held.items()},
+            "in_village": dict(in_village),
             "crews": registry.crews(),
             "village_crews": registry.village_crews(),
             "inverters": dict(inverters),
