@@ -48,6 +48,10 @@ class TownshipFigures(BaseModel):
     year_yuan: float
 
 
+class CountyFigures(TownshipFigures):
+    """A county's: the sums of its townships' (a province's deployment lists them)."""
+
+
 class FleetSummary(BaseModel):
     as_of: str
     today: PeriodTotals
@@ -61,6 +65,8 @@ class FleetSummary(BaseModel):
     daylight: bool
     """The sun is up over the county: today's live figure leads; at night, yesterday's."""
     townships: list[TownshipFigures]
+    counties: list[CountyFigures]
+    """The counties of the caller's townships, each the sum of its townships."""
     stations_by_state: dict[str, int]
     open_alerts: int
     note: str

@@ -165,10 +165,11 @@ def logout_form(request: Request, session: Db) -> Response:
 
 @router.get("/overview")
 def overview(request: Request, who: Viewer, ctx: Context, session: Db) -> Response:
-    """The bureau's county; a supervisor's home is their township's page."""
+    """The bureau's county (a province's: its counties; a county's bureau: its county); a
+    supervisor's home is their township's page."""
     if not who.scope.reads_fleet:
         return RedirectResponse(HOME[who.scope.role], 303)
-    if not who.scope.everything:
+    if who.scope.role == Role.SUPERVISOR:
         township = min(who.scope.townships or {""})
         return RedirectResponse(f"/townships/{quote(township)}", 303)
     return fleet_page(request, who, who, ctx, session, None)
@@ -276,6 +277,9 @@ def overview_charts(summary: Any, target: Any, lang: Lang, township: str | None)
     if township is not None:  # the target is the county's: say so on a township's page
         segment, year = text("county_village", lang), text("year", lang)
     has_year = summary.year.energy_kwh > 0
+    # a province's bureau compares its counties (their townships' names repeat)
+    several = len(summary.counties) > 1
+    level, places = ("counties", summary.counties) if several else ("townships", summary.townships)
     return {
         "target_energy": formatting.bars(
             f"{segment} · {text('generation', lang)} · {year}",
@@ -311,10 +315,10 @@ def overview_charts(summary: Any, target: Any, lang: Lang, township: str | None)
         if has_year
         else None,
         "townships": formatting.bars(
-            f"{text('townships', lang)} · {text('generation', lang)} · {year}",
+            f"{text(level, lang)} · {text('generation', lang)} · {year}",
             text("wan_kwh", lang),
-            [r.name for r in summary.townships],
-            {text("generation", lang): [formatting.in_wan(r.year_kwh) for r in summary.townships]},
+            [r.name for r in places],
+            {text("generation", lang): [formatting.in_wan(r.year_kwh) for r in places]},
             horizontal=True,
         )
         if has_year and township is None

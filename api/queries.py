@@ -22,6 +22,7 @@ from pvmon.influx.client import series_values
 from pvmon.influx.provision import ROLLUP_RP
 from pvmon.localtime import day_start, local_day
 from pvmon.registry.lookup import FleetLookup
+from pvmon.registry.schema import Registry
 
 SEGMENTS = ("village", "household", "central")
 
@@ -119,6 +120,10 @@ def summary(ctx: ApiState, townships: frozenset[str] | None) -> dict[str, Any]:
                 if name == "year":
                     by_township[township]["year_yuan"] += yuan
     names = ctx.view().township_names
+    townships_out = [
+        {"id": t, "name": names.get(t, t), **{k: round(v, 1) for k, v in figures.items()}}
+        for t, figures in sorted(by_township.items())
+    ]
     return {
         "as_of": now.isoformat(),
         "today": periods["today"].__dict__,
@@ -128,13 +133,25 @@ def summary(ctx: ApiState, townships: frozenset[str] | None) -> dict[str, Any]:
         "computed_days_month": computed_days(ctx, start_month, start_today),
         "computed_days_year": computed_days(ctx, start_year, start_today),
         "daylight": sun_is_up(ctx, now),
-        "townships": [
-            {"id": t, "name": names.get(t, t), **{k: round(v, 1) for k, v in figures.items()}}
-            for t, figures in sorted(by_township.items())
-        ],
+        "townships": townships_out,
+        "counties": by_county(ctx.view().registry, by_township),
         "note": "today is a live estimate from the inverters' counters; revenue is estimated "
         "from inverter energy until settlement statements are entered",
     }
+
+
+def by_county(registry: Registry, by_township: dict[str, dict[str, float]]) -> list[dict]:
+    """Each county's figures: the sums of its townships' (those given)."""
+    county_of = registry.county_of()
+    sums: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for township, figures in by_township.items():
+        for key, value in figures.items():
+            sums[county_of.get(township, "")][key] += value
+    names = {c.id: c.name for c in registry.counties}
+    return [
+        {"id": c, "name": names.get(c, c), **{k: round(v, 1) for k, v in figures.items()}}
+        for c, figures in sorted(sums.items())
+    ]
 
 
 def latest_station_kpis(ctx: ApiState) -> dict[str, dict[str, Any]]:

@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import Engine
 
 from analytics.context import Analytics
@@ -14,12 +17,13 @@ from analytics.service import AnalyticsService
 from api.app import create_app
 from api.scope import Role
 from api.state import ApiState
-from api.users import NewUser, add_user
+from api.users import DEMO_PASSWORD, NewUser, add_user
 from pvmon.db import tables
 from pvmon.db.engine import session_factory
 from pvmon.influx.client import InfluxClient
 from pvmon.registry.schema import Registry
 from pvmon.registry.store import replace_registry
+from tests.support.browser import charts_drawn, serving, shot, sign_in
 from tests.support.fleetwriter import TZ, settings_for
 from tests.support.province import (
     county_energy,
@@ -33,7 +37,7 @@ from tests.support.world import login
 
 
 def test_a_province_day_is_computed_county_by_county_and_totalled_from_them(
-    tmp_path: Path, influx: InfluxClient, engine: Engine
+    tmp_path: Path, influx: InfluxClient, engine: Engine, browser: WebDriver
 ) -> None:
     registry = load_province(engine, 3)
     day = dt.datetime.now(TZ).date() - dt.timedelta(days=1)  # the API's "yesterday"
@@ -70,6 +74,33 @@ def test_a_province_day_is_computed_county_by_county_and_totalled_from_them(
     assert (run.status, run.detail["counties"]) == ("ok", 3)
     assert run.started_at == min(u.started_at for u in units if u.job == "daily")
     county_users_see_their_county(tmp_path, influx, engine, registry, counties, day)
+    with serving(ApiState(settings_for(tmp_path, influx, engine), engine, influx)) as base:
+        the_overviews_in_a_browser(browser, base, tmp_path)
+
+
+def the_overviews_in_a_browser(browser: WebDriver, base: str, tmp_path: Path) -> None:
+    """The province's bureau: its counties, then their townships; a county's bureau: its
+    own county's overview (not one township's), without the others."""
+    sign_in(browser, base, "province")
+    assert browser.current_url == f"{base}/overview"
+    rows = browser.find_elements(By.CSS_SELECTOR, "#counties tr")
+    assert [r.find_elements(By.TAG_NAME, "td")[0].text for r in rows[1:]] == [
+        "永和县",
+        "002号县",
+        "003号县",
+    ]
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#townships tr")) == 1 + 18
+    WebDriverWait(browser, 20).until(lambda b: charts_drawn(b, "chart-map"))
+    shot(browser, "province-overview.png", tmp_path)
+    sign_in(browser, base, "county")
+    assert browser.current_url == f"{base}/overview"
+    assert browser.find_elements(By.ID, "counties") == []
+    towns = browser.find_elements(By.CSS_SELECTOR, "#townships tr a")
+    assert [a.get_attribute("href").rsplit("/", 1)[1] for a in towns] == [
+        f"C002-T0{n}" for n in range(1, 7)
+    ]
+    WebDriverWait(browser, 20).until(lambda b: charts_drawn(b, "chart-map"))
+    shot(browser, "county-bureau-overview.png", tmp_path)
 
 
 def county_users_see_their_county(
@@ -92,10 +123,10 @@ def county_users_see_their_county(
             NewUser("county", Role.BUREAU, "二号县能源局", county_id="C002"),
             NewUser("supervisor", Role.SUPERVISOR, "乡镇监管员", township_id="C003-T01"),
         ):
-            add_user(session, new, "a-password", dt.datetime.now(dt.UTC))
+            add_user(session, new, DEMO_PASSWORD, dt.datetime.now(dt.UTC))
     settings = settings_for(tmp_path, influx, engine)
     with TestClient(create_app(ApiState(settings, engine, influx))) as client:
-        who = {u: login(client, u, "a-password") for u in ("province", "county", "supervisor")}
+        who = {u: login(client, u) for u in ("province", "county", "supervisor")}
 
         def get(user: str, path: str) -> dict | list:
             r = client.get(f"/api/v1{path}", headers=who[user])
