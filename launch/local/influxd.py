@@ -24,9 +24,10 @@ class InfluxdOptions:
     host: str = "127.0.0.1"
     index: str = "inmem"
     """The series index. ``tsi1`` measured better at a province's size (bench/influx_index.py,
-    docs/scaling.md), but a restore into a ``tsi1`` influxd came back without the restored
-    series in one of two drill runs (why is not established; ``influx_inspect buildtsi``
-    rebuilds such an index): ``inmem`` rebuilds the index from the data at every start."""
+    docs/scaling.md), but a restore into a running ``tsi1`` influxd came back without the
+    restored series in a drill run (influxdata/influxdb#9171: imported shards are not
+    indexed on ``tsi1`` until ``influx_inspect buildtsi`` runs offline): ``inmem`` rebuilds
+    the index from the data at every start."""
 
 
 def render_config(o: InfluxdOptions) -> str:
