@@ -172,34 +172,33 @@ def township_scope(base: Scope, township: str, view: FleetLookup) -> Scope | Non
     )
 
 
+def _over_townships(
+    role: Role, user: tables.User, view: FleetLookup, townships: set[str], county: str | None
+) -> Scope:
+    """Whatever lies in the townships: a county's bureau, a township's supervisor."""
+    stations, villages = in_townships(view, townships)
+    return Scope(
+        role,
+        user.id,
+        user.person_id,
+        frozenset(stations),
+        frozenset(villages),
+        frozenset(townships),
+        county,
+    )
+
+
 def scope_for(user: tables.User, view: FleetLookup) -> Scope:
     role = Role(user.role)
     if role == Role.BUREAU and user.county_id is None:
         return Scope(role, user.id, user.person_id, None, None, None)
     if role == Role.BUREAU:
         townships = set(view.registry.county_townships().get(user.county_id, ()))
-        stations, villages = in_townships(view, townships)
-        return Scope(
-            role,
-            user.id,
-            user.person_id,
-            frozenset(stations),
-            frozenset(villages),
-            frozenset(townships),
-            user.county_id,
-        )
+        return _over_townships(role, user, view, townships, user.county_id)
     if role == Role.SUPERVISOR:
         township = user.township_id or ""
-        stations, villages = in_townships(view, {township})
-        return Scope(
-            role,
-            user.id,
-            user.person_id,
-            frozenset(stations),
-            frozenset(villages),
-            frozenset({township}),
-            view.registry.county_of().get(township),
-        )
+        county = view.registry.county_of().get(township)
+        return _over_townships(role, user, view, {township}, county)
     if role == Role.MAINTAINER:
         person = user.person_id or ""
         stations = {s for s, crew in view.crews.items() if person in crew}
