@@ -24,10 +24,9 @@ class InfluxdOptions:
     host: str = "127.0.0.1"
     index: str = "inmem"
     """The series index. ``tsi1`` measured better at a province's size (bench/influx_index.py,
-    docs/scaling.md), but a restore into a running ``tsi1`` influxd came back without the
-    restored series in a drill run (influxdata/influxdb#9171: imported shards are not
-    indexed on ``tsi1`` until ``influx_inspect buildtsi`` runs offline): ``inmem`` rebuilds
-    the index from the data at every start."""
+    docs/scaling.md), but a restore into a running ``tsi1`` influxd leaves imported shards
+    out of the index until ``influx_inspect buildtsi`` runs offline (influxdata/influxdb#9171),
+    which ``pvmon restore`` does not do yet."""
 
 
 def render_config(o: InfluxdOptions) -> str:
