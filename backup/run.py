@@ -37,6 +37,7 @@ from backup.stores import (
     BackupError,
     influx_backup,
     influx_restore,
+    influx_settled,
     pg_target,
     relational_is_empty,
     relational_restore,
@@ -189,6 +190,7 @@ def restore(settings: Settings, source: Path, influx: InfluxClient) -> Restored:
             undo.callback(_clear_relational, engine, settings.sqlalchemy_url)
             influx_restore(settings.influx_rpc, manifest.influx_db, source / INFLUX_DIR)
             undo.callback(influx.execute, f'DROP DATABASE "{manifest.influx_db}"')
+            influx_settled(influx, manifest.influx_db, source / INFLUX_DIR)
             paths = _paths_back(source / FILES_DIR, manifest, targets, undo.callback)
             engine.dispose()
             with engine.connect() as connection:

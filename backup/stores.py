@@ -10,15 +10,19 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
 import sqlite3
 import subprocess
+import time
 from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, make_url
+
+from pvmon.influx.client import InfluxClient, InfluxError
 
 INFLUX_DIR = "influxdb"
 SQLITE_FILE = "pvmon.db"
@@ -80,6 +84,41 @@ def influx_restore(rpc: str, database: str, source: Path) -> None:
         ["influxd", "restore", "-portable", "-host", rpc, "-db", database, str(source)],
         f"restoring InfluxDB database {database!r} to {rpc}",
     )
+
+
+SETTLE_S = 120.0
+"""How long a restored database may take to come back into service."""
+
+
+def influx_settled(
+    influx: InfluxClient, database: str, source: Path, settle_s: float = SETTLE_S
+) -> None:
+    """Wait until the restored shards are in service and hold data. ``influxd restore``
+    returns while the server still reopens each imported shard ("engine is closed" for a
+    moment, longer under load): a server stopped then loses the import, which the restore
+    drill saw as a restore reported whole with nothing in it."""
+    holds_data = any(f.get("size", 0) > 0 for f in _portable_files(source))
+    deadline = time.monotonic() + settle_s
+    while True:
+        try:
+            found = influx.query("SELECT * FROM /.*/ LIMIT 1", database=database)
+            if found or not holds_data:
+                return
+            problem = "no data visible"
+        except InfluxError as exc:
+            problem = str(exc)[:200]
+        if time.monotonic() > deadline:
+            raise BackupError(f"the restored InfluxDB database {database!r} is not in service "
+                              f"after {settle_s:g} s: {problem}")  # fmt: skip
+        time.sleep(0.1)
+
+
+def _portable_files(source: Path) -> list[dict]:
+    """The shard files a portable backup lists in its ``.manifest``."""
+    files: list[dict] = []
+    for manifest in source.glob("*.manifest"):
+        files += json.loads(manifest.read_text()).get("files", [])
+    return files
 
 
 def pg_target(url: str) -> tuple[str, dict[str, str]]:

@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from backup.run import backup, dated, prune, restore
-from backup.stores import BackupError, pg_target
+from backup.stores import BackupError, influx_settled, pg_target
 from launch.cli import app
 from launch.local.influxd import Influxd
 from pvmon.datapaths import declared
@@ -265,3 +265,23 @@ def test_the_postgresql_password_goes_to_the_tools_environment_not_their_command
     assert target == "postgresql://pvmon@db:5432/pvmon?sslmode=require"
     assert env == {"PGPASSWORD": "s@cret"}
     assert pg_target("postgresql://postgres@127.0.0.1/pvmon")[1] == {}
+
+
+def test_a_restored_database_that_does_not_come_into_service_is_an_error(
+    tmp_path: Path, influxd_factory: Callable[[], Influxd]
+) -> None:
+    """``influxd restore`` returns while the server still reopens the imported shards; the
+    restore waits for them, and says so when a database holding data never answers."""
+    server = influxd_factory()
+    source = tmp_path / "influxdb"
+    source.mkdir()
+    shard = {"database": DB, "policy": "raw", "shardID": 1, "fileName": "x.tar.gz", "size": 10}
+    (source / "x.manifest").write_text(json.dumps({"files": [shard]}))
+    with InfluxClient(server.url, DB) as influx:
+        with pytest.raises(BackupError, match=r"not in service after 0\.5 s: .*database not found"):
+            influx_settled(influx, DB, source, settle_s=0.5)
+        provision(influx, raw_days=400)
+        with pytest.raises(BackupError, match=r"not in service after 0\.5 s: no data visible"):
+            influx_settled(influx, DB, source, settle_s=0.5)
+        influx.write([f"telemetry,device=d1 W=1 {int(NOW.timestamp())}"], rp="raw")
+        influx_settled(influx, DB, source, settle_s=0.5)
