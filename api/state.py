@@ -19,12 +19,13 @@ from pvmon.db.engine import session_factory
 from pvmon.influx.client import InfluxClient
 from pvmon.localtime import local_day
 from pvmon.registry.lookup import FleetLookup
-from pvmon.registry.store import load_registry
+from pvmon.registry.store import load_registry, registry_version
 from pvmon.settings import Settings
 
 T = TypeVar("T")
 
 REGISTRY_REFRESH_S = 60.0
+"""How often the API asks whether the registry changed (another process imported one)."""
 FIGURES_TTL_S = 60.0
 """Fleet figures change with each five-minute analytics run at most; a minute is fresh."""
 
@@ -45,6 +46,7 @@ class ApiState:
         self.clock = clock
         self._lock = threading.Lock()
         self._view: tuple[float, FleetLookup] | None = None
+        self._version: int | None = None
         self._forecasts: ForecastSources | None = None
         self._cache: dict[Any, tuple[float, Any]] = {}
         self._key_locks: dict[Any, threading.Lock] = {}
@@ -59,10 +61,20 @@ class ApiState:
     def view(self) -> FleetLookup:
         with self._lock:
             if self._view is None or time.monotonic() - self._view[0] > REGISTRY_REFRESH_S:
-                with self.sessions() as session:
-                    self._view = (time.monotonic(), FleetLookup.build(load_registry(session)))
-                self._forecasts = None
+                self._refresh()
+            assert self._view is not None
             return self._view[1]
+
+    def _refresh(self) -> None:
+        """Read the registry again only if it changed: a province's takes seconds to read."""
+        with self.sessions() as session:
+            version = registry_version(session)
+            if self._view is not None and version == self._version:
+                self._view = (time.monotonic(), self._view[1])
+                return
+            self._view = (time.monotonic(), FleetLookup.build(load_registry(session)))
+        self._version = version
+        self._forecasts = None
 
     def forecast_sources(self) -> ForecastSources:
         """What analytics' forecasts read (``analytics.forecasts``), renewed with the

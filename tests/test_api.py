@@ -29,6 +29,7 @@ from pvmon.influx import schema
 from pvmon.influx.client import InfluxClient, series_values
 from pvmon.influx.provision import ROLLUP_RP
 from pvmon.registry.schema import Registry
+from pvmon.registry.store import load_registry, replace_registry
 from pvmon.settings import load_settings
 from tests.support.world import TOWNSHIP, World, login, world_fixtures
 
@@ -503,3 +504,21 @@ def test_todays_live_energy_follows_the_counter_rules(
     ctx = ApiState(settings, loaded_engine, influx, clock=lambda: noon)
     today = queries.summary(ctx, None)["today"]
     assert today["by_segment"]["household"] == pytest.approx(24 * 2000 * 300 / 3600 / 1000)
+
+
+def test_the_registry_is_read_again_only_when_it_changed(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process's import reaches the API; an unchanged registry (a province's takes
+    seconds to read) is not read again."""
+    monkeypatch.setattr("api.state.REGISTRY_REFRESH_S", 0.0)
+    first = world.ctx.view()
+    assert world.ctx.view() is first
+    with session_factory(world.engine).begin() as session:
+        registry = load_registry(session)
+        registry.townships[0] = registry.townships[0].model_copy(update={"name": "新名乡"})
+        replace_registry(session, registry)
+    changed = world.ctx.view()
+    assert changed is not first
+    assert changed.township_names[registry.townships[0].id] == "新名乡"
+    assert world.ctx.view() is changed

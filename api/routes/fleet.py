@@ -34,14 +34,23 @@ def summary(who: Who, ctx: Context) -> FleetSummary:
         raise forbidden()
     townships = who.scope.townships
     data = ctx.cached(("summary", townships), lambda: queries.summary(ctx, townships))
+    key = ("stations_by_state", who.scope.user_id, who.scope.townships)
+    states = ctx.cached(key, lambda: _states(who, ctx))
+    return FleetSummary(**data, stations_by_state=states, open_alerts=_open_alerts(who, ctx))
+
+
+def _states(who: Who, ctx: Context) -> dict[str, int]:
+    """How many of the caller's stations are in each state (a pass over every station:
+    kept for a minute, as the states it counts are)."""
     alerts = ctx.cached("alerts_by_station", lambda: queries.open_alerts_by_station(ctx))
     online = ctx.cached("loggers_online", lambda: queries.loggers_online(ctx))
-    states = Counter(
-        queries.station_state(s, alerts, online)
-        for s in ctx.view().stations
-        if who.scope.sees_station(s)
+    return dict(
+        Counter(
+            queries.station_state(s, alerts, online)
+            for s in ctx.view().stations
+            if who.scope.sees_station(s)
+        )
     )
-    return FleetSummary(**data, stations_by_state=dict(states), open_alerts=_open_alerts(who, ctx))
 
 
 @router.get(

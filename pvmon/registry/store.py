@@ -44,6 +44,13 @@ def load_registry(session: Session) -> Registry:
     return registry
 
 
+def registry_version(session: Session) -> int | None:
+    """The last audit entry of the registry's sheets: every replacement writes some, so a
+    different number means a different registry."""
+    entity = tables.AuditEntry.entity
+    return session.scalar(select(func.max(tables.AuditEntry.id)).where(entity.in_(SHEET_MODELS)))
+
+
 def registry_changes(before: Registry, after: Registry) -> dict[str, SheetChange]:
     """What differs between two registries, sheet by sheet, keyed by each row's key (pure)."""
     out = {}
