@@ -22,11 +22,12 @@ class InfluxdOptions:
     """influxd also binds an RPC port (default 8088): every instance needs its own."""
     directory: Path
     host: str = "127.0.0.1"
-    index: str = "tsi1"
-    """The series index. ``tsi1`` keeps it on disk: at 100 counties' series (1.19 million)
-    influxd held 0.67 GB after a restart against 1.73 GB with ``inmem``, and restarted in
-    2.3 s against 8.1 s (bench/influx_index.py, docs/scaling.md). A restore into it is
-    whole once its shards are back in service, which ``pvmon restore`` waits for."""
+    index: str = "inmem"
+    """The series index. For a county (``pvmon up``) ``inmem``: it wrote 116,553 points/s here
+    against ~102,000 with ``tsi1``, which took ingest's backlog rate from 76 % to 69 % of a
+    bare subscriber's (bench/ingest.py), and a county's 12,000 series are small either way.
+    A province's deployment sets ``tsi1``: at 1.19 million series it held 0.67 GB after a
+    restart against 1.73 GB (bench/influx_index.py, docs/scaling.md, docs/deploy.md)."""
 
 
 def render_config(o: InfluxdOptions) -> str:
