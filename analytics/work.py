@@ -153,11 +153,9 @@ def _total(a: Analytics, holder: str, day: dt.date, parts: list[Any]) -> PartOut
         return PartOutcome(day, leases.WHOLE, None, str(exc)[:500])
     detail = {
         "counties": len(parts),
-        "readings": sum((p.detail or {}).get("readings", 0) for p in parts),
-        "points": points + sum((p.detail or {}).get("points", 0) for p in parts),
-        "seconds": round(
-            sum((p.detail or {}).get("seconds", 0) for p in parts) + time.monotonic() - started, 2
-        ),
+        "readings": _summed(parts, "readings"),
+        "points": points + _summed(parts, "points"),
+        "seconds": round(_summed(parts, "seconds") + time.monotonic() - started, 2),
     }
     with a.sessions.begin() as session:
         if not leases.complete(session, taken[0], detail):
@@ -172,3 +170,8 @@ def _total(a: Analytics, holder: str, day: dt.date, parts: list[Any]) -> PartOut
             detail=detail,
         )
     return PartOutcome(day, leases.WHOLE, detail)
+
+
+def _summed(parts: list[Any], key: str) -> float:
+    """A figure of the counties' units' details, summed over the day."""
+    return sum((p.detail or {}).get(key, 0) for p in parts)
