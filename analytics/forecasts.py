@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from analytics.frames import FleetFrames, fleet_frames
-from analytics.influxstore import RollupStore
+from analytics.influxstore import RollupStore, townships_condition
 from analytics.targets import Forecast, Totals, YearPosition, climate_table, forecast
 from pvmon.influx import schema
 from pvmon.influx.client import InfluxClient
@@ -187,11 +187,17 @@ def _villages(a: Sources, f: FleetFrames, position: YearPosition) -> dict[str, F
     }
 
 
-def household_targets(a: Sources, as_of: dt.date) -> dict[str, Forecast]:
+def household_targets(
+    a: Sources, as_of: dt.date, township: str | None = None
+) -> dict[str, Forecast]:
     """Each household array's income (by station id) against about 3,000 yuan a year, as
-    of the last complete day up to ``as_of``."""
+    of the last complete day up to ``as_of``: of the whole fleet, or of one township (what
+    a village's page needs of a province's two hundred thousand arrays)."""
     position = YearPosition.of(a.climate, last_complete_day(a, as_of))
-    homes = a.frames.stations[a.frames.stations["kind"] == "household"]
+    stations = a.frames.stations
+    homes = stations[stations["kind"] == "household"]
+    if township is not None:
+        homes = homes[homes["township_id"] == township]
     totals = _totals(
         a,
         position,
@@ -201,7 +207,8 @@ def household_targets(a: Sources, as_of: dt.date) -> dict[str, Forecast]:
         ["grid_yuan", "subsidy_yuan"],
         # A day has data when the array reported (its counter is known that day); a
         # computed day without a reading is unknown, not a day of zero income.
-        '"kind" = \'household\' AND "lifetime_kwh" >= 0',
+        '"kind" = \'household\' AND "lifetime_kwh" >= 0'
+        + ("" if township is None else f" AND {townships_condition([township])}"),
     )
     price = _typical_price(a.frames, "household")
     target = a.settings.targets.household_income_yuan

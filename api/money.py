@@ -23,15 +23,20 @@ def seen(frame: pd.DataFrame, column: str, sees: Callable[[str], bool]) -> pd.Da
     return frame[frame[column].map(sees).astype(bool)] if len(frame) else frame
 
 
-def books(ctx: ApiState, session: Session) -> Books:
+def books(ctx: ApiState, session: Session, villages: Collection[str] | None = None) -> Books:
+    """The books of the whole deployment, or of ``villages`` alone (what a village's views
+    read: a province's whole books are large)."""
+
     def estimate(first: dt.date, last: dt.date, stations: Collection[str]) -> pd.DataFrame:
         return estimates.station_days(ctx.influx, ctx.tz, first, last, stations)
 
-    return read_books(session, ctx.view().registry, ctx.today(), estimate)
+    view = ctx.view()
+    registry = view.registry if villages is None else view.books_registry(villages)
+    return read_books(session, registry, ctx.today(), estimate, villages)
 
 
 def village_year(ctx: ApiState, session: Session, village: str, year: int) -> views.Year:
-    return views.year(books(ctx, session), village, year)
+    return views.year(books(ctx, session, [village]), village, year)
 
 
 @dataclass(frozen=True)

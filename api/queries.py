@@ -250,11 +250,13 @@ def target_report(ctx: ApiState, day: dt.date, county: str | None = None) -> for
     )
 
 
-def household_forecasts(ctx: ApiState, day: dt.date) -> dict[str, forecasts.Forecast]:
-    """Each household array's forecast (by station id) as of ``day``."""
+def household_forecasts(
+    ctx: ApiState, day: dt.date, township: str
+) -> dict[str, forecasts.Forecast]:
+    """The forecast of each household array (by station id) of ``township`` as of ``day``."""
     return ctx.cached(
-        ("households", day),
-        lambda: forecasts.household_targets(ctx.forecast_sources(), day),
+        ("households", day, township),
+        lambda: forecasts.household_targets(ctx.forecast_sources(), day, township),
         TARGETS_TTL_S,
     )
 

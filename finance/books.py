@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 import pandas as pd
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from finance import receivables, settled
 from finance.records import ReceiptKind
@@ -139,26 +139,42 @@ def read_books(
     registry: Registry,
     as_of: dt.date,
     estimate: EstimateReader | None = None,
+    villages: Collection[str] | None = None,
 ) -> Books:
-    """Everything the money views need, from the relational store."""
-    settlements = table_of(session.scalars(select(tables.Settlement)).all(), SETTLEMENT_COLUMNS)
-    receipts = table_of(session.scalars(select(tables.Receipt)).all(), RECEIPT_COLUMNS)
-    closed = {(m.village_id, m.period): m for m in session.scalars(select(tables.VillageMonth))}
-    adjustments = table_of(
-        session.scalars(select(tables.Adjustment).order_by(tables.Adjustment.id)).all(),
-        ADJUSTMENT_COLUMNS,
+    """Everything the money views need, from the relational store. With ``villages``, the
+    books of those villages alone: ``registry`` is then their part of it
+    (``FleetLookup.books_registry``) and only its stations' statements and receipts and
+    those villages' months, adjustments, uses and statements are read."""
+    stations = {s.id for s in registry.stations}
+
+    def read(query: Select, column: InstrumentedAttribute, keys: Collection[str]) -> list:
+        return list(session.scalars(query if villages is None else query.where(column.in_(keys))))
+
+    t = tables
+    settlements = read(select(t.Settlement), t.Settlement.station_id, stations)
+    receipts = read(select(t.Receipt), t.Receipt.station_id, stations)
+    months = read(select(t.VillageMonth), t.VillageMonth.village_id, villages or ())
+    adjustments = read(
+        select(t.Adjustment).order_by(t.Adjustment.id), t.Adjustment.village_id, villages or ()
     )
-    uses = list(
-        session.scalars(
-            select(tables.IncomeUse).order_by(tables.IncomeUse.used_on, tables.IncomeUse.id)
-        )
+    uses = read(
+        select(t.IncomeUse).order_by(t.IncomeUse.used_on, t.IncomeUse.id),
+        t.IncomeUse.village_id,
+        villages or (),
     )
-    statements = {
-        (s.village_id, s.period): s
-        for s in session.scalars(
-            select(tables.VillageStatement).where(tables.VillageStatement.period.like("%-%"))
-        )
-    }
+    statements = read(
+        select(t.VillageStatement).where(t.VillageStatement.period.like("%-%")),
+        t.VillageStatement.village_id,
+        villages or (),
+    )
     return Books(
-        registry, as_of, settlements, receipts, closed, adjustments, uses, statements, estimate
+        registry,
+        as_of,
+        table_of(settlements, SETTLEMENT_COLUMNS),
+        table_of(receipts, RECEIPT_COLUMNS),
+        {(m.village_id, m.period): m for m in months},
+        table_of(adjustments, ADJUSTMENT_COLUMNS),
+        uses,
+        {(s.village_id, s.period): s for s in statements},
+        estimate,
     )

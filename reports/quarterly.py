@@ -67,7 +67,7 @@ def quarterly(ctx: ApiState, session: Session, village: str, quarter: str) -> Vi
     """The statement of ``village`` for ``quarter`` (``2026Q3``), as the books stand."""
     periods = quarter_months(quarter)
     first, last = month_bounds(periods[0])[0], month_bounds(periods[-1])[1]
-    books = money.books(ctx, session)
+    books = money.books(ctx, session, [village])
     year = views.year(books, village, first.year)
     cash = books.cash(village)
     spent = books.village_uses(village)

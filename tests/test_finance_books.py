@@ -17,13 +17,14 @@ from alerts.service import AlertService
 from finance import actions, views
 from finance.books import read_books
 from finance.importing import MoneyInvalid, import_money
-from finance.records import AdjustmentIn, SettlementIn, UseCategory, UseIn
+from finance.records import AdjustmentIn, ReceiptIn, SettlementIn, UseCategory, UseIn
 from finance.service import tick
 from pvmon.audit import Actor
 from pvmon.db import tables
 from pvmon.db.engine import session_factory
 from pvmon.domain import StationKind
 from pvmon.influx.client import InfluxClient
+from pvmon.registry.lookup import FleetLookup
 from pvmon.registry.schema import Registry
 from tests.support.alerting import alerts_of
 from tests.support.fleetwriter import settings_for
@@ -338,3 +339,56 @@ def test_a_settlement_beyond_the_allowed_share_of_the_estimate_is_a_finding_for_
         settle(session, default_registry, "VS001", "2026-10", 31 * 400 * 0.97)
         tick(session, settings, influx, NOW)
     assert active("settlement_deviation") == {}, "a corrected statement clears it"
+
+
+def test_a_village_reads_only_its_own_books_and_they_say_what_the_whole_books_say(
+    loaded_engine: Engine, default_registry: Registry
+) -> None:
+    """A village's page reads its books alone (a province's whole books are large): its
+    year — months settled or estimated, a shared station's statement split among its
+    holders, receipts, uses, adjustments, a closed month — is the same as from the whole."""
+    registry = default_registry
+    lookup = FleetLookup.build(registry)
+    shared = {r.station_id for r in registry.station_shares if r.share < 1}
+    involved = sorted({r.village_id for r in registry.station_shares if r.station_id in shared})
+    assert len(involved) > 10, "shared and central stations reach many villages"
+    stations = sorted({s for v in involved for s in lookup.held[v]})
+    sessions = session_factory(loaded_engine)
+    with sessions.begin() as session:
+        for n, station in enumerate(stations):
+            settle(session, registry, station, "2026-10", 5000.0 + n)
+            if n % 2:
+                settle(session, registry, station, "2026-11", 4000.0 + n)
+            kind = "grid"
+            covers = {"covers_from": "2026-10", "covers_to": "2026-10"}
+            receipt = ReceiptIn(
+                station_id=station,
+                kind=kind,
+                amount_yuan=1000.0 + n,
+                received_on=dt.date(2026, 11, 20),
+                reference=f"R{n:04d}",
+                **covers,
+            )
+            actions.enter_receipt(session, registry, receipt, KINDS, BUREAU, NOW, TODAY)
+        actions.close_month(session, registry, involved[0], "2026-10", BUREAU, NOW, TODAY)
+        fix = AdjustmentIn(amount_yuan=55.5, reason="上月电量更正", corrects="2026-10")
+        actions.adjust(session, involved[1], fix, BUREAU, NOW, TODAY)
+        use = UseIn(
+            used_on=dt.date(2026, 11, 25),
+            category=UseCategory.SMALL_PUBLIC_WORKS,
+            description="修路",
+            amount_yuan=300.0,
+        )
+        actions.record_use(session, involved[2], use, BUREAU, NOW, TODAY)
+    joint_stations = {s for s in shared if lookup.stations[s].kind == StationKind.VILLAGE}
+    joint = next(v for v in involved[3:] if lookup.held[v] & joint_stations)
+    with sessions() as session:
+        whole = read_books(session, registry, TODAY)
+        for village in [*involved[:3], joint]:
+            own = read_books(session, lookup.books_registry([village]), TODAY, None, [village])
+            assert own.settlements["station_id"].isin(lookup.held[village]).all()
+            assert views.year(own, village, 2026) == views.year(whole, village, 2026), village
+        first = views.year(whole, involved[0], 2026)
+    october = next(m for m in first.months if m.period == "2026-10")
+    assert october.state == views.CLOSED
+    assert first.received_yuan > 0

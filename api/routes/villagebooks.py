@@ -119,7 +119,7 @@ def close(
     except actions.MoneyRefused as exc:
         raise refused(exc) from None
     session.commit()
-    return month_out(views.month(money.books(ctx, session), village_id, period))
+    return month_out(views.month(money.books(ctx, session, [village_id]), village_id, period))
 
 
 @router.post(

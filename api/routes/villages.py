@@ -137,9 +137,9 @@ def households_page(
 
 def households(village_id: str, who: Who, ctx: Context) -> list[Household]:
     """Every household array of the village (the pages and the disclosure list them all)."""
-    village_of(who, ctx, village_id)
+    v = village_of(who, ctx, village_id)
     day = ctx.today() - dt.timedelta(days=1)
-    found = queries.household_forecasts(ctx, day)
+    found = queries.household_forecasts(ctx, day, v.township_id)
     view = ctx.view()
     out = []
     for s in (view.stations[i] for i in view.in_village.get(village_id, ())):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from pvmon.registry.effective import carries_on, effective_on
@@ -14,8 +15,10 @@ from pvmon.registry.schema import (
     PersonRow,
     Place,
     Registry,
+    StationCostRow,
     StationRow,
     StationShareRow,
+    TariffRow,
     VillageRow,
 )
 
@@ -44,6 +47,10 @@ class FleetLookup:
     """inverter serial → its station"""
     township_centres: dict[str, Place]
     inverter_rows: dict[str, InverterRow]
+    tariff_rows: dict[str, list[TariffRow]]
+    """station → its dated tariffs"""
+    cost_rows: dict[str, list[StationCostRow]]
+    """station → its dated costs"""
 
     @classmethod
     def lookups(cls, registry: Registry) -> dict[str, object]:
@@ -61,6 +68,12 @@ class FleetLookup:
         for station in registry.stations:
             if station.village_id:
                 in_village[station.village_id].append(station.id)
+        tariffs: dict[str, list[TariffRow]] = defaultdict(list)
+        for t in registry.tariffs:
+            tariffs[t.station_id].append(t)
+        costs: dict[str, list[StationCostRow]] = defaultdict(list)
+        for c in registry.station_costs:
+            costs[c.station_id].append(c)
         return {
             "registry": registry,
             "stations": {s.id: s for s in registry.stations},
@@ -76,6 +89,8 @@ class FleetLookup:
             "station_of": {i.id: i.station_id for i in registry.inverters},
             "township_centres": registry.township_centres(),
             "inverter_rows": {i.id: i for i in registry.inverters},
+            "tariff_rows": dict(tariffs),
+            "cost_rows": dict(costs),
         }
 
     @classmethod
@@ -113,6 +128,20 @@ class FleetLookup:
             if share is not None:
                 out[station_id] = share
         return out
+
+    def books_registry(self, villages: Collection[str]) -> Registry:
+        """What the money books of ``villages`` need of the registry (``finance.books``):
+        those villages, every station they have held a share of, and those stations'
+        shares — every holder's, as a statement is split among them all —, tariffs and
+        costs. Looked up, not searched: a province's registry is large."""
+        stations = sorted({s for v in villages for s in self.held.get(v, ())})
+        return Registry(
+            villages=[self.villages[v] for v in villages if v in self.villages],
+            stations=[self.stations[s] for s in stations],
+            station_shares=[r for s in stations for r in self.share_rows.get(s, [])],
+            tariffs=[r for s in stations for r in self.tariff_rows.get(s, [])],
+            station_costs=[r for s in stations for r in self.cost_rows.get(s, [])],
+        )
 
     def village_name(self, village_id: str) -> str:
         village = self.villages.get(village_id)
