@@ -6,8 +6,9 @@ wraps and impossible jumps), each device's first interval starting from its last
 before midnight, and kept up to date by the frequent job a few minutes at a time: each run
 reads only the readings since the last run, carrying each device's last reading over. The
 stations' sums are written to InfluxDB (``station_today``, one point per station at local
-midnight, overwritten by each run), so the API reads a rollup, never raw telemetry
-(DESIGN §5). A reading that arrives later than ``SETTLE_S`` after its time is missed here
+midnight, overwritten by each run) and so are their townships' (``township_today``, per
+kind of station), so the API reads a rollup, never raw telemetry, and a summary reads a
+few points per township, not one per station of a province (DESIGN §5). A reading that arrives later than ``SETTLE_S`` after its time is missed here
 and counted by tonight's rollup.
 """
 
@@ -74,13 +75,20 @@ def station_energy(state: Today, devices: pd.DataFrame, stations: pd.DataFrame) 
 
 
 def write(influx: InfluxClient, frame: pd.DataFrame, day: dt.date, tz: dt.tzinfo) -> int:
-    """Today's figures as ``station_today`` points at local midnight (each run overwrites)."""
+    """Today's figures as ``station_today`` and ``township_today`` points at local
+    midnight (each run overwrites)."""
     start, _ = day_bounds(day, tz)
     rows = frame.reset_index().rename(
         columns={"index": "station", "id": "station", "township_id": "township"}
     )
+    towns = rows.groupby(["township", "kind"], as_index=False).agg(
+        energy_kwh=("energy_kwh", "sum"), upto=("upto", "max")
+    )
     lines = rollup_lines(
         schema.STATION_TODAY, rows, ["station", "kind", "township"], ["energy_kwh", "upto"], start
+    )
+    lines += rollup_lines(
+        schema.TOWNSHIP_TODAY, towns, ["township", "kind"], ["energy_kwh", "upto"], start
     )
     influx.write(lines)
     return len(lines)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -58,6 +59,7 @@ def create_app(ctx: ApiState) -> FastAPI:
         # The routes run in anyio's worker threads; as many as the database pool serves
         # (settings.api_threads: two connections each), never the default 40.
         anyio.to_thread.current_default_thread_limiter().total_tokens = ctx.settings.api_threads
+        threading.Thread(target=ctx.warm, name="registry-warmup", daemon=True).start()
         yield
 
     app = FastAPI(

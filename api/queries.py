@@ -59,7 +59,7 @@ def live_today(ctx: ApiState, start: int) -> dict[tuple[str, str], float]:
     computed it with the counter rules of the daily rollup (``analytics/today.py``): a live
     estimate until tonight's rollup replaces it."""
     series = ctx.influx.query(
-        f'SELECT SUM("energy_kwh") AS e FROM "{schema.STATION_TODAY}" WHERE time = {start}s '
+        f'SELECT SUM("energy_kwh") AS e FROM "{schema.TOWNSHIP_TODAY}" WHERE time = {start}s '
         f'GROUP BY "township", "kind"'
     )
     return {(r["township"], r["kind"]): float(r["e"] or 0) for r in series_values(series)}

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
+import structlog
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -23,6 +24,7 @@ from pvmon.registry.store import load_registry, registry_version
 from pvmon.settings import Settings
 
 T = TypeVar("T")
+log = structlog.get_logger(__name__)
 
 REGISTRY_REFRESH_S = 60.0
 """How often the API asks whether the registry changed (another process imported one)."""
@@ -45,9 +47,10 @@ class ApiState:
         self.tz = ZoneInfo(settings.timezone)
         self.clock = clock
         self._lock = threading.Lock()
+        self._refresh_lock = threading.Lock()
         self._view: tuple[float, FleetLookup] | None = None
         self._version: int | None = None
-        self._forecasts: ForecastSources | None = None
+        self._forecasts: tuple[FleetLookup, ForecastSources] | None = None
         self._cache: dict[Any, tuple[float, Any]] = {}
         self._key_locks: dict[Any, threading.Lock] = {}
         self.tokens = VerifiedTokens()
@@ -59,31 +62,53 @@ class ApiState:
         return local_day(self.now(), self.tz)
 
     def view(self) -> FleetLookup:
-        with self._lock:
-            if self._view is None or time.monotonic() - self._view[0] > REGISTRY_REFRESH_S:
+        """The registry as lookups. Every REGISTRY_REFRESH_S one caller asks whether it
+        changed and reads it again if so, while the others go on with the view they have
+        (a province's registry takes tens of seconds to read); only the first read is
+        waited for by all."""
+        current = self._view
+        if current is not None and time.monotonic() - current[0] <= REGISTRY_REFRESH_S:
+            return current[1]
+        if current is None:
+            with self._refresh_lock:
+                if self._view is None:
+                    self._refresh()
+        elif self._refresh_lock.acquire(blocking=False):
+            try:
                 self._refresh()
-            assert self._view is not None
-            return self._view[1]
+            finally:
+                self._refresh_lock.release()
+        assert self._view is not None
+        return self._view[1]
 
     def _refresh(self) -> None:
-        """Read the registry again only if it changed: a province's takes seconds to read."""
+        """Read the registry again only if it changed."""
         with self.sessions() as session:
             version = registry_version(session)
             if self._view is not None and version == self._version:
                 self._view = (time.monotonic(), self._view[1])
                 return
-            self._view = (time.monotonic(), FleetLookup.build(load_registry(session)))
+            view = FleetLookup.build(load_registry(session))
         self._version = version
-        self._forecasts = None
+        self._view = (time.monotonic(), view)
+
+    def warm(self) -> None:
+        """Read the registry ahead of the first request (in a thread of its own at start);
+        a failure is left for the requests to meet and report."""
+        try:
+            self.view()
+        except Exception:  # the store may be away at start; requests will say so
+            log.warning("registry_warmup_failed", exc_info=True)
 
     def forecast_sources(self) -> ForecastSources:
         """What analytics' forecasts read (``analytics.forecasts``), renewed with the
         registry view."""
         view = self.view()
         with self._lock:
-            if self._forecasts is None:
-                self._forecasts = ForecastSources.of(self.settings, self.influx, view.registry)
-            return self._forecasts
+            if self._forecasts is None or self._forecasts[0] is not view:
+                sources = ForecastSources.of(self.settings, self.influx, view.registry)
+                self._forecasts = (view, sources)
+            return self._forecasts[1]
 
     def cached(self, key: Any, compute: Callable[[], T], ttl: float = FIGURES_TTL_S) -> T:
         """``compute()``, kept for ``ttl`` seconds under ``key``; callers arriving while it
@@ -105,5 +130,4 @@ class ApiState:
         """Drop the registry view and cached figures (after a registry import)."""
         with self._lock:
             self._view = None
-            self._forecasts = None
             self._cache.clear()

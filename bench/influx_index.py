@@ -49,7 +49,8 @@ def county_lines(registry: Registry, county: int) -> list[str]:
         out.append(f"{schema.VILLAGE_DAILY},village={c}{v.id},township={c}{v.township_id} e=1 {TS}")
     for t in registry.townships:
         for k in sorted(set(kind.values())):
-            out.append(f"{schema.TOWNSHIP_DAILY},township={c}{t.id},kind={k} e=1 {TS}")
+            for measurement in (schema.TOWNSHIP_DAILY, schema.TOWNSHIP_TODAY):
+                out.append(f"{measurement},township={c}{t.id},kind={k} e=1 {TS}")
     return out
 
 

@@ -352,6 +352,17 @@ def test_todays_energy_run_by_run_equals_the_days_rollup(
         by_station[subset].to_numpy(), result.stations.loc[subset, "energy_kwh"].to_numpy()
     )
     assert by_station[subset].sum() > 100, "a day of sun in the township"
+    towns = series_values(
+        influx.query(
+            f'SELECT "energy_kwh" FROM "{schema.TOWNSHIP_TODAY}" WHERE time = {at}s '
+            'GROUP BY "township", "kind"'
+        )
+    )
+    kinds = {s.id: (s.township_id, str(s.kind)) for s in default_registry.stations}
+    expected = by_station.groupby(by_station.index.map(kinds)).sum()
+    found = pd.Series({(r["township"], r["kind"]): r["energy_kwh"] for r in towns})
+    assert len(found) == len(expected), "each township's kinds of station, summed for the API"
+    np.testing.assert_allclose(found[expected.index].to_numpy(), expected.to_numpy())
 
 
 def test_history_written_backwards_is_computed_as_it_arrives(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import openpyxl
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
 from analytics import live
 from analytics.context import Analytics
@@ -522,3 +524,30 @@ def test_the_registry_is_read_again_only_when_it_changed(
     assert changed is not first
     assert changed.township_names[registry.townships[0].id] == "新名乡"
     assert world.ctx.view() is changed
+
+
+def test_while_one_caller_reads_a_changed_registry_the_others_go_on_with_the_view_they_have(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A province's registry takes tens of seconds to read: requests do not wait for it."""
+    monkeypatch.setattr("api.state.REGISTRY_REFRESH_S", 0.0)
+    first = world.ctx.view()
+    reading, release = threading.Event(), threading.Event()
+
+    def slow_load(session: Session) -> Registry:
+        reading.set()
+        release.wait(30)
+        return load_registry(session)
+
+    monkeypatch.setattr("api.state.load_registry", slow_load)
+    with session_factory(world.engine).begin() as session:
+        registry = load_registry(session)
+        registry.townships[0] = registry.townships[0].model_copy(update={"name": "新名乡"})
+        replace_registry(session, registry)
+    reader = threading.Thread(target=world.ctx.view)
+    reader.start()
+    assert reading.wait(30)
+    assert world.ctx.view() is first, "the old view, at once, while the new one is read"
+    release.set()
+    reader.join(30)
+    assert world.ctx.view().township_names[registry.townships[0].id] == "新名乡"

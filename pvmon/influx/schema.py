@@ -26,6 +26,9 @@ STATION_HOURS = "station_hours"
 energy (``s07``, ``e07``…), for losses confined to some hours of the day."""
 STATION_TODAY = "station_today"
 """Each station's energy so far today (raw retention; replaced by the day's rollup)."""
+TOWNSHIP_TODAY = "township_today"
+"""Each township's energy so far today per kind of station: its stations' ``station_today``
+summed (what the summaries read)."""
 
 
 def telemetry_line(
