@@ -84,6 +84,13 @@ command -v pg_dump >/dev/null || ops_packages+=(postgresql-client)
 install_missing "unit checks and PostgreSQL backups need them" "systemd-analyze and pg_dump" \
   "${ops_packages[@]}"
 
+# --- benchmarks: wrk loads the API (bench/api.py) at little CPU of its own -----------------
+if command -v wrk >/dev/null; then
+  echo "setup: wrk is installed"
+else
+  apt_install wrk || echo "setup: no wrk here; bench/api.py needs it (Debian: wrk)" >&2
+fi
+
 # --- Python ------------------------------------------------------------------------------
 python=""
 for candidate in python3.13 python3.12 python3.11 python3; do

@@ -17,7 +17,10 @@ keeps the prepared store (influxd's files in DIR, a PostgreSQL database named fo
 county count) and later runs with the same ``--counties`` measure it again without
 writing it.
 
-Run: .venv/bin/python -m bench.api [--requests 50] [--counties 100] [--store DIR]
+The load is wrk's (Debian's ``wrk``, which ``setup.sh`` installs): ``CLIENTS`` connections,
+each sending its next request when the last is answered, for ``--seconds`` per endpoint.
+
+Run: .venv/bin/python -m bench.api [--seconds 20] [--counties 100] [--store DIR]
 """
 
 from __future__ import annotations
@@ -32,7 +35,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -108,31 +110,64 @@ PAGES = {
 }
 
 
-def load(bases: list[str], auth: dict[str, str], paths: list[str], requests: int) -> list[float]:
-    """``CLIENTS`` threads, each asking its path ``requests`` times of one of the API
-    processes (in turn, as a load balancer spreads them); every latency. Each process has
-    answered each path once before (its caches warm: first calls are printed apart)."""
+WRK_SCRIPT = """
+paths = {%(paths)s}
+wrk.headers["%(header)s"] = "%(value)s"
+local n = 0
+request = function()
+  n = n + 1
+  return wrk.format("GET", paths[(n %% #paths) + 1])
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("errors %%d\\n", e.connect + e.read + e.write + e.status + e.timeout))
+  for i = 1, #latency do
+    local value, count = latency(i)
+    io.write(string.format("latency %%d %%d\\n", value, count))
+  end
+end
+"""
+
+
+def load(
+    bases: list[str], auth: dict[str, str], paths: list[str], seconds: int, tmp: Path
+) -> list[float]:
+    """``CLIENTS`` connections asking ``paths`` in turn for ``seconds``, spread evenly
+    over the API processes (as a load balancer spreads them); every latency [s]. wrk
+    makes the load: in C, it leaves the machine's two cores to the server (Python clients
+    took a third of them). Each process has answered each path once before (its caches
+    warm: first calls are printed apart)."""
     for base in bases:
         for path in sorted(set(paths)):
-            httpx.get(f"{base}{path}", headers=auth, timeout=120).raise_for_status()
+            httpx.get(f"{base}{path}", headers=auth, timeout=300).raise_for_status()
+    ((header, value),) = auth.items()
+    script = tmp / "load.lua"
+    quoted = ", ".join(f'"{p}"' for p in paths)
+    script.write_text(WRK_SCRIPT % {"paths": quoted, "header": header, "value": value})
+    options = ["-t", "1", "-c", str(CLIENTS // len(bases)), "-d", f"{seconds}s"]
+    runs = [
+        subprocess.Popen(
+            ["wrk", *options, "--timeout", "120s", "-s", str(script), base],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for base in bases
+    ]
+    samples: list[float] = []
+    for run in runs:
+        out, _ = run.communicate()
+        for line in out.splitlines():
+            word, *numbers = line.split()
+            if word == "errors" and int(numbers[0]):
+                raise RuntimeError(f"{numbers[0]} failed requests:\n{out}")
+            if word == "latency":
+                samples += [int(numbers[0]) / 1e6] * int(numbers[1])
+    return samples
 
-    def client(number: int, path: str) -> list[float]:
-        times = []
-        base = bases[number % len(bases)]
-        with httpx.Client(base_url=base, headers=auth, timeout=60) as c:
-            for _ in range(requests):
-                t0 = time.perf_counter()
-                r = c.get(path)
-                times.append(time.perf_counter() - t0)
-                r.raise_for_status()
-        return times
 
-    with ThreadPoolExecutor(CLIENTS) as pool:
-        runs = list(pool.map(client, range(len(paths)), paths))
-    return [t for run in runs for t in run]
-
-
-def pages(bases: list[str], villages: list[str], stations: list[str], requests: int) -> None:
+def pages(
+    bases: list[str], villages: list[str], stations: list[str], seconds: int, tmp: Path
+) -> None:
     """The dashboard's pages as the signed-in bureau: the first call of each (its caches
     cold), then ``CLIENTS`` at a time."""
     signed = httpx.post(
@@ -148,13 +183,13 @@ def pages(bases: list[str], villages: list[str], stations: list[str], requests: 
         began = time.perf_counter()
         httpx.get(f"{bases[0]}{paths[0]}", headers=cookie, timeout=120).raise_for_status()
         cold = time.perf_counter() - began
-        warm = percentiles(load(bases, cookie, paths, requests))
-        print(f"{name}: first call {cold * 1000:.0f} ms; {CLIENTS} × {requests}: {warm}")
+        warm = percentiles(load(bases, cookie, paths, seconds, tmp))
+        print(f"{name}: first call {cold * 1000:.0f} ms; {CLIENTS} clients, {seconds} s: {warm}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--requests", type=int, default=50, help="per client and endpoint")
+    parser.add_argument("--seconds", type=int, default=20, help="of load per endpoint")
     parser.add_argument("--counties", type=int, default=1, help="a province of N counties")
     parser.add_argument("--api-processes", type=int, default=1, help="pvmon api processes")
     parser.add_argument("--store", type=Path, help="keep the prepared store here; reuse it later")
@@ -218,7 +253,7 @@ def run(args: argparse.Namespace, tmp: Path, database: str | None, prepared: dic
             bases = [f"http://127.0.0.1:{port}" for port in ports]
             for base in bases:
                 wait_healthy(base)
-            measure(args, bases, token, villages, stations)
+            measure(args, bases, token, villages, stations, tmp)
         finally:
             for api in apis:
                 api.terminate()
@@ -238,21 +273,26 @@ def wait_healthy(base: str) -> None:
 
 
 def measure(
-    args: argparse.Namespace, bases: list[str], token: str, villages: list[str], stations: list[str]
+    args: argparse.Namespace,
+    bases: list[str],
+    token: str,
+    villages: list[str],
+    stations: list[str],
+    tmp: Path,
 ) -> None:
     year = dt.date.today().year
     bearer = {"Authorization": f"Bearer {token}"}
     cold = time.perf_counter()
-    httpx.get(f"{bases[0]}/api/v1/fleet/summary", headers=bearer, timeout=60).raise_for_status()
+    httpx.get(f"{bases[0]}/api/v1/fleet/summary", headers=bearer, timeout=300).raise_for_status()
     print(f"fleet summary, first call (cache cold): {(time.perf_counter() - cold) * 1000:.0f} ms")
-    print(f"{len(bases)} API process(es), {CLIENTS} clients × {args.requests} requests each:")
-    summary = load(bases, bearer, ["/api/v1/fleet/summary"] * CLIENTS, args.requests)
+    print(f"{len(bases)} API process(es), {CLIENTS} clients, {args.seconds} s per endpoint:")
+    summary = load(bases, bearer, ["/api/v1/fleet/summary"], args.seconds, tmp)
     print(f"fleet summary: {percentiles(summary)}")
     paths = [f"/api/v1/villages/{v}?year={year}" for v in villages[:CLIENTS]]
-    print(f"village yearly revenue: {percentiles(load(bases, bearer, paths, args.requests))}")
-    listed = load(bases, bearer, ["/api/v1/stations?limit=100"] * CLIENTS, args.requests)
+    print(f"village yearly revenue: {percentiles(load(bases, bearer, paths, args.seconds, tmp))}")
+    listed = load(bases, bearer, ["/api/v1/stations?limit=100"], args.seconds, tmp)
     print(f"station list (a page of 100): {percentiles(listed)}")
-    pages(bases, villages, stations, args.requests)
+    pages(bases, villages, stations, args.seconds, tmp)
 
 
 if __name__ == "__main__":
