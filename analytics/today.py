@@ -8,8 +8,9 @@ reads only the readings since the last run, carrying each device's last reading 
 stations' sums are written to InfluxDB (``station_today``, one point per station at local
 midnight, overwritten by each run) and so are their townships' (``township_today``, per
 kind of station), so the API reads a rollup, never raw telemetry, and a summary reads a
-few points per township, not one per station of a province (DESIGN §5). A reading that arrives later than ``SETTLE_S`` after its time is missed here
-and counted by tonight's rollup.
+few points per township, not one per station of a province (DESIGN §5). A reading that
+arrives later than ``SETTLE_S`` after its time is missed here and counted by tonight's
+rollup.
 """
 
 from __future__ import annotations

@@ -30,6 +30,8 @@ REGISTRY_REFRESH_S = 60.0
 """How often the API asks whether the registry changed (another process imported one)."""
 FIGURES_TTL_S = 60.0
 """Fleet figures change with each five-minute analytics run at most; a minute is fresh."""
+CACHE_ENTRIES = 5_000
+"""Past this many cached figures, the expired ones are dropped."""
 
 
 class ApiState:
@@ -51,7 +53,7 @@ class ApiState:
         self._view: tuple[float, FleetLookup] | None = None
         self._version: int | None = None
         self._forecasts: tuple[FleetLookup, ForecastSources] | None = None
-        self._cache: dict[Any, tuple[float, Any]] = {}
+        self._cache: dict[Any, tuple[float, float, Any]] = {}
         self._key_locks: dict[Any, threading.Lock] = {}
         self.tokens = VerifiedTokens()
 
@@ -114,17 +116,29 @@ class ApiState:
         """``compute()``, kept for ``ttl`` seconds under ``key``; callers arriving while it
         is computed wait for that result rather than computing it again."""
         hit = self._cache.get(key)
-        if hit is not None and time.monotonic() - hit[0] < ttl:
-            return hit[1]  # type: ignore[no-any-return]
+        if hit is not None and time.monotonic() - hit[0] < hit[1]:
+            return hit[2]  # type: ignore[no-any-return]
         with self._lock:
             key_lock = self._key_locks.setdefault(key, threading.Lock())
         with key_lock:
             hit = self._cache.get(key)
-            if hit is not None and time.monotonic() - hit[0] < ttl:
-                return hit[1]  # type: ignore[no-any-return]
+            if hit is not None and time.monotonic() - hit[0] < hit[1]:
+                return hit[2]  # type: ignore[no-any-return]
             value = compute()
-            self._cache[key] = (time.monotonic(), value)
-            return value
+            self._cache[key] = (time.monotonic(), ttl, value)
+        if len(self._cache) > CACHE_ENTRIES:
+            self._expire()
+        return value
+
+    def _expire(self) -> None:
+        """Drop what has outlived its time (keys carry versions and days: old ones are
+        never asked for again)."""
+        now = time.monotonic()
+        with self._lock:
+            for key, (at, ttl, _) in list(self._cache.items()):
+                if now - at >= ttl:
+                    self._cache.pop(key, None)
+                    self._key_locks.pop(key, None)
 
     def forget(self) -> None:
         """Drop the registry view and cached figures (after a registry import)."""

@@ -551,3 +551,20 @@ def test_while_one_caller_reads_a_changed_registry_the_others_go_on_with_the_vie
     release.set()
     reader.join(30)
     assert world.ctx.view().township_names[registry.townships[0].id] == "新名乡"
+
+
+def test_cached_figures_past_their_time_are_dropped_not_kept_forever(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Keys carry versions and days, so old ones are never asked for again: the cache
+    drops what has expired once it holds many."""
+    monkeypatch.setattr("api.state.CACHE_ENTRIES", 3)
+    ctx = world.ctx
+    ctx.forget()
+    for n in range(3):
+        ctx.cached(("old", n), lambda n=n: n, ttl=0.0)
+    ctx.cached("kept", lambda: "kept", ttl=600.0)
+    ctx.cached("another", lambda: "another", ttl=600.0)
+    assert ctx.cached("kept", lambda: "computed again") == "kept"
+    assert ctx.cached(("old", 0), lambda: "computed again", ttl=0.0) == "computed again"
+    assert len(ctx._cache) <= 3

@@ -283,3 +283,27 @@ def test_the_audit_log_is_the_bureaus_to_read_and_export(app: TestClient) -> Non
     rows = list(csv.DictReader(io.StringIO("\n".join(lines[1:]))))
     assert [r["操作"] for r in rows] == ["修改", "新增"]
     assert bureau.get("/audit").status_code == 200
+
+
+def test_a_villages_books_are_kept_between_requests_and_a_new_use_shows_at_once(
+    app: TestClient, world: World
+) -> None:
+    """Working out a village's year takes a tenth of a second, so it is kept; any change to
+    the books shows in the next answer."""
+    client = signed_in(app, "collective")
+    village, _ = village_and_stations(client)
+    before = client.get(f"/api/v1/villages/{village}/books").json()
+    assert client.get(f"/api/v1/villages/{village}/books").json() == before
+    use = {
+        "used_on": dt.date.today().isoformat(),
+        "category": "small_public_works",
+        "description": "修缮村道排水沟",
+        "amount_yuan": 1200.5,
+    }
+    assert client.post(f"/villages/{village}/uses", data=use, follow_redirects=False).is_redirect
+    after = client.get(f"/api/v1/villages/{village}/books").json()
+    assert [u["description"] for u in after["uses"]] == [
+        *(u["description"] for u in before["uses"]),
+        "修缮村道排水沟",
+    ]
+    assert after["used_yuan"] == pytest.approx(before["used_yuan"] + 1200.5)
