@@ -14,6 +14,7 @@ import pandas as pd
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from api import queries
 from api.deps import Caller
 from api.state import ApiState
 from maintenance.assessment import (
@@ -24,7 +25,6 @@ from maintenance.assessment import (
     assess,
     order_figures,
 )
-from pvmon.certification import compliance
 from pvmon.db import tables
 from pvmon.domain import StationKind
 from pvmon.findings import OPERATING_RULES
@@ -131,7 +131,7 @@ def assessment(session: Session, ctx: ApiState, who: Caller, month: str) -> list
     first, last = month_bounds(month)
     figures = figures_of(session, ctx, orders_created(session, who, first, last, ctx))
     view = ctx.view()
-    report = compliance(view.registry, min(last, ctx.today()), ctx.settings.registry.required_cert)
+    report = queries.certification(ctx, min(last, ctx.today()))
     states: dict[str, str | None] = {}
     for r in sorted(report.requirements, key=lambda r: r.valid, reverse=True):
         states[r.person_id] = str(r.state) if r.state else None  # an invalid one wins

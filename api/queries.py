@@ -14,7 +14,8 @@ from sqlalchemy import func, select
 
 from alerts import actions
 from analytics import forecasts
-from api.state import ApiState
+from api.state import REGISTRY_REFRESH_S, ApiState
+from pvmon.certification import Compliance, compliance
 from pvmon.db import tables
 from pvmon.findings import OPERATING_RULES
 from pvmon.influx import schema
@@ -311,4 +312,15 @@ def _names(view: FleetLookup) -> dict[str, str]:
         | {pid: p.name for pid, p in view.people.items()}
         | {vid: v.name for vid, v in view.villages.items()}
         | view.township_names
+    )
+
+
+def certification(ctx: ApiState, day: dt.date) -> Compliance:
+    """Every maintainer's certification and every station's cover on ``day`` (a pass over
+    the whole registry: kept with the registry view)."""
+    view = ctx.view()
+    return ctx.cached(
+        ("certification", id(view), day),
+        lambda: compliance(view.registry, day, ctx.settings.registry.required_cert),
+        REGISTRY_REFRESH_S,
     )

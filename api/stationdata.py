@@ -25,6 +25,8 @@ from pvmon.registry.schema import InverterRow, StationRow
 
 CURVE_STEP = "5m"
 CURVE_STEP_S = 300
+CLEAR_SKY_TTL_S = 3600.0
+"""A plane's clear-sky day is the same all day (pvlib takes tens of milliseconds for it)."""
 EVENT_DAYS = 30
 
 
@@ -64,19 +66,19 @@ def day_curve(ctx: ApiState, s: StationRow, day: dt.date) -> DayCurve:
     start, end = day_bounds(day, ctx.tz)
     steps = pd.Index(range(start, end, CURVE_STEP_S), name="time")
     power = _township_power(ctx, s, start, end).reindex(steps)
-    peer_of = set(peer_kinds(s.kind))
-    capacity = {
-        sid: row.capacity_kwp
-        for sid, row in ctx.view().stations.items()
-        if row.township_id == s.township_id and row.kind in peer_of
-    }
+    stations = ctx.view().stations  # the query chose the township's peers
+    capacity = {c: stations[c].capacity_kwp for c in power.columns if c in stations}
     peers = [c for c in power.columns if c != s.id and capacity.get(c)]
     per_kwp = power[peers].div(pd.Series({c: capacity[c] for c in peers})) if peers else None
     median = per_kwp.median(axis=1) * s.capacity_kwp / 1000 if per_kwp is not None else None
     own = power[s.id] / 1000 if s.id in power.columns else pd.Series(index=steps, dtype=float)
     centre = ctx.view().township_centres[s.township_id]
-    poa = plane_irradiance(
-        centre.lat, centre.lon, centre.altitude_m, s.tilt_deg, s.azimuth_deg, steps, ctx.tz
+    poa = ctx.cached(
+        ("clear sky", s.township_id, s.tilt_deg, s.azimuth_deg, day),
+        lambda: plane_irradiance(
+            centre.lat, centre.lon, centre.altitude_m, s.tilt_deg, s.azimuth_deg, steps, ctx.tz
+        ),
+        CLEAR_SKY_TTL_S,
     )
     return DayCurve(
         _points(own),

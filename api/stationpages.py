@@ -14,14 +14,13 @@ from sqlalchemy import and_
 
 from alerts import actions
 from analytics.quality import LABELS
-from api import formatting, stationdata
+from api import formatting, queries, stationdata
 from api.deps import Context, Db
 from api.pages import Viewer, lang_of, problem_page, render
 from api.params import DeviceId, StationId
 from api.routes import stations
 from api.state import ApiState
 from maintenance import actions as order_actions
-from pvmon.certification import compliance
 from pvmon.db import tables
 from pvmon.i18n import text
 from pvmon.localtime import day_start
@@ -199,7 +198,7 @@ def person_page(
     villages = sorted(v for v, crew in view.village_crews.items() if person_id in crew)
     if person is None or not who.scope.sees_person(person_id, own):
         return problem_page(request, who, 404, "not_found")
-    report = compliance(view.registry, ctx.today(), ctx.settings.registry.required_cert)
+    report = queries.certification(ctx, ctx.today())
     requirement = next((r for r in report.requirements if r.person_id == person_id), None)
     certificates = [c for c in view.registry.certificates if c.person_id == person_id]
     listed = [st for st in stations.stations(who, ctx, None, None, None) if st.id in own]

@@ -21,7 +21,7 @@ from api.models import (
 )
 from api.params import Paging, TownshipFilter
 from api.responses import problems
-from pvmon.certification import Requirement, compliance
+from pvmon.certification import Requirement
 
 router = APIRouter(tags=["fleet"])
 
@@ -155,8 +155,7 @@ def certification(
     if not who.scope.reads_fleet:
         raise forbidden()
     day = checked_day(on or ctx.today(), ctx)
-    view = ctx.view()
-    report = compliance(view.registry, day, ctx.settings.registry.required_cert)
+    report = queries.certification(ctx, day)
     mine = [r for r in report.requirements if _in_scope(r, who, ctx)]
     invalid = {r.person_id for r in mine if not r.valid}
     people = {r.person_id for r in mine}
@@ -184,8 +183,7 @@ def _in_scope(r: Requirement, who: Who, ctx: Context) -> bool:
 def maintainers(who: Who, ctx: Context, response: Response, page: Paging) -> list[MaintainerOut]:
     """Maintainers in the caller's scope with the state of their required certificate. A
     maintainer sees themself."""
-    view = ctx.view()
-    report = compliance(view.registry, ctx.today(), ctx.settings.registry.required_cert)
+    report = queries.certification(ctx, ctx.today())
     if who.scope.reads_fleet:
         rows = [r for r in report.requirements if _in_scope(r, who, ctx)]
     elif who.scope.person_id:

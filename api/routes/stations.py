@@ -13,7 +13,6 @@ from api.deps import Context, Db, Who, checked_time, not_found
 from api.models import PersonOut, Series, SeriesPoint, StationDetail, StationItem
 from api.params import DeviceId, Paging, StationId
 from api.responses import problems
-from pvmon.certification import compliance
 from pvmon.domain import StationKind
 from pvmon.influx import schema
 from pvmon.influx.client import series_values
@@ -127,7 +126,7 @@ def station(station_id: StationId, who: Who, ctx: Context, session: Db) -> Stati
     view = ctx.view()
     alerts = queries.open_alerts_by_station(ctx)
     online = queries.loggers_online(ctx)
-    report = compliance(view.registry, ctx.today(), ctx.settings.registry.required_cert)
+    report = queries.certification(ctx, ctx.today())
     valid = {r.person_id for r in report.requirements if r.valid}
     crew = (
         view.crews.get(s.id, [])
