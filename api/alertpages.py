@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from typing import Annotated, Literal
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 
 from alerts import actions
-from api.deps import Context, Db
-from api.pages import Viewer, render, visible_townships
-from api.params import TownshipFilter
+from api.deps import Context, Db, within_county
+from api.pages import Viewer, problem_page, render, visible_counties, visible_townships
+from api.params import CountyFilter, TownshipFilter
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
@@ -41,8 +41,15 @@ def alert_list(
     severity: Severity | None = None,
     rule: Rule | None = None,
     township: TownshipFilter = None,
+    county: CountyFilter = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> HTMLResponse:
+    counties = visible_counties(who, ctx) if who.scope.reads_fleet else []
+    if county:
+        try:
+            who = within_county(who, county, ctx)
+        except HTTPException:
+            return problem_page(request, who, 404, "not_found")
     f = actions.AlertFilter(
         state=state,
         severity=severity,
@@ -54,7 +61,13 @@ def alert_list(
     )
     where = who.scope.alert_filter()
     total = actions.count_alerts(session, f, where)
-    chosen = {"state": state, "severity": severity, "rule": rule, "township": township}
+    chosen = {
+        "state": state,
+        "severity": severity,
+        "rule": rule,
+        "county": county,
+        "township": township,
+    }
 
     def url(number: int) -> str:
         return "/alerts?" + urlencode({k: v for k, v in chosen.items() if v} | {"page": number})
@@ -69,4 +82,5 @@ def alert_list(
         chosen=chosen,
         rules=actions.RULES,
         townships=visible_townships(who, ctx) if who.scope.reads_fleet else [],
+        counties=counties,
     )

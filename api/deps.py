@@ -16,7 +16,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from api import security
-from api.scope import Scope, scope_for, township_scope
+from api.scope import Scope, county_scope, scope_for, township_scope
 from api.state import REGISTRY_REFRESH_S, ApiState
 from pvmon.audit import Actor
 from pvmon.db import tables
@@ -129,8 +129,28 @@ def forbidden(why: str = "not allowed for your role") -> HTTPException:
 
 
 def within_township(who: Caller, township: str, ctx: ApiState) -> Caller:
-    """The caller seeing only one township (its page, its map); 404 outside their scope."""
-    scope = township_scope(who.scope, township, ctx.view())
+    """The caller seeing only one township (its page, its map); 404 outside their scope.
+    Kept a minute like the caller's scope (making it passes over a province's stations)."""
+    view = ctx.view()
+    scope = ctx.cached(
+        ("township_scope", id(view), who.scope, township),
+        lambda: township_scope(who.scope, township, view),
+        REGISTRY_REFRESH_S,
+    )
     if scope is None:
         raise not_found("township")
+    return replace(who, scope=scope)
+
+
+def within_county(who: Caller, county: str, ctx: ApiState) -> Caller:
+    """The caller seeing only one county of a province (the lists' county filter); 404
+    outside their scope."""
+    view = ctx.view()
+    scope = ctx.cached(
+        ("county_scope", id(view), who.scope, county),
+        lambda: county_scope(who.scope, county, view),
+        REGISTRY_REFRESH_S,
+    )
+    if scope is None:
+        raise not_found("county")
     return replace(who, scope=scope)

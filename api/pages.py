@@ -22,9 +22,10 @@ from api.deps import (
     Db,
     caller,
     caller_address,
+    within_county,
     within_township,
 )
-from api.params import AlertId, TownshipId
+from api.params import AlertId, CountyFilter, TownshipId
 from api.rendering import templates, words
 from api.routes import fleet, stations, villages
 from api.routes.auth import start_session
@@ -96,6 +97,19 @@ def visible_townships(who: Caller, ctx: ApiState) -> list[tuple[str, str]]:
     """The townships a filter may offer the caller: (id, name) by id."""
     names = ctx.view().township_names
     return sorted((t, name) for t, name in names.items() if who.scope.sees_township(t))
+
+
+def visible_counties(who: Caller, ctx: ApiState) -> list[tuple[str, str]]:
+    """The counties a filter may offer the caller: (id, name) in the registry's order, none
+    unless they see townships of several."""
+    registry = ctx.view().registry
+    townships = registry.county_townships()
+    seen = [
+        (c.id, c.name)
+        for c in registry.counties
+        if any(who.scope.sees_township(t) for t in townships.get(c.id, ()))
+    ]
+    return seen if len(seen) > 1 else []
 
 
 def problem_page(request: Request, who: Caller | None, status: int, key: str) -> HTMLResponse:
@@ -416,7 +430,15 @@ def own_village(who: Viewer) -> Response:
 
 
 @router.get("/villages")
-def village_list(request: Request, who: Viewer, ctx: Context, session: Db) -> HTMLResponse:
-    return render(
-        request, "villages.html", who, villages=villages.villages(who, ctx, session, None)
-    )
+def village_list(
+    request: Request, who: Viewer, ctx: Context, session: Db, county: CountyFilter = None
+) -> HTMLResponse:
+    """The caller's villages with their income, a province's one county at a time."""
+    counties = visible_counties(who, ctx)
+    if county:
+        try:
+            who = within_county(who, county, ctx)
+        except HTTPException:
+            return problem_page(request, who, 404, "not_found")
+    listed = villages.villages(who, ctx, session, None)
+    return render(request, "villages.html", who, villages=listed, counties=counties, county=county)

@@ -22,6 +22,9 @@ TownshipId = Annotated[str, Path(pattern=ID_PATTERN, description="A township's c
 TownshipFilter = Annotated[
     str | None, Query(pattern=ID_PATTERN, description="Only this township's stations")
 ]
+CountyFilter = Annotated[
+    str | None, Query(pattern=ID_PATTERN, description="Only this county's (a province's)")
+]
 VillageId = Annotated[str, Path(pattern=ID_PATTERN, description="A village's code")]
 Year = Annotated[int | None, Query(ge=2000, le=2100, description="Calendar year (local)")]
 MonthPath = Annotated[str, Path(pattern=MONTH_PATTERN, description="A local month, YYYY-MM")]

@@ -7,12 +7,13 @@ from __future__ import annotations
 from typing import Annotated, Literal
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from api.alertpages import PAGE_SIZE, Page
-from api.deps import Context
-from api.pages import HOME, Viewer, render, visible_townships
+from api.deps import Context, within_county
+from api.pages import HOME, Viewer, problem_page, render, visible_counties, visible_townships
+from api.params import CountyFilter
 from api.routes import stations
 from pvmon.domain import StationKind
 
@@ -36,15 +37,28 @@ def rankings(
     ctx: Context,
     order: Order = "peer_index",
     township: Annotated[str | None, Query(max_length=16, pattern=r"^[A-Za-z0-9_-]*$")] = None,
+    county: CountyFilter = None,
     kind: StationKind | None = None,
     state: State | None = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
     if not who.scope.reads_fleet:
         return RedirectResponse(HOME[who.scope.role], 303)
+    counties = visible_counties(who, ctx)
+    if county:
+        try:
+            who = within_county(who, county, ctx)
+        except HTTPException:
+            return problem_page(request, who, 404, "not_found")
     listed = stations.stations(who, ctx, kind, township or None, state)
     rows = ranked(listed, order)
-    chosen = {"order": order, "township": township, "kind": kind, "state": state}
+    chosen = {
+        "order": order,
+        "county": county,
+        "township": township,
+        "kind": kind,
+        "state": state,
+    }
 
     def url(number: int) -> str:
         values = {k: str(v) for k, v in chosen.items() if v}
@@ -61,6 +75,7 @@ def rankings(
         url=url,
         chosen=chosen,
         townships=visible_townships(who, ctx),
+        counties=counties,
         kinds=[str(k) for k in StationKind],
         states=["fault", "warning", "offline", "ok", "unknown"],
         day=next((s.kpis["day"] for s in rows if s.kpis), None),

@@ -159,16 +159,32 @@ def township_scope(base: Scope, township: str, view: FleetLookup) -> Scope | Non
     known = township in view.township_names
     if not (base.reads_fleet and known and base.sees_township(township)):
         return None
-    stations, villages = in_townships(view, {township})
-    stations = {s for s in stations if base.sees_station(s)}
-    villages = {v for v in villages if base.sees_village(v)}
+    return _part(base, Role.SUPERVISOR, {township}, view)
+
+
+def county_scope(base: Scope, county: str, view: FleetLookup) -> Scope | None:
+    """A province's lists narrowed to one county: the part of a fleet reader's scope in its
+    townships (None: not a fleet reader, or no township of it in the scope)."""
+    townships = {
+        t for t in view.registry.county_townships().get(county, ()) if base.sees_township(t)
+    }
+    if not (base.reads_fleet and townships):
+        return None
+    return _part(base, Role.BUREAU, townships, view, county)
+
+
+def _part(
+    base: Scope, role: Role, townships: set[str], view: FleetLookup, county: str | None = None
+) -> Scope:
+    stations, villages = in_townships(view, townships)
     return Scope(
-        Role.SUPERVISOR,
+        role,
         base.user_id,
         base.person_id,
-        frozenset(stations),
-        frozenset(villages),
-        frozenset({township}),
+        frozenset(s for s in stations if base.sees_station(s)),
+        frozenset(v for v in villages if base.sees_village(v)),
+        frozenset(townships),
+        county,
     )
 
 

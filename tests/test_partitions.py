@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import pytest
@@ -89,9 +90,18 @@ def the_overviews_in_a_browser(browser: WebDriver, base: str, tmp_path: Path) ->
         "002号县",
         "003号县",
     ]
-    assert len(browser.find_elements(By.CSS_SELECTOR, "#townships tr")) == 1 + 18
+    towns = browser.find_elements(By.CSS_SELECTOR, "#townships tr a")
+    assert len(towns) == 18
+    assert [a.text for a in towns[::6]] == ["002号县芝河镇", "003号县芝河镇", "永和县芝河镇"], (
+        "township names repeat across counties: each with its county's"
+    )
     WebDriverWait(browser, 20).until(lambda b: charts_drawn(b, "chart-map"))
     shot(browser, "province-overview.png", tmp_path)
+    browser.get(f"{base}/rankings?county=C002&kind=village")
+    ranked = browser.find_elements(By.CSS_SELECTOR, "#ranking tr td:nth-child(3)")
+    assert ranked, "the county's village stations, ranked"
+    assert all(td.text.startswith("002号县") for td in ranked), "townships named with their county"
+    shot(browser, "province-rankings.png", tmp_path)
     sign_in(browser, base, "county")
     assert browser.current_url == f"{base}/overview"
     assert browser.find_elements(By.ID, "counties") == []
@@ -147,3 +157,33 @@ def county_users_see_their_county(
         for path in ("/audit", "/ingest/status", "/registry/export"):
             assert client.get(f"/api/v1{path}", headers=who["county"]).status_code == 403, path
             assert client.get(f"/api/v1{path}", headers=who["province"]).status_code == 200, path
+        the_lists_narrow_to_a_county(client, who)
+
+
+def the_lists_narrow_to_a_county(client: TestClient, who: dict[str, dict[str, str]]) -> None:
+    """A province's rankings, alerts and villages one county at a time; a county's bureau
+    is offered no county filter and cannot reach another county through it."""
+
+    def page(user: str, path: str) -> str:
+        r = client.get(path, headers=who[user])
+        assert r.status_code == 200, (user, path)
+        return r.text
+
+    def stations(text: str) -> set[str]:
+        return set(re.findall(r'href="/stations/([^"]+)"', text))
+
+    ranked = stations(page("province", "/rankings?county=C003&kind=village"))
+    assert ranked, "the county's village stations"
+    assert {s[:5] for s in ranked} == {"C003-"}
+    everything = page("province", "/rankings?kind=village")
+    assert '<option value="C002">002号县</option>' in everything, "the county filter"
+    villages = set(
+        re.findall(r'href="/villages/([^"]+)"', page("province", "/villages?county=C002"))
+    )
+    assert villages, "the county's villages"
+    assert {v[:5] for v in villages} == {"C002-"}
+    assert 'name="county"' in page("province", "/alerts?county=C001")
+    assert 'name="county"' not in page("county", "/rankings"), "one county: no filter"
+    for path in ("/rankings?county=C003", "/alerts?county=C003", "/villages?county=C003"):
+        assert client.get(path, headers=who["county"]).status_code == 404, path
+    assert client.get("/rankings?county=C999", headers=who["province"]).status_code == 404

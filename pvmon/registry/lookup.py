@@ -23,6 +23,15 @@ from pvmon.registry.schema import (
 )
 
 
+def township_names(registry: Registry) -> dict[str, str]:
+    """township → the name people read: with its county's in front when the deployment
+    has several counties (a province's counties repeat each other's township names)."""
+    if len(registry.counties) < 2:
+        return {t.id: t.name for t in registry.townships}
+    counties = {c.id: c.name for c in registry.counties}
+    return {t.id: f"{counties.get(t.county_id or '', '')}{t.name}" for t in registry.townships}
+
+
 @dataclass
 class FleetLookup:
     registry: Registry
@@ -30,6 +39,7 @@ class FleetLookup:
     people: dict[str, PersonRow]
     villages: dict[str, VillageRow]
     township_names: dict[str, str]
+    """township → its name, its county's in front in a province (``township_names``)"""
     share_rows: dict[str, list[StationShareRow]]
     """station → its dated ownership (or beneficiary) shares (``owners_on``)"""
     held: dict[str, frozenset[str]]
@@ -79,7 +89,7 @@ class FleetLookup:
             "stations": {s.id: s for s in registry.stations},
             "people": {p.id: p for p in registry.people},
             "villages": {v.id: v for v in registry.villages},
-            "township_names": {t.id: t.name for t in registry.townships},
+            "township_names": township_names(registry),
             "share_rows": dict(share_rows),
             "held": {v: frozenset(stations) for v, stations in held.items()},
             "in_village": dict(in_village),
