@@ -141,9 +141,14 @@ def user_for_token(
     token_id, _, secret = rest.partition("_")
     if prefix != TOKEN_PREFIX or not token_id or not secret:
         return None
-    row = session.get(tables.ApiToken, token_id)
-    if row is None or row.revoked:
+    found = session.execute(
+        select(tables.ApiToken, tables.User)
+        .join(tables.User, tables.User.id == tables.ApiToken.user_id)
+        .where(tables.ApiToken.id == token_id)
+    ).first()  # one query for both: every API request asks it
+    if found is None or found[0].revoked:
         return None
+    row, user = found
     if verified is None or verified.get(token) != token_id:
         if not verify_secret(row.secret_hash, secret):
             return None
@@ -151,8 +156,7 @@ def user_for_token(
         session.commit()
         if verified is not None:
             verified.put(token, token_id)
-    user = session.get(tables.User, row.user_id)
-    return user if user is not None and user.active else None
+    return user if user.active else None
 
 
 def _digest(value: str) -> str:
