@@ -16,6 +16,7 @@ from api.pages import HOME, Viewer, problem_page, render, visible_counties, visi
 from api.params import CountyFilter
 from api.routes import stations
 from pvmon.domain import StationKind
+from pvmon.registry.schema import StationRow
 
 router = APIRouter(include_in_schema=False)
 
@@ -23,11 +24,15 @@ Order = Literal["peer_index", "yf"]
 State = Literal["fault", "warning", "offline", "ok", "unknown"]
 
 
-def ranked(items: list, order: Order) -> list:
+def ranked(rows: list[tuple[StationRow, str]], kpis: dict[str, dict], order: Order) -> list:
     """Worst first; stations without a figure (never computed) at the end."""
-    with_figure = [s for s in items if s.kpis and s.kpis.get(order) is not None]
-    without = [s for s in items if not (s.kpis and s.kpis.get(order) is not None)]
-    return sorted(with_figure, key=lambda s: (s.kpis[order], s.id)) + without
+
+    def figure(row: tuple[StationRow, str]) -> float | None:
+        return kpis.get(row[0].id, {}).get(order)
+
+    with_figure = [r for r in rows if figure(r) is not None]
+    without = [r for r in rows if figure(r) is None]
+    return sorted(with_figure, key=lambda r: (figure(r), r[0].id)) + without
 
 
 @router.get("/rankings")
@@ -50,8 +55,8 @@ def rankings(
             who = within_county(who, county, ctx)
         except HTTPException:
             return problem_page(request, who, 404, "not_found")
-    listed = stations.stations(who, ctx, kind, township or None, state)
-    rows = ranked(listed, order)
+    kpis = stations.station_kpis(ctx)
+    rows = ranked(stations.chosen(who, ctx, kind, township or None, state), kpis, order)
     chosen = {
         "order": order,
         "county": county,
@@ -69,7 +74,10 @@ def rankings(
         request,
         "rankings.html",
         who,
-        rows=rows[first : first + PAGE_SIZE],
+        rows=[
+            stations.item(s, ctx, current, kpis.get(s.id))
+            for s, current in rows[first : first + PAGE_SIZE]
+        ],
         first=first,
         page=Page(page, max(1, -(-len(rows) // PAGE_SIZE)), len(rows)),
         url=url,
@@ -78,5 +86,5 @@ def rankings(
         counties=counties,
         kinds=[str(k) for k in StationKind],
         states=["fault", "warning", "offline", "ok", "unknown"],
-        day=next((s.kpis["day"] for s in rows if s.kpis), None),
+        day=next((kpis[s.id]["day"] for s, _ in rows if s.id in kpis), None),
     )

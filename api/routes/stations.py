@@ -57,12 +57,9 @@ def stations_page(
     """The caller's stations: state (fault, warning, offline, ok, unknown) and the KPIs of
     the last computed day (energy, specific yield, clear-sky index, peer index,
     availability)."""
-    chosen = ctx.cached(
-        ("station_list", who.scope.user_id, kind, township, state),
-        lambda: _chosen(who, ctx, kind, township, state),
-    )
-    kpis = ctx.cached("station_kpis", lambda: queries.latest_station_kpis(ctx))
-    return [item(s, ctx, current, kpis.get(s.id)) for s, current in page.of(chosen, response)]
+    listed = chosen(who, ctx, kind, township, state)
+    kpis = station_kpis(ctx)
+    return [item(s, ctx, current, kpis.get(s.id)) for s, current in page.of(listed, response)]
 
 
 StationState = Literal["fault", "warning", "offline", "ok", "unknown"]
@@ -76,11 +73,32 @@ def stations(
     state: StationState | None,
 ) -> list[StationItem]:
     """Every station of the caller's that passes the filters (the pages list them all)."""
-    kpis = ctx.cached("station_kpis", lambda: queries.latest_station_kpis(ctx))
+    kpis = station_kpis(ctx)
     return [
         item(s, ctx, current, kpis.get(s.id))
         for s, current in _chosen(who, ctx, kind, township, state)
     ]
+
+
+def station_kpis(ctx: Context) -> dict[str, dict]:
+    """Each station's figures of the last computed day, kept a minute."""
+    return ctx.cached("station_kpis", lambda: queries.latest_station_kpis(ctx))
+
+
+def chosen(
+    who: Who,
+    ctx: Context,
+    kind: StationKind | None,
+    township: str | None,
+    state: StationState | None,
+) -> list[tuple[StationRow, str]]:
+    """The caller's stations that pass the filters, each with its state, kept a minute per
+    scope and filters: a page of a province's list then costs its own items, not a pass
+    over every station."""
+    return ctx.cached(
+        ("station_list", who.scope, kind, township, state),
+        lambda: _chosen(who, ctx, kind, township, state),
+    )
 
 
 def _chosen(
@@ -90,9 +108,7 @@ def _chosen(
     township: str | None,
     state: StationState | None,
 ) -> list[tuple[StationRow, str]]:
-    """The caller's stations that pass the filters, each with its state. The API keeps
-    this per caller and filters for a minute, so that a page of a province's list costs
-    its own items, not a pass over every station."""
+    """The caller's stations that pass the filters, each with its state."""
     alerts = ctx.cached("alerts_by_station", lambda: queries.open_alerts_by_station(ctx))
     online = ctx.cached("loggers_online", lambda: queries.loggers_online(ctx))
     out = []
