@@ -29,6 +29,7 @@ from tests.support.browser import (
     serving,
     shot,
     sign_in,
+    submit,
     text_of,
 )
 from tests.support.orders import photo
@@ -101,11 +102,8 @@ def test_a_maintainer_acknowledges_an_alert_on_a_phone(
         alert_id = card.get_attribute("id").removeprefix("alert-")
         browser.get(f"{base}/a/{alert_id}")
         browser.find_element(By.NAME, "note").send_keys("已到现场")
-        browser.find_element(By.ID, f"ack-{alert_id}").click()
-        navigating = (StaleElementReferenceException, NoSuchElementException)
-        WebDriverWait(browser, 10, ignored_exceptions=navigating).until(
-            lambda b: "已确认" in b.find_element(By.CSS_SELECTOR, "#alert h2").text
-        )
+        submit(browser, f"ack-{alert_id}")  # waits for the page it leads to
+        assert "已确认" in browser.find_element(By.CSS_SELECTOR, "#alert h2").text
         assert alert_id in {str(i) for i in world_alerts(world)}
 
 
