@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from typing import Annotated, Literal
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from alerts import actions
-from api.deps import Context, Db, within_county
-from api.pages import Viewer, problem_page, render, visible_counties, visible_townships
+from api.deps import Context, Db
+from api.pages import Viewer, county_filter, problem_page, render, visible_townships
 from api.params import CountyFilter, TownshipFilter
 
 router = APIRouter(include_in_schema=False)
@@ -44,12 +44,10 @@ def alert_list(
     county: CountyFilter = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> HTMLResponse:
-    counties = visible_counties(who, ctx) if who.scope.reads_fleet else []
-    if county:
-        try:
-            who = within_county(who, county, ctx)
-        except HTTPException:
-            return problem_page(request, who, 404, "not_found")
+    narrowed, counties = county_filter(who, ctx, county)
+    if narrowed is None:
+        return problem_page(request, who, 404, "not_found")
+    who = narrowed
     f = actions.AlertFilter(
         state=state,
         severity=severity,

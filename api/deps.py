@@ -7,7 +7,7 @@ cookie; without either, 401.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Annotated
 
@@ -20,6 +20,7 @@ from api.scope import Scope, county_scope, scope_for, township_scope
 from api.state import REGISTRY_REFRESH_S, ApiState
 from pvmon.audit import Actor
 from pvmon.db import tables
+from pvmon.registry.lookup import FleetLookup
 
 SESSION_COOKIE = "pvmon_session"
 bearer = HTTPBearer(auto_error=False, description="An API token: pvm_<id>_<secret>")
@@ -129,28 +130,31 @@ def forbidden(why: str = "not allowed for your role") -> HTTPException:
 
 
 def within_township(who: Caller, township: str, ctx: ApiState) -> Caller:
-    """The caller seeing only one township (its page, its map); 404 outside their scope.
-    Kept a minute like the caller's scope (making it passes over a province's stations)."""
-    view = ctx.view()
-    scope = ctx.cached(
-        ("township_scope", id(view), who.scope, township),
-        lambda: township_scope(who.scope, township, view),
-        REGISTRY_REFRESH_S,
-    )
-    if scope is None:
-        raise not_found("township")
-    return replace(who, scope=scope)
+    """The caller seeing only one township (its page, its map); 404 outside their scope."""
+    return _narrowed(who, ctx, "township", township, township_scope)
 
 
 def within_county(who: Caller, county: str, ctx: ApiState) -> Caller:
     """The caller seeing only one county of a province (the lists' county filter); 404
     outside their scope."""
+    return _narrowed(who, ctx, "county", county, county_scope)
+
+
+def _narrowed(
+    who: Caller,
+    ctx: ApiState,
+    what: str,
+    place: str,
+    narrow: Callable[[Scope, str, FleetLookup], Scope | None],
+) -> Caller:
+    """The caller's scope narrowed to ``place``, kept a minute like their scope (making it
+    passes over a province's stations)."""
     view = ctx.view()
     scope = ctx.cached(
-        ("county_scope", id(view), who.scope, county),
-        lambda: county_scope(who.scope, county, view),
+        (what, id(view), who.scope, place),
+        lambda: narrow(who.scope, place, view),
         REGISTRY_REFRESH_S,
     )
     if scope is None:
-        raise not_found("county")
+        raise not_found(what)
     return replace(who, scope=scope)

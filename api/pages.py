@@ -99,6 +99,20 @@ def visible_townships(who: Caller, ctx: ApiState) -> list[tuple[str, str]]:
     return sorted((t, name) for t, name in names.items() if who.scope.sees_township(t))
 
 
+def county_filter(
+    who: Caller, ctx: ApiState, county: str | None
+) -> tuple[Caller | None, list[tuple[str, str]]]:
+    """A list page's county filter: the caller narrowed to ``county`` (None: a county they
+    do not see), and the counties the filter offers them."""
+    counties = visible_counties(who, ctx) if who.scope.reads_fleet else []
+    if not county:
+        return who, counties
+    try:
+        return within_county(who, county, ctx), counties
+    except HTTPException:
+        return None, counties
+
+
 def visible_counties(who: Caller, ctx: ApiState) -> list[tuple[str, str]]:
     """The counties a filter may offer the caller: (id, name) in the registry's order, none
     unless they see townships of several."""
@@ -434,11 +448,8 @@ def village_list(
     request: Request, who: Viewer, ctx: Context, session: Db, county: CountyFilter = None
 ) -> HTMLResponse:
     """The caller's villages with their income, a province's one county at a time."""
-    counties = visible_counties(who, ctx)
-    if county:
-        try:
-            who = within_county(who, county, ctx)
-        except HTTPException:
-            return problem_page(request, who, 404, "not_found")
-    listed = villages.villages(who, ctx, session, None)
+    narrowed, counties = county_filter(who, ctx, county)
+    if narrowed is None:
+        return problem_page(request, who, 404, "not_found")
+    listed = villages.villages(narrowed, ctx, session, None)
     return render(request, "villages.html", who, villages=listed, counties=counties, county=county)

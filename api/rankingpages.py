@@ -7,12 +7,12 @@ from __future__ import annotations
 from typing import Annotated, Literal
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from api.alertpages import PAGE_SIZE, Page
-from api.deps import Context, within_county
-from api.pages import HOME, Viewer, problem_page, render, visible_counties, visible_townships
+from api.deps import Context
+from api.pages import HOME, Viewer, county_filter, problem_page, render, visible_townships
 from api.params import CountyFilter
 from api.routes import stations
 from pvmon.domain import StationKind
@@ -49,12 +49,10 @@ def rankings(
 ) -> Response:
     if not who.scope.reads_fleet:
         return RedirectResponse(HOME[who.scope.role], 303)
-    counties = visible_counties(who, ctx)
-    if county:
-        try:
-            who = within_county(who, county, ctx)
-        except HTTPException:
-            return problem_page(request, who, 404, "not_found")
+    narrowed, counties = county_filter(who, ctx, county)
+    if narrowed is None:
+        return problem_page(request, who, 404, "not_found")
+    who = narrowed
     kpis = stations.station_kpis(ctx)
     rows = ranked(stations.chosen(who, ctx, kind, township or None, state), kpis, order)
     chosen = {
