@@ -113,19 +113,27 @@ class ApiState:
             return self._forecasts[1]
 
     def cached(self, key: Any, compute: Callable[[], T], ttl: float = FIGURES_TTL_S) -> T:
-        """``compute()``, kept for ``ttl`` seconds under ``key``; callers arriving while it
-        is computed wait for that result rather than computing it again."""
+        """``compute()``, kept for ``ttl`` seconds under ``key``. Callers arriving while it
+        is computed the first time wait for that result rather than computing it again;
+        once it has expired, one caller computes it again while the others are answered
+        with the value before (a province's figures take seconds to read)."""
         hit = self._cache.get(key)
         if hit is not None and time.monotonic() - hit[0] < hit[1]:
             return hit[2]  # type: ignore[no-any-return]
         with self._lock:
             key_lock = self._key_locks.setdefault(key, threading.Lock())
-        with key_lock:
+        if hit is not None and not key_lock.acquire(blocking=False):
+            return hit[2]  # type: ignore[no-any-return]
+        if hit is None:
+            key_lock.acquire()
+        try:
             hit = self._cache.get(key)
             if hit is not None and time.monotonic() - hit[0] < hit[1]:
                 return hit[2]  # type: ignore[no-any-return]
             value = compute()
             self._cache[key] = (time.monotonic(), ttl, value)
+        finally:
+            key_lock.release()
         if len(self._cache) > CACHE_ENTRIES:
             self._expire()
         return value
