@@ -568,3 +568,30 @@ def test_cached_figures_past_their_time_are_dropped_not_kept_forever(
     assert ctx.cached("kept", lambda: "computed again") == "kept"
     assert ctx.cached(("old", 0), lambda: "computed again", ttl=0.0) == "computed again"
     assert len(ctx._cache) <= 3
+
+
+def test_an_expired_figure_is_recomputed_by_one_caller_while_the_others_get_the_last(
+    world: World,
+) -> None:
+    """A province's figures take seconds to read: when they expire, one caller reads them
+    again and the others are answered at once with the figures before; a figure never
+    computed is waited for."""
+    ctx = world.ctx
+    ctx.cached("figure", lambda: "before", ttl=0.0)
+    reading, release = threading.Event(), threading.Event()
+
+    def slow() -> str:
+        reading.set()
+        release.wait(30)
+        return "after"
+
+    answers: list[str] = []
+    reader = threading.Thread(target=lambda: answers.append(ctx.cached("figure", slow, 0.0)))
+    reader.start()
+    assert reading.wait(30)
+    assert ctx.cached("figure", lambda: "computed twice", ttl=0.0) == "before"
+    release.set()
+    reader.join(30)
+    assert answers == ["after"]
+    assert ctx.cached("figure", lambda: "again", ttl=600.0) == "again", "expired: recomputed"
+    assert ctx.cached("figure", lambda: "not again", ttl=600.0) == "again"
