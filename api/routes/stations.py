@@ -76,7 +76,7 @@ def stations(
     kpis = station_kpis(ctx)
     return [
         item(s, ctx, current, kpis.get(s.id))
-        for s, current in _chosen(who, ctx, kind, township, state)
+        for s, current in chosen(who, ctx, kind, township, state)
     ]
 
 
