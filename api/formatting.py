@@ -94,6 +94,15 @@ def lines(
     }
 
 
-def station_map(title: str, url: str, states: Mapping[str, str]) -> dict[str, Any]:
-    """The stations by state over the townships' outlines, fetched from ``url``."""
-    return {"kind": "map", "title": title, "url": url, "states": dict(states)}
+def station_map(
+    title: str, url: str, states: Mapping[str, str], share_label: str
+) -> dict[str, Any]:
+    """The stations by state over the townships' outlines, fetched from ``url`` (or, for a
+    province, the townships shaded by ``share_label``: their stations not running normally)."""
+    return {
+        "kind": "map",
+        "title": title,
+        "url": url,
+        "states": dict(states),
+        "share_label": share_label,
+    }

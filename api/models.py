@@ -463,9 +463,13 @@ class TownshipArea(BaseModel):
     """(lon, lat) where its label goes."""
     outline: list[tuple[float, float]]
     """(lon, lat) ring around its stations (not the legal boundary)."""
+    states: dict[str, int] = {}
+    """How many of its stations (those in the caller's scope) are in each state."""
 
 
 class StationMap(BaseModel):
     townships: list[TownshipArea]
     stations: list[tuple[float, float, str, str, str]]
-    """(lon, lat, id, name, state) of each station in the caller's scope."""
+    """(lon, lat, id, name, state) of each station in the caller's scope; empty past
+    20,000 of them (a province), whose townships' counts then tell the states."""
+    stations_in_scope: int

@@ -354,7 +354,8 @@ def overview_charts(summary: Any, target: Any, lang: Lang, township: str | None)
         "map": formatting.station_map(
             text("map", lang),
             "/api/v1/fleet/map" + (f"?township={quote(township)}" if township else ""),
-            {s: text(f"state_{s}", lang) for s in ("fault", "warning", "offline", "ok", "unknown")},
+            {s: text(f"state_{s}", lang) for s in queries.STATE_ORDER},
+            text("map_share_not_ok", lang),
         ),
     }
 

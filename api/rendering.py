@@ -16,6 +16,7 @@ from api import formatting, queries
 from api.deps import Caller
 from api.state import ApiState
 from pvmon.i18n import Lang, MissingText, text
+from pvmon.registry.schema import YONGHE
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
@@ -33,6 +34,8 @@ templates.env.filters.update(
 def words(ctx: ApiState, lang: Lang, who: Caller | None) -> dict[str, Any]:
     names = queries.place_names(ctx)
     return {
+        "place": county_name(ctx, who),
+        "page_title": deployment_title(ctx, lang, who),
         "t": lambda key, **values: text(key, lang, **values),
         "rule": lambda name: messages.rule_title(name, lang),
         "severity": lambda level: messages.severity_word(level, lang),
@@ -44,6 +47,27 @@ def words(ctx: ApiState, lang: Lang, who: Caller | None) -> dict[str, Any]:
         "actor": lambda who: messages.actor_name(who, lang, names),
         "field": lambda name: _field(name, lang),
     }
+
+
+def deployment_title(ctx: ApiState, lang: Lang, who: Caller | None) -> str:
+    """The system's name as pages and exports head it: the county's, or the province's."""
+    place = county_name(ctx, who)
+    return text("title", lang, county=place) if place else text("title_province", lang)
+
+
+def county_name(ctx: ApiState, who: Caller | None) -> str | None:
+    """The county the pages speak for: the deployment's only county, or the one county the
+    caller works in; None for a province's bureau (or a caller whose places span counties)."""
+    registry = ctx.view().registry
+    counties = registry.counties or [YONGHE]
+    if len(counties) == 1:
+        return counties[0].name
+    if who is None or who.scope.townships is None:
+        return None
+    county_of = registry.county_of()
+    theirs = {county_of.get(t) for t in who.scope.townships}
+    names = {c.id: c.name for c in counties}
+    return names.get(theirs.pop()) if len(theirs) == 1 else None
 
 
 def _field(name: str, lang: Lang) -> str:

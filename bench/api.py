@@ -292,6 +292,8 @@ def measure(
     print(f"village yearly revenue: {percentiles(load(bases, bearer, paths, args.seconds, tmp))}")
     listed = load(bases, bearer, ["/api/v1/stations?limit=100"], args.seconds, tmp)
     print(f"station list (a page of 100): {percentiles(listed)}")
+    mapped = load(bases, bearer, ["/api/v1/fleet/map"], args.seconds, tmp)
+    print(f"overview map: {percentiles(mapped)}")
     pages(bases, villages, stations, args.seconds, tmp)
 
 

@@ -250,7 +250,8 @@ _WORDS: dict[str, tuple[str, str]] = {
     "how": ("方式", "How"),
     "when": ("时间", "When"),
     "what": ("事项", "What"),
-    "title": ("永和县光伏扶贫电站运行监测", "Yonghe PV operations monitor"),
+    "title": ("{county}光伏扶贫电站运行监测", "PV operations monitor · {county}"),
+    "title_province": ("全省光伏扶贫电站运行监测", "Province PV operations monitor"),
     "login": ("登录", "Sign in"),
     "logout": ("退出", "Sign out"),
     "username": ("用户名", "Username"),
@@ -353,6 +354,7 @@ _WORDS: dict[str, tuple[str, str]] = {
     "not_found": ("未找到", "Not found"),
     "bad_request": ("请求的参数无效", "The request's values are not valid"),
     "map": ("电站分布", "Station map"),
+    "map_share_not_ok": ("非正常运行电站占比", "Stations not running normally"),
     "households": ("户用光伏", "Household arrays"),
     # --- alert rules --------------------------------------------------------------------
     "rule.comm_loss": ("通信中断", "communication lost"),

@@ -486,6 +486,9 @@ class Settings(BaseSettings):
     """Requests the API serves at once (its worker threads). Its database pool holds two
     connections per thread — a request's own session and one a helper opens inside it — so
     that no request waits for a connection another waiting request holds."""
+    api_map_stations: int = Field(20_000, ge=1)
+    """The most stations the map draws one by one (a county has about 2,240); past it (a
+    province) the map shades the townships by their stations' states instead."""
     trusted_proxies: list[str] = Field(default_factory=list)
     """Addresses or networks of reverse proxies whose ``X-Forwarded-For`` the API believes
     (none by default: every caller is who its connection says, so a forged header cannot

@@ -102,7 +102,7 @@ def generate_registry(options: GenerationOptions | None = None) -> Registry:
     reg = _county(options, options.seed)
     for number in range(2, options.counties + 1):
         county = CountyRow(id=f"C{number:03d}", name=f"{number:03d}号县")
-        copy = _county(options, options.seed + number - 1)
+        copy = moved(_county(options, options.seed + number - 1), *county_offset(number))
         for sheet, rows in prefixed(copy, county).sheets().items():
             getattr(reg, sheet).extend(rows)
     return reg
@@ -117,6 +117,41 @@ ID_FIELDS = (
     "person_id",
     "inverter_id",
 )
+
+
+PROVINCE_GRID = (10, 10)
+"""Rows (south to north) and columns (west to east) of the places a generated province's
+counties take: about Shanxi's extent (34.6–40.7 °N, 110.2–114.5 °E) from Yonghe, which
+lies on its western edge."""
+GRID_STEP_DEG = (0.6, 0.42)
+"""(latitude, longitude) between neighbouring counties: a county is about 40 km across."""
+YONGHE_ROW = 3
+
+
+def county_offset(number: int) -> tuple[float, float]:
+    """Where the ``number``-th county lies from Yonghe (degrees of latitude, longitude):
+    the grid's places in order, Yonghe's own (row ``YONGHE_ROW``, first column) skipped, so
+    that no two counties' townships overlap on a map or share a sun (past 100 counties the
+    places repeat)."""
+    rows, columns = PROVINCE_GRID
+    places = [(r, c) for r in range(rows) for c in range(columns) if (r, c) != (YONGHE_ROW, 0)]
+    row, column = places[(number - 2) % len(places)]
+    return (row - YONGHE_ROW) * GRID_STEP_DEG[0], column * GRID_STEP_DEG[1]
+
+
+def moved(reg: Registry, dlat: float, dlon: float) -> Registry:
+    """The registry's villages and stations moved by (``dlat``, ``dlon``) degrees."""
+    for sheet in ("villages", "stations"):
+        rows = getattr(reg, sheet)
+        setattr(
+            reg,
+            sheet,
+            [
+                r.model_copy(update={"lat": round(r.lat + dlat, 5), "lon": round(r.lon + dlon, 5)})
+                for r in rows
+            ],
+        )
+    return reg
 
 
 def prefixed(reg: Registry, county: CountyRow) -> Registry:

@@ -8,6 +8,7 @@ import datetime as dt
 import io
 import tempfile
 import threading
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -168,6 +169,11 @@ def test_the_bureau_summary_adds_up_the_rollups(
     assert producing == [TOWNSHIP], "only the township whose days were computed"
     assert {t["name"] for t in body["townships"]} >= {"芝河镇", "桑壁镇"}
     assert sum(body["stations_by_state"].values()) == len(world.registry.stations)
+    listed = client.get("/api/v1/stations?limit=5000", headers=users["bureau"]).json()
+    assert body["stations_by_state"] == Counter(s["state"] for s in listed), (
+        "the township counts agree with each station's state"
+    )
+    assert len(body["stations_by_state"]) > 1
     assert body["open_alerts"] == 2
 
 

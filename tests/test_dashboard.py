@@ -169,6 +169,7 @@ def test_exports_speak_chinese_with_names_local_times_and_number_formats(
     year = str(dt.date.today().year)
     assert year in title
     assert "估算" in title, "the first row says the figures are estimates"
+    assert title.startswith("永和县光伏扶贫电站运行监测 · "), "headed with the county's name"
     detail = client.get(f"/api/v1/villages/{village}").json()
     annual = next(r for r in rows if len(r["期间"]) == 4)
     assert float(annual["可分配收益（元）"]) == pytest.approx(

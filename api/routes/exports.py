@@ -22,8 +22,8 @@ from openpyxl import Workbook
 from sqlalchemy import select
 
 from alerts import actions, messages
-from api import queries
-from api.deps import Context, Db, Who, checked_day, forbidden
+from api import queries, rendering
+from api.deps import Caller, Context, Db, Who, checked_day, forbidden
 from api.responses import XLSX, files, problems
 from api.routes import assessment, audit, fleet, money
 from api.routes.assessment import Month
@@ -114,9 +114,11 @@ def add_sheet(
     sheet.freeze_panes = "A3"
 
 
-def _title(ctx: Context, what: str, period: str, lang: Lang, estimated: bool = True) -> str:
+def _title(
+    ctx: Context, who: Caller, what: str, period: str, lang: Lang, estimated: bool = True
+) -> str:
     made = ctx.now().astimezone(ctx.tz).isoformat(timespec="minutes")
-    parts = [text("title", lang), what, period]
+    parts = [rendering.deployment_title(ctx, lang, who), what, period]
     if estimated:
         parts.append(text("export_estimated", lang))
     parts.append(text("exported_at", lang, at=made))
@@ -189,7 +191,7 @@ def statements(
                 text("estimated_word" if s.estimated else "settled_word", lang),
             ]
         )
-    title = _title(ctx, text("export_statements", lang), str(chosen), lang)
+    title = _title(ctx, who, text("export_statements", lang), str(chosen), lang)
     return table(rows, STATEMENT_COLUMNS, fmt, f"statements-{chosen}", title, lang)
 
 
@@ -215,7 +217,7 @@ def summary(fmt: Format, who: Who, ctx: Context, lang: Language = "zh") -> Respo
         [t.id, t.name, t.today_kwh, t.month_kwh, t.year_kwh, t.year_yuan] for t in data.townships
     ]
     day = checked_day(ctx.today(), ctx).isoformat()
-    title = _title(ctx, text("export_summary", lang), day, lang)
+    title = _title(ctx, who, text("export_summary", lang), day, lang)
     return table(rows, SUMMARY_COLUMNS, fmt, f"summary-{day}", title, lang)
 
 
@@ -261,7 +263,7 @@ def assessment_table(
         ]
         for r in assessment.maintainers_month(month, who, ctx, session)
     ]
-    title = _title(ctx, text("export_assessment", lang), month, lang)
+    title = _title(ctx, who, text("export_assessment", lang), month, lang)
     return table(rows, ASSESSMENT_COLUMNS, fmt, f"assessment-{month}", title, lang)
 
 
@@ -326,7 +328,9 @@ def alerts(
         for a in listed
     ]
     what = text("export_alerts", lang)
-    title = _title(ctx, what, text(f"state_filter.{state or 'all'}", lang), lang, estimated=False)
+    title = _title(
+        ctx, who, what, text(f"state_filter.{state or 'all'}", lang), lang, estimated=False
+    )
     return table(rows, ALERT_COLUMNS, fmt, "alerts", title, lang)
 
 
@@ -376,7 +380,7 @@ def settlements_table(
         for s in money.settlements(who, ctx, session, None, None, EXPORT_MAX, 0)
         if s.period.startswith(str(chosen))
     ]
-    title = _title(ctx, text("export_settlements", lang), str(chosen), lang, estimated=False)
+    title = _title(ctx, who, text("export_settlements", lang), str(chosen), lang, estimated=False)
     return table(rows, SETTLEMENT_COLUMNS, fmt, f"settlements-{chosen}", title, lang)
 
 
@@ -416,7 +420,7 @@ def receipts_table(
         for r in money.receipts(who, session, None, EXPORT_MAX, 0)
     ]
     day = ctx.today().isoformat()
-    title = _title(ctx, text("export_receipts", lang), day, lang, estimated=False)
+    title = _title(ctx, who, text("export_receipts", lang), day, lang, estimated=False)
     return table(rows, RECEIPT_COLUMNS, fmt, f"receipts-{day}", title, lang)
 
 
@@ -453,7 +457,7 @@ def receivables_table(
         for r in found.stations
     ]
     day = found.as_of.isoformat()
-    title = _title(ctx, text("export_receivables", lang), day, lang, estimated=False)
+    title = _title(ctx, who, text("export_receivables", lang), day, lang, estimated=False)
     return table(rows, RECEIVABLE_COLUMNS, fmt, f"receivables-{day}", title, lang)
 
 
@@ -504,7 +508,9 @@ def audit_table(
         ]
         for e in found
     ]
-    title = _title(ctx, text("export_audit", lang), ctx.today().isoformat(), lang, estimated=False)
+    title = _title(
+        ctx, who, text("export_audit", lang), ctx.today().isoformat(), lang, estimated=False
+    )
     return table(rows, AUDIT_COLUMNS, fmt, "audit", title, lang)
 
 

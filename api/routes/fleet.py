@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Iterable
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
@@ -21,7 +22,10 @@ from api.models import (
 )
 from api.params import Paging, TownshipFilter
 from api.responses import problems
+from api.state import REGISTRY_REFRESH_S
 from pvmon.certification import Requirement
+from pvmon.registry.lookup import FleetLookup
+from pvmon.registry.schema import StationRow
 
 router = APIRouter(tags=["fleet"])
 
@@ -34,23 +38,20 @@ def summary(who: Who, ctx: Context) -> FleetSummary:
         raise forbidden()
     townships = who.scope.townships
     data = ctx.cached(("summary", townships), lambda: queries.summary(ctx, townships))
-    key = ("stations_by_state", who.scope.user_id, who.scope.townships)
-    states = ctx.cached(key, lambda: _states(who, ctx))
-    return FleetSummary(**data, stations_by_state=states, open_alerts=_open_alerts(who, ctx))
+    return FleetSummary(
+        **data, stations_by_state=_states(who, ctx), open_alerts=_open_alerts(who, ctx)
+    )
 
 
 def _states(who: Who, ctx: Context) -> dict[str, int]:
-    """How many of the caller's stations are in each state (a pass over every station:
-    kept for a minute, as the states it counts are)."""
-    alerts = ctx.cached("alerts_by_station", lambda: queries.open_alerts_by_station(ctx))
-    online = ctx.cached("loggers_online", lambda: queries.loggers_online(ctx))
-    return dict(
-        Counter(
-            queries.station_state(s, alerts, online)
-            for s in ctx.view().stations
-            if who.scope.sees_station(s)
-        )
-    )
+    """How many of the caller's stations are in each state: the sums of their townships'
+    counts (kept a minute, as the states they count are)."""
+    by_township = ctx.cached("states_by_township", lambda: queries.states_by_township(ctx))
+    total: Counter[str] = Counter()
+    for township, counts in by_township.items():
+        if who.scope.sees_township(township):
+            total.update(counts)
+    return queries.in_state_order(total)
 
 
 @router.get(
@@ -61,31 +62,60 @@ def _states(who: Who, ctx: Context) -> dict[str, int]:
 )
 def station_map(who: Who, ctx: Context, township: TownshipFilter = None) -> StationMap:
     """Each station in the caller's scope (or in one township of it) with its position and
-    state, and each of their townships as an outline around its stations (for the maps of
-    the overview and the township pages)."""
+    state, and each of their townships as an outline around its stations with its
+    stations' counts by state (for the maps of the overview and the township pages). Past
+    the setting ``api_map_stations`` (a province) only the townships come: a browser
+    cannot draw a province's stations one by one, and their counts say where to look."""
     if township is not None:
         who = within_township(who, township, ctx)
+    view = ctx.view()
+    scope = who.scope
+    seen = [
+        view.stations[s]
+        for s in (view.stations if scope.stations is None else scope.stations)
+        if scope.sees_station(s)
+    ]
+    if len(seen) > ctx.settings.api_map_stations and scope.reads_fleet:
+        by_township = ctx.cached("states_by_township", lambda: queries.states_by_township(ctx))
+        areas = ctx.cached("township_areas", lambda: _areas(view.stations.values(), view))
+        return StationMap(
+            townships=[
+                a.model_copy(update={"states": by_township.get(a.id, {})})
+                for a in areas
+                if scope.sees_township(a.id)
+            ],
+            stations=[],
+            stations_in_scope=len(seen),
+        )
     alerts = ctx.cached("alerts_by_station", lambda: queries.open_alerts_by_station(ctx))
     online = ctx.cached("loggers_online", lambda: queries.loggers_online(ctx))
-    view = ctx.view()
-    seen = [s for s in view.stations.values() if who.scope.sees_station(s.id)]
-    places: dict[str, list[tuple[float, float]]] = {}
-    for s in seen:
-        places.setdefault(s.township_id, []).append((s.lon, s.lat))
+    marks = [
+        (s.lon, s.lat, s.id, s.name, queries.station_state(s.id, alerts, online)) for s in seen
+    ]
+    counts: dict[str, Counter[str]] = {}
+    for s, mark in zip(seen, marks, strict=True):
+        counts.setdefault(s.township_id, Counter())[mark[4]] += 1
     return StationMap(
-        townships=[
-            TownshipArea(
-                id=t,
-                name=view.township_names.get(t, t),
-                centre=geography.centre(points),
-                outline=geography.outline(points),
-            )
-            for t, points in sorted(places.items())
-        ],
-        stations=[
-            (s.lon, s.lat, s.id, s.name, queries.station_state(s.id, alerts, online)) for s in seen
-        ],
+        townships=[a.model_copy(update={"states": dict(counts[a.id])}) for a in _areas(seen, view)],
+        stations=marks,
+        stations_in_scope=len(seen),
     )
+
+
+def _areas(stations: Iterable[StationRow], view: FleetLookup) -> list[TownshipArea]:
+    """Each township of ``stations`` as an outline around them, with its label's place."""
+    places: dict[str, list[tuple[float, float]]] = {}
+    for s in stations:
+        places.setdefault(s.township_id, []).append((s.lon, s.lat))
+    return [
+        TownshipArea(
+            id=t,
+            name=view.township_names.get(t, t),
+            centre=geography.centre(points),
+            outline=geography.outline(points),
+        )
+        for t, points in sorted(places.items())
+    ]
 
 
 def _open_alerts(who: Who, ctx: Context) -> int:
@@ -155,6 +185,16 @@ def certification(
     if not who.scope.reads_fleet:
         raise forbidden()
     day = checked_day(on or ctx.today(), ctx)
+    return ctx.cached(
+        ("compliance", who.scope, id(ctx.view()), day),
+        lambda: _compliance(who, ctx, day),
+        REGISTRY_REFRESH_S,
+    )
+
+
+def _compliance(who: Who, ctx: Context, day: dt.date) -> ComplianceOut:
+    """The caller's part of the certification report (a pass over the province's people
+    and stations: kept with the registry view, per scope)."""
     report = queries.certification(ctx, day)
     mine = [r for r in report.requirements if _in_scope(r, who, ctx)]
     invalid = {r.person_id for r in mine if not r.valid}

@@ -140,8 +140,6 @@ def _station(who: Who, ctx: Context, station_id: str) -> StationRow:
 def station(station_id: StationId, who: Who, ctx: Context, session: Db) -> StationDetail:
     s = _station(who, ctx, station_id)
     view = ctx.view()
-    alerts = queries.open_alerts_by_station(ctx)
-    online = queries.loggers_online(ctx)
     report = queries.certification(ctx, ctx.today())
     valid = {r.person_id for r in report.requirements if r.valid}
     crew = (
@@ -150,7 +148,7 @@ def station(station_id: StationId, who: Who, ctx: Context, session: Db) -> Stati
         else (view.village_crews.get(s.village_id or "", []))
     )
     rows = actions.list_alerts(session, actions.AlertFilter(state="active", station_id=s.id))
-    base = item(s, ctx, queries.station_state(s.id, alerts, online), None)
+    base = item(s, ctx, queries.one_station_state(ctx, s.id), None)
     return StationDetail(
         **base.model_dump(),
         tilt_deg=s.tilt_deg,

@@ -93,6 +93,48 @@
         geometry: {type: 'Polygon', coordinates: [t.outline]},
       })),
     });
+    const counts = (states) =>
+      Object.keys(colors)
+        .filter((state) => states[state])
+        .map((state) => `${spec.states[state] || state} ${states[state]}`)
+        .join('<br>');
+    const byName = Object.fromEntries(data.townships.map((t) => [t.name, t]));
+    const geo = {
+      map: 'townships',
+      roam: true,
+      top: 32,
+      bottom: 32,
+      label: {show: data.townships.length <= 60, color: '#334155', fontWeight: 'bold'},
+      itemStyle: {areaColor: '#f1f5f9', borderColor: '#94a3b8', borderType: 'dashed'},
+      emphasis: {label: {show: true}, itemStyle: {areaColor: '#e2e8f0'}},
+    };
+    const tooltip = (p) =>
+      p.seriesType === 'scatter' ? `${p.data[3]}<br>${p.seriesName}` : `${p.name}<br>${counts((byName[p.name] || {}).states || {})}`;
+    if (data.stations.length === 0 && data.stations_in_scope > 0) {
+      // A province: too many stations to draw one by one. Each township is shaded by the
+      // share of its stations that are not running normally; its counts are in the tooltip.
+      const share = (s) => {
+        const total = Object.values(s).reduce((a, b) => a + b, 0);
+        return total ? (total - (s.ok || 0)) / total : 0;
+      };
+      const shares = data.townships.map((t) => ({name: t.name, value: share(t.states)}));
+      return {
+        title: title(spec),
+        tooltip: {trigger: 'item', formatter: tooltip},
+        geo: {...geo, label: {...geo.label, show: false}},
+        visualMap: {
+          min: 0,
+          max: Math.max(0.05, ...shares.map((s) => s.value)),
+          text: [spec.share_label, ''],
+          calculable: false,
+          left: 0,
+          bottom: 0,
+          inRange: {color: ['#dcfce7', '#fde68a', '#b91c1c']},
+          formatter: (v) => `${Math.round(v * 100)}%`,
+        },
+        series: [{type: 'map', geoIndex: 0, data: shares}],
+      };
+    }
     const stations = Object.keys(colors).map((state) => ({
       type: 'scatter',
       coordinateSystem: 'geo',
@@ -104,16 +146,8 @@
     return {
       title: title(spec),
       legend: {bottom: 0, data: stations.map((s) => s.name)},
-      tooltip: {trigger: 'item', formatter: (p) => (p.seriesType === 'scatter' ? `${p.data[3]}<br>${p.seriesName}` : p.name)},
-      geo: {
-        map: 'townships',
-        roam: true,
-        top: 32,
-        bottom: 32,
-        label: {show: true, color: '#334155', fontWeight: 'bold'},
-        itemStyle: {areaColor: '#f1f5f9', borderColor: '#94a3b8', borderType: 'dashed'},
-        emphasis: {label: {show: true}, itemStyle: {areaColor: '#e2e8f0'}},
-      },
+      tooltip: {trigger: 'item', formatter: tooltip},
+      geo,
       series: stations,
     };
   }

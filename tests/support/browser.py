@@ -71,6 +71,16 @@ def charts_drawn(b: WebDriver, chart_id: str) -> bool:
     return bool(b.execute_script(f"return !!document.querySelector('#{chart_id} canvas')"))
 
 
+def map_drawn(b: WebDriver, chart_id: str) -> bool:
+    """The map's data has come and is drawn (its series set), not only its canvas."""
+    script = (
+        f"const e = document.getElementById('{chart_id}');"
+        "const c = e && echarts.getInstanceByDom(e);"
+        "return !!(c && c.getOption() && c.getOption().series.length)"
+    )
+    return bool(b.execute_script(script))
+
+
 def text_of(b: WebDriver, element_id: str) -> str | None:
     """An element's text read in one script call: while a form's redirect replaces the
     page, an element found a moment before may belong to the page that went."""
