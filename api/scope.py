@@ -125,14 +125,15 @@ class Scope:
 
     @property
     def keeps_books(self) -> bool:
-        """Enter statements and receipts, close months, book adjustments: the bureau of
-        the whole deployment (a county's bureau in a province reads its county's books)."""
-        return self.everything
+        """Enter statements and receipts, close months, book adjustments: the bureau, for
+        the stations and villages in its scope (a county's bureau in a province keeps its
+        county's books)."""
+        return self.role == Role.BUREAU
 
     def records_uses(self, village_id: str) -> bool:
         """Record and publish what a village did with its income: its collective, and the
-        bureau."""
-        return self.everything or (self.role == Role.COLLECTIVE and self.sees_village(village_id))
+        bureau it lies under."""
+        return self.role in (Role.BUREAU, Role.COLLECTIVE) and self.sees_village(village_id)
 
     @property
     def reads_audit(self) -> bool:
@@ -142,8 +143,14 @@ class Scope:
 
     @property
     def reads_operations(self) -> bool:
-        """Ingest status, dead letters and the registry files (of the whole deployment)."""
+        """Ingest status and dead letters (of the whole deployment)."""
         return self.everything
+
+    @property
+    def keeps_registry(self) -> bool:
+        """Export and import the registry's files: the bureau — a county's bureau in a
+        province its county's part (``county``), the province's the whole."""
+        return self.role == Role.BUREAU
 
 
 def in_townships(view: FleetLookup, townships: set[str]) -> tuple[set[str], set[str]]:

@@ -265,11 +265,17 @@ def registry_generate(
     typer.echo(_summary(registry))
 
 
+COUNTY_OPTION = typer.Option(
+    "--county", help="One county's part of a province's registry (its id, e.g. C002)."
+)
+
+
 @registry_app.command("export")
 def registry_export(
     path: Annotated[Path, typer.Argument(help="A folder (CSV files) or a .xlsx workbook.")],
+    county: Annotated[str | None, COUNTY_OPTION] = None,
 ) -> None:
-    """Write the registry to CSV files or an XLSX workbook."""
+    """Write the registry (or one county's part of it) to CSV files or an XLSX workbook."""
     from pvmon.db.engine import session_factory
     from pvmon.registry.files import RegistryFileError, write_registry
     from pvmon.registry.store import load_registry
@@ -278,6 +284,10 @@ def registry_export(
     settings = settings_of_command()
     with session_factory(open_database(settings))() as session:
         registry = load_registry(session)
+    if county is not None:
+        if county not in {c.id for c in registry.counties}:
+            raise fail(f"unknown county {county!r}")
+        registry = registry.of_county(county)
     try:
         write_registry(registry, path)
     except RegistryFileError as exc:
@@ -288,16 +298,22 @@ def registry_export(
 @registry_app.command("import")
 def registry_import(
     path: Annotated[Path, typer.Argument(help="A folder of CSV files or a .xlsx workbook.")],
+    county: Annotated[str | None, COUNTY_OPTION] = None,
 ) -> None:
-    """Replace the registry with a file's; any bad row and nothing changes."""
+    """Replace the registry (or one county's part of it) with a file's; any bad row and
+    nothing changes."""
     from pvmon.db.engine import session_factory
-    from pvmon.registry.importing import import_registry
+    from pvmon.registry.importing import import_county, import_registry
     from pvmon.registry.validate import RegistryInvalid
     from pvmon.stores import open_database
 
     settings = settings_of_command()
+    sessions = session_factory(open_database(settings))
     try:
-        registry = import_registry(session_factory(open_database(settings)), path, by=cli_actor())
+        if county is None:
+            registry = import_registry(sessions, path, by=cli_actor())
+        else:
+            registry = import_county(sessions, path, county, by=cli_actor()).of_county(county)
     except RegistryInvalid as exc:
         raise fail(str(exc)) from None
     typer.echo(f"imported {path}: {_summary(registry)}")

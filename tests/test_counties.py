@@ -13,6 +13,8 @@ from pvmon.registry.importing import import_registry
 from pvmon.registry.schema import YONGHE, Registry
 from pvmon.registry.store import load_registry
 from pvmon.registry.validate import check_registry
+from pvmon.settings import load_settings
+from pvmon.stores import open_database
 from simulators.demo_registry import GenerationOptions, generate_registry
 from tests.support.csvsheets import edit_csv
 from tests.support.services import AS_OF
@@ -105,3 +107,46 @@ def test_a_province_file_that_mixes_counties_is_refused_naming_each_row() -> Non
         f"villages row 2 (V0101): township name {t01.name!r} is borne by C002-T01, T01: "
         "give the id",
     } <= shown, sorted(shown)
+
+
+def test_a_county_replaces_its_own_part_and_nothing_of_the_others(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A county's bureau exports its county's part, edits it and imports it back; the
+    other counties stay as they were. A row placed in another county, or an id another
+    county uses already, and nothing changes."""
+    monkeypatch.setenv("PVMON_DATA_DIR", str(tmp_path))
+    generated = runner.invoke(app, ["registry", "generate", "--counties", "3"])
+    assert generated.exit_code == 0, generated.output
+    part = tmp_path / "c002"
+    exported = runner.invoke(app, ["registry", "export", str(part), "--county", "C002"])
+    assert exported.exit_code == 0, exported.output
+    assert "2240 stations" in exported.output
+    engine = open_database(load_settings())
+    before = stored(engine)
+
+    def renamed(rows: list[dict]) -> list[dict]:
+        return [{**r, "name": "新名电站"} if r["id"] == "C002-VS001" else r for r in rows]
+
+    edit_csv(part, "stations", renamed)
+    imported = runner.invoke(app, ["registry", "import", str(part), "--county", "C002"])
+    assert imported.exit_code == 0, imported.output
+    after = stored(engine)
+    assert next(s.name for s in after.stations if s.id == "C002-VS001") == "新名电站"
+    for county in ("C001", "C003"):
+        assert after.of_county(county) == before.of_county(county), county
+    assert len(after.stations) == len(before.stations)
+
+    taken = next(i.id for i in before.inverters if i.station_id == "C003-VS001")
+    edit_csv(part, "inverters", lambda rows: [{**rows[0], "id": taken}, *rows[1:]])
+    edit_csv(part, "townships", lambda rows: [rows[0], {**rows[1], "county_id": "C003"}, *rows[2:]])
+    refused = runner.invoke(app, ["registry", "import", str(part), "--county", "C002"])
+    assert refused.exit_code != 0
+    assert "townships row 3 (C002-T02): in county 'C003'" in refused.output
+    edit_csv(part, "townships", lambda rows: [{**r, "county_id": "C002"} for r in rows])
+    clash = runner.invoke(app, ["registry", "import", str(part), "--county", "C002"])
+    assert clash.exit_code != 0
+    assert f"inverters row 2 ({taken}): another county has this id already" in clash.output
+    assert stored(engine) == after, "nothing of a refused file"
+    unknown = runner.invoke(app, ["registry", "import", str(part), "--county", "C404"])
+    assert "unknown county 'C404'" in unknown.output

@@ -3,28 +3,36 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
+from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
+import openpyxl
 import pytest
 from fastapi.testclient import TestClient
+from httpx import Response
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from analytics.context import Analytics
 from analytics.service import AnalyticsService
 from api.app import create_app
+from api.responses import XLSX
 from api.scope import Role
 from api.state import ApiState
 from api.users import DEMO_PASSWORD, NewUser, add_user
 from pvmon.db import tables
 from pvmon.db.engine import session_factory
 from pvmon.influx.client import InfluxClient
+from pvmon.localtime import month_add, month_of
 from pvmon.registry.schema import Registry
 from pvmon.registry.store import replace_registry
-from tests.support.browser import charts_drawn, serving, shot, sign_in
+from tests.support.browser import charts_drawn, map_drawn, serving, shot, sign_in
 from tests.support.fleetwriter import TZ, settings_for
 from tests.support.province import (
     county_energy,
@@ -75,7 +83,8 @@ def test_a_province_day_is_computed_county_by_county_and_totalled_from_them(
     assert (run.status, run.detail["counties"]) == ("ok", 3)
     assert run.started_at == min(u.started_at for u in units if u.job == "daily")
     county_users_see_their_county(tmp_path, influx, engine, registry, counties, day)
-    with serving(ApiState(settings_for(tmp_path, influx, engine), engine, influx)) as base:
+    drawn = settings_for(tmp_path, influx, engine, api_map_stations=MAP_STATIONS)
+    with serving(ApiState(drawn, engine, influx)) as base:
         the_overviews_in_a_browser(browser, base, tmp_path)
 
 
@@ -97,6 +106,9 @@ def the_overviews_in_a_browser(browser: WebDriver, base: str, tmp_path: Path) ->
     )
     WebDriverWait(browser, 20).until(lambda b: charts_drawn(b, "chart-map"))
     shot(browser, "province-overview.png", tmp_path)
+    WebDriverWait(browser, 20).until(lambda b: map_drawn(b, "chart-map"))
+    browser.execute_script("document.getElementById('chart-map').scrollIntoView()")
+    shot(browser, "province-map.png", tmp_path)
     browser.get(f"{base}/rankings?county=C002&kind=village")
     ranked = browser.find_elements(By.CSS_SELECTOR, "#ranking tr td:nth-child(3)")
     assert ranked, "the county's village stations, ranked"
@@ -134,7 +146,8 @@ def county_users_see_their_county(
             NewUser("supervisor", Role.SUPERVISOR, "乡镇监管员", township_id="C003-T01"),
         ):
             add_user(session, new, DEMO_PASSWORD, dt.datetime.now(dt.UTC))
-    settings = settings_for(tmp_path, influx, engine)
+        report_loggers(session, registry, away=AWAY)
+    settings = settings_for(tmp_path, influx, engine, api_map_stations=MAP_STATIONS)
     with TestClient(create_app(ApiState(settings, engine, influx))) as client:
         who = {u: login(client, u) for u in ("province", "county", "supervisor")}
 
@@ -154,10 +167,133 @@ def county_users_see_their_county(
         assert client.get("/api/v1/stations/VS001", headers=who["county"]).status_code == 404
         targets = {u: get(u, "/targets")["target_kwh"] for u in who}
         assert targets == {"province": 2 * 21e6 + 5e6, "county": 5e6, "supervisor": 21e6}
-        for path in ("/audit", "/ingest/status", "/registry/export"):
+        for path in ("/audit", "/ingest/status"):
             assert client.get(f"/api/v1{path}", headers=who["county"]).status_code == 403, path
             assert client.get(f"/api/v1{path}", headers=who["province"]).status_code == 200, path
+        book = client.get("/api/v1/registry/export", headers=who["county"])
+        workbook = openpyxl.load_workbook(io.BytesIO(book.content), read_only=True)
+        assert [row[0] for row in workbook["counties"].iter_rows(min_row=2, values_only=True)] == [
+            "C002"
+        ], "a county's bureau exports its county's part"
+        back = client.post(
+            "/api/v1/registry/import",
+            files={"file": ("c002.xlsx", book.content, XLSX)},
+            headers=who["county"],
+        )
+        assert back.status_code == 200, back.text
+        assert back.json()["sheets"]["stations"] == 2240, "and imports it back"
         the_lists_narrow_to_a_county(client, who)
+        the_maps_draw_a_county_and_shade_a_province(get, registry)
+        a_county_keeps_its_own_books(client, who, registry)
+
+
+MAP_STATIONS = 5000
+"""More than a county's 2,240 stations, fewer than three counties' 6,720."""
+AWAY = "C002-T03"
+"""The township whose loggers are all offline."""
+
+
+def report_loggers(session: Session, registry: Registry, away: str) -> None:
+    """Every station's logger online, except those of the township ``away``."""
+    now = dt.datetime.now(dt.UTC)
+    session.add_all(
+        tables.LoggerStatus(
+            station_id=s.id, online=s.township_id != away, since=now, updated_at=now
+        )
+        for s in registry.stations
+    )
+
+
+def the_maps_draw_a_county_and_shade_a_province(get: Callable, registry: Registry) -> None:
+    """A county's map draws its stations; a province's (past the settings' limit) gives
+    its townships' counts by state instead, the same counts the summaries give."""
+    away = sum(1 for s in registry.stations if s.township_id == AWAY)
+    total = len(registry.stations)
+    assert get("province", "/fleet/summary")["stations_by_state"] == {
+        "offline": away,
+        "ok": total - away,
+    }
+    assert get("county", "/fleet/summary")["stations_by_state"] == {
+        "offline": away,
+        "ok": 2240 - away,
+    }
+    province = get("province", "/fleet/map")
+    assert (province["stations"], province["stations_in_scope"]) == ([], total)
+    areas = {t["id"]: t["states"] for t in province["townships"]}
+    assert len(areas) == 18
+    assert areas[AWAY] == {"offline": away}
+    assert sum(sum(states.values()) for states in areas.values()) == total
+    county = get("county", "/fleet/map")
+    assert len(county["stations"]) == county["stations_in_scope"] == 2240
+    marks = Counter((m[2].split("-")[0], m[4]) for m in county["stations"])
+    assert marks == {("C002", "offline"): away, ("C002", "ok"): 2240 - away}
+    township_of = {s.id: s.township_id for s in registry.stations}
+    drawn = Counter((township_of[m[2]], m[4]) for m in county["stations"])
+    for area in county["townships"]:
+        assert area["states"] == {state: n for (t, state), n in drawn.items() if t == area["id"]}, (
+            area["id"]
+        )
+
+
+def a_county_keeps_its_own_books(
+    client: TestClient, who: dict[str, dict[str, str]], registry: Registry
+) -> None:
+    """A county's bureau enters statements, imports files, closes months and records uses
+    for its county's stations and villages, and for no other county's: a file naming
+    another county's station is refused whole."""
+    last = month_add(month_of(dt.date.today()), -1)
+    county_of = registry.county_of()
+
+    def village_stations(county: str) -> list[str]:
+        return [
+            s.id
+            for s in registry.stations
+            if s.kind == "village" and county_of[s.township_id] == county
+        ]
+
+    own, foreign = village_stations("C002")[:2], village_stations("C003")[0]
+    statement = {"export_kwh": 9000, "grid_yuan": 2988.0}
+
+    def put(user: str, station: str) -> int:
+        path = f"/api/v1/finance/settlements/{station}/{last}"
+        return client.put(path, json=statement, headers=who[user]).status_code
+
+    assert put("county", own[0]) == 200
+    assert put("county", foreign) == 404
+    assert put("supervisor", village_stations("C003")[1]) == 403, "a supervisor keeps none"
+
+    def upload(user: str, *stations: str) -> Response:
+        rows = "".join(f"{s},{last},9000,2988\n" for s in stations)
+        body = f"station_id,period,export_kwh,grid_yuan\n{rows}".encode()
+        return client.post(
+            "/api/v1/finance/settlements/import",
+            files={"file": ("s.csv", body, "text/csv")},
+            headers=who[user],
+        )
+
+    mixed = upload("county", own[1], foreign)
+    assert mixed.status_code == 422
+    assert [e["loc"][-1] for e in mixed.json()["detail"]] == [3], "the other county's row"
+    written = client.get(
+        f"/api/v1/finance/settlements?station_id={own[1]}", headers=who["province"]
+    ).json()
+    assert written == [], "nothing of a refused file is written"
+    assert upload("county", own[1]).json()["added"] == 1
+    assert upload("province", foreign).json()["added"] == 1, "the province keeps every county's"
+
+    theirs = next(v.id for v in registry.villages if county_of[v.township_id] == "C003")
+    mine = next(v.id for v in registry.villages if county_of[v.township_id] == "C002")
+    close = client.post(f"/api/v1/villages/{theirs}/months/{last}/close", headers=who["county"])
+    assert close.status_code == 404
+    use = {
+        "used_on": dt.date.today().isoformat(),
+        "category": "small_public_works",
+        "description": "修缮村道排水沟",
+        "amount_yuan": 800,
+    }
+    for village, status in ((mine, 201), (theirs, 404)):
+        made = client.post(f"/api/v1/villages/{village}/uses", json=use, headers=who["county"])
+        assert made.status_code == status, (village, made.text)
 
 
 def the_lists_narrow_to_a_county(client: TestClient, who: dict[str, dict[str, str]]) -> None:
@@ -184,6 +320,12 @@ def the_lists_narrow_to_a_county(client: TestClient, who: dict[str, dict[str, st
     assert {v[:5] for v in villages} == {"C002-"}
     assert 'name="county"' in page("province", "/alerts?county=C001")
     assert 'name="county"' not in page("county", "/rankings"), "one county: no filter"
+    headed = {u: page(u, "/rankings") for u in ("province", "county", "supervisor")}
+    assert "<h1>全省光伏扶贫电站运行监测</h1>" in headed["province"]
+    assert '<a href="/overview">全省总览</a>' in headed["province"]
+    assert "<h1>002号县光伏扶贫电站运行监测</h1>" in headed["county"], "a county's own name"
+    assert '<a href="/overview">全县总览</a>' in headed["county"]
+    assert "<h1>003号县光伏扶贫电站运行监测</h1>" in headed["supervisor"], "the township's county"
     for path in ("/rankings?county=C003", "/alerts?county=C003", "/villages?county=C003"):
         assert client.get(path, headers=who["county"]).status_code == 404, path
     assert client.get("/rankings?county=C999", headers=who["province"]).status_code == 404

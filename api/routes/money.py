@@ -214,7 +214,12 @@ def import_file(
     ctx: ApiState,
     channel: str = "api",
 ) -> MoneyImported:
-    """Check the whole file, then write it in one transaction (422 naming every bad row)."""
+    """Check the whole file, then write it in one transaction (422 naming every bad row).
+    A county's bureau imports against its county's part of the registry: another county's
+    station is an unknown one, and its row is refused with the rest of the file."""
+    registry = ctx.view().registry
+    if who.scope.county is not None:
+        registry = registry.of_county(who.scope.county)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"upload{Path(name).suffix.lower()}"
         path.write_bytes(data)
@@ -222,7 +227,7 @@ def import_file(
             with ctx.sessions.begin() as session:
                 done = import_money(
                     session,
-                    ctx.view().registry,
+                    registry,
                     sheet,
                     path,
                     name,

@@ -20,7 +20,7 @@ from api.responses import XLSX, files, invalid_file, problems
 from ingest.status import read_status
 from pvmon.db import tables
 from pvmon.registry.files import write_registry
-from pvmon.registry.importing import import_registry
+from pvmon.registry.importing import import_county, import_registry
 from pvmon.registry.store import load_registry
 from pvmon.registry.validate import RegistryInvalid
 
@@ -31,6 +31,11 @@ MAX_UPLOAD = 20 * 1024 * 1024
 
 def _operator(who: Who) -> None:
     if not who.scope.reads_operations:
+        raise forbidden()
+
+
+def _registrar(who: Who) -> None:
+    if not who.scope.keeps_registry:
         raise forbidden()
 
 
@@ -93,14 +98,19 @@ def dead_letters(
     responses=files(XLSX),
 )
 def export_registry(who: Who, session: Db) -> FileResponse:
-    _operator(who)
+    """The whole registry; a county's bureau in a province gets its county's part."""
+    _registrar(who)
     folder = Path(tempfile.mkdtemp(prefix="pvmon-export-"))
     path = folder / "registry.xlsx"
-    write_registry(load_registry(session), path)
+    registry = load_registry(session)
+    county = who.scope.county
+    if county is not None:
+        registry = registry.of_county(county)
+    write_registry(registry, path)
     return FileResponse(
         path,
         media_type=XLSX,
-        filename="yonghe-pv-registry.xlsx",
+        filename=f"pv-registry-{county}.xlsx" if county else "yonghe-pv-registry.xlsx",
         background=BackgroundTask(_remove, folder),
     )
 
@@ -124,18 +134,22 @@ def _remove(folder: Path) -> None:
 )
 async def import_workbook(who: Who, ctx: Context, file: UploadFile) -> ImportResult:
     """An XLSX workbook as exported: checked whole; any bad row → 422 listing every
-    problem, and nothing changes."""
-    _operator(who)
+    problem, and nothing changes. A county's bureau in a province replaces its county's
+    part; a row of another county is refused with the file."""
+    _registrar(who)
     data = await file.read(MAX_UPLOAD + 1)
     if len(data) > MAX_UPLOAD:
         raise HTTPException(413, f"larger than {MAX_UPLOAD // 1024 // 1024} MB")
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "upload.xlsx"
         path.write_bytes(data)
+        name, county = _shown_name(file.filename), who.scope.county
         try:
-            registry = import_registry(
-                ctx.sessions, path, _shown_name(file.filename), by=who.by("api")
-            )
+            if county is None:
+                registry = import_registry(ctx.sessions, path, name, by=who.by("api"))
+            else:
+                whole = import_county(ctx.sessions, path, county, name, by=who.by("api"))
+                registry = whole.of_county(county)
         except RegistryInvalid as exc:
             raise HTTPException(422, invalid_file(exc.errors)) from None
     ctx.forget()
