@@ -1,7 +1,8 @@
 """Many units of work at once, on every core: the service's worker processes each take
 units (``analytics.work``) exactly as another analytics process on another machine would.
 
-Each worker process opens its own stores (connections do not survive a fork).
+Each worker process opens its own stores (connections do not survive a fork) and reads
+only the part of the registry of the county it takes, never a province's whole registry.
 """
 
 from __future__ import annotations
@@ -21,12 +22,11 @@ _worker: Analytics | None = None
 
 def _open_worker(settings: Settings) -> None:
     global _worker  # noqa: PLW0603 - one Analytics per worker process, made at its start
-    _worker = Analytics.open(settings, open_database(settings), open_influx(settings))
+    _worker = Analytics.open(settings, open_database(settings), open_influx(settings), whole=False)
 
 
 def _work(due: Sequence[dt.date]) -> list[PartOutcome]:
     assert _worker is not None
-    _worker.reload_registry()
     return work(_worker, holder_name(), due, RUN_DAYS)
 
 

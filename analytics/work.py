@@ -85,8 +85,8 @@ def work(a: Analytics, holder: str, due: Sequence[dt.date], most: int = 1) -> li
                 return out
             beat.held = taken
             county = taken[0].part
-            if county not in counties:
-                counties[county] = a.of_county(county)
+            if county not in counties:  # one county's part held at a time
+                counties = {county: a.of_county(county)}
             outcomes = _compute_run(counties[county], sorted(taken, key=lambda t: t.period))
             beat.held = []
             out += outcomes

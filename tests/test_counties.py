@@ -11,12 +11,13 @@ from pvmon.db.engine import session_factory
 from pvmon.registry.files import write_registry
 from pvmon.registry.importing import import_registry
 from pvmon.registry.schema import YONGHE, Registry
-from pvmon.registry.store import load_registry
+from pvmon.registry.store import load_county, load_registry
 from pvmon.registry.validate import check_registry
 from pvmon.settings import load_settings
 from pvmon.stores import open_database
 from simulators.demo_registry import GenerationOptions, generate_registry
 from tests.support.csvsheets import edit_csv
+from tests.support.province import load_province
 from tests.support.services import AS_OF
 
 runner = CliRunner()
@@ -150,3 +151,15 @@ def test_a_county_replaces_its_own_part_and_nothing_of_the_others(
     assert stored(engine) == after, "nothing of a refused file"
     unknown = runner.invoke(app, ["registry", "import", str(part), "--county", "C404"])
     assert "unknown county 'C404'" in unknown.output
+
+
+def test_a_county_read_alone_is_its_part_of_the_whole(engine: Engine) -> None:
+    """An analytics worker reads only the county it computes: the same rows as the whole
+    registry's part for that county."""
+    load_province(engine, 3)
+    with session_factory(engine)() as session:
+        whole = load_registry(session)
+        for county in ("C001", "C002", "C003"):
+            alone = load_county(session, county)
+            assert alone == whole.of_county(county), county
+            assert len(alone.stations) == 2240

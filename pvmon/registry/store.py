@@ -1,4 +1,5 @@
-"""The registry in the relational store: read it whole, or replace it in one transaction.
+"""The registry in the relational store: read it whole (or one county's part), or replace
+it in one transaction.
 
 Replacing changes only what differs — rows gone are deleted, new ones inserted, changed
 ones updated — so rows that other records refer to (a station with work orders) stay
@@ -8,10 +9,10 @@ put when they stay in the registry, and the change itself is known row by row.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, func, select, tuple_, update
+from sqlalchemy import ColumnElement, delete, func, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -36,11 +37,59 @@ class SheetChange:
 
 
 def load_registry(session: Session) -> Registry:
+    return _load(session, {})
+
+
+def load_county(session: Session, county: str) -> Registry:
+    """One county's part of the stored registry (``Registry.of_county``) without reading
+    the rest of a province: each sheet narrowed in SQL to the rows that can belong to the
+    county, then cut exactly by ``of_county``, the one definition of the part."""
+    t = tables
+    townships = select(t.Township.id).where(t.Township.county_id == county)
+    stations = select(t.Station.id).where(t.Station.township_id.in_(townships))
+    villages = select(t.Village.id).where(t.Village.township_id.in_(townships))
+    crews = (
+        select(t.StationMaintainer.person_id)
+        .where(t.StationMaintainer.station_id.in_(stations))
+        .union(
+            select(t.VillageMaintainer.person_id).where(
+                t.VillageMaintainer.village_id.in_(villages)
+            )
+        )
+    )
+    people = select(t.Person.id).where(
+        t.Person.township_id.in_(townships)
+        | t.Person.village_id.in_(villages)
+        | t.Person.id.in_(crews)
+    )
+    inverters = select(t.Inverter.id).where(t.Inverter.station_id.in_(stations))
+    where = {
+        "counties": t.County.id == county,
+        "townships": t.Township.county_id == county,
+        "villages": t.Village.township_id.in_(townships),
+        "people": t.Person.id.in_(people),
+        "stations": t.Station.township_id.in_(townships),
+        "station_shares": t.StationShare.station_id.in_(stations),
+        "inverters": t.Inverter.station_id.in_(stations),
+        "device_addresses": t.DeviceAddress.inverter_id.in_(inverters),
+        "station_maintainers": t.StationMaintainer.station_id.in_(stations),
+        "village_maintainers": t.VillageMaintainer.village_id.in_(villages),
+        "certificates": t.Certificate.person_id.in_(people),
+        "tariffs": t.Tariff.station_id.in_(stations),
+        "station_costs": t.StationCost.station_id.in_(stations),
+    }
+    return _load(session, where).of_county(county)
+
+
+def _load(session: Session, where: Mapping[str, ColumnElement[bool]]) -> Registry:
+    """Every sheet's rows in key order, those of a sheet in ``where`` narrowed by it."""
     registry = Registry()
     for sheet, model in SHEET_MODELS.items():
         order = [getattr(model.table, k) for k in model.key]
-        rows = session.scalars(select(model.table).order_by(*order))
-        setattr(registry, sheet, [model.model_validate(r) for r in rows])
+        query = select(model.table).order_by(*order)
+        if sheet in where:
+            query = query.where(where[sheet])
+        setattr(registry, sheet, [model.model_validate(r) for r in session.scalars(query)])
     return registry
 
 
