@@ -224,8 +224,8 @@ def scope_for(user: tables.User, view: FleetLookup) -> Scope:
         return _over_townships(role, user, view, {township}, county)
     if role == Role.MAINTAINER:
         person = user.person_id or ""
-        stations = {s for s, crew in view.crews.items() if person in crew}
-        villages = {v for v, crew in view.village_crews.items() if person in crew}
+        stations = set(view.duties.get(person, ()))
+        villages = set(view.village_duties.get(person, ()))
         stations |= {
             s.id
             for s in view.stations.values()

@@ -194,14 +194,14 @@ def person_page(
 ) -> Response:
     view = ctx.view()
     person = view.people.get(person_id)
-    own = frozenset(s for s, crew in view.crews.items() if person_id in crew)
-    villages = sorted(v for v, crew in view.village_crews.items() if person_id in crew)
+    own = view.duties.get(person_id, frozenset())
+    villages = sorted(view.village_duties.get(person_id, ()))
     if person is None or not who.scope.sees_person(person_id, own):
         return problem_page(request, who, 404, "not_found")
     report = queries.certification(ctx, ctx.today())
     requirement = next((r for r in report.requirements if r.person_id == person_id), None)
     certificates = [c for c in view.registry.certificates if c.person_id == person_id]
-    listed = [st for st in stations.stations(who, ctx, None, None, None) if st.id in own]
+    listed = stations.stations(who, ctx, None, None, None, only=own)
     scoped = who.scope.alert_filter()
     concerning = actions.concerning(person_id, own)
     mine = actions.list_alerts(

@@ -7,7 +7,8 @@ computed by 1, 2 and 4 worker processes at once — each ``python -m bench.provi
 taking units exactly as ``pvmon analytics`` does — and the day's totals after them.
 
 Printed per number of workers: the wall time from the workers' start to the totals stored,
-a worker's start (its registry and stores opened), the median wall time of a county-day,
+a worker's start (its stores opened; it reads each county's registry as it takes it), the
+median wall time of a county-day's computation,
 the CPU seconds per county-day (start included), the largest worker's peak resident
 memory; and influxd's resident memory after the writes and after the job. This machine
 has 2 cores: past two workers the wall time cannot fall, so the CPU seconds per
@@ -53,10 +54,12 @@ DAY = dt.date.today() - dt.timedelta(days=2)
 
 
 def worker() -> None:
-    """One analytics process: take and compute county-days until none is left."""
+    """One analytics worker process (as ``analytics.parallel`` starts them): take and
+    compute county-days until none is left, reading each county's part of the registry as
+    it takes it."""
     began = time.perf_counter()
     settings = load_settings()
-    a = Analytics.open(settings, open_database(settings), open_influx(settings))
+    a = Analytics.open(settings, open_database(settings), open_influx(settings), whole=False)
     opened = time.perf_counter() - began
     outcomes = work(a, holder_name(), [DAY])
     usage = resource.getrusage(resource.RUSAGE_SELF)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from typing import Literal
 
 from fastapi import APIRouter, HTTPException, Response
@@ -71,12 +72,15 @@ def stations(
     kind: StationKind | None,
     township: str | None,
     state: StationState | None,
+    only: Collection[str] | None = None,
 ) -> list[StationItem]:
-    """Every station of the caller's that passes the filters (the pages list them all)."""
+    """Every station of the caller's that passes the filters (the pages list them all),
+    or those of them in ``only`` (items are built for the stations listed alone)."""
     kpis = station_kpis(ctx)
     return [
         item(s, ctx, current, kpis.get(s.id))
         for s, current in chosen(who, ctx, kind, township, state)
+        if only is None or s.id in only
     ]
 
 

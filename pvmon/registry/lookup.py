@@ -50,6 +50,10 @@ class FleetLookup:
     """station → its responsible maintainers"""
     village_crews: dict[str, list[str]]
     """village → the maintainers of its household arrays"""
+    duties: dict[str, frozenset[str]]
+    """person → the stations they are a responsible maintainer of"""
+    village_duties: dict[str, frozenset[str]]
+    """person → the villages whose household arrays they look after"""
     inverters: dict[str, list[str]]
     """station → the serials of every inverter it has had (``station_inverters``: those in
     service on a day)"""
@@ -84,6 +88,12 @@ class FleetLookup:
         costs: dict[str, list[StationCostRow]] = defaultdict(list)
         for c in registry.station_costs:
             costs[c.station_id].append(c)
+        duties: dict[str, set[str]] = defaultdict(set)
+        for m in registry.station_maintainers:
+            duties[m.person_id].add(m.station_id)
+        village_duties: dict[str, set[str]] = defaultdict(set)
+        for n in registry.village_maintainers:
+            village_duties[n.person_id].add(n.village_id)
         return {
             "registry": registry,
             "stations": {s.id: s for s in registry.stations},
@@ -95,6 +105,8 @@ class FleetLookup:
             "in_village": dict(in_village),
             "crews": registry.crews(),
             "village_crews": registry.village_crews(),
+            "duties": {p: frozenset(s) for p, s in duties.items()},
+            "village_duties": {p: frozenset(v) for p, v in village_duties.items()},
             "inverters": dict(inverters),
             "station_of": {i.id: i.station_id for i in registry.inverters},
             "township_centres": registry.township_centres(),
