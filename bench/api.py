@@ -9,8 +9,9 @@ Prints p50/p95/p99 per endpoint and page. The store holds rollups only, so a sta
 day curve reads an empty raw series: its figure is a lower bound.
 
 With ``--counties N`` the registry is a province of N counties (Yonghe and N-1 generated
-like it) on PostgreSQL, and the station list (a page of 100) is measured too; influxd's
-resident memory after the year of rollups is printed.
+like it) on PostgreSQL. Every run also measures the station list (a page of 100) and the
+overview's map (``/api/v1/fleet/map``); influxd's resident memory after the year of
+rollups is printed.
 
 Writing a year of rollups for 100 counties takes about 40 minutes here: ``--store DIR``
 keeps the prepared store (influxd's files in DIR, a PostgreSQL database named for the

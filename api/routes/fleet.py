@@ -70,12 +70,8 @@ def station_map(who: Who, ctx: Context, township: TownshipFilter = None) -> Stat
         who = within_township(who, township, ctx)
     view = ctx.view()
     scope = who.scope
-    seen = [
-        view.stations[s]
-        for s in (view.stations if scope.stations is None else scope.stations)
-        if scope.sees_station(s)
-    ]
-    if len(seen) > ctx.settings.api_map_stations and scope.reads_fleet:
+    ids = view.stations.keys() if scope.stations is None else scope.stations
+    if len(ids) > ctx.settings.api_map_stations and scope.reads_fleet:
         by_township = ctx.cached("states_by_township", lambda: queries.states_by_township(ctx))
         areas = ctx.cached("township_areas", lambda: _areas(view.stations.values(), view))
         return StationMap(
@@ -85,8 +81,9 @@ def station_map(who: Who, ctx: Context, township: TownshipFilter = None) -> Stat
                 if scope.sees_township(a.id)
             ],
             stations=[],
-            stations_in_scope=len(seen),
+            stations_in_scope=len(ids),
         )
+    seen = [view.stations[s] for s in sorted(ids) if s in view.stations]
     alerts = ctx.cached("alerts_by_station", lambda: queries.open_alerts_by_station(ctx))
     online = ctx.cached("loggers_online", lambda: queries.loggers_online(ctx))
     marks = [
@@ -96,7 +93,10 @@ def station_map(who: Who, ctx: Context, township: TownshipFilter = None) -> Stat
     for s, mark in zip(seen, marks, strict=True):
         counts.setdefault(s.township_id, Counter())[mark[4]] += 1
     return StationMap(
-        townships=[a.model_copy(update={"states": dict(counts[a.id])}) for a in _areas(seen, view)],
+        townships=[
+            a.model_copy(update={"states": queries.in_state_order(counts[a.id])})
+            for a in _areas(seen, view)
+        ],
         stations=marks,
         stations_in_scope=len(seen),
     )
