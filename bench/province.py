@@ -14,7 +14,11 @@ memory; and influxd's resident memory after the writes and after the job. This m
 has 2 cores: past two workers the wall time cannot fall, so the CPU seconds per
 county-day are the figure that carries to a bigger machine.
 
-Run: .venv/bin/python -m bench.province [--counties 8] [--workers 1,2,4]
+With ``--api-store DIR`` it then measures the API at a province's size as well: ``bench.api
+--counties 100 --api-processes 2`` on the store kept in DIR (written there first, about 45
+minutes here, when DIR holds none), its figures printed after these.
+
+Run: .venv/bin/python -m bench.province [--counties 8] [--workers 1,2,4] [--api-store DIR]
 """
 
 from __future__ import annotations
@@ -51,6 +55,8 @@ from simulators.demo_registry import GenerationOptions, generate_registry
 
 TZ = ZoneInfo("Asia/Shanghai")
 DAY = dt.date.today() - dt.timedelta(days=2)
+API_COUNTIES = 100
+"""The province the API is measured at (issue 21: a year of rollups, no raw telemetry)."""
 
 
 def worker() -> None:
@@ -114,6 +120,7 @@ def main() -> None:
     parser.add_argument("mode", nargs="?", default="bench", choices=["bench", "worker"])
     parser.add_argument("--counties", type=int, default=8)
     parser.add_argument("--workers", default="1,2,4")
+    parser.add_argument("--api-store", type=Path, help="then the API at 100 counties, kept here")
     args = parser.parse_args()
     if args.mode == "worker":
         worker()
@@ -125,6 +132,17 @@ def main() -> None:
             bench(args, url, server, Path(root))
         finally:
             server.stop()
+    if args.api_store:
+        print(f"the API at {API_COUNTIES} counties (bench.api):", flush=True)
+        api = [
+            "--counties",
+            str(API_COUNTIES),
+            "--api-processes",
+            "2",
+            "--store",
+            str(args.api_store),
+        ]
+        subprocess.run([sys.executable, "-m", "bench.api", *api], check=True)
 
 
 def bench(args: argparse.Namespace, url: str, server: Influxd, root: Path) -> None:
