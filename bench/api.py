@@ -117,7 +117,7 @@ paths = {%(paths)s}
 wrk.headers["%(header)s"] = "%(value)s"
 local n = 0
 response = function(status, headers, body)
-  if status >= 400 then io.write(string.format("status %%d\n", status)) end
+  if status >= 400 then io.write(string.format("status %%d\\n", status)) end
 end
 request = function()
   n = n + 1
@@ -155,6 +155,7 @@ def load(
         subprocess.Popen(
             ["wrk", *options, "--timeout", "120s", "-s", str(script), base],
             stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
         )
         for base in bases
@@ -162,7 +163,9 @@ def load(
     samples: list[float] = []
     failed: Counter[str] = Counter()
     for run in runs:
-        out, _ = run.communicate()
+        out, err = run.communicate()
+        if run.returncode != 0:
+            raise RuntimeError(f"wrk failed ({run.returncode}): {err.strip()}")
         for line in out.splitlines():
             word, *numbers = line.split()
             if word == "status":
