@@ -5,6 +5,7 @@ endpoint is called in scope and out of it."""
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import io
 import tempfile
 import threading
@@ -530,6 +531,25 @@ def test_the_registry_is_read_again_only_when_it_changed(
     assert changed is not first
     assert changed.township_names[registry.townships[0].id] == "新名乡"
     assert world.ctx.view() is changed
+
+
+def test_a_new_registry_view_is_out_of_the_garbage_collectors_passes(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full collection passing over a province's registry stopped every request of the
+    API process for a second: each view the API reads is frozen out of those passes."""
+    monkeypatch.setattr("api.state.REGISTRY_REFRESH_S", 0.0)
+    world.ctx.view()
+    gc.unfreeze()
+    with session_factory(world.engine).begin() as session:
+        registry = load_registry(session)
+        registry.townships[0] = registry.townships[0].model_copy(update={"name": "又一名乡"})
+        replace_registry(session, registry)
+    view = world.ctx.view()
+    assert view.township_names[registry.townships[0].id] == "又一名乡"
+    assert gc.get_freeze_count() >= len(view.stations) + len(view.inverter_rows)
+    station = next(iter(view.stations.values()))
+    assert not any(o is station for o in gc.get_objects()), "not in any generation passed over"
 
 
 def test_while_one_caller_reads_a_changed_registry_the_others_go_on_with_the_view_they_have(
