@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import anyio.to_thread
+import structlog
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
@@ -52,6 +53,8 @@ from pvmon.influx.client import InfluxError, InfluxUnavailable
 
 API_PREFIX = "/api/v1"
 
+log = structlog.get_logger(__name__)
+
 
 def create_app(ctx: ApiState) -> FastAPI:
     @asynccontextmanager
@@ -73,7 +76,8 @@ def create_app(ctx: ApiState) -> FastAPI:
     app.state.context = ctx
 
     @app.exception_handler(InfluxUnavailable)
-    def influx_away(_request: Request, exc: InfluxUnavailable) -> JSONResponse:
+    def influx_away(request: Request, exc: InfluxUnavailable) -> JSONResponse:
+        log.warning("influx_unavailable", path=request.url.path, error=str(exc))
         return JSONResponse({"detail": "InfluxDB is unavailable; try again shortly"}, 503)
 
     api = APIRouter(prefix=API_PREFIX)

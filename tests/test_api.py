@@ -15,6 +15,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+import structlog.testing
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
@@ -424,14 +425,23 @@ def test_operations_ingest_dead_letters_registry_health_metrics(
     assert "pvmon_ingest_spool_points 1234.0" in metrics
 
 
-def test_health_reports_an_unreachable_influxdb(world: World) -> None:
+def test_health_reports_an_unreachable_influxdb(
+    world: World, users: dict[str, dict[str, str]]
+) -> None:
+    """Health says which store is away; a request that needs it gets 503, and the log
+    names the path and the error for the operator."""
     from tests.support.receivers import closed_port_url
 
     ctx = ApiState(world.settings, world.engine, InfluxClient(closed_port_url(), "x"))
-    with TestClient(create_app(ctx)) as c:
+    with TestClient(create_app(ctx)) as c, structlog.testing.capture_logs() as logged:
         r = c.get("/healthz")
+        summary = c.get("/api/v1/fleet/summary", headers=users["bureau"])
     assert r.status_code == 503
     assert r.json()["influxdb"].startswith("error")
+    assert summary.status_code == 503
+    away = [e for e in logged if e["event"] == "influx_unavailable"]
+    assert [e["path"] for e in away] == ["/api/v1/fleet/summary"]
+    assert away[0]["error"]
 
 
 def test_users_are_checked_against_the_registry(world: World) -> None:
