@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 import pvlib
 from sqlalchemy import Select, case, func, select
+from sqlalchemy.orm import Session
 
 from alerts import actions
 from analytics import forecasts
@@ -247,14 +248,13 @@ def station_state(station: str, alerts: dict[str, str], online: dict[str, bool])
     return state_of(alerts.get(station), online.get(station))
 
 
-def one_station_state(ctx: ApiState, station: str) -> str:
+def one_station_state(session: Session, station: str) -> str:
     """One station's state as it stands now (``state_of``), read for that station alone."""
     worst = _worst_alerts().where(tables.Alert.station_id == station)
-    with ctx.sessions() as session:
-        rank = session.execute(worst).one_or_none()
-        online = session.scalar(
-            select(tables.LoggerStatus.online).where(tables.LoggerStatus.station_id == station)
-        )
+    rank = session.execute(worst).one_or_none()
+    online = session.scalar(
+        select(tables.LoggerStatus.online).where(tables.LoggerStatus.station_id == station)
+    )
     return state_of(SEVERITY_ORDER[rank[1]] if rank else None, online)
 
 

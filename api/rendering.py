@@ -33,9 +33,10 @@ templates.env.filters.update(
 
 def words(ctx: ApiState, lang: Lang, who: Caller | None) -> dict[str, Any]:
     names = queries.place_names(ctx)
+    place = county_name(ctx, who)
     return {
-        "place": county_name(ctx, who),
-        "page_title": deployment_title(ctx, lang, who),
+        "place": place,
+        "page_title": title_of(place, lang),
         "t": lambda key, **values: text(key, lang, **values),
         "rule": lambda name: messages.rule_title(name, lang),
         "severity": lambda level: messages.severity_word(level, lang),
@@ -51,7 +52,10 @@ def words(ctx: ApiState, lang: Lang, who: Caller | None) -> dict[str, Any]:
 
 def deployment_title(ctx: ApiState, lang: Lang, who: Caller | None) -> str:
     """The system's name as pages and exports head it: the county's, or the province's."""
-    place = county_name(ctx, who)
+    return title_of(county_name(ctx, who), lang)
+
+
+def title_of(place: str | None, lang: Lang) -> str:
     return text("title", lang, county=place) if place else text("title_province", lang)
 
 

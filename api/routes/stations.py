@@ -152,7 +152,7 @@ def station(station_id: StationId, who: Who, ctx: Context, session: Db) -> Stati
         else (view.village_crews.get(s.village_id or "", []))
     )
     rows = actions.list_alerts(session, actions.AlertFilter(state="active", station_id=s.id))
-    base = item(s, ctx, queries.one_station_state(ctx, s.id), None)
+    base = item(s, ctx, queries.one_station_state(session, s.id), None)
     return StationDetail(
         **base.model_dump(),
         tilt_deg=s.tilt_deg,

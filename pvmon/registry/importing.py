@@ -55,10 +55,11 @@ def import_county(
         stored = load_registry(session)
         part, placing = placed_in(part, stored, county, name or path.name)
         part, own = check_registry(part)
-        errors += placing + own + taken_elsewhere(part, stored, county)
+        others = stored.outside(county)
+        errors += placing + own + taken_elsewhere(part, others)
         if errors:
             raise RegistryInvalid(errors)
-        whole, clashes = check_registry(stored.with_county(county, part))
+        whole, clashes = check_registry(part.joined(others))
         if clashes:
             raise RegistryInvalid(clashes)
         reason = f"import {name or path.name} ({county})"
@@ -73,21 +74,17 @@ def _parsed(path: Path, name: str | None) -> tuple[Registry, list[RowError]]:
     return parse_sheets(raw)
 
 
-def taken_elsewhere(part: Registry, stored: Registry, county: str) -> list[RowError]:
-    """Rows of a county's file whose id another county's row bears already."""
-    own = {
-        sheet: {r.key_value() for r in rows}
-        for sheet, rows in stored.of_county(county).sheets().items()
-    }
+def taken_elsewhere(part: Registry, others: Registry) -> list[RowError]:
+    """Rows of a county's file whose id another county's row (``others``) bears already."""
     errors = []
     for sheet, rows in part.sheets().items():
-        others = {r.key_value() for r in getattr(stored, sheet)} - own[sheet]
+        taken = {r.key_value() for r in getattr(others, sheet)}
         errors += [
             RowError(
                 sheet, row_number(i), "another county has this id already", _shown(r.key_value())
             )
             for i, r in enumerate(rows)
-            if r.key_value() in others
+            if r.key_value() in taken
         ]
     return errors
 

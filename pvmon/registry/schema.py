@@ -310,22 +310,24 @@ class Registry:
             station_costs=[c for c in self.station_costs if c.station_id in stations],
         )
 
-    def with_county(self, county_id: str, part: Registry) -> Registry:
-        """This registry with one county's part (``of_county``) replaced by ``part``; the
-        other counties' rows stay. ``part``'s rows come first in each sheet, so a problem
-        found in the whole is numbered as in the county's file."""
-        old = {
+    def outside(self, county_id: str) -> Registry:
+        """Every row that is not part of the county's (``of_county``): the other counties'."""
+        own = {
             sheet: {r.key_value() for r in rows}
             for sheet, rows in self.of_county(county_id).sheets().items()
         }
         return Registry(
             **{
-                sheet: [
-                    *rows,
-                    *(r for r in getattr(self, sheet) if r.key_value() not in old[sheet]),
-                ]
-                for sheet, rows in part.sheets().items()
+                sheet: [r for r in rows if r.key_value() not in own[sheet]]
+                for sheet, rows in self.sheets().items()
             }
+        )
+
+    def joined(self, other: Registry) -> Registry:
+        """This registry's rows, then ``other``'s, sheet by sheet (a county's part first,
+        so that a problem found in the whole is numbered as in the county's file)."""
+        return Registry(
+            **{sheet: [*rows, *getattr(other, sheet)] for sheet, rows in self.sheets().items()}
         )
 
     def sheets(self) -> dict[str, list[Row]]:
