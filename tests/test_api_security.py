@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
+from api import security
 from api.app import create_app
 from api.main import InsecureStart, refuse_insecure
 from api.state import ApiState
@@ -202,3 +203,66 @@ def test_many_people_opening_pages_at_once_are_served_not_refused(
     with ThreadPoolExecutor(len(paths)) as pool:
         answers = list(pool.map(page, paths))
     assert answers == [200] * len(paths)
+
+
+def counting_checks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every Argon2 check made from now on (the real check, counted)."""
+    made: list[str] = []
+    real = security.verify_secret
+
+    def counted(stored: str, secret: str) -> bool:
+        made.append(secret)
+        return real(stored, secret)
+
+    monkeypatch.setattr(security, "verify_secret", counted)
+    return made
+
+
+def test_a_token_asked_by_many_requests_at_once_is_checked_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A client's twenty connections arrive together: one of them checks the slow hash,
+    the others are answered by it, and only one of them writes the token's use."""
+    made = counting_checks(monkeypatch)
+    stored = security.hash_secret("s3cret")
+    tokens = security.VerifiedTokens()
+    with ThreadPoolExecutor(20) as pool:
+        answers = list(
+            pool.map(lambda _: tokens.check("pvm_t1_s3cret", "s3cret", stored), range(20))
+        )
+        recorded = list(pool.map(lambda _: tokens.use_to_record("t1"), range(20)))
+    assert answers == [True] * 20
+    assert made == ["s3cret"]
+    assert recorded.count(True) == 1
+
+
+def test_a_checked_token_is_not_checked_again_however_long_it_is_used(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Kept for a minute before, the check expired for every request of a busy client at
+    once; its use is still written again once a minute."""
+    made = counting_checks(monkeypatch)
+    stored = security.hash_secret("s3cret")
+    now = [0.0]
+    tokens = security.VerifiedTokens(record_every_s=60.0, clock=lambda: now[0])
+    assert tokens.check("pvm_t1_s3cret", "s3cret", stored)
+    assert tokens.use_to_record("t1")
+    now[0] = 59.0
+    assert not tokens.use_to_record("t1")
+    now[0] = 3600.0
+    assert tokens.check("pvm_t1_s3cret", "s3cret", stored)
+    assert tokens.use_to_record("t1")
+    assert made == ["s3cret"]
+
+
+def test_a_wrong_secret_is_refused_every_time_and_a_new_hash_is_checked_anew(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    made = counting_checks(monkeypatch)
+    stored = security.hash_secret("s3cret")
+    tokens = security.VerifiedTokens()
+    assert not tokens.check("pvm_t1_guess", "guess", stored)
+    assert not tokens.check("pvm_t1_guess", "guess", stored)
+    assert tokens.check("pvm_t1_s3cret", "s3cret", stored)
+    assert not tokens.check("pvm_t1_s3cret", "s3cret", security.hash_secret("other"))
+    assert made == ["guess", "guess", "s3cret", "s3cret"]
