@@ -225,7 +225,7 @@ def fleet_page(
 ) -> HTMLResponse:
     """The overview of the county (township None) or of one township: ``inside`` is the
     caller narrowed to what the page covers, ``who`` the caller as signed in."""
-    summary = fleet.summary(inside, ctx)
+    summary = fleet.fleet_summary(inside, ctx)
     target = fleet.targets(inside, ctx, None)
     open_alerts = actions.list_alerts(
         session,

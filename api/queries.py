@@ -156,18 +156,25 @@ def by_county(registry: Registry, by_township: dict[str, dict[str, float]]) -> l
     ]
 
 
-def latest_station_kpis(ctx: ApiState) -> dict[str, dict[str, Any]]:
-    """Each station's figures of the last day computed for the whole deployment. The day
-    comes from the fleet's rollup and the figures as one table with the station a column:
-    asking every station's series (``GROUP BY "station"``) took longer than the API waits
-    for InfluxDB at a province's 224,000 stations."""
-    last = ctx.influx.query(
-        f'SELECT LAST("energy_kwh") FROM "{ROLLUP_RP}"."{schema.FLEET_DAILY}" '
-        f"WHERE time >= {day_start(ctx.today() - dt.timedelta(days=7), ctx.tz)}s"
+def last_fleet_rollup(ctx: ApiState) -> tuple[Any, ...] | None:
+    """The fleet's rollup of the last day computed, whole (its time first), or None: it
+    changes whenever a day is computed, or computed again with data that came late."""
+    series = ctx.influx.query(
+        f'SELECT * FROM "{ROLLUP_RP}"."{schema.FLEET_DAILY}" '
+        f"WHERE time >= {day_start(ctx.today() - dt.timedelta(days=7), ctx.tz)}s "
+        "ORDER BY time DESC LIMIT 1"
     )
-    if not last:
+    return tuple(series[0]["values"][0]) if series else None
+
+
+def station_kpis_on(ctx: ApiState, last: tuple[Any, ...] | None) -> dict[str, dict[str, Any]]:
+    """Each station's figures of the day of the fleet's rollup ``last``
+    (``last_fleet_rollup``), as one table with the station a column: asking every
+    station's series (``GROUP BY "station"``) took longer than the API waits for InfluxDB
+    at a province's 224,000 stations."""
+    if last is None:
         return {}
-    first = int(last[0]["values"][0][0])
+    first = int(last[0])
     series = ctx.influx.query(
         f'SELECT "station", "energy_kwh", "yf", "csi", "peer_index", "availability" FROM '
         f'"{ROLLUP_RP}"."{schema.STATION_DAILY}" WHERE time = {first}s'

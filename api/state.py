@@ -7,7 +7,8 @@ import datetime as dt
 import gc
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -35,6 +36,14 @@ CACHE_ENTRIES = 5_000
 """Past this many cached figures, the expired ones are dropped."""
 
 
+YOUNG_OBJECTS = 50_000
+"""Allocations between the collector's passes over the youngest objects (CPython's default
+is 700). With the registry frozen, what stays in view of the collector is the caches and
+the requests in flight, and a full pass over them (some 45 ms at a province's size) ran
+two or three times a second under load (the overview map's township outlines): at this
+threshold it runs every few seconds."""
+
+
 def settle_heap() -> None:
     """Put what the process holds now — above all a new registry view, some three million
     objects at a province's size — out of the cyclic garbage collector's sight
@@ -42,10 +51,25 @@ def settle_heap() -> None:
     every request of the process waited for it each time one ran: the p95 of every
     endpoint under load. The view's objects are still freed by reference counting when a
     new view replaces them; the one collection here sweeps whatever cycles the last view
-    left."""
+    left. The collector's young generation is widened (``YOUNG_OBJECTS``)."""
+    gc.set_threshold(YOUNG_OBJECTS, *gc.get_threshold()[1:])
     gc.unfreeze()
     gc.collect()
     gc.freeze()
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """No cyclic collection while a registry view is built: its millions of new objects
+    set off full collections over all of them, dozens of them, one to two seconds each at
+    a province's size (``settle_heap`` runs one when the view is done)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 class ApiState:
@@ -67,7 +91,7 @@ class ApiState:
         self._view: tuple[float, FleetLookup] | None = None
         self._version: int | None = None
         self._forecasts: tuple[FleetLookup, ForecastSources] | None = None
-        self._cache: dict[Any, tuple[float, float, Any]] = {}
+        self._cache: dict[Any, tuple[float, float, Any, Any]] = {}
         self._key_locks: dict[Any, threading.Lock] = {}
         self.tokens = VerifiedTokens()
 
@@ -104,7 +128,8 @@ class ApiState:
             if self._view is not None and version == self._version:
                 self._view = (time.monotonic(), self._view[1])
                 return
-            view = FleetLookup.build(load_registry(session))
+            with collector_paused():
+                view = FleetLookup.build(load_registry(session))
         self._version = version
         self._view = (time.monotonic(), view)
         settle_heap()
@@ -127,13 +152,21 @@ class ApiState:
                 self._forecasts = (view, sources)
             return self._forecasts[1]
 
-    def cached(self, key: Any, compute: Callable[[], T], ttl: float = FIGURES_TTL_S) -> T:
-        """``compute()``, kept for ``ttl`` seconds under ``key``. Callers arriving while it
-        is computed the first time wait for that result rather than computing it again;
-        once it has expired, one caller computes it again while the others are answered
-        with the value before (a province's figures take seconds to read)."""
+    def cached(
+        self,
+        key: Any,
+        compute: Callable[[], T],
+        ttl: float = FIGURES_TTL_S,
+        version: Any = None,
+    ) -> T:
+        """``compute()``, kept for ``ttl`` seconds under ``key`` while ``version`` stays
+        (what the value was computed from: when it differs, the value is stale). Callers
+        arriving while it is computed the first time wait for that result rather than
+        computing it again; once it is stale, one caller computes it again while the
+        others are answered with the value before (a province's figures take seconds to
+        read)."""
         hit = self._cache.get(key)
-        if hit is not None and time.monotonic() - hit[0] < hit[1]:
+        if hit is not None and self._fresh(hit, version):
             return hit[2]  # type: ignore[no-any-return]
         with self._lock:
             key_lock = self._key_locks.setdefault(key, threading.Lock())
@@ -143,22 +176,26 @@ class ApiState:
             key_lock.acquire()
         try:
             hit = self._cache.get(key)
-            if hit is not None and time.monotonic() - hit[0] < hit[1]:
+            if hit is not None and self._fresh(hit, version):
                 return hit[2]  # type: ignore[no-any-return]
             value = compute()
-            self._cache[key] = (time.monotonic(), ttl, value)
+            self._cache[key] = (time.monotonic(), ttl, value, version)
         finally:
             key_lock.release()
         if len(self._cache) > CACHE_ENTRIES:
             self._expire()
         return value
 
+    @staticmethod
+    def _fresh(hit: tuple[float, float, Any, Any], version: Any) -> bool:
+        return time.monotonic() - hit[0] < hit[1] and hit[3] == version
+
     def _expire(self) -> None:
         """Drop what has outlived its time (keys carry versions and days: old ones are
         never asked for again)."""
         now = time.monotonic()
         with self._lock:
-            for key, (at, ttl, _) in list(self._cache.items()):
+            for key, (at, ttl, _, _) in list(self._cache.items()):
                 if now - at >= ttl:
                     self._cache.pop(key, None)
                     self._key_locks.pop(key, None)

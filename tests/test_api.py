@@ -25,13 +25,14 @@ from analytics.context import Analytics
 from api import queries
 from api.app import create_app
 from api.scope import Role
-from api.state import ApiState
+from api.state import YOUNG_OBJECTS, ApiState
 from api.users import DEMO_PASSWORD, NewUser, add_user
 from ingest.deadletter import DeadLetterRows
 from pvmon.db import tables
 from pvmon.db.engine import session_factory
 from pvmon.influx import schema
 from pvmon.influx.client import InfluxClient, series_values
+from pvmon.influx.lineprotocol import encode_point
 from pvmon.influx.provision import ROLLUP_RP
 from pvmon.registry.schema import Registry
 from pvmon.registry.store import load_registry, replace_registry
@@ -547,17 +548,41 @@ def test_a_new_registry_view_is_out_of_the_garbage_collectors_passes(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A full collection passing over a province's registry stopped every request of the
-    API process for a second: each view the API reads is frozen out of those passes."""
+    API process for a second: each view the API reads is frozen out of those passes, no
+    collection runs while it is built, and the collector's young generation is widened."""
     monkeypatch.setattr("api.state.REGISTRY_REFRESH_S", 0.0)
     world.ctx.view()
     gc.unfreeze()
+    collections: list[int] = []
+    loading = threading.Event()
+
+    def counted(phase: str, info: dict) -> None:
+        if phase == "start" and loading.is_set():
+            collections.append(info["generation"])
+
+    def load(session: Session) -> Registry:
+        loading.set()
+        try:
+            return load_registry(session)
+        finally:
+            loading.clear()
+
+    monkeypatch.setattr("api.state.load_registry", load)
+    gc.set_threshold(1, 10, 10)  # any allocation would set a collection off
+    gc.callbacks.append(counted)
     with session_factory(world.engine).begin() as session:
         registry = load_registry(session)
         registry.townships[0] = registry.townships[0].model_copy(update={"name": "又一名乡"})
         replace_registry(session, registry)
-    view = world.ctx.view()
+    try:
+        view = world.ctx.view()
+    finally:
+        gc.callbacks.remove(counted)
     assert view.township_names[registry.townships[0].id] == "又一名乡"
     assert gc.get_freeze_count() >= len(view.stations) + len(view.inverter_rows)
+    assert collections == [], "none while the view was read"
+    assert gc.isenabled()
+    assert gc.get_threshold()[0] == YOUNG_OBJECTS
     station = next(iter(view.stations.values()))
     assert not any(o is station for o in gc.get_objects()), "not in any generation passed over"
 
@@ -631,3 +656,86 @@ def test_an_expired_figure_is_recomputed_by_one_caller_while_the_others_get_the_
     assert answers == ["after"]
     assert ctx.cached("figure", lambda: "again", ttl=600.0) == "again", "expired: recomputed"
     assert ctx.cached("figure", lambda: "not again", ttl=600.0) == "again"
+
+
+def test_a_figure_computed_from_what_has_since_changed_is_computed_again(world: World) -> None:
+    """A figure kept for a long time is computed again as soon as what it was computed from
+    changed (its version), and not before; while that runs, the others get the last one."""
+    ctx = world.ctx
+    assert ctx.cached("figure", lambda: "day 1", ttl=600.0, version=1) == "day 1"
+    assert ctx.cached("figure", lambda: "not again", ttl=600.0, version=1) == "day 1"
+    assert ctx.cached("figure", lambda: "day 2", ttl=600.0, version=2) == "day 2"
+    reading, release = threading.Event(), threading.Event()
+
+    def slow() -> str:
+        reading.set()
+        release.wait(30)
+        return "day 3"
+
+    reader = threading.Thread(target=lambda: ctx.cached("figure", slow, 600.0, version=3))
+    reader.start()
+    assert reading.wait(30)
+    assert ctx.cached("figure", lambda: "twice", ttl=600.0, version=3) == "day 2"
+    release.set()
+    reader.join(30)
+    assert ctx.cached("figure", lambda: "not again", ttl=600.0, version=3) == "day 3"
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_the_stations_figures_are_read_again_when_their_day_is_computed_again_and_only_then(
+    tmp_path: Path,
+    loaded_engine: Engine,
+    influx: InfluxClient,
+    default_registry: Registry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A province's 224,000 stations' figures are read when the fleet's last rollup
+    changes: a new day, or the day computed again with late data."""
+    from api.routes import stations
+    from pvmon.stores import provision_influx
+
+    settings = load_settings(
+        data_dir=tmp_path,
+        influx_url=influx.url,
+        influx_db=influx.database,
+        database_url=loaded_engine.url.render_as_string(hide_password=False),
+    )
+    provision_influx(influx, settings)
+    tz = dt.timezone(dt.timedelta(hours=8))
+    now = dt.datetime(2026, 11, 20, 12, 0, tzinfo=tz)
+    station = default_registry.stations[0]
+
+    def computed(day: int, kwh: float) -> None:
+        ts = int(dt.datetime(2026, 11, day, tzinfo=tz).timestamp())
+        fields = {"energy_kwh": kwh, "yf": kwh / 100, "csi": 1.0}
+        influx.write(
+            [
+                encode_point(schema.STATION_DAILY, {"station": station.id}, fields, ts),
+                encode_point(schema.FLEET_DAILY, {}, {"energy_kwh": kwh}, ts),
+            ],
+            rp=ROLLUP_RP,
+        )
+
+    reads: list[tuple] = []
+    real = queries.station_kpis_on
+    monkeypatch.setattr(
+        queries, "station_kpis_on", lambda c, last: reads.append(last) or real(c, last)
+    )
+    monkeypatch.setattr(stations, "ROLLUP_CHECK_S", 0.0)
+    ctx = ApiState(settings, loaded_engine, influx, clock=lambda: now)
+    computed(18, 400.0)
+    assert stations.station_kpis(ctx)[station.id]["energy_kwh"] == 400.0
+    assert stations.station_kpis(ctx)[station.id]["day"] == "2026-11-18"
+    assert len(reads) == 1, "unchanged: not read again"
+    computed(18, 420.0)  # the same day, computed again
+    assert stations.station_kpis(ctx)[station.id]["energy_kwh"] == 420.0
+    computed(19, 380.0)
+    assert stations.station_kpis(ctx)[station.id] == {
+        "day": "2026-11-19",
+        "energy_kwh": 380.0,
+        "yf": 3.8,
+        "csi": 1.0,
+        "peer_index": None,
+        "availability": None,
+    }
+    assert len(reads) == 3

@@ -212,7 +212,7 @@ SUMMARY_COLUMNS = [
     responses={**files(*MEDIA.values()), **problems(400)},
 )
 def summary(fmt: Format, who: Who, ctx: Context, lang: Language = "zh") -> Response:
-    data = fleet.summary(who, ctx)
+    data = fleet.fleet_summary(who, ctx)
     rows = [
         [t.id, t.name, t.today_kwh, t.month_kwh, t.year_kwh, t.year_yuan] for t in data.townships
     ]

@@ -21,7 +21,7 @@ from api.models import (
     TownshipArea,
 )
 from api.params import Paging, TownshipFilter
-from api.responses import problems
+from api.responses import json_of, problems
 from api.state import REGISTRY_REFRESH_S
 from pvmon.certification import Requirement
 from pvmon.registry.lookup import FleetLookup
@@ -31,9 +31,14 @@ router = APIRouter(tags=["fleet"])
 
 
 @router.get("/fleet/summary", response_model=FleetSummary, summary="Generation and revenue")
-def summary(who: Who, ctx: Context) -> FleetSummary:
+def summary(who: Who, ctx: Context) -> Response:
     """Today (live), this month and this year, by segment and township; stations by state;
     open alerts. A supervisor sees their township's figures."""
+    return json_of(fleet_summary(who, ctx))
+
+
+def fleet_summary(who: Who, ctx: Context) -> FleetSummary:
+    """The summary as a model (for the pages and exports too)."""
     if not who.scope.reads_fleet:
         raise forbidden()
     townships = who.scope.townships
@@ -67,12 +72,16 @@ def _states(who: Who, ctx: Context) -> dict[str, int]:
     summary="Stations by state, on the map",
     responses=problems(404),
 )
-def station_map(who: Who, ctx: Context, township: TownshipFilter = None) -> StationMap:
+def station_map(who: Who, ctx: Context, township: TownshipFilter = None) -> Response:
     """Each station in the caller's scope (or in one township of it) with its position and
     state, and each of their townships as an outline around its stations with its
     stations' counts by state (for the maps of the overview and the township pages). Past
     the setting ``api_map_stations`` (a province) only the townships come: a browser
     cannot draw a province's stations one by one, and their counts say where to look."""
+    return json_of(_station_map(who, ctx, township))
+
+
+def _station_map(who: Who, ctx: Context, township: str | None) -> StationMap:
     if township is not None:
         who = within_township(who, township, ctx)
     view = ctx.view()

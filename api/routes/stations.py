@@ -84,9 +84,25 @@ def stations(
     ]
 
 
+STATION_KPIS_TTL_S = 86_400.0
+"""The stations' figures are read again when the fleet's last rollup changes, at the latest
+after a day."""
+ROLLUP_CHECK_S = 60.0
+"""How often the fleet's last rollup is asked whether it changed."""
+
+
 def station_kpis(ctx: Context) -> dict[str, dict]:
-    """Each station's figures of the last computed day, kept a minute."""
-    return ctx.cached("station_kpis", lambda: queries.latest_station_kpis(ctx))
+    """Each station's figures of the last computed day: a province's 224,000 rows, read
+    again only when the fleet's last rollup changed (a day computed, or computed again),
+    which one small query asks each minute. Read every minute, they held an API process
+    for seconds each time."""
+    last = ctx.cached("last_fleet_rollup", lambda: queries.last_fleet_rollup(ctx), ROLLUP_CHECK_S)
+    return ctx.cached(
+        "station_kpis",
+        lambda: queries.station_kpis_on(ctx, last),
+        STATION_KPIS_TTL_S,
+        version=last,
+    )
 
 
 def chosen(
