@@ -80,10 +80,12 @@ def invalid_file(errors: list[RowError]) -> list[dict[str, Any]]:
     ]
 
 
-def json_of(model: BaseModel) -> Response:
-    """``model`` as a route's JSON answer, serialized once. A route that returns the model
-    itself has FastAPI check it against the declared response model and convert it twice
-    before writing it: for the fleet summary's and the map's hundreds of township rows at a
-    province's size, that cost as much as the route's own work. The route still declares
+def json_of(model: BaseModel | str) -> Response:
+    """``model`` (or a model's JSON, kept) as a route's JSON answer, serialized once. A
+    route that returns the model itself has FastAPI check it against the declared
+    response model and convert it twice before writing it: for the fleet summary's and
+    the map's hundreds of township rows at a province's size, that cost as much as the
+    route's own work. The route still declares
     its ``response_model`` for the OpenAPI description."""
-    return Response(model.model_dump_json(), media_type="application/json")
+    body = model if isinstance(model, str) else model.model_dump_json()
+    return Response(body, media_type="application/json")

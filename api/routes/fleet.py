@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
@@ -78,27 +78,41 @@ def station_map(who: Who, ctx: Context, township: TownshipFilter = None) -> Resp
     stations' counts by state (for the maps of the overview and the township pages). Past
     the setting ``api_map_stations`` (a province) only the townships come: a browser
     cannot draw a province's stations one by one, and their counts say where to look."""
-    return json_of(_station_map(who, ctx, township))
-
-
-def _station_map(who: Who, ctx: Context, township: str | None) -> StationMap:
     if township is not None:
         who = within_township(who, township, ctx)
     view = ctx.view()
     scope = who.scope
     ids = view.stations.keys() if scope.stations is None else scope.stations
     if len(ids) > ctx.settings.api_map_stations and scope.reads_fleet:
-        by_township = ctx.cached("states_by_township", lambda: queries.states_by_township(ctx))
+        return json_of(_township_map(who, ctx, len(ids)))
+    return json_of(_station_map(who, ctx, ids))
+
+
+def _township_map(who: Who, ctx: Context, in_scope: int) -> str:
+    """The caller's townships with their stations' counts by state, as JSON, made once
+    per scope while the counts stay: building and writing a province's 700 outlines was
+    most of a request."""
+    by_township = ctx.cached("states_by_township", lambda: queries.states_by_township(ctx))
+
+    def made() -> str:
+        view = ctx.view()
         areas = ctx.cached("township_areas", lambda: _areas(view.stations.values(), view))
         return StationMap(
             townships=[
                 a.model_copy(update={"states": by_township.get(a.id, {})})
                 for a in areas
-                if scope.sees_township(a.id)
+                if who.scope.sees_township(a.id)
             ],
             stations=[],
-            stations_in_scope=len(ids),
-        )
+            stations_in_scope=in_scope,
+        ).model_dump_json()
+
+    key = ("township_map", who.scope.townships, in_scope)
+    return ctx.cached(key, made, REGISTRY_REFRESH_S, version=by_township)
+
+
+def _station_map(who: Who, ctx: Context, ids: Collection[str]) -> StationMap:
+    view = ctx.view()
     seen = [view.stations[s] for s in sorted(ids) if s in view.stations]
     alerts = ctx.cached("alerts_by_station", lambda: queries.open_alerts_by_station(ctx))
     online = ctx.cached("loggers_online", lambda: queries.loggers_online(ctx))
