@@ -227,6 +227,7 @@ def fleet_page(
     caller narrowed to what the page covers, ``who`` the caller as signed in."""
     summary = fleet.fleet_summary(inside, ctx)
     target = fleet.targets(inside, ctx, None)
+    covered = inside.scope.townships  # what the figures kept below are of
     open_alerts = actions.list_alerts(
         session,
         actions.AlertFilter(state="active", limit=20, order="severity"),
@@ -262,11 +263,11 @@ def fleet_page(
         alerts=open_alerts,
         orders=order_counts(session, ctx, inside),
         month_lost=ctx.cached(
-            ("month_lost", township, ctx.today().strftime("%Y-%m")),
+            ("month_lost", covered, ctx.today().strftime("%Y-%m")),
             lambda: assessment.month_losses(session, ctx, inside, ctx.today().strftime("%Y-%m")),
         ),
         year_money=ctx.cached(
-            ("year_money", township), lambda: money.year_money(ctx, session, inside)
+            ("year_money", covered), lambda: money.year_money(ctx, session, inside)
         ),
         **extra,
     )

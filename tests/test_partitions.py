@@ -185,6 +185,7 @@ def county_users_see_their_county(
         the_lists_narrow_to_a_county(client, who)
         the_maps_draw_a_county_and_shade_a_province(get, registry)
         a_county_keeps_its_own_books(client, who, registry)
+        each_overview_counts_its_own_money(client, who)
 
 
 MAP_STATIONS = 5000
@@ -294,6 +295,23 @@ def a_county_keeps_its_own_books(
     for village, status in ((mine, 201), (theirs, 404)):
         made = client.post(f"/api/v1/villages/{village}/uses", json=use, headers=who["county"])
         assert made.status_code == status, (village, made.text)
+
+
+def each_overview_counts_its_own_money(client: TestClient, who: dict[str, dict[str, str]]) -> None:
+    """The province's overview counts the three station-months settled above, the county's
+    its own two, whichever of them is opened first (the figures are kept a while: they
+    were kept for every bureau alike, and the county saw the province's)."""
+
+    def settled(user: str) -> str:
+        page = client.get("/overview", headers=who[user])
+        assert page.status_code == 200, user
+        found = re.search(r'id="money-settled".*?(\d+)个电站·月', page.text, re.S)
+        assert found, user
+        return found.group(1)
+
+    assert settled("province") == "3"
+    assert settled("county") == "2"
+    assert settled("province") == "3"
 
 
 def the_lists_narrow_to_a_county(client: TestClient, who: dict[str, dict[str, str]]) -> None:
