@@ -85,7 +85,7 @@ def json_of(model: BaseModel | str) -> Response:
     route that returns the model itself has FastAPI check it against the declared
     response model and convert it twice before writing it: for the fleet summary's and
     the map's hundreds of township rows at a province's size, that cost as much as the
-    route's own work. The route still declares
-    its ``response_model`` for the OpenAPI description."""
+    route's own work. The route still declares its ``response_model`` for the OpenAPI
+    description."""
     body = model if isinstance(model, str) else model.model_dump_json()
     return Response(body, media_type="application/json")

@@ -142,6 +142,8 @@ class VerifiedTokens:
         if key in self._checked:
             return True
         with self._lock:
+            if len(self._checking) >= self.MAX_KEPT:
+                self._checking.clear()  # a holder keeps its lock; the next caller makes one
             checking = self._checking.setdefault(key[0], threading.Lock())
         with checking:
             if key in self._checked:
@@ -151,7 +153,6 @@ class VerifiedTokens:
             with self._lock:
                 if len(self._checked) >= self.MAX_KEPT:
                     self._checked.clear()
-                    self._checking.clear()
                 self._checked.add(key)
         return True
 

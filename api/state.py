@@ -41,7 +41,7 @@ YOUNG_OBJECTS = 50_000
 is 700). With the registry frozen, what stays in view of the collector is the caches and
 the requests in flight, and a full pass over them (some 45 ms at a province's size) ran
 two or three times a second under load (the overview map's township outlines): at this
-threshold it runs every few seconds."""
+threshold none ran in forty seconds of that load."""
 
 
 def settle_heap() -> None:
@@ -61,8 +61,8 @@ def settle_heap() -> None:
 @contextmanager
 def collector_paused() -> Iterator[None]:
     """No cyclic collection while a registry view is built: its millions of new objects
-    set off full collections over all of them, dozens of them, one to two seconds each at
-    a province's size (``settle_heap`` runs one when the view is done)."""
+    set off full collections over all of them, some 25 of them, up to a second each at a
+    province's size (``settle_heap`` runs one when the view is done)."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:

@@ -266,3 +266,17 @@ def test_a_wrong_secret_is_refused_every_time_and_a_new_hash_is_checked_anew(
     assert tokens.check("pvm_t1_s3cret", "s3cret", stored)
     assert not tokens.check("pvm_t1_s3cret", "s3cret", security.hash_secret("other"))
     assert made == ["guess", "guess", "s3cret", "s3cret"]
+
+
+def test_guessing_a_tokens_secret_over_and_over_does_not_grow_what_is_kept(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each wrong guess is checked (and refused); what the process keeps for them stays
+    bounded however many there are."""
+    monkeypatch.setattr(security.VerifiedTokens, "MAX_KEPT", 3)
+    stored = security.hash_secret("s3cret")
+    tokens = security.VerifiedTokens()
+    for n in range(10):
+        assert not tokens.check(f"pvm_t1_guess{n}", f"guess{n}", stored)
+    assert len(tokens._checking) <= 3
+    assert tokens.check("pvm_t1_s3cret", "s3cret", stored)
