@@ -312,6 +312,9 @@ def each_overview_counts_its_own_money(client: TestClient, who: dict[str, dict[s
     assert settled("province") == "3"
     assert settled("county") == "2"
     assert settled("province") == "3"
+    english = client.get("/overview?lang=en", headers=who["province"]).text
+    assert "<h2>Counties</h2>" in english, "the tables kept are kept per language"
+    assert 'href="/townships/C003-T01"' in english
 
 
 def the_lists_narrow_to_a_county(client: TestClient, who: dict[str, dict[str, str]]) -> None:
