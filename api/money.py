@@ -48,17 +48,23 @@ def village_year(ctx: ApiState, session: Session, village: str, year: int) -> vi
 
 
 BOOKS_TTL_S = 600.0
-"""A village's year is kept this long at most; any change to its books shows at once."""
+"""Figures of the books are kept this long at most; any change to the books shows at once
+(``books_version``)."""
 
 
-def books_version(session: Session, village: str) -> tuple[int | None, dt.datetime | None]:
-    """What a village's books depend on that can change during a day: every change to the
-    money and the registry writes an audit entry, and analytics rewrites the village's
-    estimated statements (with the telemetry estimate under them)."""
+def books_version(
+    session: Session, village: str | None = None
+) -> tuple[int | None, dt.datetime | None]:
+    """What a village's books (None: the whole deployment's) depend on that can change
+    during a day: every change to the money and the registry writes an audit entry, and
+    analytics rewrites the villages' estimated statements (with the telemetry estimate
+    under them)."""
     last = session.scalar(select(func.max(tables.AuditEntry.id)))
     s = tables.VillageStatement
-    computed = session.scalar(select(func.max(s.computed_at)).where(s.village_id == village))
-    return last, computed
+    newest = select(func.max(s.computed_at))
+    if village is not None:
+        newest = newest.where(s.village_id == village)
+    return last, session.scalar(newest)
 
 
 @dataclass(frozen=True)

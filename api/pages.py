@@ -269,7 +269,10 @@ def fleet_page(
             lambda: assessment.month_losses(session, ctx, inside, ctx.today().strftime("%Y-%m")),
         ),
         year_money=ctx.cached(
-            ("year_money", covered), lambda: money.year_money(ctx, session, inside)
+            ("year_money", covered, ctx.today()),
+            lambda: money.year_money(ctx, session, inside),
+            money.BOOKS_TTL_S,
+            version=money.books_version(session),
         ),
         **extra,
     )

@@ -185,7 +185,7 @@ def county_users_see_their_county(
         the_lists_narrow_to_a_county(client, who)
         the_maps_draw_a_county_and_shade_a_province(get, registry)
         a_county_keeps_its_own_books(client, who, registry)
-        each_overview_counts_its_own_money(client, who)
+        each_overview_counts_its_own_money(client, who, registry)
 
 
 MAP_STATIONS = 5000
@@ -297,7 +297,9 @@ def a_county_keeps_its_own_books(
         assert made.status_code == status, (village, made.text)
 
 
-def each_overview_counts_its_own_money(client: TestClient, who: dict[str, dict[str, str]]) -> None:
+def each_overview_counts_its_own_money(
+    client: TestClient, who: dict[str, dict[str, str]], registry: Registry
+) -> None:
     """The province's overview counts the three station-months settled above, the county's
     its own two, whichever of them is opened first (the figures are kept a while: they
     were kept for every bureau alike, and the county saw the province's)."""
@@ -312,6 +314,11 @@ def each_overview_counts_its_own_money(client: TestClient, who: dict[str, dict[s
     assert settled("province") == "3"
     assert settled("county") == "2"
     assert settled("province") == "3"
+    another = [s.id for s in registry.stations if s.kind == "village" and "C003-" in s.id][2]
+    path = f"/api/v1/finance/settlements/{another}/{month_add(month_of(dt.date.today()), -1)}"
+    statement = {"export_kwh": 9000, "grid_yuan": 2988.0}
+    assert client.put(path, json=statement, headers=who["province"]).status_code == 200
+    assert settled("province") == "4", "a statement entered shows at once"
     english = client.get("/overview?lang=en", headers=who["province"]).text
     assert "<h2>Counties</h2>" in english, "the tables kept are kept per language"
     assert 'href="/townships/C003-T01"' in english

@@ -99,7 +99,7 @@ class VillageStatement(Base):
     """Distributable income: the village's share of revenue net of its stations' costs."""
     estimated: Mapped[bool] = mapped_column(Boolean)
     sources: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
-    computed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    computed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
 
 
 class StationDegradation(Base):
