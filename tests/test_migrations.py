@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import subprocess
+import sys
+import time
+from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -14,6 +19,8 @@ from sqlalchemy.orm import Session
 from pvmon.db import tables
 from pvmon.db.engine import make_engine
 from pvmon.db.migrate import upgrade
+
+HEAD = "0021"
 
 
 def test_dead_letters_kept_whole_before_0006_keep_their_payload_and_gain_size_and_digest(
@@ -91,3 +98,40 @@ def test_the_migrations_make_exactly_the_schema_the_tables_describe(db_url: str)
         differences = compare_metadata(context, tables.Base.metadata)
     engine.dispose()
     assert differences == []
+
+
+STARTING = """
+import sys, time
+from pathlib import Path
+from pvmon.db.engine import make_engine
+from pvmon.db.migrate import upgrade
+engine = make_engine(sys.argv[1])
+while not Path(sys.argv[2]).exists():
+    time.sleep(0.01)
+upgrade(engine)
+"""
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_processes_starting_together_upgrade_the_schema_once_without_failing(
+    db_url: str, tmp_path: Path
+) -> None:
+    """Several API processes and workers start at once on a database with migrations to
+    take: each upgrades on start, and none fails on what another has just made."""
+    go = tmp_path / "go"
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", STARTING, db_url, str(go)],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    time.sleep(3)  # each has imported and made its engine
+    go.touch()
+    failures = [p.communicate(timeout=120)[1] for p in processes if p.wait(120) != 0]
+    assert failures == []
+    engine = make_engine(db_url)
+    with engine.connect() as connection:
+        assert MigrationContext.configure(connection).get_current_revision() == HEAD
+    engine.dispose()

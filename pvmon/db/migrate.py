@@ -11,6 +11,8 @@ from alembic.config import Config
 from sqlalchemy import Connection, Engine
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+MIGRATION_LOCK = 0x70766D6F6E
+"""The PostgreSQL advisory lock an upgrade holds (``pvmon`` in ASCII): one at a time."""
 
 
 class MigrationError(Exception):

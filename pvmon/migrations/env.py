@@ -6,7 +6,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-from pvmon.db.migrate import sqlite_schema_change
+from pvmon.db.migrate import MIGRATION_LOCK, sqlite_schema_change
 from pvmon.db.tables import Base
 
 
@@ -27,4 +27,9 @@ with engine.connect() as connection:
             run(connection)
     else:
         with connection.begin():
+            # API processes and workers started together would each apply the same
+            # migrations (seen: two `pvmon api` processes, the second failing on an index
+            # the first had just made): the first holds the lock, the others then find
+            # the schema at head. Released when the transaction ends.
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
             run(connection)
