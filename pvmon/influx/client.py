@@ -22,6 +22,12 @@ class InfluxRejected(InfluxError):
     """Permanent: the server refused the request (4xx); retrying the same data will not help."""
 
 
+DROPPED = (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError)
+"""A kept-alive connection that failed under a request: a read is sent once more, on
+another connection (a new connection refused, or a timeout, is not retried: the server is
+away or slow, and asking again at once would not help)."""
+
+
 class InfluxClient:
     def __init__(
         self,
@@ -41,7 +47,13 @@ class InfluxClient:
             base_url=self.url,
             headers=headers,
             timeout=httpx.Timeout(timeout),
-            limits=httpx.Limits(max_connections=8, max_keepalive_connections=8),
+            # Idle connections are kept until the server closes them: with a keep-alive
+            # expiry, httpcore 1.0.9's pool can close an expired idle connection that
+            # another thread has just been given (encode/httpcore#1110), and that request
+            # fails with EBADF (seen as rare 503s of the station page under load).
+            limits=httpx.Limits(
+                max_connections=8, max_keepalive_connections=8, keepalive_expiry=None
+            ),
         )
 
     def close(self) -> None:
@@ -94,30 +106,43 @@ class InfluxClient:
             "chunked": "true",
             "chunk_size": str(chunk_size),
         }
+        response = self._send("GET", "/query", stream=True, params=params)
         try:
-            with self._http.stream("GET", "/query", params=params) as response:
-                if response.status_code >= 400:
-                    response.read()
-                    self._raise_for(response, "GET", "/query")
-                for line in response.iter_lines():
-                    if not line.strip():
-                        continue
-                    for result in orjson.loads(line).get("results", []):
-                        if "error" in result:
-                            raise InfluxRejected(f"query failed: {result['error']} ({q})")
-                        yield from result.get("series", [])
+            for line in response.iter_lines():
+                if not line.strip():
+                    continue
+                for result in orjson.loads(line).get("results", []):
+                    if "error" in result:
+                        raise InfluxRejected(f"query failed: {result['error']} ({q})")
+                    yield from result.get("series", [])
         except httpx.TransportError as exc:
             raise InfluxUnavailable(f"GET {self.url}/query: {exc!r}") from exc
+        finally:
+            response.close()
 
     def execute(self, q: str) -> None:
         """Run a statement that changes the server (CREATE, ALTER, DROP)."""
         self.query(q, method="POST")
 
     def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        return self._send(method, path, stream=False, **kwargs)
+
+    def _send(self, method: str, path: str, *, stream: bool, **kwargs: Any) -> httpx.Response:
+        """The response to a request, its status checked (a streamed one still open); a
+        read (GET) whose kept-alive connection fails under it is sent once more."""
+        request = self._http.build_request(method, path, **kwargs)
         try:
-            response = self._http.request(method, path, **kwargs)
+            try:
+                response = self._http.send(request, stream=stream)
+            except DROPPED:
+                if method != "GET":
+                    raise
+                response = self._http.send(request, stream=stream)
         except httpx.TransportError as exc:
             raise InfluxUnavailable(f"{method} {self.url}{path}: {exc!r}") from exc
+        if response.status_code >= 400:
+            response.read()
+            response.close()
         self._raise_for(response, method, path)
         return response
 
