@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, and_, false, or_
+from sqlalchemy import ColumnElement, and_, false, or_, select
 
 from pvmon.db import tables
 from pvmon.domain import StationKind
@@ -93,6 +93,13 @@ class Scope:
             return None
         if self.role == Role.COLLECTIVE:
             return false()
+        if self.reads_fleet:  # every station of its townships: asked by township, not by
+            # thousands of station ids (a county's bureau has some 2,200)
+            return tables.WorkOrder.station_id.in_(
+                select(tables.Station.id).where(
+                    tables.Station.township_id.in_(sorted(self.townships or ()))
+                )
+            )
         return tables.WorkOrder.station_id.in_(sorted(self.stations or ()))
 
     def runs_orders(self, station_id: str) -> bool:

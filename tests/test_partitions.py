@@ -186,6 +186,7 @@ def county_users_see_their_county(
         the_maps_draw_a_county_and_shade_a_province(get, registry)
         a_county_keeps_its_own_books(client, who, registry)
         each_overview_counts_its_own_money(client, who, registry)
+        each_sees_its_own_orders(client, who, registry)
 
 
 MAP_STATIONS = 5000
@@ -322,6 +323,31 @@ def each_overview_counts_its_own_money(
     english = client.get("/overview?lang=en", headers=who["province"]).text
     assert "<h2>Counties</h2>" in english, "the tables kept are kept per language"
     assert 'href="/townships/C003-T01"' in english
+
+
+def each_sees_its_own_orders(
+    client: TestClient, who: dict[str, dict[str, str]], registry: Registry
+) -> None:
+    """Orders opened in three counties: the province's bureau sees all three, a county's
+    bureau its county's, a township's supervisor its township's — in the list and in the
+    overview's count of open orders."""
+    opened = {}
+    for township in ("T01", "C002-T04", "C003-T01"):
+        station = next(s.id for s in registry.stations if s.township_id == township)
+        order = {"station_id": station, "kind": "patrol", "title": "巡检"}
+        made = client.post("/api/v1/orders", json=order, headers=who["province"])
+        assert made.status_code == 201, made.text
+        opened[township] = made.json()["id"]
+
+    def listed(user: str) -> set[int]:
+        orders = client.get("/api/v1/orders?limit=1000", headers=who[user]).json()
+        return {o["id"] for o in orders}
+
+    assert listed("province") >= set(opened.values())
+    assert listed("county") == {opened["C002-T04"]}
+    assert listed("supervisor") == {opened["C003-T01"]}
+    page = client.get("/townships/C003-T01", headers=who["supervisor"]).text
+    assert 'href="/orders?state=open">1</a>' in page, "the supervisor's one open order"
 
 
 def the_lists_narrow_to_a_county(client: TestClient, who: dict[str, dict[str, str]]) -> None:
