@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, or_, select
+from sqlalchemy import ColumnElement, Select, and_, false, or_, select
 
 from pvmon.db import tables
 from pvmon.domain import StationKind
@@ -93,14 +94,24 @@ class Scope:
             return None
         if self.role == Role.COLLECTIVE:
             return false()
-        if self.reads_fleet:  # every station of its townships: asked by township, not by
-            # thousands of station ids (a county's bureau has some 2,200)
-            return tables.WorkOrder.station_id.in_(
-                select(tables.Station.id).where(
-                    tables.Station.township_id.in_(sorted(self.townships or ()))
-                )
-            )
+        if self.reads_fleet:
+            return tables.WorkOrder.station_id.in_(self._of_townships(tables.Station))
         return tables.WorkOrder.station_id.in_(sorted(self.stations or ()))
+
+    def village_filter(self, village_id: ColumnElement[str]) -> ColumnElement[bool] | None:
+        """Rows of the caller's villages, as a condition on their ``village_id`` column
+        (None: every village)."""
+        if self.villages is None:
+            return None
+        if self.reads_fleet:
+            return village_id.in_(self._of_townships(tables.Village))
+        return village_id.in_(sorted(self.villages))
+
+    def _of_townships(self, table: type[tables.Station] | type[tables.Village]) -> Select[Any]:
+        """The ids of the stations or villages of the caller's townships: a fleet reader's
+        scope holds all of them, and is asked by township rather than by thousands of ids
+        (a county's bureau in a province has some 2,200 stations)."""
+        return select(table.id).where(table.township_id.in_(sorted(self.townships or ())))
 
     def runs_orders(self, station_id: str) -> bool:
         """Open and assign orders: the bureau, and a supervisor within the township."""

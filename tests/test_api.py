@@ -191,6 +191,14 @@ def test_a_supervisor_sees_only_their_township(
     assert client.get(f"/api/v1/stations/{foreign}", headers=users["supervisor"]).status_code == 404
     alerts = client.get("/api/v1/alerts", headers=users["supervisor"]).json()
     assert all(a["township_id"] == me["township_id"] for a in alerts)
+    listed = client.get("/api/v1/villages?limit=1000", headers=users["supervisor"]).json()
+    assert {v["id"] for v in listed} == {
+        v.id for v in world.registry.villages if v.township_id == me["township_id"]
+    }
+    for v in listed:
+        own = client.get(f"/api/v1/villages/{v['id']}", headers=users["supervisor"]).json()
+        assert v["year_net_yuan"] == (own["annual"] or {}).get("net_yuan"), v["id"]
+    assert any(v["year_net_yuan"] for v in listed), "the computed township's income"
 
 
 def test_a_maintainer_sees_their_stations_and_acts_only_on_their_alerts(

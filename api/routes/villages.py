@@ -43,13 +43,11 @@ def villages_page(
 def villages(who: Who, ctx: Context, session: Db, year: int | None) -> list[VillageItem]:
     """Every village of the caller's with its income this year (the pages list them all)."""
     period = str(year or ctx.today().year)
-    net = dict(
-        session.execute(  # type: ignore[arg-type]
-            select(tables.VillageStatement.village_id, tables.VillageStatement.net_yuan).where(
-                tables.VillageStatement.period == period
-            )
-        ).all()
-    )
+    s = tables.VillageStatement
+    asked = select(s.village_id, s.net_yuan).where(s.period == period)
+    if (mine := who.scope.village_filter(s.village_id)) is not None:
+        asked = asked.where(mine)  # not a province's 6,500 for a township's page
+    net = dict(session.execute(asked).all())  # type: ignore[arg-type]
     return [
         _item(v, ctx, net.get(v.id))
         for v in ctx.view().villages.values()
