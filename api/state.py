@@ -158,13 +158,16 @@ class ApiState:
         compute: Callable[[], T],
         ttl: float = FIGURES_TTL_S,
         version: Any = None,
+        aside: bool = False,
     ) -> T:
         """``compute()``, kept for ``ttl`` seconds under ``key`` while ``version`` stays
         (what the value was computed from: when it differs, the value is stale). Callers
         arriving while it is computed the first time wait for that result rather than
         computing it again; once it is stale, one caller computes it again while the
         others are answered with the value before (a province's figures take seconds to
-        read)."""
+        read). With ``aside``, a value only past its time (its version the same) is
+        computed again in a thread of its own, and that caller too is answered with the
+        value before (a province's forecast takes seconds of work)."""
         hit = self._cache.get(key)
         if hit is not None and self._fresh(hit, version):
             return hit[2]  # type: ignore[no-any-return]
@@ -174,6 +177,16 @@ class ApiState:
             return hit[2]  # type: ignore[no-any-return]
         if hit is None:
             key_lock.acquire()
+        if aside and hit is not None and hit[3] == version:
+            work = (key, compute, ttl, version, key_lock)
+            threading.Thread(target=self._compute_aside, args=work, daemon=True).start()
+            return hit[2]  # type: ignore[no-any-return]
+        return self._compute(key, compute, ttl, version, key_lock)
+
+    def _compute(
+        self, key: Any, compute: Callable[[], T], ttl: float, version: Any, held: threading.Lock
+    ) -> T:
+        """The value computed and kept, ``held`` (the key's lock) released."""
         try:
             hit = self._cache.get(key)
             if hit is not None and self._fresh(hit, version):
@@ -181,10 +194,18 @@ class ApiState:
             value = compute()
             self._cache[key] = (time.monotonic(), ttl, value, version)
         finally:
-            key_lock.release()
+            held.release()
         if len(self._cache) > CACHE_ENTRIES:
             self._expire()
         return value
+
+    def _compute_aside(self, *work: Any) -> None:
+        """``_compute`` in a thread of its own: a failure is logged, and the value before
+        is served until a later caller computes it again."""
+        try:
+            self._compute(*work)
+        except Exception:
+            log.warning("figure_not_renewed", key=repr(work[0])[:200], exc_info=True)
 
     @staticmethod
     def _fresh(hit: tuple[float, float, Any, Any], version: Any) -> bool:

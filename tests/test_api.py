@@ -37,6 +37,7 @@ from pvmon.influx.provision import ROLLUP_RP
 from pvmon.registry.schema import Registry
 from pvmon.registry.store import load_registry, replace_registry
 from pvmon.settings import load_settings
+from tests.support.waiting import wait_for
 from tests.support.world import TOWNSHIP, World, login, world_fixtures
 
 template, world = world_fixtures()
@@ -664,6 +665,35 @@ def test_an_expired_figure_is_recomputed_by_one_caller_while_the_others_get_the_
     assert answers == ["after"]
     assert ctx.cached("figure", lambda: "again", ttl=600.0) == "again", "expired: recomputed"
     assert ctx.cached("figure", lambda: "not again", ttl=600.0) == "again"
+
+
+def test_a_figure_renewed_aside_keeps_even_its_caller_from_waiting(world: World) -> None:
+    """A forecast past its time is computed again in a thread of its own: the caller who
+    found it old is answered at once with the one before, as is everyone until the new
+    one is there; a renewal that fails leaves the one before, and a later caller tries
+    again. A figure whose version changed is still waited for."""
+    ctx = world.ctx
+    ctx.cached("forecast", lambda: "before", ttl=0.0, aside=True)
+    reading, release = threading.Event(), threading.Event()
+
+    def slow() -> str:
+        reading.set()
+        release.wait(30)
+        return "after"
+
+    assert ctx.cached("forecast", slow, 0.0, aside=True) == "before"
+    assert reading.wait(30)
+    assert ctx.cached("forecast", lambda: "twice", 0.0, aside=True) == "before"
+    release.set()
+    wait_for(lambda: ctx.cached("forecast", lambda: "x", 600.0, aside=True) == "after", 30)
+
+    def failing() -> str:
+        raise OSError("influxd away")
+
+    ctx.cached("model", lambda: "kept", ttl=0.0, aside=True)
+    assert ctx.cached("model", failing, 0.0, aside=True) == "kept"
+    wait_for(lambda: ctx.cached("model", lambda: "renewed", 600.0, aside=True) == "renewed", 30)
+    assert ctx.cached("model", lambda: "new version", 600.0, "v2", aside=True) == "new version"
 
 
 def test_a_figure_computed_from_what_has_since_changed_is_computed_again(world: World) -> None:
