@@ -59,12 +59,15 @@ def books_version(
     during a day: every change to the money and the registry writes an audit entry, and
     analytics rewrites the villages' estimated statements (with the telemetry estimate
     under them)."""
-    last = session.scalar(select(func.max(tables.AuditEntry.id)))
     s = tables.VillageStatement
     newest = select(func.max(s.computed_at))
     if village is not None:
         newest = newest.where(s.village_id == village)
-    return last, session.scalar(newest)
+    both = select(
+        select(func.max(tables.AuditEntry.id)).scalar_subquery(), newest.scalar_subquery()
+    )  # one round trip: the overview asks it on every request
+    last, computed = session.execute(both).one()
+    return last, computed
 
 
 @dataclass(frozen=True)

@@ -292,12 +292,7 @@ def places(ctx: ApiState, who: Caller, covered: Any, summary: Any, lang: Lang) -
 
 def order_counts(session: Session, ctx: ApiState, who: Caller) -> tuple[int, int]:
     """(open, of those past their deadline) among the orders the caller sees."""
-    where = who.scope.order_filter()
-    opened = order_actions.count(session, order_actions.OrderFilter(state="open"), where)
-    late = order_actions.count(
-        session, order_actions.OrderFilter(state="open", late_at=ctx.now()), where
-    )
-    return opened, late
+    return order_actions.open_and_late(session, ctx.now(), who.scope.order_filter())
 
 
 def village_income_chart(listed: list[Any], lang: Lang) -> dict[str, Any] | None:
