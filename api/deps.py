@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from api import security
 from api.scope import Scope, county_scope, scope_for, township_scope
-from api.state import REGISTRY_REFRESH_S, ApiState
+from api.state import VIEW_FIGURES_TTL_S, ApiState
 from pvmon.audit import Actor
 from pvmon.db import tables
 from pvmon.registry.lookup import FleetLookup
@@ -86,7 +86,9 @@ def scope_of(ctx: ApiState, user: tables.User) -> Scope:
     (making it passes over a province's stations)."""
     view = ctx.view()
     place = (user.id, user.role, user.person_id, user.county_id, user.township_id, user.village_id)
-    return ctx.cached(("scope", id(view), place), lambda: scope_for(user, view), REGISTRY_REFRESH_S)
+    return ctx.cached(
+        ("scope", view.serial, place), lambda: scope_for(user, view), VIEW_FIGURES_TTL_S
+    )
 
 
 Who = Annotated[Caller, Depends(caller)]
@@ -147,13 +149,13 @@ def _narrowed(
     place: str,
     narrow: Callable[[Scope, str, FleetLookup], Scope | None],
 ) -> Caller:
-    """The caller's scope narrowed to ``place``, kept a minute like their scope (making it
+    """The caller's scope narrowed to ``place``, kept with the view like their scope (making it
     passes over a province's stations)."""
     view = ctx.view()
     scope = ctx.cached(
-        (what, id(view), who.scope, place),
+        (what, view.serial, who.scope, place),
         lambda: narrow(who.scope, place, view),
-        REGISTRY_REFRESH_S,
+        VIEW_FIGURES_TTL_S,
     )
     if scope is None:
         raise not_found(what)

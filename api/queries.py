@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from alerts import actions
 from analytics import forecasts
-from api.state import REGISTRY_REFRESH_S, ApiState
+from api.state import VIEW_FIGURES_TTL_S, ApiState
 from pvmon.certification import Compliance, compliance
 from pvmon.db import tables
 from pvmon.findings import OPERATING_RULES
@@ -389,7 +389,7 @@ def certification(ctx: ApiState, day: dt.date) -> Compliance:
     the whole registry: kept with the registry view)."""
     view = ctx.view()
     return ctx.cached(
-        ("certification", id(view), day),
+        ("certification", view.serial, day),
         lambda: compliance(view.registry, day, ctx.settings.registry.required_cert),
-        REGISTRY_REFRESH_S,
+        VIEW_FIGURES_TTL_S,
     )

@@ -30,6 +30,11 @@ log = structlog.get_logger(__name__)
 
 REGISTRY_REFRESH_S = 60.0
 """How often the API asks whether the registry changed (another process imported one)."""
+VIEW_FIGURES_TTL_S = 3_600.0
+"""What follows from a registry view alone (with the day in its key where it counts) is
+kept under the view's serial for an hour: a new view is a new key, and an hour bounds what
+old views' entries hold. Kept a minute, a province's certification report was worked out
+again each minute in a request (some 1.2 s of an API process's work)."""
 FIGURES_TTL_S = 60.0
 """Fleet figures change with each five-minute analytics run at most; a minute is fresh."""
 CACHE_ENTRIES = 5_000

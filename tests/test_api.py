@@ -553,6 +553,28 @@ def test_the_registry_is_read_again_only_when_it_changed(
     assert world.ctx.view() is changed
 
 
+def test_the_certification_report_is_kept_with_its_registry_view_and_no_longer(
+    client: TestClient,
+    users: dict[str, dict[str, str]],
+    world: World,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The report is worked out once per registry view (a province's took seconds, every
+    minute): certificates imported elsewhere count at once, under the new view."""
+    monkeypatch.setattr("api.state.REGISTRY_REFRESH_S", 0.0)
+    h = users["bureau"]
+    before = client.get("/api/v1/compliance", headers=h).json()
+    assert before["certified"] > 0
+    first = world.ctx.view().serial
+    with session_factory(world.engine).begin() as session:
+        registry = load_registry(session)
+        registry.certificates = []
+        replace_registry(session, registry)
+    after = client.get("/api/v1/compliance", headers=h).json()
+    assert world.ctx.view().serial != first
+    assert (after["maintainers"], after["certified"]) == (before["maintainers"], 0)
+
+
 def test_a_new_registry_view_is_out_of_the_garbage_collectors_passes(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -22,7 +22,7 @@ from api.models import (
 )
 from api.params import Paging, TownshipFilter
 from api.responses import json_of, problems
-from api.state import REGISTRY_REFRESH_S
+from api.state import REGISTRY_REFRESH_S, VIEW_FIGURES_TTL_S
 from pvmon.certification import Requirement
 from pvmon.registry.lookup import FleetLookup
 from pvmon.registry.schema import StationRow
@@ -216,9 +216,9 @@ def certification(
         raise forbidden()
     day = checked_day(on or ctx.today(), ctx)
     return ctx.cached(
-        ("compliance", who.scope, id(ctx.view()), day),
+        ("compliance", who.scope, ctx.view().serial, day),
         lambda: _compliance(who, ctx, day),
-        REGISTRY_REFRESH_S,
+        VIEW_FIGURES_TTL_S,
     )
 
 

@@ -5,9 +5,10 @@ inverter belongs where). Built once per registry load; every lookup is a dict.""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections import defaultdict
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pvmon.registry.effective import carries_on, effective_on
 from pvmon.registry.schema import (
@@ -21,6 +22,8 @@ from pvmon.registry.schema import (
     TariffRow,
     VillageRow,
 )
+
+_SERIALS = itertools.count(1)
 
 
 def township_names(registry: Registry) -> dict[str, str]:
@@ -65,6 +68,9 @@ class FleetLookup:
     """station → its dated tariffs"""
     cost_rows: dict[str, list[StationCostRow]]
     """station → its dated costs"""
+    serial: int = field(default_factory=lambda: next(_SERIALS), kw_only=True)
+    """Which build this is, new for each: what is kept while a view stands is kept under
+    it (``id()`` is not that: a freed view's may come back)."""
 
     @classmethod
     def lookups(cls, registry: Registry) -> dict[str, object]:
