@@ -371,8 +371,9 @@ def year_progress(ctx: ApiState) -> YearProgress:
 
 def place_names(ctx: ApiState) -> dict[str, str]:
     """Every id a page or an export may show → its name: stations, people, villages,
-    townships (cached with the figures; a registry import drops it)."""
-    return ctx.cached("names", lambda: _names(ctx.view()))
+    townships (kept with the registry view)."""
+    view = ctx.view()
+    return ctx.cached(("names", view.serial), lambda: _names(view), VIEW_FIGURES_TTL_S)
 
 
 def _names(view: FleetLookup) -> dict[str, str]:
