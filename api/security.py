@@ -211,11 +211,14 @@ def open_session(session: Session, user: tables.User, now: dt.datetime, hours: f
 
 
 def user_for_session(session: Session, cookie: str, now: dt.datetime) -> tables.User | None:
-    row = session.get(tables.WebSession, _digest(cookie))
-    if row is None or row.expires_at <= now:
+    found = session.execute(
+        select(tables.WebSession.expires_at, tables.User)
+        .join(tables.User, tables.User.id == tables.WebSession.user_id)
+        .where(tables.WebSession.id_hash == _digest(cookie))
+    ).first()  # one query for both: every page asks it
+    if found is None or found[0] <= now:
         return None
-    user = session.get(tables.User, row.user_id)
-    return user if user is not None and user.active else None
+    return found[1] if found[1].active else None
 
 
 def close_session(session: Session, cookie: str) -> None:

@@ -23,6 +23,7 @@ from api.state import ApiState
 from api.users import DEMO_PASSWORD, demo_users
 from launch.cli import app as cli
 from launch.local.process import ManagedProcess, free_port, port_open
+from pvmon.db import tables
 from pvmon.db.engine import session_factory
 from pvmon.influx.client import InfluxClient
 from pvmon.settings import load_settings, placeholder_secrets
@@ -280,3 +281,24 @@ def test_guessing_a_tokens_secret_over_and_over_does_not_grow_what_is_kept(
         assert not tokens.check(f"pvm_t1_guess{n}", f"guess{n}", stored)
     assert len(tokens._checking) <= 3
     assert tokens.check("pvm_t1_s3cret", "s3cret", stored)
+
+
+def test_a_dashboard_session_past_its_time_or_of_a_deactivated_user_lets_no_one_in(
+    ctx: ApiState, users_engine: Engine
+) -> None:
+    """The session's cookie and its user are read in one query: an expired session and a
+    user since deactivated are both sent to sign in, and a live one is let in."""
+    with TestClient(create_app(ctx)) as c:
+        signed = c.post("/login", data={"username": "bureau", "password": DEMO_PASSWORD})
+        assert signed.status_code == 200
+        assert c.get("/overview", follow_redirects=False).status_code == 200
+        with session_factory(users_engine).begin() as session:
+            for row in session.query(tables.WebSession):
+                row.expires_at = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+        expired = c.get("/overview", follow_redirects=False)
+        assert (expired.status_code, expired.headers["location"]) == (303, "/login?next=/overview")
+        c.post("/login", data={"username": "bureau", "password": DEMO_PASSWORD})
+        assert c.get("/overview", follow_redirects=False).status_code == 200
+        with session_factory(users_engine).begin() as session:
+            session.query(tables.User).filter_by(username="bureau").one().active = False
+        assert c.get("/overview", follow_redirects=False).status_code == 303
