@@ -15,12 +15,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 
+from analytics.schedule import last_due_day
 from launch.local.influxd import Influxd
 from launch.local.process import ManagedProcess
 from pvmon.db import tables
 from pvmon.db.engine import session_factory
 from pvmon.influx.client import InfluxClient
 from pvmon.influx.provision import provision
+from tests.support.fleetwriter import TZ
 from tests.support.province import (
     county_energy,
     fleet_energy,
@@ -32,6 +34,7 @@ from tests.support.waiting import wait_for
 
 COUNTIES = 6
 LEASE_S = 3
+DAILY_AT = dt.time(23, 59)
 
 
 def leases_of(engine: Engine, job: str) -> list[tables.WorkLease]:
@@ -79,7 +82,9 @@ def test_a_worker_killed_mid_county_loses_it_to_the_other_and_each_county_is_com
     influx = InfluxClient(server.url, "pvmon", timeout=10)
     provision(influx, raw_days=400)
     registry = load_province(engine, COUNTIES)
-    day = dt.date.today() - dt.timedelta(days=1)
+    # the one day the workers find due: the deployment's local day, not the machine's
+    # (from 16:00 UTC Shanghai is a day ahead, and two days were due: twelve units)
+    day = last_due_day(dt.datetime.now(TZ), DAILY_AT)
     written = write_province_day(registry, influx, day, stations=60)
     env = {
         **os.environ,
@@ -88,7 +93,7 @@ def test_a_worker_killed_mid_county_loses_it_to_the_other_and_each_county_is_com
         "PVMON_INFLUX_DB": "pvmon",
         "PVMON_DATA_DIR": str(tmp_path),
         "PVMON_ANALYTICS__HISTORY_START": day.isoformat(),
-        "PVMON_ANALYTICS__DAILY_AT": "23:59",
+        "PVMON_ANALYTICS__DAILY_AT": DAILY_AT.strftime("%H:%M"),
         "PVMON_ANALYTICS__WORKERS": "1",
         "PVMON_ANALYTICS__LEASE_S": str(LEASE_S),
         "PVMON_ANALYTICS__CATCH_UP_S": "1",
