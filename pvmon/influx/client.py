@@ -50,7 +50,7 @@ class InfluxClient:
             # Idle connections are kept until the server closes them: with a keep-alive
             # expiry, httpcore 1.0.9's pool can close an expired idle connection that
             # another thread has just been given (encode/httpcore#1110), and that request
-            # fails with EBADF (seen as rare 503s of the station page under load).
+            # fails with EBADF (the likely cause of the station page's rare 503s under load).
             limits=httpx.Limits(
                 max_connections=8, max_keepalive_connections=8, keepalive_expiry=None
             ),
