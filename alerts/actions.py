@@ -93,8 +93,13 @@ def concerning(person_id: str, stations: Iterable[str]) -> ColumnElement[bool]:
 
 
 def count_alerts(session: Session, f: AlertFilter, where: ColumnElement[bool] | None = None) -> int:
-    q = _narrowed(select(func.count()).select_from(tables.Alert), f, where)
-    return int(session.scalar(q) or 0)
+    return int(session.scalar(count_query(f, where)) or 0)
+
+
+def count_query(f: AlertFilter, where: ColumnElement[bool] | None = None) -> Select[tuple[int]]:
+    """How many alerts match ``f`` within ``where``: one row, one column (for a page that
+    asks it together with other figures)."""
+    return _narrowed(select(func.count()).select_from(tables.Alert), f, where)
 
 
 def get_alert(session: Session, alert_id: int) -> tables.Alert:

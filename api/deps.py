@@ -26,7 +26,9 @@ SESSION_COOKIE = "pvmon_session"
 bearer = HTTPBearer(auto_error=False, description="An API token: pvm_<id>_<secret>")
 
 
-def context(request: Request) -> ApiState:
+async def context(request: Request) -> ApiState:
+    """The application's state. A coroutine, so that FastAPI hands it over on the event
+    loop: as a plain function it took a trip to a worker thread on every request."""
     return request.app.state.context  # type: ignore[no-any-return]
 
 

@@ -9,7 +9,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from api.deps import Caller
@@ -59,15 +59,21 @@ def books_version(
     during a day: every change to the money and the registry writes an audit entry, and
     analytics rewrites the villages' estimated statements (with the telemetry estimate
     under them)."""
+    last, computed = session.execute(books_version_query(village)).one()
+    return last, computed
+
+
+def books_version_query(
+    village: str | None = None,
+) -> Select[tuple[int | None, dt.datetime | None]]:
+    """``books_version`` as one row (for a page that asks it together with other figures)."""
     s = tables.VillageStatement
     newest = select(func.max(s.computed_at))
     if village is not None:
         newest = newest.where(s.village_id == village)
-    both = select(
+    return select(
         select(func.max(tables.AuditEntry.id)).scalar_subquery(), newest.scalar_subquery()
-    )  # one round trip: the overview asks it on every request
-    last, computed = session.execute(both).one()
-    return last, computed
+    )
 
 
 @dataclass(frozen=True)

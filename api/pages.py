@@ -34,6 +34,7 @@ from api.scope import Role
 from api.state import ApiState
 from maintenance import actions as order_actions
 from pvmon.db import tables
+from pvmon.db.together import one_row_each
 from pvmon.domain import PersonRole
 from pvmon.i18n import Lang, text
 
@@ -226,7 +227,13 @@ def fleet_page(
 ) -> HTMLResponse:
     """The overview of the county (township None) or of one township: ``inside`` is the
     caller narrowed to what the page covers, ``who`` the caller as signed in."""
-    summary = fleet.fleet_summary(inside, ctx)
+    (open_count,), orders, books = one_row_each(
+        session,
+        fleet.open_alerts_query(inside),
+        order_actions.open_and_late_query(ctx.now(), inside.scope.order_filter()),
+        money.books_version_query(),
+    )
+    summary = fleet.summary_with(inside, ctx, lambda: open_count)
     target = fleet.targets(inside, ctx, None)
     covered = inside.scope.townships  # what the figures kept below are of
     open_alerts = actions.list_alerts(
@@ -263,7 +270,7 @@ def fleet_page(
         compliance=fleet.certification(inside, ctx, None),
         charts=charts,
         alerts=open_alerts,
-        orders=order_counts(session, ctx, inside),
+        orders=orders,
         month_lost=ctx.cached(
             ("month_lost", covered, ctx.today().strftime("%Y-%m")),
             lambda: assessment.month_losses(session, ctx, inside, ctx.today().strftime("%Y-%m")),
@@ -272,7 +279,7 @@ def fleet_page(
             ("year_money", covered, ctx.today()),
             lambda: money.year_money(ctx, session, inside),
             money.BOOKS_TTL_S,
-            version=money.books_version(session),
+            version=books,
         ),
         **extra,
     )
@@ -288,11 +295,6 @@ def places(ctx: ApiState, who: Caller, covered: Any, summary: Any, lang: Lang) -
         lambda: Markup(html_of(ctx, "places.html", lang, who, s=summary)),
         version=summary.as_of,
     )
-
-
-def order_counts(session: Session, ctx: ApiState, who: Caller) -> tuple[int, int]:
-    """(open, of those past their deadline) among the orders the caller sees."""
-    return order_actions.open_and_late(session, ctx.now(), who.scope.order_filter())
 
 
 def village_income_chart(listed: list[Any], lang: Lang) -> dict[str, Any] | None:

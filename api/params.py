@@ -46,11 +46,11 @@ class Page:
         return list(items[self.offset : self.offset + self.limit])
 
 
-def _page(
+async def _page(
     limit: Annotated[int, Query(ge=1, le=5000, description="At most this many items")] = 500,
     offset: Annotated[int, Query(ge=0, le=1_000_000, description="After skipping this many")] = 0,
 ) -> Page:
-    return Page(limit, offset)
+    return Page(limit, offset)  # a coroutine: FastAPI calls it on the loop, no thread
 
 
 Paging = Annotated[Page, Depends(_page)]

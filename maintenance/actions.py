@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
 from maintenance.workflow import (
@@ -245,12 +245,17 @@ def count(session: Session, f: OrderFilter, where: ColumnElement[bool] | None = 
 def open_and_late(
     session: Session, late_at: dt.datetime, where: ColumnElement[bool] | None = None
 ) -> tuple[int, int]:
-    """(open orders, of those past their deadline at ``late_at``) within ``where``, in
-    one query (the overview asks it on every request)."""
-    late = func.count().filter(tables.WorkOrder.deadline_at < late_at)
-    q = select(func.count(), late).where(*_conditions(OrderFilter(state="open"), where))
-    opened, overdue = session.execute(q).one()
+    """(open orders, of those past their deadline at ``late_at``) within ``where``."""
+    opened, overdue = session.execute(open_and_late_query(late_at, where)).one()
     return int(opened), int(overdue)
+
+
+def open_and_late_query(
+    late_at: dt.datetime, where: ColumnElement[bool] | None = None
+) -> Select[tuple[int, int]]:
+    """``open_and_late`` as one row (for a page that asks it together with other figures)."""
+    late = func.count().filter(tables.WorkOrder.deadline_at < late_at)
+    return select(func.count(), late).where(*_conditions(OrderFilter(state="open"), where))
 
 
 def _conditions(f: OrderFilter, where: ColumnElement[bool] | None) -> list[ColumnElement[bool]]:

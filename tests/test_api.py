@@ -20,6 +20,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from alerts import actions
 from analytics import live
 from analytics.context import Analytics
 from api import queries
@@ -179,6 +180,22 @@ def test_the_bureau_summary_adds_up_the_rollups(
     )
     assert len(body["stations_by_state"]) > 1
     assert body["open_alerts"] == 2
+
+
+def test_the_summary_counts_an_alert_resolved_at_once_while_its_figures_are_kept(
+    client: TestClient, users: dict[str, dict[str, str]], world: World
+) -> None:
+    before = client.get("/api/v1/fleet/summary", headers=users["bureau"]).json()
+    assert before["open_alerts"] == 2
+    with world.ctx.sessions() as session:
+        first = actions.list_alerts(session, actions.AlertFilter(state="active"))[0]
+        actions.resolve_by_hand(session, first.id, "bureau", "test", dt.datetime.now(dt.UTC))
+        session.commit()
+    after = client.get("/api/v1/fleet/summary", headers=users["bureau"]).json()
+    assert after["open_alerts"] == 1
+    assert after | {"open_alerts": 2} == before, "nothing else changed"
+    page = client.get("/overview", headers=users["bureau"]).text
+    assert '<div class="big"><a href="/alerts">1</a>' in page.split('id="alerts-count"', 1)[1]
 
 
 def test_a_supervisor_sees_only_their_township(

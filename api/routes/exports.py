@@ -211,8 +211,8 @@ SUMMARY_COLUMNS = [
     response_class=Response,
     responses={**files(*MEDIA.values()), **problems(400)},
 )
-def summary(fmt: Format, who: Who, ctx: Context, lang: Language = "zh") -> Response:
-    data = fleet.fleet_summary(who, ctx)
+def summary(fmt: Format, who: Who, ctx: Context, session: Db, lang: Language = "zh") -> Response:
+    data = fleet.fleet_summary(who, ctx, session)
     rows = [
         [t.id, t.name, t.today_kwh, t.month_kwh, t.year_kwh, t.year_yuan] for t in data.townships
     ]
