@@ -242,18 +242,11 @@ def count(session: Session, f: OrderFilter, where: ColumnElement[bool] | None = 
     return int(session.scalar(q) or 0)
 
 
-def open_and_late(
-    session: Session, late_at: dt.datetime, where: ColumnElement[bool] | None = None
-) -> tuple[int, int]:
-    """(open orders, of those past their deadline at ``late_at``) within ``where``."""
-    opened, overdue = session.execute(open_and_late_query(late_at, where)).one()
-    return int(opened), int(overdue)
-
-
 def open_and_late_query(
     late_at: dt.datetime, where: ColumnElement[bool] | None = None
 ) -> Select[tuple[int, int]]:
-    """``open_and_late`` as one row (for a page that asks it together with other figures)."""
+    """(open orders, of those past their deadline at ``late_at``) within ``where``, as one
+    row: a page asks it together with its other figures (``pvmon.db.together``)."""
     late = func.count().filter(tables.WorkOrder.deadline_at < late_at)
     return select(func.count(), late).where(*_conditions(OrderFilter(state="open"), where))
 

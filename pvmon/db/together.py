@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 def one_row_each(session: Session, *queries: Select[Any]) -> list[tuple[Any, ...]]:
     """The one row each of ``queries`` gives (an aggregate's: a count, a latest time), in
     one statement: each query a subquery, joined side by side. Under load every round trip
-    to the database costs a request far more than the statement's own work (a page's
-    figures asked one at a time made the overview half again as slow at 20 clients)."""
+    to the database costs a request far more than the statement's own work (three of the
+    overview's figures, asked one at a time, were about a third of its time at 20
+    clients: docs/scaling.md)."""
     parts = [q.subquery(f"part{i}") for i, q in enumerate(queries)]
     joined = parts[0]
     for part in parts[1:]:
