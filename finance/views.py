@@ -174,15 +174,13 @@ def _lines(parts: pd.DataFrame, costs: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def _estimate(books: Books, village: str, period: str) -> Figures | None:
+    """The village's statement for the month as analytics computed it, its net rounded to
+    the fen once (``Figures.net_yuan``): rounding each part first made the estimate's net
+    differ by a fen from the statement's that the village's API page shows."""
     s = books.statements.get((village, period))
     if s is None:
         return None
-    return Figures(
-        round(s.export_kwh, 2),
-        round(s.grid_yuan, 2),
-        round(s.subsidy_yuan, 2),
-        round(s.costs_yuan, 2),
-    )
+    return Figures(s.export_kwh, s.grid_yuan, s.subsidy_yuan, s.costs_yuan)
 
 
 def _adjustments(books: Books, village: str, period: str) -> list[dict[str, Any]]:
