@@ -102,6 +102,18 @@ def count_query(f: AlertFilter, where: ColumnElement[bool] | None = None) -> Sel
     return _narrowed(select(func.count()).select_from(tables.Alert), f, where)
 
 
+def changes_query(
+    f: AlertFilter, where: ColumnElement[bool] | None = None
+) -> Select[tuple[int, dt.datetime | None, int]]:
+    """How many alerts match ``f`` within ``where``, when the last of them changed and the
+    sum of their ids: one row that differs whenever a list of them would (an alert that
+    comes, goes or changes its state or severity sets ``updated_at``; the ids tell a set
+    from another of the same size). A page keeps its list while this row stays."""
+    a = tables.Alert
+    asked = select(func.count(), func.max(a.updated_at), func.coalesce(func.sum(a.id), 0))
+    return _narrowed(asked.select_from(a), f, where)
+
+
 def get_alert(session: Session, alert_id: int) -> tables.Alert:
     alert = session.get(tables.Alert, alert_id)
     if alert is None:

@@ -6,6 +6,7 @@ same scopes apply."""
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from alerts import actions, messages
 from api import assessment, formatting, money, queries, security
+from api.assessment import MonthLosses
 from api.deps import (
     SESSION_COOKIE,
     Caller,
@@ -26,8 +28,10 @@ from api.deps import (
     within_county,
     within_township,
 )
+from api.models import ComplianceOut, ForecastOut, VillageItem
+from api.money import YearMoney
 from api.params import AlertId, CountyFilter, TownshipId
-from api.rendering import html_of, templates, words
+from api.rendering import html_of
 from api.routes import fleet, stations, villages
 from api.routes.auth import start_session
 from api.scope import Role
@@ -40,9 +44,9 @@ from pvmon.i18n import Lang, text
 
 router = APIRouter(include_in_schema=False)
 LANG_COOKIE = "pvmon_lang"
+"""Remembers a page's ``?lang=`` choice."""
 PROGRESS_TTL_S = 30.0
 """The filling-in banner follows the computed days within half a minute."""
-"""Remembers a page's ``?lang=`` choice."""
 HOME = {
     Role.BUREAU: "/overview",
     Role.SUPERVISOR: "/overview",
@@ -74,19 +78,20 @@ def lang_of(request: Request) -> Lang:
 
 
 def render(request: Request, name: str, who: Caller | None, **data: Any) -> HTMLResponse:
-    lang = lang_of(request)
+    return html_response(request, page_html(request, name, who, **data))
+
+
+def page_html(request: Request, name: str, who: Caller | None, **data: Any) -> str:
     ctx: ApiState = request.app.state.context
-    response = templates.TemplateResponse(
-        request,
-        name,
-        {
-            **words(ctx, lang, who),
-            "progress": _year_progress(request) if who is not None else None,
-            **data,
-        },
-    )
+    progress = _year_progress(request) if who is not None else None
+    return html_of(ctx, name, lang_of(request), who, progress, **data)
+
+
+def html_response(request: Request, html: str) -> HTMLResponse:
+    """A page, remembering its ``?lang=`` choice."""
+    response = HTMLResponse(html)
     if "lang" in request.query_params:
-        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax")
+        response.set_cookie(LANG_COOKIE, lang_of(request), max_age=365 * 86400, samesite="lax")
     return response
 
 
@@ -226,54 +231,26 @@ def fleet_page(
     township: str | None,
 ) -> HTMLResponse:
     """The overview of the county (township None) or of one township: ``inside`` is the
-    caller narrowed to what the page covers, ``who`` the caller as signed in."""
-    (open_count,), orders, books = one_row_each(
+    caller narrowed to what the page covers, ``who`` the caller as signed in. Its figures
+    are asked on every request; the page made from them is kept while they stay (at a
+    province's size, its alert list, charts and rendering were most of a request's work)."""
+    (open_count, *alerts_changed), orders, books = one_row_each(
         session,
-        fleet.open_alerts_query(inside),
+        fleet.open_alerts_changes_query(inside),
         order_actions.open_and_late_query(ctx.now(), inside.scope.order_filter()),
         money.books_version_query(),
     )
-    summary = fleet.summary_with(inside, ctx, lambda: open_count)
-    target = fleet.targets(inside, ctx, None)
     covered = inside.scope.townships  # what the figures kept below are of
-    open_alerts = actions.list_alerts(
-        session,
-        actions.AlertFilter(state="active", limit=20, order="severity"),
-        inside.scope.alert_filter(),
-    )
-    lang = lang_of(request)
-    charts = overview_charts(summary, target, lang, township)
-    if township is None:
-        extra: dict[str, Any] = {"places": places(ctx, who, covered, summary, lang)}
-    else:
-        listed = villages.villages(inside, ctx, session, None)
-        charts["villages"] = village_income_chart(listed, lang)
-        view = ctx.view()
-        extra = {
-            "villages": listed,
-            "supervisors": sorted(
-                p.id
-                for p in view.people.values()
-                if p.role == PersonRole.SUPERVISOR and p.township_id == township
-            ),
-            "share": summary.year.by_segment.get("village", 0.0) / target.target_kwh
-            if target.target_kwh
-            else None,
-        }
-    return render(
-        request,
-        "overview.html",
-        who,
-        township=township,
-        summary=summary,
-        target=target,
+    month = ctx.today().strftime("%Y-%m")
+    figures = FleetFigures(
+        summary=fleet.summary_parts(inside, ctx, lambda: open_count),
+        target=fleet.targets(inside, ctx, None),
         compliance=fleet.certification(inside, ctx, None),
-        charts=charts,
-        alerts=open_alerts,
-        orders=orders,
+        orders=tuple(orders),
+        alerts_changed=tuple(alerts_changed),
         month_lost=ctx.cached(
-            ("month_lost", covered, ctx.today().strftime("%Y-%m")),
-            lambda: assessment.month_losses(session, ctx, inside, ctx.today().strftime("%Y-%m")),
+            ("month_lost", covered, month),
+            lambda: assessment.month_losses(session, ctx, inside, month),
         ),
         year_money=ctx.cached(
             ("year_money", covered, ctx.today()),
@@ -281,8 +258,112 @@ def fleet_page(
             money.BOOKS_TTL_S,
             version=books,
         ),
-        **extra,
+        villages=None if township is None else villages.villages(inside, ctx, session, None),
+        progress=_year_progress(request),
+        view=ctx.view().serial,
     )
+    lang = lang_of(request)
+    html = ctx.cached(
+        ("fleet_page", who.user.id, who.scope, inside.scope, township, lang),
+        lambda: html_of(
+            ctx,
+            "overview.html",
+            lang,
+            who,
+            figures.progress,
+            **_fleet_page_data(figures, who, inside, ctx, session, township, lang),
+        ),
+        version=figures,
+    )
+    return html_response(request, html)
+
+
+@dataclass(frozen=True, eq=False)
+class FleetFigures:
+    """What an overview page shows, as asked for one request: the page is made again
+    when any of it differs."""
+
+    summary: fleet.SummaryParts
+    target: ForecastOut
+    compliance: ComplianceOut
+    orders: tuple[int, ...]
+    alerts_changed: tuple[object, ...]
+    """When the open alerts last changed and their ids' sum (their count is the summary's)."""
+    month_lost: MonthLosses
+    year_money: YearMoney
+    villages: list[VillageItem] | None
+    progress: queries.YearProgress
+    view: int
+
+    KEPT = ("compliance", "month_lost", "year_money", "progress")
+    """Figures kept in the process: the same while they are the same objects (a loss
+    report holds data frames, which do not compare as one value)."""
+
+    __hash__ = None  # type: ignore[assignment]  # compared, never a key
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, FleetFigures):
+            return NotImplemented
+        return all(getattr(self, f) is getattr(other, f) for f in self.KEPT) and (
+            self.asked() == other.asked()
+        )
+
+    def asked(self) -> tuple[object, ...]:
+        return (
+            self.summary,
+            self.target,
+            self.orders,
+            self.alerts_changed,
+            self.villages,
+            self.view,
+        )
+
+
+def _fleet_page_data(
+    figures: FleetFigures,
+    who: Caller,
+    inside: Caller,
+    ctx: ApiState,
+    session: Session,
+    township: str | None,
+    lang: Lang,
+) -> dict[str, Any]:
+    """The overview template's data from ``figures``, with the open alerts' first page."""
+    summary = fleet.summary_of(figures.summary)
+    charts = overview_charts(summary, figures.target, lang, township)
+    if figures.villages is None:
+        extra: dict[str, Any] = {"places": places(ctx, who, inside.scope.townships, summary, lang)}
+    else:
+        charts["villages"] = village_income_chart(figures.villages, lang)
+        extra = {
+            "villages": figures.villages,
+            "supervisors": sorted(
+                p.id
+                for p in ctx.view().people.values()
+                if p.role == PersonRole.SUPERVISOR and p.township_id == township
+            ),
+            "share": summary.year.by_segment.get("village", 0.0) / figures.target.target_kwh
+            if figures.target.target_kwh
+            else None,
+        }
+    lost = figures.month_lost.stations.values()
+    return {
+        "township": township,
+        "summary": summary,
+        "target": figures.target,
+        "compliance": figures.compliance,
+        "charts": charts,
+        "alerts": actions.list_alerts(
+            session,
+            actions.AlertFilter(state="active", limit=20, order="severity"),
+            inside.scope.alert_filter(),
+        ),
+        "orders": figures.orders,
+        "lost_kwh": sum(s.kwh for s in lost),
+        "lost_yuan": sum(s.yuan for s in lost),
+        "year_money": figures.year_money,
+        **extra,
+    }
 
 
 def places(ctx: ApiState, who: Caller, covered: Any, summary: Any, lang: Lang) -> Markup:

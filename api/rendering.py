@@ -82,6 +82,14 @@ def _field(name: str, lang: Lang) -> str:
         return name
 
 
-def html_of(ctx: ApiState, name: str, lang: Lang, who: Caller | None, **data: Any) -> str:
-    """A template rendered as a document (no request, no banner)."""
-    return templates.get_template(name).render(**words(ctx, lang, who), progress=None, **data)
+def html_of(
+    ctx: ApiState,
+    name: str,
+    lang: Lang,
+    who: Caller | None,
+    progress: queries.YearProgress | None = None,
+    **data: Any,
+) -> str:
+    """A template rendered: a page (with the filling-in banner while ``progress`` is
+    pending), or a document (none)."""
+    return templates.get_template(name).render(**words(ctx, lang, who), progress=progress, **data)

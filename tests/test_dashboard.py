@@ -11,12 +11,16 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import openpyxl
+import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
+from alerts import actions
 from alerts.service import AlertService
 from api.app import create_app
+from api.assessment import MonthLosses
+from api.pages import FleetFigures
 from api.state import ApiState
 from api.users import DEMO_PASSWORD, demo_users
 from ingest.late import stamp_days
@@ -26,6 +30,7 @@ from pvmon.db.findings import sync_findings
 from pvmon.findings import Finding, FindingKind, Severity, Subject
 from pvmon.influx.client import InfluxClient
 from pvmon.localtime import local_day, utc_now
+from pvmon.losses import Loss
 from pvmon.registry.schema import Registry
 from pvmon.settings import load_settings
 from tests.support.world import TOWNSHIP, World, signed_in, world_fixtures
@@ -81,6 +86,84 @@ def test_the_bureau_overview_shows_the_county_figures(app: TestClient, world: Wo
     assert '<h2 id="page-title">County overview</h2>' in remembered, "the choice is remembered"
     assert "全县总览" not in remembered
     app.get("/overview?lang=zh")
+
+
+def test_the_overview_shows_its_alerts_as_they_are_though_its_page_is_kept(
+    app: TestClient, world: World
+) -> None:
+    """The overview is made again only when what it shows changes; an alert acknowledged,
+    or one resolved while another opens (the count the same), shows at the next request."""
+    bureau = signed_in(app, "bureau")
+
+    def shown() -> dict[int, str]:
+        page = bureau.get("/overview").text
+        table = page[page.index('<table id="alerts"') :]
+        rows = table[: table.index("</table>")].split("<tr>")[2:]
+        return {
+            int(re.search(r'href="/a/(\d+)"', row)[1]): re.findall(r"<td>([^<]*)</td>", row)[-2]  # type: ignore[index]
+            for row in rows
+        }
+
+    def active() -> dict[int, str]:
+        with session_factory(world.engine)() as session:
+            rows = session.execute(
+                select(tables.Alert.id, tables.Alert.state).where(tables.Alert.state != "resolved")
+            ).all()
+        return {i: {"open": "待处理", "acknowledged": "已确认"}[state] for i, state in rows}
+
+    before = shown()
+    assert before == active()
+    assert set(before.values()) == {"待处理"}
+    assert shown() == before
+    first, second = sorted(before)[:2]
+    now = dt.datetime.now(dt.UTC)
+    with session_factory(world.engine).begin() as session:
+        actions.acknowledge(session, first, "bureau-duty", "web", now)
+    assert shown()[first] == "已确认"
+    with session_factory(world.engine)() as session:
+        alerted = set(session.scalars(select(tables.Alert.station_id)))
+    station = next(s.id for s in world.registry.stations if s.id not in alerted)
+    found = Finding(
+        FindingKind.ZERO_OUTPUT, Subject.STATION, station, Severity.WARNING, now, {}, station
+    )
+    with session_factory(world.engine).begin() as session:
+        sync_findings(session, [found], set(), now)
+    AlertService(world.settings, world.engine, world.influx).evaluate(now)
+    with session_factory(world.engine).begin() as session:
+        actions.resolve_by_hand(session, second, "bureau-duty", "web", now)
+    after = shown()
+    assert len(after) == len(before)
+    assert after == active()
+    assert second not in after
+
+
+def test_an_overview_is_made_again_when_a_kept_figure_is_worked_out_again() -> None:
+    """The month's losses, kept a minute, are worked out again as a new report holding a
+    data frame: the page is made again (not compared as frames, which has no single
+    answer); what is asked per request compares by value."""
+
+    def losses() -> MonthLosses:
+        return MonthLosses({"S1": Loss(12.0, 9.7, 1, 0)}, pd.DataFrame({"kwh": [12.0]}))
+
+    kept = {"compliance": object(), "year_money": object(), "progress": object()}
+    summary = (object(), {"ok": 3}, 1)
+
+    def figures(month_lost: MonthLosses, orders: tuple[int, ...] = (2, 0)) -> FleetFigures:
+        return FleetFigures(
+            summary=summary,  # type: ignore[arg-type]
+            target=None,  # type: ignore[arg-type]
+            orders=orders,
+            alerts_changed=(None, 0),
+            month_lost=month_lost,
+            villages=None,
+            view=1,
+            **kept,  # type: ignore[arg-type]
+        )
+
+    same = losses()
+    assert figures(same) == figures(same)
+    assert figures(same) != figures(losses())
+    assert figures(same) != figures(same, orders=(2, 1)), "an order fell late"
 
 
 def test_a_maintainer_acts_on_an_alert_from_the_phone_page(app: TestClient, world: World) -> None:

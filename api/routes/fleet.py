@@ -36,11 +36,11 @@ router = APIRouter(tags=["fleet"])
 def summary(who: Who, ctx: Context, session: Db) -> Response:
     """Today (live), this month and this year, by segment and township; stations by state;
     open alerts. A supervisor sees their township's figures."""
-    parts = _summary_parts(who, ctx, lambda: _open_alerts(who, session))
+    parts = summary_parts(who, ctx, lambda: _open_alerts(who, session))
     return json_of(
         ctx.cached(
             ("summary_json", who.scope.townships),
-            lambda: _summary_of(*parts).model_dump_json(),
+            lambda: summary_of(parts).model_dump_json(),
             version=parts,
         )
     )
@@ -48,22 +48,18 @@ def summary(who: Who, ctx: Context, session: Db) -> Response:
 
 def fleet_summary(who: Who, ctx: Context, session: Session) -> FleetSummary:
     """The summary as a model (for the pages and exports too)."""
-    return summary_with(who, ctx, lambda: _open_alerts(who, session))
-
-
-def summary_with(who: Who, ctx: Context, open_alerts: Callable[[], int]) -> FleetSummary:
-    """The summary as a model, with the open alerts as ``open_alerts()`` counts them (a page
-    asks that together with its other figures: ``open_alerts_query``)."""
-    return _summary_of(*_summary_parts(who, ctx, open_alerts))
+    return summary_of(summary_parts(who, ctx, lambda: _open_alerts(who, session)))
 
 
 SummaryParts = tuple[FleetSummary, dict[str, int], int]
 
 
-def _summary_parts(who: Who, ctx: Context, open_alerts: Callable[[], int]) -> SummaryParts:
-    """The scope's kept figures, its stations by state and its open alerts: what a summary
-    is made of. The API keeps a summary's JSON while these stay (a province's is 88 KB,
-    whose writing was a fifth of a request's work at 20 clients)."""
+def summary_parts(who: Who, ctx: Context, open_alerts: Callable[[], int]) -> SummaryParts:
+    """The scope's kept figures, its stations by state and its open alerts as
+    ``open_alerts()`` counts them (a page asks that together with its other figures): what
+    a summary is made of. What is made from a summary is kept while these stay (a
+    province's summary JSON is 88 KB, whose writing was a fifth of a request's work at 20
+    clients)."""
     if not who.scope.reads_fleet:
         raise forbidden()
     townships = who.scope.townships
@@ -71,7 +67,8 @@ def _summary_parts(who: Who, ctx: Context, open_alerts: Callable[[], int]) -> Su
     return figures, _states(who, ctx), open_alerts()
 
 
-def _summary_of(figures: FleetSummary, states: dict[str, int], open_alerts: int) -> FleetSummary:
+def summary_of(parts: SummaryParts) -> FleetSummary:
+    figures, states, open_alerts = parts
     return figures.model_copy(update={"stations_by_state": states, "open_alerts": open_alerts})
 
 
@@ -183,6 +180,13 @@ def _areas(stations: Iterable[StationRow], view: FleetLookup) -> list[TownshipAr
 def open_alerts_query(who: Who) -> Select[tuple[int]]:
     """Unresolved alerts the caller may see (stations', maintainers' and the fleet's)."""
     return actions.count_query(actions.AlertFilter(state="active"), who.scope.alert_filter())
+
+
+def open_alerts_changes_query(who: Who) -> Select[tuple[int, dt.datetime | None, int]]:
+    """The unresolved alerts the caller may see: how many, when the last of them changed
+    and their ids' sum (``alerts.actions.changes_query``: a page keeps its list of them
+    while this stays)."""
+    return actions.changes_query(actions.AlertFilter(state="active"), who.scope.alert_filter())
 
 
 def _open_alerts(who: Who, session: Session) -> int:
