@@ -208,7 +208,10 @@ def test_a_store_that_refuses_part_way_leaves_nothing_of_the_import(
     in that week's shard): what was written is deleted again."""
     _, serial = household(default_registry)
     early, late = YESTERDAY - dt.timedelta(days=12), YESTERDAY
-    conflict = int(at(late, 6).timestamp())
+    # Beside the rows, in their shard whatever the day: 1.x's weekly shards begin on
+    # Mondays at 00:00 UTC (08:00 here), so a conflict at 06:00 lay in the week before
+    # whenever yesterday was a Monday.
+    conflict = int(at(late, 10, 30).timestamp())
     influx.write([f'telemetry,device=ELSEWHERE Hz="fifty" {conflict}'])
     rows = [["ts", "device", "W", "Hz"]]
     rows += [
