@@ -6,7 +6,7 @@ same scopes apply."""
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -78,13 +78,9 @@ def lang_of(request: Request) -> Lang:
 
 
 def render(request: Request, name: str, who: Caller | None, **data: Any) -> HTMLResponse:
-    return html_response(request, page_html(request, name, who, **data))
-
-
-def page_html(request: Request, name: str, who: Caller | None, **data: Any) -> str:
     ctx: ApiState = request.app.state.context
     progress = _year_progress(request) if who is not None else None
-    return html_of(ctx, name, lang_of(request), who, progress, **data)
+    return html_response(request, html_of(ctx, name, lang_of(request), who, progress, **data))
 
 
 def html_response(request: Request, html: str) -> HTMLResponse:
@@ -241,7 +237,8 @@ def fleet_page(
         money.books_version_query(),
     )
     covered = inside.scope.townships  # what the figures kept below are of
-    month = ctx.today().strftime("%Y-%m")
+    today = ctx.today()
+    month = today.strftime("%Y-%m")
     figures = FleetFigures(
         summary=fleet.summary_parts(inside, ctx, lambda: open_count),
         target=fleet.targets(inside, ctx, None),
@@ -253,7 +250,7 @@ def fleet_page(
             lambda: assessment.month_losses(session, ctx, inside, month),
         ),
         year_money=ctx.cached(
-            ("year_money", covered, ctx.today()),
+            ("year_money", covered, today),
             lambda: money.year_money(ctx, session, inside),
             money.BOOKS_TTL_S,
             version=books,
@@ -309,14 +306,8 @@ class FleetFigures:
         )
 
     def asked(self) -> tuple[object, ...]:
-        return (
-            self.summary,
-            self.target,
-            self.orders,
-            self.alerts_changed,
-            self.villages,
-            self.view,
-        )
+        """The figures asked for the request, compared by value: all but the kept ones."""
+        return tuple(getattr(self, f.name) for f in fields(self) if f.name not in self.KEPT)
 
 
 def _fleet_page_data(
